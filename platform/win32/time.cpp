@@ -25,8 +25,8 @@ namespace {
 std::atomic<std::int64_t> g_qpc_frequency{0};
 
 // 0: not tried yet, 1: the high-resolution timer works, 2: refused (use the Sleep loop).
-std::atomic<std::uint32_t> g_hires_state{0};
 constexpr std::uint32_t kHiresUnknown = 0, kHiresWorks = 1, kHiresRefused = 2;
+std::atomic<std::uint32_t> g_hires_state{kHiresUnknown};
 
 std::int64_t qpc_frequency() noexcept {
     // [time.freq] relaxed: every thread computes the same constant; nothing else is published with it.
