@@ -22,8 +22,8 @@ using staticrt::ShutdownMode;
 
 namespace {
 
-using SmallPool = staticrt::ThreadPool<2, 8, 64 * 1024, 64, 8>;
-using Pool = staticrt::ThreadPool<2, 256, 64 * 1024, 64, 256>;
+using SmallPool = staticrt::ThreadPool<2, 8, staticrt::kDefaultPoolStackBytes, 64, 8>;
+using Pool = staticrt::ThreadPool<2, 256, staticrt::kDefaultPoolStackBytes, 64, 256>;
 
 template <class P>
 std::unique_ptr<P> started(PoolOptions o = {}) {
@@ -99,7 +99,7 @@ TEST(ThreadPool, Submit_TaskReturnsError_FutureReportsItAndHookRuns) {
 
 TEST(ThreadPool, TrySubmit_WhenQueueFull_ReturnsFull) {
     staticrt::test::Watchdog wd{30s};
-    auto pool = started<staticrt::ThreadPool<1, 4, 64 * 1024, 64, 64>>();
+    auto pool = started<staticrt::ThreadPool<1, 4, staticrt::kDefaultPoolStackBytes, 64, 64>>();
     Gate gate;
     ASSERT_TRUE(pool->submit_detached([&] { gate.pass(); }));
     gate.wait_entered(1);
@@ -122,7 +122,7 @@ TEST(ThreadPool, TrySubmit_WhenQueueFull_ReturnsFull) {
 
 TEST(ThreadPool, Submit_WhenQueueFull_BlocksUntilSpace) {
     staticrt::test::Watchdog wd{30s};
-    auto pool = started<staticrt::ThreadPool<1, 2, 64 * 1024, 64, 64>>();
+    auto pool = started<staticrt::ThreadPool<1, 2, staticrt::kDefaultPoolStackBytes, 64, 64>>();
     Gate gate;
     ASSERT_TRUE(pool->submit_detached([&] { gate.pass(); }));
     gate.wait_entered(1);
@@ -140,7 +140,7 @@ TEST(ThreadPool, Submit_WhenQueueFull_BlocksUntilSpace) {
 
 TEST(ThreadPool, TrySubmit_WhenResultSlotsUsedUp_ReturnsExhausted) {
     staticrt::test::Watchdog wd{30s};
-    auto pool = started<staticrt::ThreadPool<1, 16, 64 * 1024, 64, 2>>();
+    auto pool = started<staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 64, 2>>();
     auto a = pool->submit([] { return 1; });
     auto b = pool->submit([] { return 2; });
     ASSERT_TRUE(a);
@@ -162,7 +162,7 @@ TEST(ThreadPool, TrySubmit_WhenResultSlotsUsedUp_ReturnsExhausted) {
 
 TEST(ThreadPool, SubmitUntil_WaitsForASlotToFree) {
     staticrt::test::Watchdog wd{30s};
-    auto pool = started<staticrt::ThreadPool<1, 16, 64 * 1024, 64, 1>>();
+    auto pool = started<staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 64, 1>>();
     auto a = pool->submit([] { return 1; });
     ASSERT_TRUE(a);
     std::thread t([&] {
@@ -191,7 +191,7 @@ TEST(ThreadPool, Submit_AfterShutdown_ReturnsClosed) {
 
 TEST(ThreadPool, ShutdownDrain_RunsEveryQueuedTask) {
     staticrt::test::Watchdog wd{30s};
-    auto pool = started<staticrt::ThreadPool<1, 64, 64 * 1024, 64, 64>>();
+    auto pool = started<staticrt::ThreadPool<1, 64, staticrt::kDefaultPoolStackBytes, 64, 64>>();
     Gate gate;
     std::atomic<int> ran{0};
     ASSERT_TRUE(pool->submit_detached([&] { gate.pass(); }));
@@ -210,7 +210,7 @@ TEST(ThreadPool, ShutdownDrain_RunsEveryQueuedTask) {
 
 TEST(ThreadPool, ShutdownCancel_PendingFuturesReportClosed) {
     staticrt::test::Watchdog wd{30s};
-    auto pool = started<staticrt::ThreadPool<1, 64, 64 * 1024, 64, 64>>();
+    auto pool = started<staticrt::ThreadPool<1, 64, staticrt::kDefaultPoolStackBytes, 64, 64>>();
     Gate gate;
     std::atomic<int> ran{0};
     auto first = pool->submit([&] { gate.pass(); return 1; });
@@ -376,7 +376,7 @@ TEST(ThreadPool, ParallelFor_FromInsideATask_RunsInline) {
 
 TEST(ThreadPool, ParallelFor_WhenQueueFull_CallerDoesTheWork) {
     staticrt::test::Watchdog wd{30s};
-    auto pool = started<staticrt::ThreadPool<1, 2, 64 * 1024, 64, 8>>();
+    auto pool = started<staticrt::ThreadPool<1, 2, staticrt::kDefaultPoolStackBytes, 64, 8>>();
     Gate gate;
     ASSERT_TRUE(pool->submit_detached([&] { gate.pass(); }));
     gate.wait_entered(1);
@@ -392,7 +392,7 @@ TEST(ThreadPool, Stats_CountTasksWakesAndHighWater) {
     staticrt::test::Watchdog wd{30s};
     PoolOptions o;
     o.spin_ns = 0;  // sleep at once, so wakes are counted
-    auto pool = started<staticrt::ThreadPool<1, 64, 64 * 1024, 64, 64>>(o);
+    auto pool = started<staticrt::ThreadPool<1, 64, staticrt::kDefaultPoolStackBytes, 64, 64>>(o);
     std::this_thread::sleep_for(10ms);
     ASSERT_TRUE(*pool->submit([] { return 1; })->get());
     Gate gate;
@@ -419,7 +419,7 @@ TEST(ThreadPool, MoveOnlyArguments_AreMovedIntoTheTask) {
 
 TEST(ThreadPool, Constinit_GlobalPoolWorks) {
     staticrt::test::Watchdog wd{30s};
-    constinit static staticrt::ThreadPool<1, 16, 32 * 1024, 32, 16> g_pool;
+    constinit static staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 32, 16> g_pool;
     ASSERT_TRUE(g_pool.start({}));
     EXPECT_EQ(*g_pool.submit([] { return 9; })->get(), 9);
     EXPECT_TRUE(g_pool.shutdown());

@@ -17,7 +17,7 @@ using staticrt::Errc;
 
 namespace {
 
-staticrt::ThreadPool<2, 256, 64 * 1024, 64, 256> g_pool;
+staticrt::ThreadPool<2, 256, staticrt::kDefaultPoolStackBytes, 64, 256> g_pool;
 int g_in[4096];
 long g_out[4096];
 std::atomic<long> g_sum{0};

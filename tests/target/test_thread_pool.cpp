@@ -15,7 +15,7 @@ using staticrt::Deadline;
 using staticrt::Errc;
 
 namespace {
-using Pool = staticrt::ThreadPool<2, 64, 64 * 1024, 64, 64>;
+using Pool = staticrt::ThreadPool<2, 64, staticrt::kDefaultPoolStackBytes, 64, 64>;
 }  // namespace
 
 TEST_CASE("ResultSlots: value, error, exhaustion and recycling") {
@@ -67,7 +67,7 @@ TEST_CASE("ThreadPool: map and parallel_for with the caller helping") {
 }
 
 TEST_CASE("ThreadPool: full queue, closed after shutdown, cancel reports closed") {
-    auto pool = std::make_unique<staticrt::ThreadPool<1, 2, 64 * 1024, 64, 8>>();
+    auto pool = std::make_unique<staticrt::ThreadPool<1, 2, staticrt::kDefaultPoolStackBytes, 64, 8>>();
     REQUIRE(pool->start({}));
     std::atomic<bool> open{false};
     std::atomic<bool> entered{false};

@@ -113,12 +113,16 @@ struct DetachedJob {
 
 }  // namespace detail
 
+/// The default worker stack: 64 KiB, or the platform minimum where that is larger (aarch64: 128 KiB).
+inline constexpr std::size_t kDefaultPoolStackBytes =
+    platform::kMinStackBytes > 64 * 1024 ? platform::kMinStackBytes : 64 * 1024;
+
 /// The value type of the Future that submit(f, args...) returns: R, or U when f returns Result<U>.
 template <class F, class... Args>
 using submit_value_t =
     typename detail::FutureValue<std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>...>>::type;
 
-template <std::size_t Workers, std::size_t QueueCapacity = 1024, std::size_t StackBytes = 64 * 1024,
+template <std::size_t Workers, std::size_t QueueCapacity = 1024, std::size_t StackBytes = kDefaultPoolStackBytes,
           std::size_t TaskBytes = 64, std::size_t ResultSlotCount = QueueCapacity, std::size_t ResultBytes = 32>
 class ThreadPool : public detail::PoolCore {
     static_assert(Workers > 0, "ThreadPool needs at least one worker: use Workers >= 1, e.g. ThreadPool<4>");
@@ -128,7 +132,7 @@ class ThreadPool : public detail::PoolCore {
     static_assert(QueueCapacity <= (std::size_t{1} << 30), "ThreadPool QueueCapacity must be at most 2^30");
     static_assert(StackBytes >= platform::kMinStackBytes && StackBytes % 16 == 0,
                   "ThreadPool StackBytes must be a multiple of 16 and at least platform::kMinStackBytes (16 KiB), "
-                  "e.g. 64 * 1024");
+                  "e.g. staticrt::kDefaultPoolStackBytes");
     static_assert(TaskBytes >= 16 && TaskBytes % 16 == 0,
                   "ThreadPool TaskBytes must be a multiple of 16 and at least 16, e.g. 64");
 
