@@ -166,7 +166,8 @@ protected:
     constexpr PoolCore(void* cells, std::size_t stride, std::uint32_t capacity, WorkerBlock* workers,
                        platform::ThreadHandle* handles, std::byte* stacks, std::size_t stack_bytes,
                        std::uint32_t worker_count, std::byte* scratch, std::size_t scratch_bytes) noexcept
-        : m_cells(cells), m_stride(stride), m_capacity(capacity), m_mask(capacity - 1), m_workers(workers),
+        : m_cells(cells), m_stride(stride), m_capacity(capacity), m_mask(capacity - 1),
+          m_space_wake_mask(capacity >= 4 ? capacity / 4 - 1 : 0), m_workers(workers),
           m_handles(handles), m_stacks(stacks), m_stack_bytes(stack_bytes), m_worker_count(worker_count),
           m_scratch(scratch), m_scratch_bytes(scratch_bytes) {}
     ~PoolCore() = default;
@@ -191,6 +192,7 @@ private:
     std::size_t m_stride;
     std::uint32_t m_capacity;
     std::uint32_t m_mask;
+    std::uint32_t m_space_wake_mask;  ///< wake blocked submitters when a freed position is a multiple of capacity/4
     WorkerBlock* m_workers;
     platform::ThreadHandle* m_handles;
     std::byte* m_stacks;
