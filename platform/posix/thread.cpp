@@ -118,6 +118,9 @@ void* trampoline(void* p) noexcept {
     auto& h = *static_cast<ThreadHandle*>(p);
     // [thread.tid] release: pairs with the acquire load in ThreadHandle::id().
     h.m_tid.store(static_cast<ThreadId>(gettid_now()), std::memory_order_release);
+    // The thread records its own pthread_t (published by [thread.setup]): pthread_create() may
+    // return to the starter only after the entry already runs and, say, calls join() on itself.
+    set_native(h, ::pthread_self());
     if (auto r = setup_self(h); !r) {
         h.m_setup_error = r.error();
         // [thread.setup] release: publishes m_setup_error; pairs with [thread.setup.wait].
@@ -196,7 +199,6 @@ Result<void> start_thread(ThreadHandle& handle, StackSpan stack, ThreadEntry ent
             default: return fail(Error{Errc::os_error, rc});
         }
     }
-    set_native(handle, t);
 
     // [thread.setup.wait] acquire: pairs with [thread.setup]; m_setup_error and m_tid are visible.
     std::uint32_t s = handle.m_setup.load(std::memory_order_acquire);
