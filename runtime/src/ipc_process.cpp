@@ -116,6 +116,12 @@ bool child_main_hook(int argc, const char* const* argv) noexcept {
     platform::exit_process(fn(argc - i, argv + i));
 }
 
+bool child_main_hook() noexcept {
+    auto cl = platform::process_arguments();
+    if (!cl) return false;
+    return child_main_hook(cl->argc, cl->argv);
+}
+
 // ------------------------------------------------------------------ Process
 
 Process::~Process() {

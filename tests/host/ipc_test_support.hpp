@@ -33,22 +33,9 @@
 
 namespace staticrt::test {
 
-/// Runs child_main_hook with this process's real argv (from /proc/self/cmdline).
+/// Runs child_main_hook with this process's real argv (platform::process_arguments()).
 inline int run_child_hook_from_cmdline() {
-    static char buf[65536];
-    static const char* argv[64];
-    FILE* f = std::fopen("/proc/self/cmdline", "rb");
-    if (f == nullptr) return 0;
-    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    buf[n] = '\0';
-    int argc = 0;
-    for (std::size_t i = 0; i < n && argc < 63;) {
-        argv[argc++] = buf + i;
-        i += std::strlen(buf + i) + 1;
-    }
-    argv[argc] = nullptr;
-    (void)staticrt::ipc::child_main_hook(argc, argv);
+    (void)staticrt::ipc::child_main_hook();
     return 1;
 }
 
