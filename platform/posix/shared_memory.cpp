@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace staticrt::platform {
@@ -160,12 +161,20 @@ int init_native(pthread_mutex_t* m, bool robust) noexcept {
     (void)::pthread_mutexattr_destroy(&attr);
     return rc;
 }
+
+// True when the kernel keeps robust lists for us. qemu-user answers ENOSYS to the robust-list
+// calls (glibc on most architectures assumes support and never notices).
+bool kernel_has_robust_list() noexcept {
+    void* head = nullptr;
+    std::size_t len = 0;
+    return ::syscall(SYS_get_robust_list, 0, &head, &len) == 0;
+}
 }  // namespace
 
 Result<void> RobustMutex::init() noexcept {
-    // glibc refuses robust mutexes (ENOTSUP) where the kernel / emulator lacks set_robust_list.
+    // glibc refuses robust mutexes (ENOTSUP) where it knows the kernel lacks set_robust_list.
     int rc = init_native(native(m_storage), true);
-    m_robust = rc == 0 ? 1 : 0;
+    m_robust = rc == 0 && kernel_has_robust_list() ? 1 : 0;
     if (rc == ENOTSUP || rc == ENOSYS) rc = init_native(native(m_storage), false);
     if (rc != 0) return unexpected(Errc::os_error, rc);
     return ok();
