@@ -1,0 +1,248 @@
+// staticrt-bench-peers: staticrt side by side with peer libraries, repetition by repetition.
+//
+// Output (one line each, parsed by bench/plot.py):
+//   rep N
+//   probe raw_atomic_rtt <ns> ns
+//   <workload> <library> <value> <unit>        or  <workload> <library> STALL|ERROR <unit>
+// then, after all repetitions, per workload and per (staticrt*, peer) pair:
+//   ratio <workload> <staticrt-lib> <peer> <median of same-repetition ratios> <n reps> <better>
+// Every measurement runs in a forked child process with a watchdog: a stalled peer's threads
+// cannot be stopped, so the child is killed and the run reported as STALL.
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "registry.hpp"
+
+namespace staticrt::bench {
+
+namespace {
+std::vector<Workload>& registry() {
+    static std::vector<Workload> r;
+    return r;
+}
+}  // namespace
+
+int add_workloads(std::initializer_list<Workload> ws) {
+    for (const Workload& w : ws) registry().push_back(w);
+    return static_cast<int>(registry().size());
+}
+
+void pin_to_cpu(int cpu) noexcept {
+    const int n = static_cast<int>(std::thread::hardware_concurrency());
+    if (n <= 0) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu % n, &set);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+int cpu_for_thread(const Options& o, int i) noexcept {
+    if (i % 2 == 0) return o.cpu_a;
+    return o.cpu_b;
+}
+
+std::int64_t now_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+double median(double* v, int n) noexcept {
+    if (n <= 0) return 0;
+    std::sort(v, v + n);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double raw_atomic_rtt_ns(const Options& o, std::uint64_t rounds) {
+    constexpr std::uint64_t kBatch = 100;
+    const std::uint64_t batches = std::max<std::uint64_t>(rounds / kBatch, 10);
+    alignas(128) std::atomic<std::uint64_t> word{0};
+    std::thread echo([&] {
+        pin_to_cpu(o.cpu_b);
+        for (std::uint64_t i = 0; i < batches * kBatch; ++i) {
+            while (word.load(std::memory_order_acquire) != 2 * i + 1) {}
+            word.store(2 * i + 2, std::memory_order_release);
+        }
+    });
+    pin_to_cpu(o.cpu_a);
+    std::vector<double> per(batches);
+    std::uint64_t k = 0;
+    for (std::uint64_t b = 0; b < batches; ++b) {
+        const std::int64_t t0 = now_ns();
+        for (std::uint64_t i = 0; i < kBatch; ++i, ++k) {
+            word.store(2 * k + 1, std::memory_order_release);
+            while (word.load(std::memory_order_acquire) != 2 * k + 2) {}
+        }
+        per[b] = static_cast<double>(now_ns() - t0) / kBatch;
+    }
+    echo.join();
+    return median(per.data(), static_cast<int>(per.size()));
+}
+
+namespace {
+
+enum class Outcome { value, stall, error };
+
+struct Sample {
+    Outcome outcome = Outcome::error;
+    double value = 0;
+};
+
+/// Runs fn(o) in a forked child; kills it after `limit_s`.
+Sample run_in_child(double (*fn)(const Options&), const Options& o, double limit_s) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    int fds[2];
+    if (pipe(fds) != 0) return {};
+    const pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return {};
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        const double v = fn(o);
+        const ssize_t w = write(fds[1], &v, sizeof v);
+        _exit(w == static_cast<ssize_t>(sizeof v) ? 0 : 1);
+    }
+    close(fds[1]);
+    Sample s;
+    pollfd p{fds[0], POLLIN, 0};
+    const std::int64_t deadline = now_ns() + static_cast<std::int64_t>(limit_s * 1e9);
+    for (;;) {
+        const std::int64_t left_ms = (deadline - now_ns()) / 1'000'000;
+        if (left_ms <= 0) {
+            s.outcome = Outcome::stall;
+            break;
+        }
+        const int r = poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left_ms, 1000)));
+        if (r < 0 && errno == EINTR) continue;
+        if (r > 0) {
+            double v = 0;
+            if (read(fds[0], &v, sizeof v) == static_cast<ssize_t>(sizeof v) && v >= 0) {
+                s.outcome = Outcome::value;
+                s.value = v;
+            } else {
+                s.outcome = Outcome::error;
+            }
+            break;
+        }
+    }
+    if (s.outcome == Outcome::stall) kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    close(fds[0]);
+    return s;
+}
+
+double probe_fn(const Options& o) { return raw_atomic_rtt_ns(o, o.scaled(o.rtt_rounds)); }
+
+void usage() {
+    std::printf(
+        "staticrt-bench-peers [--reps N] [--scale X] [--spsc-items N] [--mpmc-items N] [--rtt-rounds N]\n"
+        "                     [--stall-s S] [--filter SUBSTR] [--cpus A,B] [--list]\n");
+}
+
+}  // namespace
+}  // namespace staticrt::bench
+
+int main(int argc, char** argv) {
+    using namespace staticrt::bench;
+    Options o;
+    bool list = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto next = [&]() -> const char* {
+            if (i + 1 >= argc) {
+                usage();
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--reps") o.reps = std::atoi(next());
+        else if (a == "--scale") o.items_scale = std::atof(next());
+        else if (a == "--spsc-items") o.spsc_items = std::strtoull(next(), nullptr, 10);
+        else if (a == "--mpmc-items") o.mpmc_items = std::strtoull(next(), nullptr, 10);
+        else if (a == "--rtt-rounds") o.rtt_rounds = std::strtoull(next(), nullptr, 10);
+        else if (a == "--stall-s") o.stall_s = std::atof(next());
+        else if (a == "--filter") o.filter = next();
+        else if (a == "--cpus") {
+            const char* s = next();
+            o.cpu_a = std::atoi(s);
+            const char* c = std::strchr(s, ',');
+            o.cpu_b = c ? std::atoi(c + 1) : o.cpu_a + 1;
+        } else if (a == "--list") list = true;
+        else {
+            usage();
+            return a == "--help" || a == "-h" ? 0 : 2;
+        }
+    }
+    std::vector<const Workload*> ws;
+    for (const Workload& w : registry()) {
+        const std::string key = std::string(w.name) + " " + w.library;
+        if (o.filter == nullptr || key.find(o.filter) != std::string::npos) ws.push_back(&w);
+    }
+    if (list) {
+        for (const Workload* w : ws) std::printf("%s %s %s\n", w->name, w->library, w->unit);
+        return 0;
+    }
+    std::printf("# staticrt-bench-peers: %zu measurements x %d reps, cpus %d,%d of %u, scale %g, stall %g s\n",
+                ws.size(), o.reps, o.cpu_a, o.cpu_b, std::thread::hardware_concurrency(), o.items_scale, o.stall_s);
+    // results[rep][workload index]
+    std::vector<std::vector<Sample>> results(static_cast<std::size_t>(o.reps), std::vector<Sample>(ws.size()));
+    for (int rep = 0; rep < o.reps; ++rep) {
+        std::printf("rep %d\n", rep + 1);
+        const Sample probe = run_in_child(&probe_fn, o, o.stall_s);
+        if (probe.outcome == Outcome::value) std::printf("probe raw_atomic_rtt %.1f ns\n", probe.value);
+        else std::printf("probe raw_atomic_rtt STALL ns\n");
+        for (std::size_t i = 0; i < ws.size(); ++i) {
+            const Workload& w = *ws[i];
+            const Sample s = run_in_child(w.run, o, w.blocking ? 4 * o.stall_s : o.stall_s);
+            results[static_cast<std::size_t>(rep)][i] = s;
+            if (s.outcome == Outcome::value) std::printf("%s %s %.6g %s\n", w.name, w.library, s.value, w.unit);
+            else std::printf("%s %s %s %s\n", w.name, w.library, s.outcome == Outcome::stall ? "STALL" : "ERROR", w.unit);
+            std::fflush(stdout);
+        }
+    }
+    // Median same-repetition ratios staticrt* / peer, per workload.
+    std::printf("# ratio <workload> <staticrt-lib> <peer> <median staticrt/peer> <reps> <better>\n");
+    for (std::size_t i = 0; i < ws.size(); ++i) {
+        if (std::strncmp(ws[i]->library, "staticrt", 8) != 0) continue;
+        for (std::size_t j = 0; j < ws.size(); ++j) {
+            if (std::strcmp(ws[j]->name, ws[i]->name) != 0 || std::strncmp(ws[j]->library, "staticrt", 8) == 0) continue;
+            std::vector<double> ratios;
+            int stalls = 0;
+            for (int rep = 0; rep < o.reps; ++rep) {
+                const Sample& a = results[static_cast<std::size_t>(rep)][i];
+                const Sample& b = results[static_cast<std::size_t>(rep)][j];
+                if (b.outcome == Outcome::stall) ++stalls;
+                if (a.outcome == Outcome::value && b.outcome == Outcome::value && b.value > 0)
+                    ratios.push_back(a.value / b.value);
+            }
+            const char* better = ws[i]->better == Better::higher ? ">1_is_better" : "<1_is_better";
+            if (ratios.empty())
+                std::printf("ratio %s %s %s %s 0 %s\n", ws[i]->name, ws[i]->library, ws[j]->library,
+                            stalls ? "STALL" : "n/a", better);
+            else
+                std::printf("ratio %s %s %s %.3f %zu %s\n", ws[i]->name, ws[i]->library, ws[j]->library,
+                            median(ratios.data(), static_cast<int>(ratios.size())), ratios.size(), better);
+        }
+    }
+    return 0;
+}

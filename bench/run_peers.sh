@@ -1,0 +1,20 @@
+#!/bin/sh
+# Regenerates docs/bench/peers.txt and docs/bench/peers.svg: builds the bench preset, runs
+# staticrt-bench-peers with REPS repetitions (default 3), then plots. Extra arguments go to
+# the peer program, e.g. `bench/run_peers.sh --scale 0.5` or `REPS=7 bench/run_peers.sh`.
+# Run it on a quiet machine: other processes on the cores move every figure.
+set -eu
+cd "$(dirname "$0")/.."
+REPS=${REPS:-3}
+cmake --preset bench >/dev/null
+cmake --build --preset bench --target staticrt-bench-peers
+mkdir -p docs/bench
+{
+  echo "# date $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "# cpu $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) logical CPUs"
+  echo "# compiler $(g++ --version | head -1), flags -O3 -DNDEBUG (CMake Release)"
+  echo "# command bench/run_peers.sh (REPS=$REPS) $*"
+  build/bench/bench/staticrt-bench-peers --reps "$REPS" "$@"
+} | tee docs/bench/peers.txt
+python3 bench/plot.py docs/bench/peers.txt docs/bench/peers.svg
+echo "wrote docs/bench/peers.txt docs/bench/peers.svg"

@@ -1,0 +1,73 @@
+// staticrt/queue/detail/slot.hpp — one queue cell: a sequence word and raw storage for a T.
+//
+// The sequence word says, for the lap of the position that maps to this cell, whether the
+// cell is empty (== 2 * lap base) or full (== 2 * lap base + 1); a consumer frees it for the
+// next lap by storing 2 * (lap base + N). Doubling keeps "full in lap k" and "empty in lap
+// k+1" apart even for N == 1. Zero is "empty, lap 0" for every cell, so a zero-initialised
+// queue (a constinit global or a fresh shared-memory segment) is a valid empty queue.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace staticrt::queue_detail {
+
+template <class T>
+struct Slot {
+    constexpr Slot() noexcept : none() {}
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    ~Slot() {}
+
+    std::atomic<std::uint32_t> seq{0};
+    union {
+        char none;  // active while the cell is empty: keeps the constructor constexpr
+        T value;
+    };
+
+    template <class... Args>
+    void construct(Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>) {
+        ::new (static_cast<void*>(&value)) T(std::forward<Args>(args)...);
+    }
+    void destroy() noexcept { value.~T(); }
+};
+
+/// Uninitialised storage for one T (the target of a pop that constructs).
+template <class T>
+struct Raw {
+    alignas(T) unsigned char bytes[sizeof(T)];
+    [[nodiscard]] void* raw() noexcept { return bytes; }
+    /// The object, once one was constructed in raw().
+    [[nodiscard]] T* obj() noexcept { return std::launder(reinterpret_cast<T*>(bytes)); }
+};
+
+/// Sequence values of a cell for position `pos` of a queue with capacity N (wrap-safe mod 2^32).
+template <std::size_t N>
+struct SeqOf {
+    static constexpr std::uint32_t kMask = static_cast<std::uint32_t>(N - 1);
+    [[nodiscard]] static constexpr std::uint32_t empty(std::uint32_t pos) noexcept { return (pos & ~kMask) << 1; }
+    [[nodiscard]] static constexpr std::uint32_t full(std::uint32_t pos) noexcept { return empty(pos) | 1u; }
+    [[nodiscard]] static constexpr std::uint32_t next_lap(std::uint32_t pos) noexcept {
+        return empty(pos + static_cast<std::uint32_t>(N));
+    }
+};
+
+/// Checks shared by every queue's template parameters (one message per mistake).
+template <class T, std::size_t N, bool Shared>
+struct QueueChecks {
+    static_assert(N > 0, "queue capacity N must be at least 1, e.g. 1024");
+    static_assert((N & (N - 1)) == 0, "queue capacity N must be a power of two, e.g. 1024");
+    static_assert(N <= (std::size_t{1} << 30), "queue capacity N must be at most 2^30");
+    static_assert(std::is_nothrow_move_constructible_v<T> || std::is_nothrow_copy_constructible_v<T>,
+                  "queue element type T must be nothrow move- or copy-constructible");
+    static_assert(std::is_nothrow_destructible_v<T>, "queue element type T must be nothrow destructible");
+    static_assert(!Shared || std::is_trivially_copyable_v<T>,
+                  "a process-shared queue needs a trivially copyable T (no pointers into one process)");
+    static constexpr bool ok = true;
+};
+
+}  // namespace staticrt::queue_detail

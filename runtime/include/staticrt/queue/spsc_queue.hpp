@@ -1,0 +1,226 @@
+// staticrt/queue/spsc_queue.hpp — bounded single-producer single-consumer queue, no heap.
+//
+// SpscQueue<T, N> holds up to N elements inline (N a power of two). One producer thread calls
+// the push side, one consumer thread the pop side; any thread may call close() and the
+// observers. Each cell carries its own sequence word, so a hand-off moves one cache line
+// (the cell) between the cores: the producer never reads the consumer's index and vice versa.
+// try_* calls never block and never enter the kernel; push()/pop() spin briefly, then sleep
+// on a futex word, and a side only makes a syscall when the other side sleeps.
+// Memory ordering: everything the producer wrote before a successful push of an element
+// happens-before the consumer's pop of that element returns ([spsc.publish]/[spsc.consume]).
+// Shared memory: with WaitScope::process_shared and a trivially copyable T the object holds
+// no pointers and a zero-filled segment is an empty queue: place it in memory mapped by
+// several processes.
+//
+//   staticrt::SpscQueue<std::uint64_t, 1024> q;               // producer thread:
+//   (void)q.push(42);                                          //   blocks while full
+//   auto v = q.pop(staticrt::Deadline::after(5ms));           // consumer: v.code() == timeout?
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "staticrt/platform/arch.hpp"
+#include "staticrt/platform/result.hpp"
+#include "staticrt/platform/time.hpp"
+#include "staticrt/platform/wait.hpp"
+#include "staticrt/queue/detail/parking.hpp"
+#include "staticrt/queue/detail/slot.hpp"
+
+namespace staticrt {
+
+using platform::WaitScope;
+
+template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
+class SpscQueue {
+    static_assert(queue_detail::QueueChecks<T, N, Scope == WaitScope::process_shared>::ok);
+    using Seq = queue_detail::SeqOf<N>;
+    using Attempt = queue_detail::Attempt;
+
+public:
+    using value_type = T;
+    static constexpr std::size_t kCapacity = N;
+    static constexpr WaitScope kScope = Scope;
+
+    // ---------------------------------------------------------------- lifetime
+    /// An empty, open queue. constexpr: usable as a constinit global.
+    constexpr SpscQueue() noexcept = default;
+    SpscQueue(const SpscQueue&) = delete;             // threads hold references to it
+    SpscQueue& operator=(const SpscQueue&) = delete;
+    /// Destroys the elements still inside. No thread may use the queue any more.
+    ~SpscQueue() {
+        if constexpr (!std::is_trivially_destructible_v<T>) {
+            for (std::uint32_t h = m_head.load(std::memory_order_relaxed);; ++h) {
+                queue_detail::Slot<T>& s = m_slots[h & Seq::kMask];
+                if (s.seq.load(std::memory_order_acquire) != Seq::full(h)) break;
+                s.destroy();
+                s.seq.store(Seq::next_lap(h), std::memory_order_relaxed);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- non-blocking
+    /// Producer only. false: full, or closed.
+    [[nodiscard]] bool try_push(const T& v) noexcept { return try_emplace(v); }
+    [[nodiscard]] bool try_push(T&& v) noexcept { return try_emplace(std::move(v)); }
+    /// Producer only. Constructs the element in place. false: full, or closed.
+    template <class... Args>
+    [[nodiscard]] bool try_emplace(Args&&... args) noexcept {
+        if (closed()) return false;
+        if (!try_emplace_impl(std::forward<Args>(args)...)) return false;
+        m_not_empty.notify_one();
+        return true;
+    }
+    /// Consumer only. false: empty (a closed queue still hands out what it holds).
+    [[nodiscard]] bool try_pop(T& out) noexcept {
+        if (!try_pop_impl(out)) return false;
+        m_not_full.notify_one();
+        return true;
+    }
+    /// Producer only. Copies a prefix of `items`; returns how many went in (0..size()).
+    [[nodiscard]] std::size_t try_push_n(std::span<const T> items) noexcept {
+        if (closed()) return 0;
+        std::size_t n = 0;
+        while (n < items.size() && try_emplace_impl(items[n])) ++n;
+        if (n != 0) m_not_empty.notify_one();
+        return n;
+    }
+    /// Consumer only. Moves up to out.size() elements into `out`; returns how many.
+    [[nodiscard]] std::size_t try_pop_n(std::span<T> out) noexcept {
+        std::size_t n = 0;
+        while (n < out.size() && try_pop_impl(out[n])) ++n;
+        if (n != 0) m_not_full.notify_one();
+        return n;
+    }
+
+    // ---------------------------------------------------------------- blocking
+    /// Producer only. Waits for room until the deadline. Errc::timeout, Errc::closed.
+    [[nodiscard]] Result<void> push(const T& v, Deadline d = Deadline::never()) noexcept { return emplace(d, v); }
+    [[nodiscard]] Result<void> push(T&& v, Deadline d = Deadline::never()) noexcept {
+        return emplace(d, std::move(v));
+    }
+    /// Producer only. Constructs in place once there is room. Errc::timeout, Errc::closed.
+    template <class... Args>
+    [[nodiscard]] Result<void> emplace(Deadline d, Args&&... args) noexcept {
+        if (closed()) return unexpected(Errc::closed);
+        if (try_emplace_impl(std::forward<Args>(args)...)) {  // fast path: no spin set-up
+            m_not_empty.notify_one();
+            return ok();
+        }
+        Result<void> r = m_not_full.wait_for(
+            [&]() noexcept {
+                if (closed()) return Attempt::closed;
+                return try_emplace_impl(std::forward<Args>(args)...) ? Attempt::done : Attempt::would_block;
+            },
+            d);
+        if (r) m_not_empty.notify_one();
+        return r;
+    }
+    /// Consumer only. Waits for an element until the deadline. Errc::timeout; Errc::closed once
+    /// the queue is closed and drained.
+    [[nodiscard]] Result<T> pop(Deadline d = Deadline::never()) noexcept {
+        queue_detail::Raw<T> out;
+        const Result<void> r = pop_into<true>(static_cast<T*>(out.raw()), d);
+        if (!r) return unexpected(r.error());
+        Result<T> res(std::move(*out.obj()));
+        out.obj()->~T();
+        return res;
+    }
+    /// Consumer only. As pop(), into an existing object (no Result<T> move).
+    [[nodiscard]] Result<void> pop(T& out, Deadline d = Deadline::never()) noexcept {
+        return pop_into<false>(&out, d);
+    }
+
+    /// Any thread. Producers get Errc::closed from then on; consumers drain the rest, then get
+    /// Errc::closed. Wakes every sleeper. A push that overlaps close() on another thread may
+    /// still succeed (its element is popped normally): close from the producer for a clean end.
+    void close() noexcept {
+        // [spsc.close] seq_cst: elements published before close() are visible to a consumer
+        // that sees the flag; pairs with [spsc.closed.load].
+        m_closed.store(1, std::memory_order_seq_cst);
+        m_not_empty.wake_everyone();
+        m_not_full.wake_everyone();
+    }
+
+    // ---------------------------------------------------------------- observers
+    [[nodiscard]] bool closed() const noexcept {
+        return m_closed.load(std::memory_order_acquire) != 0;  // [spsc.closed.load] acquire: pairs with [spsc.close]
+    }
+    /// Elements inside, exact when both sides are quiet.
+    [[nodiscard]] std::size_t size_approx() const noexcept {
+        // [spsc.observe] relaxed: a snapshot, no ordering promised.
+        const std::uint32_t t = m_tail.load(std::memory_order_relaxed);
+        const std::uint32_t h = m_head.load(std::memory_order_relaxed);
+        const std::uint32_t d = t - h;
+        return d > N ? (static_cast<std::int32_t>(d) < 0 ? 0 : N) : d;
+    }
+    [[nodiscard]] bool empty_approx() const noexcept { return size_approx() == 0; }
+    [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
+
+private:
+    template <class... Args>
+    bool try_emplace_impl(Args&&... args) noexcept {
+        const std::uint32_t t = m_tail.load(std::memory_order_relaxed);  // own index
+        queue_detail::Slot<T>& s = m_slots[t & Seq::kMask];
+        // [spsc.free.load] acquire: the consumer finished moving out of this cell; pairs with [spsc.free].
+        if (s.seq.load(std::memory_order_acquire) != Seq::empty(t)) return false;
+        s.construct(std::forward<Args>(args)...);
+        // [spsc.publish] release: the element is visible before the cell reads full; pairs with [spsc.consume].
+        s.seq.store(Seq::full(t), std::memory_order_release);
+        m_tail.store(t + 1, std::memory_order_relaxed);  // [spsc.tail] relaxed: own index; observers only
+        return true;
+    }
+    bool try_pop_impl(T& out) noexcept { return take<false>(&out); }
+    /// Moves the head element to *out: assigns (Construct false) or constructs in raw memory.
+    template <bool Construct>
+    bool take(T* out) noexcept {
+        const std::uint32_t h = m_head.load(std::memory_order_relaxed);  // own index
+        queue_detail::Slot<T>& s = m_slots[h & Seq::kMask];
+        // [spsc.consume] acquire: sees the element; pairs with [spsc.publish].
+        if (s.seq.load(std::memory_order_acquire) != Seq::full(h)) return false;
+        if constexpr (Construct) ::new (static_cast<void*>(out)) T(std::move(s.value));
+        else *out = std::move(s.value);
+        s.destroy();
+        // [spsc.free] release: the move-out completes before the producer reuses the cell;
+        // pairs with [spsc.free.load].
+        s.seq.store(Seq::next_lap(h), std::memory_order_release);
+        m_head.store(h + 1, std::memory_order_relaxed);  // [spsc.head] relaxed: own index; observers only
+        return true;
+    }
+    template <bool Construct>
+    Result<void> pop_into(T* out, Deadline d) noexcept {
+        if (take<Construct>(out)) {
+            m_not_full.notify_one();
+            return ok();
+        }
+        Result<void> r = m_not_empty.wait_for(
+            [&]() noexcept {
+                if (take<Construct>(out)) return Attempt::done;
+                if (!closed()) return Attempt::would_block;
+                // closed: what was published before the flag is visible now ([spsc.close]).
+                return take<Construct>(out) ? Attempt::done : Attempt::closed;
+            },
+            d);
+        if (r) m_not_full.notify_one();
+        return r;
+    }
+
+    // producer side
+    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_tail{0};
+    // consumer side
+    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_head{0};
+    // consumers sleep here, the producer wakes them
+    alignas(platform::kCacheLine) queue_detail::Parking<Scope> m_not_empty;
+    // the producer sleeps here, the consumer wakes it
+    alignas(platform::kCacheLine) queue_detail::Parking<Scope> m_not_full;
+    // written once by close()
+    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_closed{0};
+    // cells: written by both sides, one hand-off at a time
+    alignas(platform::kCacheLine) queue_detail::Slot<T> m_slots[N];
+};
+
+}  // namespace staticrt
