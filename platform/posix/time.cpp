@@ -16,6 +16,7 @@ Result<void> sleep_until(Deadline deadline) noexcept {
     if (deadline.is_never()) return unexpected(Errc::invalid_argument);
     if (deadline.is_poll()) return ok();
     const std::int64_t ns = deadline.instant().ns();
+    if (ns <= 0) return ok();  // before the clock's epoch (boot): long past; a negative timespec is EINVAL
     timespec ts{};
     ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
     ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);

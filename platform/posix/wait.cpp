@@ -42,7 +42,9 @@ std::uint32_t* addr(const std::atomic<std::uint32_t>& word) noexcept {
 
 Result<void> wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, Deadline deadline,
                   WaitScope scope) noexcept {
-    if (deadline.is_poll()) {
+    // A deadline before the clock's epoch (Deadline::at(Instant(-1))) is long past: poll. The
+    // kernel would refuse its negative timespec with EINVAL.
+    if (deadline.is_poll() || (!deadline.is_never() && deadline.instant().ns() <= 0)) {
         // [wait.poll] relaxed: only tells whether to report timeout; the caller re-loads with acquire.
         return word.load(std::memory_order_relaxed) == expected ? Result<void>(Errc::timeout) : ok();
     }

@@ -43,8 +43,13 @@ struct StackSpan {
     std::size_t bytes = 0;
 };
 
-/// The smallest stack start_thread() accepts (PTHREAD_STACK_MIN rounded up; 16 KiB).
+/// The smallest stack start_thread() accepts: glibc's PTHREAD_STACK_MIN, which is 16 KiB on
+/// x86-64 and armhf but 128 KiB on aarch64 (64 KiB-page kernels); 16 KiB elsewhere.
+#if defined(__aarch64__) && !defined(_WIN32)
+inline constexpr std::size_t kMinStackBytes = 128 * 1024;
+#else
 inline constexpr std::size_t kMinStackBytes = 16 * 1024;
+#endif
 /// The longest thread name kept (15 characters + NUL on Linux).
 inline constexpr std::size_t kMaxThreadName = 16;
 

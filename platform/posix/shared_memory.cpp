@@ -1,0 +1,224 @@
+// POSIX shared memory (shm_open + mmap) and the robust process-shared pthread mutex.
+#include "staticrt/platform/shared_memory.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace staticrt::platform {
+namespace {
+
+static_assert(sizeof(pthread_mutex_t) <= 56, "RobustMutex::m_storage is too small for pthread_mutex_t");
+static_assert(alignof(pthread_mutex_t) <= 8, "RobustMutex::m_storage is under-aligned for pthread_mutex_t");
+
+bool name_char_ok(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+}
+
+// "/" + name into out (kMaxSharedMemoryName + 1 bytes). False on a bad name.
+bool os_name(const char* name, char* out) noexcept {
+    if (!valid_shared_memory_name(name)) return false;
+    out[0] = '/';
+    std::strcpy(out + 1, name);
+    return true;
+}
+
+Error map_errno(int err) noexcept {
+    switch (err) {
+        case EEXIST: return Error{Errc::exhausted, err};
+        case ENOENT: return Error{Errc::invalid_argument, err};
+        case ENAMETOOLONG:
+        case EINVAL: return Error{Errc::invalid_argument, err};
+        case EACCES:
+        case EPERM: return Error{Errc::permission_denied, err};
+        default: return Error{Errc::os_error, err};
+    }
+}
+
+pthread_mutex_t* native(unsigned char* storage) noexcept { return reinterpret_cast<pthread_mutex_t*>(storage); }
+
+}  // namespace
+
+bool valid_shared_memory_name(const char* name) noexcept {
+    if (name == nullptr || name[0] == '\0') return false;
+    std::size_t n = 0;
+    for (; name[n] != '\0'; ++n) {
+        if (n + 1 >= kMaxSharedMemoryName) return false;
+        if (!name_char_ok(name[n])) return false;
+    }
+    // "." and ".." are directory entries in /dev/shm, not segment names.
+    if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) return false;
+    return true;
+}
+
+SharedMemory::SharedMemory(SharedMemory&& other) noexcept
+    : m_data(other.m_data), m_size(other.m_size), m_native(other.m_native) {
+    std::memcpy(m_name, other.m_name, sizeof m_name);
+    other.m_data = nullptr;
+    other.m_size = 0;
+    other.m_name[0] = '\0';
+}
+
+SharedMemory& SharedMemory::operator=(SharedMemory&& other) noexcept {
+    if (this != &other) {
+        close();
+        m_data = other.m_data;
+        m_size = other.m_size;
+        m_native = other.m_native;
+        std::memcpy(m_name, other.m_name, sizeof m_name);
+        other.m_data = nullptr;
+        other.m_size = 0;
+        other.m_name[0] = '\0';
+    }
+    return *this;
+}
+
+SharedMemory::~SharedMemory() { close(); }
+
+Result<void> SharedMemory::create(const char* name, std::size_t bytes) noexcept {
+    char path[kMaxSharedMemoryName + 1];
+    if (m_data != nullptr || bytes == 0 || !os_name(name, path)) return unexpected(Errc::invalid_argument);
+    const int fd = ::shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return unexpected(map_errno(errno));
+    if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+        const int err = errno;
+        ::close(fd);
+        ::shm_unlink(path);
+        return unexpected(map_errno(err));
+    }
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const int err = errno;
+    ::close(fd);
+    if (p == MAP_FAILED) {
+        ::shm_unlink(path);
+        return unexpected(map_errno(err));
+    }
+    m_data = p;
+    m_size = bytes;
+    std::strcpy(m_name, name);
+    return ok();
+}
+
+Result<void> SharedMemory::open(const char* name) noexcept {
+    char path[kMaxSharedMemoryName + 1];
+    if (m_data != nullptr || !os_name(name, path)) return unexpected(Errc::invalid_argument);
+    const int fd = ::shm_open(path, O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) return unexpected(map_errno(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        const int err = errno;
+        ::close(fd);
+        return unexpected(map_errno(err));
+    }
+    if (st.st_size <= 0) {  // the creator has not sized it yet
+        ::close(fd);
+        return unexpected(Errc::would_block);
+    }
+    const auto bytes = static_cast<std::size_t>(st.st_size);
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const int err = errno;
+    ::close(fd);
+    if (p == MAP_FAILED) return unexpected(map_errno(err));
+    m_data = p;
+    m_size = bytes;
+    std::strcpy(m_name, name);
+    return ok();
+}
+
+void SharedMemory::close() noexcept {
+    if (m_data != nullptr) (void)::munmap(m_data, m_size);
+    m_data = nullptr;
+    m_size = 0;
+    m_name[0] = '\0';
+}
+
+Result<void> SharedMemory::unlink(const char* name) noexcept {
+    char path[kMaxSharedMemoryName + 1];
+    if (!os_name(name, path)) return unexpected(Errc::invalid_argument);
+    if (::shm_unlink(path) != 0) return unexpected(map_errno(errno));
+    return ok();
+}
+
+// ------------------------------------------------------------------ RobustMutex
+
+namespace {
+int init_native(pthread_mutex_t* m, bool robust) noexcept {
+    pthread_mutexattr_t attr;
+    int rc = ::pthread_mutexattr_init(&attr);
+    if (rc != 0) return rc;
+    rc = ::pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    if (rc == 0 && robust) rc = ::pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    // Error-checking type: unlock by a non-owner reports EPERM instead of corrupting the lock.
+    if (rc == 0) rc = ::pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+    if (rc == 0) rc = ::pthread_mutex_init(m, &attr);
+    (void)::pthread_mutexattr_destroy(&attr);
+    return rc;
+}
+
+// True when the kernel keeps robust lists for us. qemu-user answers ENOSYS to the robust-list
+// calls (glibc on most architectures assumes support and never notices).
+bool kernel_has_robust_list() noexcept {
+    void* head = nullptr;
+    std::size_t len = 0;
+    return ::syscall(SYS_get_robust_list, 0, &head, &len) == 0;
+}
+}  // namespace
+
+Result<void> RobustMutex::init() noexcept {
+    // glibc refuses robust mutexes (ENOTSUP) where it knows the kernel lacks set_robust_list.
+    int rc = init_native(native(m_storage), true);
+    m_robust = rc == 0 && kernel_has_robust_list() ? 1 : 0;
+    if (rc == ENOTSUP || rc == ENOSYS) rc = init_native(native(m_storage), false);
+    if (rc != 0) return unexpected(Errc::os_error, rc);
+    return ok();
+}
+
+void RobustMutex::destroy() noexcept { (void)::pthread_mutex_destroy(native(m_storage)); }
+
+Result<void> RobustMutex::lock(Deadline deadline) noexcept {
+    int rc = 0;
+    if (deadline.is_never()) {
+        rc = ::pthread_mutex_lock(native(m_storage));
+    } else if (deadline.is_poll()) {
+        rc = ::pthread_mutex_trylock(native(m_storage));
+        if (rc == EBUSY) rc = ETIMEDOUT;
+    } else {
+        const std::int64_t ns = deadline.instant().ns();
+        timespec ts{};
+        ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+        ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        // pthread_mutex_clocklock (glibc 2.30) measures on CLOCK_MONOTONIC like every Deadline.
+        rc = ::pthread_mutex_clocklock(native(m_storage), CLOCK_MONOTONIC, &ts);
+    }
+    switch (rc) {
+        case 0: return ok();
+        case EOWNERDEAD: return unexpected(Errc::owner_died);
+        case ETIMEDOUT: return unexpected(Errc::timeout);
+        case ENOTRECOVERABLE: return unexpected(Errc::broken, rc);
+        case EDEADLK: return unexpected(Errc::invalid_argument, rc);  // already held by the caller
+        default: return unexpected(Errc::os_error, rc);
+    }
+}
+
+Result<void> RobustMutex::unlock() noexcept {
+    const int rc = ::pthread_mutex_unlock(native(m_storage));
+    if (rc == 0) return ok();
+    if (rc == EPERM) return unexpected(Errc::not_owner, rc);
+    return unexpected(Errc::os_error, rc);
+}
+
+Result<void> RobustMutex::mark_consistent() noexcept {
+    const int rc = ::pthread_mutex_consistent(native(m_storage));
+    if (rc == 0) return ok();
+    if (rc == EINVAL) return unexpected(Errc::invalid_argument, rc);  // not in the owner-died state
+    return unexpected(Errc::os_error, rc);
+}
+
+}  // namespace staticrt::platform

@@ -1,0 +1,55 @@
+// platform/win32/win32_detail.hpp — private helpers shared by the Win32 .cpp files.
+//
+// Not installed and not part of the interface: only platform/win32/*.cpp include it. It is the
+// one place that includes <windows.h> (lean, without min/max macros) and holds the conversions
+// every file needs: Deadline -> a millisecond timeout that never returns early, GetLastError()
+// -> Errc, and the CPU-set -> GROUP_AFFINITY mapping used by cpu.cpp and thread.cpp.
+#pragma once
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+
+#include <cstdint>
+
+#include "staticrt/platform/cpu.hpp"
+#include "staticrt/platform/result.hpp"
+#include "staticrt/platform/time.hpp"
+
+namespace staticrt::platform::win32 {
+
+/// The longest finite timeout a Win32 wait takes (INFINITE is 0xFFFFFFFF and means never).
+inline constexpr DWORD kMaxFiniteMs = INFINITE - 1;
+
+/// The timeout in milliseconds for one Win32 wait toward `deadline`: INFINITE for never(),
+/// 0 when it has passed, otherwise the time left rounded UP to a whole millisecond so the
+/// wait cannot report a timeout before the deadline (callers still re-check the monotonic
+/// clock: Win32 timeouts run on the interrupt-time clock, not on QueryPerformanceCounter).
+[[nodiscard]] inline DWORD timeout_ms(Deadline deadline) noexcept {
+    if (deadline.is_never()) return INFINITE;
+    const std::int64_t left = deadline.remaining_ns();
+    if (left <= 0) return 0;
+    const std::int64_t ms = left / 1'000'000 + ((left % 1'000'000) != 0 ? 1 : 0);
+    return ms >= static_cast<std::int64_t>(kMaxFiniteMs) ? kMaxFiniteMs : static_cast<DWORD>(ms);
+}
+
+/// An Error for a failed Win32 call: access/privilege refusals are permission_denied.
+[[nodiscard]] inline Error last_error() noexcept {
+    const DWORD e = ::GetLastError();
+    if (e == ERROR_ACCESS_DENIED || e == ERROR_PRIVILEGE_NOT_HELD) return Error{Errc::permission_denied, static_cast<int>(e)};
+    return Error{Errc::os_error, static_cast<int>(e)};
+}
+
+/// The group + mask of `cpus` for SetThreadGroupAffinity. Errc::invalid_argument: empty, or the
+/// CPUs lie in more than one processor group (a thread runs in one group at a time);
+/// Errc::no_such_cpu: a CPU is outside the machine or the process affinity. (cpu.cpp)
+[[nodiscard]] Result<GROUP_AFFINITY> group_affinity_of(const CpuSet& cpus) noexcept;
+
+/// Pins `thread` to `cpus` (checks as group_affinity_of). (cpu.cpp)
+[[nodiscard]] Result<void> pin_native_thread(HANDLE thread, const CpuSet& cpus) noexcept;
+
+}  // namespace staticrt::platform::win32

@@ -1,0 +1,16 @@
+// A callable that cannot be moved (Task relocates callables when it moves) must not compile.
+// expect: the callable must be nothrow move-constructible
+#include "staticrt/task.hpp"
+
+struct Pinned {
+    Pinned() = default;
+    Pinned(const Pinned&) noexcept = default;
+    Pinned(Pinned&&) = delete;
+    void operator()() const noexcept {}
+};
+
+int main() {
+    const Pinned p;
+    staticrt::Task<32> t = p;
+    t();
+}

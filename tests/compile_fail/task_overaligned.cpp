@@ -1,0 +1,13 @@
+// An over-aligned callable cannot live in the Task's max-aligned slot.
+// expect: the callable is over-aligned
+#include "staticrt/task.hpp"
+
+struct alignas(64) Wide {
+    char c = 0;
+    void operator()() const noexcept {}
+};
+
+int main() {
+    staticrt::Task<128> t = Wide{};
+    t();
+}

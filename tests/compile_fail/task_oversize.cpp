@@ -1,0 +1,11 @@
+// A callable larger than the Task's slot must not compile; the message names the fix.
+// expect: the callable is larger than the Task's slot
+#include <array>
+
+#include "staticrt/task.hpp"
+
+int main() {
+    std::array<char, 100> big{};
+    staticrt::Task<32> t = [big] { (void)big; };
+    t();
+}

@@ -1,0 +1,63 @@
+// ipc_test_support.hpp — helpers for the process / shared-memory tests (test code only).
+//
+// gtest_main owns main(), so a spawned child cannot run child_main_hook() from main: the hook
+// runs during static initialisation instead (init_priority 65000, after every entry registered
+// with STATICRT_TEST_ENTRY at priority 2000), reading argv from /proc/self/cmdline.
+// Segment names are "staticrt-t<pid>-<tag>", so a leak check can list /dev/shm for this process.
+#pragma once
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "staticrt/ipc/process.hpp"
+#include "staticrt/ipc/process_pool.hpp"
+
+#define STATICRT_TEST_CAT2(a, b) a##b
+#define STATICRT_TEST_CAT(a, b) STATICRT_TEST_CAT2(a, b)
+/// Registers an entry before the child hook runs.
+#define STATICRT_TEST_POOL_FN(name, fn)                                                                 \
+    __attribute__((init_priority(2000))) static const staticrt::ipc::PoolFunction<fn> STATICRT_TEST_CAT(      \
+        g_pool_fn_, __LINE__) {                                                                         \
+        name                                                                                            \
+    }
+#define STATICRT_TEST_ENTRY(name, fn)                                                                  \
+    __attribute__((init_priority(2000))) static const staticrt::ipc::EntryRegistration STATICRT_TEST_CAT( \
+        g_entry_reg_, __LINE__) {                                                                      \
+        name, fn                                                                                       \
+    }
+
+namespace staticrt::test {
+
+/// Runs child_main_hook with this process's real argv (platform::process_arguments()).
+inline int run_child_hook_from_cmdline() {
+    (void)staticrt::ipc::child_main_hook();
+    return 1;
+}
+
+/// "staticrt-t<pid>-<tag>": unique per test process.
+inline std::string shm_name(const char* tag) {
+    return "staticrt-t" + std::to_string(::getpid()) + "-" + tag;
+}
+
+/// Segments under /dev/shm named by shm_name() or by a ProcessPool of process `pid`.
+inline std::vector<std::string> leaked_segments(long pid) {
+    std::vector<std::string> out;
+    const std::string prefix = "staticrt-t" + std::to_string(pid) + "-";
+    const std::string pool_prefix = "staticrt-pool-" + std::to_string(pid) + "-";
+    DIR* d = ::opendir("/dev/shm");
+    if (d == nullptr) return out;
+    while (dirent* e = ::readdir(d)) {
+        if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0 ||
+            std::strncmp(e->d_name, pool_prefix.c_str(), pool_prefix.size()) == 0)
+            out.emplace_back(e->d_name);
+    }
+    ::closedir(d);
+    return out;
+}
+
+}  // namespace staticrt::test
