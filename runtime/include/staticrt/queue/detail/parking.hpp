@@ -16,6 +16,7 @@
 
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/platform/result.hpp"
+#include "staticrt/platform/thread.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
 
@@ -24,10 +25,14 @@ namespace staticrt::queue_detail {
 /// What one non-blocking attempt of a blocking call found.
 enum class Attempt : std::uint8_t { done, would_block, closed };
 
-/// Spin iterations (each one attempt + cpu_relax) before a blocking call parks. Long enough
+/// Spin iterations (each one attempt + cpu_relax) before a blocking call yields. Long enough
 /// to cover a cross-core round trip (~60-300 ns here), short enough not to burn a time slice
 /// when threads outnumber cores.
 inline constexpr std::uint32_t kSpinAttempts = 256;
+/// Attempts separated by a yield of the CPU before a blocking call parks: when threads
+/// outnumber cores the other side often waits for this very core, and a yield hands it over
+/// without two futex syscalls.
+inline constexpr std::uint32_t kYieldAttempts = 8;
 
 template <platform::WaitScope Scope>
 class Parking {
@@ -61,6 +66,12 @@ public:
             if (a != Attempt::would_block) return finish(a);
             if (deadline.is_poll()) return unexpected(Errc::timeout);
             platform::cpu_relax();
+        }
+        for (std::uint32_t i = 0; i < kYieldAttempts; ++i) {
+            platform::yield_now();
+            const Attempt a = attempt();
+            if (a != Attempt::would_block) return finish(a);
+            if (deadline.expired()) return unexpected(Errc::timeout);
         }
         for (;;) {
             // [park.register] seq_cst RMW + fence: the waiter count is visible before the re-try
