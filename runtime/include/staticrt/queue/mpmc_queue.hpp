@@ -42,11 +42,7 @@ class MpmcQueue {
     static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
                   "MpmcQueue needs lock-free 64-bit atomics on this target");
     using Seq = queue_detail::SeqOf<N>;
-#ifndef EXP_NOSHUFFLE
     using Cells = queue_detail::CellMap<T, N, platform::kCacheLine>;
-#else
-    using Cells = queue_detail::CellMap<T, N, 1>;
-#endif
     using Attempt = queue_detail::Attempt;
     static constexpr std::uint64_t kClosedBit = std::uint64_t{1} << 63;
     enum class Put : std::uint8_t { ok, full, closed };

@@ -39,11 +39,7 @@ template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
 class SpscQueue {
     static_assert(queue_detail::QueueChecks<T, N, Scope == WaitScope::process_shared>::ok);
     using Seq = queue_detail::SeqOf<N>;
-#ifndef EXP_NOSHUFFLE
     using Cells = queue_detail::CellMap<T, N, platform::kCacheLine>;
-#else
-    using Cells = queue_detail::CellMap<T, N, 1>;
-#endif
     using Attempt = queue_detail::Attempt;
 
 public:

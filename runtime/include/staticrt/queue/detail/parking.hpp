@@ -113,9 +113,6 @@ public:
     }
 
     [[nodiscard]] bool has_waiters() const noexcept {
-#ifdef EXP_FENCE
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-#endif
         // [park.notify.load] relaxed: no fence (see [park.register] for why a stale zero is
         // harmless): the caller's publishing release store precedes it in program order.
         return m_waiters.load(std::memory_order_relaxed) != 0;
