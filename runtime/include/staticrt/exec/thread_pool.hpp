@@ -18,6 +18,7 @@
 //   int v = *f->get();                                    // 49
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -242,7 +243,12 @@ private:
                       "ThreadPool: the task's Result<T> is larger than ResultBytes: raise the ResultBytes "
                       "template argument");
         if (closed()) return Errc::closed;
-        auto pf = m_slots.template make<V>(slot_deadline);
+        auto pf = m_slots.template make<V>(slot_deadline.is_poll() ? slot_deadline : slice(slot_deadline));
+        // Waiting for a result slot: in 1 ms slices, so a shutdown meanwhile reports Errc::closed.
+        while (!pf && pf.error() == Errc::timeout && !slot_deadline.expired()) {
+            if (closed()) return Errc::closed;
+            pf = m_slots.template make<V>(slice(slot_deadline));
+        }
         if (!pf) return unexpected(pf.error());
         detail::CellClaim c;
         if (const Errc e = claim(c, queue_deadline); e != Errc::ok) return e;  // pf's ends recycle the slot
@@ -250,6 +256,11 @@ private:
                            std::move(pf->promise)};
         publish(c, &Job::kOps);
         return std::move(pf->future);
+    }
+
+    static Deadline slice(Deadline d) noexcept {
+        const Deadline step = Deadline::after(std::chrono::milliseconds(1));
+        return d.instant() < step.instant() ? d : step;
     }
 
     template <class F, class... Args>
