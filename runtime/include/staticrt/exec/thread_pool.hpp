@@ -132,7 +132,7 @@ class ThreadPool : public detail::PoolCore {
                   "ThreadPool QueueCapacity must be a power of two >= 2, e.g. 1024");
     static_assert(QueueCapacity <= (std::size_t{1} << 30), "ThreadPool QueueCapacity must be at most 2^30");
     static_assert(StackBytes >= platform::kMinStackBytes && StackBytes % 16 == 0,
-                  "ThreadPool StackBytes must be a multiple of 16 and at least platform::kMinStackBytes (16 KiB), "
+                  "ThreadPool StackBytes must be a multiple of 16 and at least platform::kMinStackBytes (16 KiB; 128 KiB on aarch64), "
                   "e.g. staticrt::kDefaultPoolStackBytes");
     static_assert(TaskBytes >= 16 && TaskBytes % 16 == 0,
                   "ThreadPool TaskBytes must be a multiple of 16 and at least 16, e.g. 64");
