@@ -2,6 +2,7 @@
 // (pidfd_open + poll on Linux >= 5.3; waitpid(WNOHANG) with back-off where pidfd is missing).
 #include "staticrt/platform/process.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -133,7 +135,49 @@ Result<void> spawn_self(ProcessHandle& handle, const char* const* args, const Sp
     // A spawned child applies die_with_parent itself (posix_spawn has no pre-exec hook);
     // the runtime passes the request on its command line.
     (void)options;
-    return do_spawn(handle, kSelfExe, false, kSelfExe, args);
+    // The real path, not /proc/self/exe: under qemu-user the kernel's /proc/self/exe is the
+    // emulator, while qemu answers readlink() with the guest program's path.
+    char path[PATH_MAX];
+    const ssize_t n = ::readlink(kSelfExe, path, sizeof path - 1);
+    if (n <= 0) return do_spawn(handle, kSelfExe, false, kSelfExe, args);
+    path[n] = '\0';
+    return do_spawn(handle, path, false, path, args);
+}
+
+Result<CommandLine> process_arguments() noexcept {
+    constexpr std::size_t kMaxArgs = 256;
+    static char buf[65536];
+    static const char* argv[kMaxArgs + 1];
+    static std::atomic<int> state{0};  // 0 not read, 1 reading, 2 ready, 3 failed
+    static int argc = 0;
+    int expected = 0;
+    // [args.once] acq_rel: one thread reads; others wait for [args.ready].
+    if (state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+        const int fd = ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+        std::size_t len = 0;
+        if (fd >= 0) {
+            for (;;) {
+                const ssize_t r = ::read(fd, buf + len, sizeof buf - 1 - len);
+                if (r < 0 && errno == EINTR) continue;
+                if (r <= 0) break;
+                len += static_cast<std::size_t>(r);
+                if (len >= sizeof buf - 1) break;
+            }
+            ::close(fd);
+        }
+        buf[len] = '\0';
+        for (std::size_t i = 0; i < len && static_cast<std::size_t>(argc) < kMaxArgs;) {
+            argv[argc++] = buf + i;
+            i += std::strlen(buf + i) + 1;
+        }
+        argv[argc] = nullptr;
+        // [args.ready] release: pairs with the acquire loads below.
+        state.store(fd >= 0 ? 2 : 3, std::memory_order_release);
+    }
+    int s = 0;
+    while ((s = state.load(std::memory_order_acquire)) == 1) ::sched_yield();  // [args.ready]
+    if (s != 2) return unexpected(Errc::not_supported);
+    return CommandLine{argc, argv};
 }
 
 Result<void> spawn_program(ProcessHandle& handle, const char* program, const char* const* args,

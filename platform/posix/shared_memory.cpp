@@ -8,12 +8,13 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace staticrt::platform {
 namespace {
 
-static_assert(sizeof(pthread_mutex_t) <= 64, "RobustMutex::m_storage is too small for pthread_mutex_t");
+static_assert(sizeof(pthread_mutex_t) <= 56, "RobustMutex::m_storage is too small for pthread_mutex_t");
 static_assert(alignof(pthread_mutex_t) <= 8, "RobustMutex::m_storage is under-aligned for pthread_mutex_t");
 
 bool name_char_ok(char c) noexcept {
@@ -147,17 +148,34 @@ Result<void> SharedMemory::unlink(const char* name) noexcept {
 
 // ------------------------------------------------------------------ RobustMutex
 
-Result<void> RobustMutex::init() noexcept {
+namespace {
+int init_native(pthread_mutex_t* m, bool robust) noexcept {
     pthread_mutexattr_t attr;
     int rc = ::pthread_mutexattr_init(&attr);
-    if (rc != 0) return unexpected(Errc::os_error, rc);
+    if (rc != 0) return rc;
     rc = ::pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-    if (rc == 0) rc = ::pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    if (rc == 0 && robust) rc = ::pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
     // Error-checking type: unlock by a non-owner reports EPERM instead of corrupting the lock.
     if (rc == 0) rc = ::pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
-    if (rc == 0) rc = ::pthread_mutex_init(native(m_storage), &attr);
+    if (rc == 0) rc = ::pthread_mutex_init(m, &attr);
     (void)::pthread_mutexattr_destroy(&attr);
-    if (rc == ENOTSUP || rc == ENOSYS) return unexpected(Errc::not_supported, rc);
+    return rc;
+}
+
+// True when the kernel keeps robust lists for us. qemu-user answers ENOSYS to the robust-list
+// calls (glibc on most architectures assumes support and never notices).
+bool kernel_has_robust_list() noexcept {
+    void* head = nullptr;
+    std::size_t len = 0;
+    return ::syscall(SYS_get_robust_list, 0, &head, &len) == 0;
+}
+}  // namespace
+
+Result<void> RobustMutex::init() noexcept {
+    // glibc refuses robust mutexes (ENOTSUP) where it knows the kernel lacks set_robust_list.
+    int rc = init_native(native(m_storage), true);
+    m_robust = rc == 0 && kernel_has_robust_list() ? 1 : 0;
+    if (rc == ENOTSUP || rc == ENOSYS) rc = init_native(native(m_storage), false);
     if (rc != 0) return unexpected(Errc::os_error, rc);
     return ok();
 }

@@ -1,5 +1,6 @@
 // Process, the entry-point registry and the daemon registry.
 #include "staticrt/ipc/process.hpp"
+#include "staticrt/ipc/process_pool.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -21,7 +22,7 @@ struct Entry {
 constinit Entry g_entries[kMaxEntries] = {};
 constinit std::atomic<std::uint32_t> g_entry_count{0};
 
-constexpr std::size_t kMaxDaemons = 64;
+constexpr std::size_t kMaxDaemons = 256;
 constinit std::atomic<Process*> g_daemons[kMaxDaemons] = {};
 constinit std::atomic<bool> g_atexit_installed{false};
 
@@ -89,7 +90,7 @@ EntryFn find_entry(const char* name) noexcept {
 }
 
 EntryRegistration::EntryRegistration(const char* name, EntryFn fn) noexcept {
-    if (!register_entry(name, fn)) detail::contract_violation("EntryRegistration: bad, duplicate or too many entry names");
+    if (!register_entry(name, fn)) staticrt::detail::contract_violation("EntryRegistration: bad, duplicate or too many entry names");
 }
 
 bool child_main_hook(int argc, const char* const* argv) noexcept {
@@ -107,12 +108,18 @@ bool child_main_hook(int argc, const char* const* argv) noexcept {
         auto r = platform::set_parent_death_signal(parent);
         if (r.code() == Errc::process_died) platform::exit_process(128 + 15);  // parent already gone
     }
-    const EntryFn fn = find_entry(name);
+    const EntryFn fn = std::strcmp(name, detail::kPoolWorkerEntry) == 0 ? &detail::pool_worker_main : find_entry(name);
     if (fn == nullptr) {
         write_err("staticrt: spawned child: no entry point registered as ", name);
         platform::exit_process(kUnknownEntryExit);
     }
     platform::exit_process(fn(argc - i, argv + i));
+}
+
+bool child_main_hook() noexcept {
+    auto cl = platform::process_arguments();
+    if (!cl) return false;
+    return child_main_hook(cl->argc, cl->argv);
 }
 
 // ------------------------------------------------------------------ Process
@@ -159,7 +166,8 @@ void Process::reap_daemon() noexcept {
 }
 
 Result<void> Process::start(const char* entry, const char* const* args, ProcessOptions options) noexcept {
-    if (entry == nullptr || find_entry(entry) == nullptr || std::strlen(entry) > kMaxEntryName)
+    const bool builtin = entry != nullptr && std::strcmp(entry, detail::kPoolWorkerEntry) == 0;
+    if (entry == nullptr || (!builtin && find_entry(entry) == nullptr) || std::strlen(entry) > kMaxEntryName)
         return unexpected(Errc::invalid_argument);
     if (auto r = before_start(options); !r) return r;
     char entry_arg[sizeof kEntryFlag + kMaxEntryName];

@@ -11,7 +11,7 @@ std::uint64_t my_token() noexcept { return reinterpret_cast<std::uintptr_t>(&t_t
 }  // namespace
 
 ProcessMutex::ProcessMutex() noexcept {
-    if (!m_native.init()) detail::contract_violation("ProcessMutex: the OS refused to initialise a robust mutex");
+    if (!m_native.init()) staticrt::detail::contract_violation("ProcessMutex: the OS refused to initialise a robust mutex");
 }
 
 ProcessMutex::~ProcessMutex() { m_native.destroy(); }
@@ -41,7 +41,7 @@ Result<void> ProcessMutex::lock(Deadline deadline) noexcept {
 
 void ProcessMutex::lock() noexcept {
     auto r = lock(Deadline::never());
-    if (!r && r.code() != Errc::owner_died) detail::contract_violation("ProcessMutex::lock failed (broken or relocked)");
+    if (!r && r.code() != Errc::owner_died) staticrt::detail::contract_violation("ProcessMutex::lock failed (broken or relocked)");
 }
 
 bool ProcessMutex::try_lock() noexcept { return lock_bool(Deadline::poll()); }
@@ -52,7 +52,7 @@ bool ProcessMutex::lock_bool(Deadline d) noexcept {
 }
 
 void ProcessMutex::unlock() noexcept {
-    if (!unlock_checked()) detail::contract_violation("ProcessMutex::unlock by a thread that does not hold it");
+    if (!unlock_checked()) staticrt::detail::contract_violation("ProcessMutex::unlock by a thread that does not hold it");
 }
 
 Result<void> ProcessMutex::unlock_checked() noexcept {

@@ -15,10 +15,16 @@
 #include <vector>
 
 #include "staticrt/ipc/process.hpp"
+#include "staticrt/ipc/process_pool.hpp"
 
 #define STATICRT_TEST_CAT2(a, b) a##b
 #define STATICRT_TEST_CAT(a, b) STATICRT_TEST_CAT2(a, b)
 /// Registers an entry before the child hook runs.
+#define STATICRT_TEST_POOL_FN(name, fn)                                                                 \
+    __attribute__((init_priority(2000))) static const staticrt::ipc::PoolFunction<fn> STATICRT_TEST_CAT(      \
+        g_pool_fn_, __LINE__) {                                                                         \
+        name                                                                                            \
+    }
 #define STATICRT_TEST_ENTRY(name, fn)                                                                  \
     __attribute__((init_priority(2000))) static const staticrt::ipc::EntryRegistration STATICRT_TEST_CAT( \
         g_entry_reg_, __LINE__) {                                                                      \
@@ -27,22 +33,9 @@
 
 namespace staticrt::test {
 
-/// Runs child_main_hook with this process's real argv (from /proc/self/cmdline).
+/// Runs child_main_hook with this process's real argv (platform::process_arguments()).
 inline int run_child_hook_from_cmdline() {
-    static char buf[65536];
-    static const char* argv[64];
-    FILE* f = std::fopen("/proc/self/cmdline", "rb");
-    if (f == nullptr) return 0;
-    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    buf[n] = '\0';
-    int argc = 0;
-    for (std::size_t i = 0; i < n && argc < 63;) {
-        argv[argc++] = buf + i;
-        i += std::strlen(buf + i) + 1;
-    }
-    argv[argc] = nullptr;
-    (void)staticrt::ipc::child_main_hook(argc, argv);
+    (void)staticrt::ipc::child_main_hook();
     return 1;
 }
 
@@ -51,14 +44,17 @@ inline std::string shm_name(const char* tag) {
     return "staticrt-t" + std::to_string(::getpid()) + "-" + tag;
 }
 
-/// Segments under /dev/shm whose name starts with shm_name("") of pid `pid`.
+/// Segments under /dev/shm named by shm_name() or by a ProcessPool of process `pid`.
 inline std::vector<std::string> leaked_segments(long pid) {
     std::vector<std::string> out;
     const std::string prefix = "staticrt-t" + std::to_string(pid) + "-";
+    const std::string pool_prefix = "staticrt-pool-" + std::to_string(pid) + "-";
     DIR* d = ::opendir("/dev/shm");
     if (d == nullptr) return out;
     while (dirent* e = ::readdir(d)) {
-        if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0) out.emplace_back(e->d_name);
+        if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0 ||
+            std::strncmp(e->d_name, pool_prefix.c_str(), pool_prefix.size()) == 0)
+            out.emplace_back(e->d_name);
     }
     ::closedir(d);
     return out;

@@ -116,6 +116,16 @@ public:
 /// static destructors): the way a forked or spawned child ends.
 [[noreturn]] void exit_process(int code) noexcept;
 
+/// This process's command line as argc/argv, for code that runs before or without main's
+/// arguments (static initialisation, a framework's main). Linux: read once from
+/// /proc/self/cmdline into static storage (64 KiB, 256 arguments); Windows: the CRT's
+/// __argc/__argv. The strings live until the process ends. Errc::not_supported when unknown.
+struct CommandLine {
+    int argc = 0;
+    const char* const* argv = nullptr;
+};
+[[nodiscard]] Result<CommandLine> process_arguments() noexcept;
+
 /// Where write_standard() writes.
 enum class StandardStream : std::uint8_t { out, err };
 /// Writes all `bytes` to stdout/stderr with as few system calls as possible (one when the

@@ -96,9 +96,16 @@ public:
     [[nodiscard]] Result<void> unlock() noexcept;
     /// After owner_died: declares the protected state repaired. Must hold the lock.
     [[nodiscard]] Result<void> mark_consistent() noexcept;
+    /// True when owner death is detected. False where the OS/emulator has no robust mutexes
+    /// (qemu-user does not implement set_robust_list): init() then falls back to a plain
+    /// process-shared mutex, and an owner that dies holding it blocks the next locker until its
+    /// deadline (Errc::timeout), never silently handing over the lock.
+    [[nodiscard]] bool robust() const noexcept { return m_robust != 0; }
 
 private:
-    alignas(8) unsigned char m_storage[64] = {};  ///< pthread_mutex_t; size checked in the .cpp
+    alignas(8) unsigned char m_storage[56] = {};  ///< pthread_mutex_t; size checked in the .cpp
+    std::uint32_t m_robust = 0;
+    std::uint32_t m_reserved = 0;
 };
 
 }  // namespace staticrt::platform

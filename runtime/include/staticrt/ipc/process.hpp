@@ -68,6 +68,11 @@ inline bool child_main_hook(int argc, char** argv) noexcept {
     return child_main_hook(argc, const_cast<const char* const*>(argv));
 }
 
+/// Same, with the command line from platform::process_arguments(): for programs whose main()
+/// belongs to a framework (a test runner) — call it from a static initialiser placed after the
+/// entry registrations of the same translation unit.
+bool child_main_hook() noexcept;
+
 /// Options of a start.
 struct ProcessOptions {
     /// Terminated (SIGTERM, then SIGKILL after 1 s) and reaped when the parent exits normally,

@@ -59,6 +59,8 @@ public:
 
     /// True when the calling thread of the calling process holds the lock.
     [[nodiscard]] bool held_by_current_thread() const noexcept;
+    /// True where owner death is detected (see platform::RobustMutex::robust(); false under qemu-user).
+    [[nodiscard]] bool robust() const noexcept { return m_native.robust(); }
     /// False between an owner_died lock and mark_consistent().
     [[nodiscard]] bool is_consistent() const noexcept {
         // [pmutex.consistent] relaxed: read by the holder, written by holders only.
