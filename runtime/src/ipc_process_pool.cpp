@@ -113,7 +113,7 @@ int pool_worker_main(int argc, const char* const* argv) noexcept {
     static_assert(alignof(PoolControl) <= kHeader, "PoolControl alignment changed: update kHeader");
     if (shm.size() < kHeader + sizeof(PoolControl)) return 4;
     auto* base = static_cast<unsigned char*>(shm.data());
-    auto* control = reinterpret_cast<PoolControl*>(base + kHeader);
+    auto* control = static_cast<PoolControl*>(static_cast<void*>(base + kHeader));
     auto* arena = base + kHeader + sizeof(PoolControl);
     const std::size_t index = static_cast<std::size_t>(std::atoll(argv[1]));
     const long long cpu = std::atoll(argv[2]);
