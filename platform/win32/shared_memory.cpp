@@ -1,0 +1,265 @@
+// Win32 shared memory (named, pagefile-backed file mappings in the session namespace) and the
+// robust process-shared mutex (a named kernel mutex: WAIT_ABANDONED is "owner died").
+#include "staticrt/platform/shared_memory.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+
+#include "win32_detail.hpp"
+
+namespace staticrt::platform {
+namespace {
+
+bool name_char_ok(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+}
+
+constexpr char kPrefix[] = "Local\\";
+
+bool os_name(const char* name, char* out) noexcept {
+    if (!valid_shared_memory_name(name)) return false;
+    std::strcpy(out, kPrefix);
+    std::strcat(out, name);
+    return true;
+}
+
+Error map_error(DWORD e) noexcept {
+    switch (e) {
+        case ERROR_ALREADY_EXISTS: return Error{Errc::exhausted, static_cast<int>(e)};
+        case ERROR_FILE_NOT_FOUND: return Error{Errc::invalid_argument, static_cast<int>(e)};
+        case ERROR_INVALID_NAME: return Error{Errc::invalid_argument, static_cast<int>(e)};
+        case ERROR_ACCESS_DENIED: return Error{Errc::permission_denied, static_cast<int>(e)};
+        default: return Error{Errc::os_error, static_cast<int>(e)};
+    }
+}
+
+// ---- RobustMutex: the shared storage holds the kernel mutex's name and state; each process
+// opens its own HANDLE once and keeps it in this fixed table (keyed by the mutex's address in
+// this process). No heap.
+struct RobustShared {
+    char name[48];
+    std::atomic<std::uint32_t> broken;      ///< 1: unlocked after owner_died without mark_consistent
+    std::atomic<std::uint32_t> inconsistent;///< 1: between owner_died and mark_consistent
+};
+static_assert(sizeof(RobustShared) <= 56, "RobustMutex::m_storage is too small for the Win32 state");
+
+constexpr std::size_t kHandleCache = 256;
+struct HandleEntry {
+    std::atomic<const void*> key;
+    HANDLE handle;
+    std::atomic<std::uint32_t> ready;
+};
+constinit HandleEntry g_handles[kHandleCache] = {};
+constinit std::atomic<std::uint32_t> g_counter{0};
+
+RobustShared* shared_of(unsigned char* storage) noexcept { return static_cast<RobustShared*>(static_cast<void*>(storage)); }
+
+HANDLE handle_of(const void* key, const char* name) noexcept {
+    for (auto& e : g_handles) {
+        // [rmtx.cache] acquire: pairs with the release store of `ready` below.
+        if (e.key.load(std::memory_order_acquire) == key) {
+            while (e.ready.load(std::memory_order_acquire) == 0) ::SwitchToThread();
+            return e.handle;
+        }
+    }
+    HANDLE h = ::OpenMutexA(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, name);
+    if (h == nullptr) return nullptr;
+    for (auto& e : g_handles) {
+        const void* expected = nullptr;
+        // [rmtx.cache] acq_rel: claims an empty entry.
+        if (e.key.compare_exchange_strong(expected, key, std::memory_order_acq_rel)) {
+            e.handle = h;
+            e.ready.store(1, std::memory_order_release);
+            return h;
+        }
+        if (expected == key) {  // another thread of ours cached it meanwhile
+            ::CloseHandle(h);
+            while (e.ready.load(std::memory_order_acquire) == 0) ::SwitchToThread();
+            return e.handle;
+        }
+    }
+    return h;  // table full: leaks one handle per call site (documented limit kHandleCache)
+}
+
+void forget_handle(const void* key) noexcept {
+    for (auto& e : g_handles) {
+        if (e.key.load(std::memory_order_acquire) == key && e.ready.load(std::memory_order_acquire) == 1) {
+            ::CloseHandle(e.handle);
+            e.ready.store(0, std::memory_order_relaxed);
+            e.key.store(nullptr, std::memory_order_release);
+            return;
+        }
+    }
+}
+
+}  // namespace
+
+bool valid_shared_memory_name(const char* name) noexcept {
+    if (name == nullptr || name[0] == '\0') return false;
+    std::size_t n = 0;
+    for (; name[n] != '\0'; ++n) {
+        if (n + 1 >= kMaxSharedMemoryName) return false;
+        if (!name_char_ok(name[n])) return false;
+    }
+    if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) return false;
+    return true;
+}
+
+SharedMemory::SharedMemory(SharedMemory&& other) noexcept
+    : m_data(other.m_data), m_size(other.m_size), m_native(other.m_native) {
+    std::memcpy(m_name, other.m_name, sizeof m_name);
+    other.m_data = nullptr;
+    other.m_size = 0;
+    other.m_native = 0;
+    other.m_name[0] = '\0';
+}
+
+SharedMemory& SharedMemory::operator=(SharedMemory&& other) noexcept {
+    if (this != &other) {
+        close();
+        m_data = other.m_data;
+        m_size = other.m_size;
+        m_native = other.m_native;
+        std::memcpy(m_name, other.m_name, sizeof m_name);
+        other.m_data = nullptr;
+        other.m_size = 0;
+        other.m_native = 0;
+        other.m_name[0] = '\0';
+    }
+    return *this;
+}
+
+SharedMemory::~SharedMemory() { close(); }
+
+Result<void> SharedMemory::create(const char* name, std::size_t bytes) noexcept {
+    char path[sizeof kPrefix + kMaxSharedMemoryName];
+    if (m_data != nullptr || bytes == 0 || !os_name(name, path)) return unexpected(Errc::invalid_argument);
+    const auto size = static_cast<unsigned long long>(bytes);
+    HANDLE h = ::CreateFileMappingA(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, static_cast<DWORD>(size >> 32),
+                                    static_cast<DWORD>(size & 0xFFFFFFFFu), path);
+    const DWORD err = ::GetLastError();
+    if (h == nullptr) return unexpected(map_error(err));
+    if (err == ERROR_ALREADY_EXISTS) {
+        ::CloseHandle(h);
+        return unexpected(map_error(ERROR_ALREADY_EXISTS));
+    }
+    void* p = ::MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, bytes);
+    if (p == nullptr) {
+        const DWORD e = ::GetLastError();
+        ::CloseHandle(h);
+        return unexpected(map_error(e));
+    }
+    m_data = p;
+    m_size = bytes;
+    m_native = reinterpret_cast<std::uintptr_t>(h);
+    std::strcpy(m_name, name);
+    return ok();
+}
+
+Result<void> SharedMemory::open(const char* name) noexcept {
+    char path[sizeof kPrefix + kMaxSharedMemoryName];
+    if (m_data != nullptr || !os_name(name, path)) return unexpected(Errc::invalid_argument);
+    HANDLE h = ::OpenFileMappingA(FILE_MAP_ALL_ACCESS, FALSE, path);
+    if (h == nullptr) return unexpected(map_error(::GetLastError()));
+    void* p = ::MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, 0);
+    if (p == nullptr) {
+        const DWORD e = ::GetLastError();
+        ::CloseHandle(h);
+        return unexpected(map_error(e));
+    }
+    MEMORY_BASIC_INFORMATION info{};
+    ::VirtualQuery(p, &info, sizeof info);
+    m_data = p;
+    m_size = info.RegionSize;  // the section size rounded up to whole pages
+    m_native = reinterpret_cast<std::uintptr_t>(h);
+    std::strcpy(m_name, name);
+    return ok();
+}
+
+void SharedMemory::close() noexcept {
+    if (m_data != nullptr) ::UnmapViewOfFile(m_data);
+    if (m_native != 0) ::CloseHandle(reinterpret_cast<HANDLE>(m_native));
+    m_data = nullptr;
+    m_size = 0;
+    m_native = 0;
+    m_name[0] = '\0';
+}
+
+Result<void> SharedMemory::unlink(const char* name) noexcept {
+    // Windows removes a section's name with its last handle: nothing to do but check the name.
+    if (!valid_shared_memory_name(name)) return unexpected(Errc::invalid_argument);
+    return ok();
+}
+
+// ------------------------------------------------------------------ RobustMutex
+
+Result<void> RobustMutex::init() noexcept {
+    RobustShared* s = shared_of(m_storage);
+    // [rmtx.name] relaxed: uniqueness only.
+    std::snprintf(s->name, sizeof s->name, "Local\\staticrt-mtx-%lu-%u", static_cast<unsigned long>(::GetCurrentProcessId()),
+                  g_counter.fetch_add(1, std::memory_order_relaxed));
+    s->broken.store(0, std::memory_order_relaxed);
+    s->inconsistent.store(0, std::memory_order_relaxed);
+    HANDLE h = ::CreateMutexA(nullptr, FALSE, s->name);
+    if (h == nullptr) return unexpected(win32::last_error());
+    // Keep the creator's handle cached: it keeps the kernel object (and its name) alive.
+    for (auto& e : g_handles) {
+        const void* expected = nullptr;
+        if (e.key.compare_exchange_strong(expected, this, std::memory_order_acq_rel)) {
+            e.handle = h;
+            e.ready.store(1, std::memory_order_release);
+            break;
+        }
+    }
+    m_robust = 1;
+    return ok();
+}
+
+void RobustMutex::destroy() noexcept { forget_handle(this); }
+
+Result<void> RobustMutex::lock(Deadline deadline) noexcept {
+    RobustShared* s = shared_of(m_storage);
+    if (s->broken.load(std::memory_order_acquire) != 0) return unexpected(Errc::broken);
+    HANDLE h = handle_of(this, s->name);
+    if (h == nullptr) return unexpected(win32::last_error());
+    for (;;) {
+        const DWORD r = ::WaitForSingleObject(h, win32::timeout_ms(deadline));
+        if (r == WAIT_OBJECT_0) {
+            if (s->broken.load(std::memory_order_acquire) != 0) {
+                ::ReleaseMutex(h);
+                return unexpected(Errc::broken);
+            }
+            return ok();
+        }
+        if (r == WAIT_ABANDONED) {
+            // [rmtx.inconsistent] relaxed: under the lock.
+            s->inconsistent.store(1, std::memory_order_relaxed);
+            return unexpected(Errc::owner_died);
+        }
+        if (r == WAIT_TIMEOUT) {
+            if (deadline.expired() || deadline.is_poll()) return unexpected(Errc::timeout);
+            continue;  // Win32 timed out early on its coarser clock
+        }
+        return unexpected(win32::last_error());
+    }
+}
+
+Result<void> RobustMutex::unlock() noexcept {
+    RobustShared* s = shared_of(m_storage);
+    HANDLE h = handle_of(this, s->name);
+    if (h == nullptr) return unexpected(win32::last_error());
+    if (s->inconsistent.load(std::memory_order_relaxed) != 0) s->broken.store(1, std::memory_order_release);
+    if (!::ReleaseMutex(h)) return unexpected(Errc::not_owner, static_cast<int>(::GetLastError()));
+    return ok();
+}
+
+Result<void> RobustMutex::mark_consistent() noexcept {
+    RobustShared* s = shared_of(m_storage);
+    if (s->inconsistent.load(std::memory_order_relaxed) == 0) return unexpected(Errc::invalid_argument);
+    s->inconsistent.store(0, std::memory_order_relaxed);
+    return ok();
+}
+
+}  // namespace staticrt::platform
