@@ -46,49 +46,80 @@ struct RobustShared {
 static_assert(sizeof(RobustShared) <= 56, "RobustMutex::m_storage is too small for the Win32 state");
 
 constexpr std::size_t kHandleCache = 256;
+// One entry per RobustMutex this process used: keyed by its address here AND its kernel name,
+// because a new mutex may later live at the address of a dead one (a segment mapped again at
+// the same place); such a stale entry is recycled.
 struct HandleEntry {
     std::atomic<const void*> key;
+    std::atomic<std::uint32_t> state;  ///< 0 empty/being filled, 1 ready, 2 being replaced
     HANDLE handle;
-    std::atomic<std::uint32_t> ready;
+    char name[48];
 };
 constinit HandleEntry g_handles[kHandleCache] = {};
 constinit std::atomic<std::uint32_t> g_counter{0};
 
 RobustShared* shared_of(unsigned char* storage) noexcept { return static_cast<RobustShared*>(static_cast<void*>(storage)); }
 
-HANDLE handle_of(const void* key, const char* name) noexcept {
-    for (auto& e : g_handles) {
-        // [rmtx.cache] acquire: pairs with the release store of `ready` below.
-        if (e.key.load(std::memory_order_acquire) == key) {
-            while (e.ready.load(std::memory_order_acquire) == 0) ::SwitchToThread();
-            return e.handle;
+// The HANDLE of the named mutex for `key`; `fresh` (the creator's handle) is adopted instead of
+// opening one. nullptr on failure (GetLastError tells).
+HANDLE handle_of(const void* key, const char* name, HANDLE fresh = nullptr) noexcept {
+    for (;;) {
+        for (auto& e : g_handles) {
+            // [rmtx.cache] acquire: pairs with the release stores of `state` below.
+            if (e.key.load(std::memory_order_acquire) != key) continue;
+            std::uint32_t st = e.state.load(std::memory_order_acquire);
+            if (st != 1) {
+                ::SwitchToThread();
+                goto again;  // another thread fills or replaces it
+            }
+            if (std::strcmp(e.name, name) == 0) {
+                if (fresh != nullptr) ::CloseHandle(fresh);
+                return e.handle;
+            }
+            // Stale: a mutex that lived at this address before. Replace it.
+            if (e.state.compare_exchange_strong(st, 2, std::memory_order_acq_rel)) {
+                ::CloseHandle(e.handle);
+                HANDLE h = fresh != nullptr ? fresh : ::OpenMutexA(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, name);
+                if (h == nullptr) {
+                    e.key.store(nullptr, std::memory_order_relaxed);
+                    e.state.store(0, std::memory_order_release);
+                    return nullptr;
+                }
+                e.handle = h;
+                std::strncpy(e.name, name, sizeof e.name - 1);
+                e.state.store(1, std::memory_order_release);
+                return h;
+            }
+            goto again;
         }
+        {
+            HANDLE h = fresh != nullptr ? fresh : ::OpenMutexA(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, name);
+            if (h == nullptr) return nullptr;
+            for (auto& e : g_handles) {
+                const void* expected = nullptr;
+                if (e.state.load(std::memory_order_acquire) != 0) continue;
+                // [rmtx.cache] acq_rel: claims an empty entry.
+                if (e.key.compare_exchange_strong(expected, key, std::memory_order_acq_rel)) {
+                    e.handle = h;
+                    std::strncpy(e.name, name, sizeof e.name - 1);
+                    e.state.store(1, std::memory_order_release);
+                    return h;
+                }
+            }
+            return h;  // table full: the handle is not cached (one kernel handle per call)
+        }
+    again:;
     }
-    HANDLE h = ::OpenMutexA(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, name);
-    if (h == nullptr) return nullptr;
-    for (auto& e : g_handles) {
-        const void* expected = nullptr;
-        // [rmtx.cache] acq_rel: claims an empty entry.
-        if (e.key.compare_exchange_strong(expected, key, std::memory_order_acq_rel)) {
-            e.handle = h;
-            e.ready.store(1, std::memory_order_release);
-            return h;
-        }
-        if (expected == key) {  // another thread of ours cached it meanwhile
-            ::CloseHandle(h);
-            while (e.ready.load(std::memory_order_acquire) == 0) ::SwitchToThread();
-            return e.handle;
-        }
-    }
-    return h;  // table full: leaks one handle per call site (documented limit kHandleCache)
 }
 
-void forget_handle(const void* key) noexcept {
+void forget_handle(const void* key, const char* name) noexcept {
     for (auto& e : g_handles) {
-        if (e.key.load(std::memory_order_acquire) == key && e.ready.load(std::memory_order_acquire) == 1) {
+        std::uint32_t st = 1;
+        if (e.key.load(std::memory_order_acquire) == key && std::strcmp(e.name, name) == 0 &&
+            e.state.compare_exchange_strong(st, 2, std::memory_order_acq_rel)) {
             ::CloseHandle(e.handle);
-            e.ready.store(0, std::memory_order_relaxed);
-            e.key.store(nullptr, std::memory_order_release);
+            e.key.store(nullptr, std::memory_order_relaxed);
+            e.state.store(0, std::memory_order_release);
             return;
         }
     }
@@ -204,20 +235,13 @@ Result<void> RobustMutex::init() noexcept {
     s->inconsistent.store(0, std::memory_order_relaxed);
     HANDLE h = ::CreateMutexA(nullptr, FALSE, s->name);
     if (h == nullptr) return unexpected(win32::last_error());
-    // Keep the creator's handle cached: it keeps the kernel object (and its name) alive.
-    for (auto& e : g_handles) {
-        const void* expected = nullptr;
-        if (e.key.compare_exchange_strong(expected, this, std::memory_order_acq_rel)) {
-            e.handle = h;
-            e.ready.store(1, std::memory_order_release);
-            break;
-        }
-    }
+    // The creator's handle stays cached: it keeps the kernel object (and its name) alive.
+    (void)handle_of(this, s->name, h);
     m_robust = 1;
     return ok();
 }
 
-void RobustMutex::destroy() noexcept { forget_handle(this); }
+void RobustMutex::destroy() noexcept { forget_handle(this, shared_of(m_storage)->name); }
 
 Result<void> RobustMutex::lock(Deadline deadline) noexcept {
     RobustShared* s = shared_of(m_storage);
