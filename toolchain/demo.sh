@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash toolchain/setup-debian.sh --demo
 cmake --preset release -DSTATICRT_BUILD_TESTS=OFF >/dev/null
-cmake --build --preset release --target staticrt_demo
-exec ./build/release/examples/staticrt_demo "$@"
+cmake --build --preset release --target realtime_pipeline
+exec ./build/release/examples/realtime_pipeline "$@"

@@ -12,6 +12,9 @@ case "${1:-start}" in
     if [ ! -f "$WINEPREFIX/system.reg" ]; then
       wineboot --init </dev/null >/dev/null 2>&1
     fi
+    # A server left lingering (-p) by an earlier run that never reached "stop" would make -w
+    # wait out its whole linger time and the fixture time out: end it first.
+    wineserver -k </dev/null >/dev/null 2>&1 || true
     wineserver -w </dev/null >/dev/null 2>&1 || true
     wineserver -p 600 </dev/null >/dev/null 2>&1
     wine cmd /c exit </dev/null >/dev/null 2>&1

@@ -19,6 +19,10 @@
 namespace staticrt::platform {
 namespace {
 
+static_assert(sizeof(KAFFINITY) == sizeof(std::uint64_t),
+              "the Win32 CPU code needs 64-bit Windows (64 CPUs per processor group, 64-bit KAFFINITY)");
+static_assert(kMaxCpus % 64 == 0, "kMaxCpus must be a whole number of 64-CPU groups");
+
 constexpr std::size_t kMaxGroups = 64;  // Windows allows far fewer; CPUs past kMaxCpus are ignored
 
 struct MachineInfo {

@@ -86,15 +86,15 @@ Result<void> lock_all_memory() noexcept {
         g_saved_min.store(cur_min, std::memory_order_relaxed);
     }
 
-    DWORD first_error = 0;
+    // A region Windows will not lock (the read-only shared user-data page, some mapped views) is
+    // skipped; running out of working-set quota or system resources is a failure.
+    DWORD quota_error = 0;
     for_each_committed([&](void* base, SIZE_T bytes) {
-        if (!::VirtualLock(base, bytes) && first_error == 0) first_error = ::GetLastError();
+        if (::VirtualLock(base, bytes) || quota_error != 0) return;
+        const DWORD e = ::GetLastError();
+        if (e == ERROR_WORKING_SET_QUOTA || e == ERROR_NO_SYSTEM_RESOURCES || e == ERROR_NOT_ENOUGH_QUOTA) quota_error = e;
     });
-    if (first_error != 0) {
-        if (first_error == ERROR_ACCESS_DENIED || first_error == ERROR_PRIVILEGE_NOT_HELD)
-            return unexpected(Errc::permission_denied, static_cast<int>(first_error));
-        return unexpected(Errc::os_error, static_cast<int>(first_error));  // e.g. ERROR_WORKING_SET_QUOTA
-    }
+    if (quota_error != 0) return unexpected(Errc::os_error, static_cast<int>(quota_error));
     return ok();
 }
 

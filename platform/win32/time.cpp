@@ -23,10 +23,12 @@ namespace {
 // QueryPerformanceFrequency is fixed at boot. Cached in a constant-initialised atomic (no
 // function-local static: its guard would go through winpthreads under mingw -posix).
 std::atomic<std::int64_t> g_qpc_frequency{0};
+// 1e9 / frequency when that is exact (10 MHz on Windows 10+: 100), else 0 (use the general formula).
+std::atomic<std::int64_t> g_qpc_ns_per_tick{0};
 
 // 0: not tried yet, 1: the high-resolution timer works, 2: refused (use the Sleep loop).
-std::atomic<std::uint32_t> g_hires_state{0};
 constexpr std::uint32_t kHiresUnknown = 0, kHiresWorks = 1, kHiresRefused = 2;
+std::atomic<std::uint32_t> g_hires_state{kHiresUnknown};
 
 std::int64_t qpc_frequency() noexcept {
     // [time.freq] relaxed: every thread computes the same constant; nothing else is published with it.
@@ -35,17 +37,28 @@ std::int64_t qpc_frequency() noexcept {
         LARGE_INTEGER li{};
         ::QueryPerformanceFrequency(&li);  // cannot fail on Windows XP and later
         f = li.QuadPart > 0 ? li.QuadPart : 1;
+        // [time.freq] relaxed: a reader that sees the frequency but not yet this value takes the
+        // general (also exact) path, so no order between the two stores is needed.
+        if (f <= 1'000'000'000 && 1'000'000'000 % f == 0)
+            g_qpc_ns_per_tick.store(1'000'000'000 / f, std::memory_order_relaxed);
         // [time.freq] relaxed: pairs with the relaxed load above; a racing thread stores the same value.
         g_qpc_frequency.store(f, std::memory_order_relaxed);
     }
     return f;
 }
 
-// Sleeps on a high-resolution waitable timer until `deadline`. False: no such timer here
-// (nothing slept); the caller uses the Sleep loop.
-bool sleep_on_timer(Deadline deadline) noexcept {
+// One high-resolution timer per thread, created on the thread's first sleep and kept in a
+// fiber-local slot whose callback closes it when the thread exits (FlsAlloc: no heap, no
+// compiler TLS — mingw's emutls would allocate). Saves two kernel calls per sleep.
+std::atomic<DWORD> g_fls_index{FLS_OUT_OF_INDEXES};
+
+void WINAPI close_thread_timer(void* timer) noexcept {
+    if (timer != nullptr) ::CloseHandle(static_cast<HANDLE>(timer));
+}
+
+HANDLE create_hires_timer() noexcept {
     // [time.hires] relaxed: a cached capability bit, nothing is published with it.
-    if (g_hires_state.load(std::memory_order_relaxed) == kHiresRefused) return false;
+    if (g_hires_state.load(std::memory_order_relaxed) == kHiresRefused) return nullptr;
     HANDLE timer = ::CreateWaitableTimerExW(nullptr, nullptr, CREATE_WAITABLE_TIMER_HIGH_RESOLUTION,
                                             TIMER_MODIFY_STATE | SYNCHRONIZE);
     if (timer == nullptr) {
@@ -53,9 +66,47 @@ bool sleep_on_timer(Deadline deadline) noexcept {
         // failure (out of handles) falls back for this call only.
         if (::GetLastError() == ERROR_INVALID_PARAMETER)
             g_hires_state.store(kHiresRefused, std::memory_order_relaxed);  // [time.hires] relaxed
-        return false;
+        return nullptr;
     }
     g_hires_state.store(kHiresWorks, std::memory_order_relaxed);  // [time.hires] relaxed
+    return timer;
+}
+
+/// The calling thread's cached timer; nullptr when none can be cached (the caller then creates
+/// and closes one for its own call).
+HANDLE thread_timer() noexcept {
+    // [time.fls] acquire: pairs with the acq_rel CAS below; the index is a plain value, but the
+    // slot must exist (FlsAlloc done) before FlsGetValue uses it.
+    DWORD index = g_fls_index.load(std::memory_order_acquire);
+    if (index == FLS_OUT_OF_INDEXES) {
+        const DWORD mine = ::FlsAlloc(&close_thread_timer);
+        if (mine == FLS_OUT_OF_INDEXES) return nullptr;
+        DWORD expected = FLS_OUT_OF_INDEXES;
+        // [time.fls] acq_rel: publishes our slot, or (failure) acquires the winner's.
+        if (g_fls_index.compare_exchange_strong(expected, mine, std::memory_order_acq_rel, std::memory_order_acquire)) {
+            index = mine;
+        } else {
+            ::FlsFree(mine);  // no thread has stored a value in it yet
+            index = expected;
+        }
+    }
+    if (void* cached = ::FlsGetValue(index)) return static_cast<HANDLE>(cached);
+    HANDLE timer = create_hires_timer();
+    if (timer == nullptr) return nullptr;
+    if (!::FlsSetValue(index, timer)) {
+        ::CloseHandle(timer);
+        return nullptr;
+    }
+    return timer;
+}
+
+// Sleeps on a high-resolution waitable timer until `deadline`. False: no such timer here
+// (nothing slept, or a timer call failed part-way); the caller finishes with the Sleep loop.
+bool sleep_on_timer(Deadline deadline) noexcept {
+    HANDLE timer = thread_timer();
+    const bool owned = timer == nullptr;  // not cached: one timer for this call only
+    if (owned) timer = create_hires_timer();
+    if (timer == nullptr) return false;
     bool slept = true;
     for (;;) {
         const std::int64_t left = deadline.remaining_ns();
@@ -68,7 +119,7 @@ bool sleep_on_timer(Deadline deadline) noexcept {
             break;
         }
     }
-    ::CloseHandle(timer);
+    if (owned) ::CloseHandle(timer);
     return slept;
 }
 
@@ -79,6 +130,9 @@ Instant Instant::now() noexcept {
     ::QueryPerformanceCounter(&li);  // cannot fail on Windows XP and later
     const std::int64_t f = qpc_frequency();
     const std::int64_t c = li.QuadPart;
+    // [time.freq] relaxed: see qpc_frequency(). c * per_tick is nanoseconds since boot: it overflows after ~292 years.
+    const std::int64_t per_tick = g_qpc_ns_per_tick.load(std::memory_order_relaxed);
+    if (per_tick != 0) return Instant(c * per_tick);
     // whole seconds and the remainder separately: c * 1e9 would overflow after ~10 days at 10 MHz.
     return Instant((c / f) * 1'000'000'000 + ((c % f) * 1'000'000'000) / f);
 }

@@ -72,8 +72,10 @@ TEST_CASE("ToGroup_EveryCpuOfMachine_IsDistinctWithinItsGroup") {
 }
 
 TEST_CASE("ToGroup_BeyondMachine_ReturnsNoSuchCpu") {
-    const std::size_t n = platform::logical_cpu_count();
-    CHECK(platform::to_group(n).code() == Errc::no_such_cpu);
+#if defined(_WIN32)
+    // Windows numbers active CPUs densely. (Linux may also map configured-but-offline CPUs.)
+    CHECK(platform::to_group(platform::logical_cpu_count()).code() == Errc::no_such_cpu);
+#endif
     CHECK(platform::to_group(platform::kMaxCpus).code() == Errc::no_such_cpu);
     CHECK(platform::to_group(static_cast<std::size_t>(-1)).code() == Errc::no_such_cpu);
 }
@@ -104,11 +106,19 @@ TEST_CASE("PinCurrentThread_SingleCpu_CurrentCpuIsThatCpu") {
     }
 }
 
-TEST_CASE("PinCurrentThread_CpuBeyondMachineOrEmpty_IsRefused") {
-    const std::size_t n = platform::logical_cpu_count();
-    std::thread t([n] {
+TEST_CASE("PinCurrentThread_CpuOutsideAffinityOrEmpty_IsRefused") {
+    auto cpus = platform::process_affinity();
+    REQUIRE(cpus);
+    std::size_t outside = 0;  // the lowest index the process may not use (kMaxCpus - 1 at most)
+    while (outside + 1 < platform::kMaxCpus && cpus->contains(outside)) ++outside;
+    std::thread t([&] {
         CHECK(platform::pin_current_thread(CpuSet{}).code() == Errc::invalid_argument);
-        if (n < platform::kMaxCpus) CHECK(platform::pin_current_thread(CpuSet::single(n)).code() == Errc::no_such_cpu);
+        if (!cpus->contains(outside)) {
+            CpuSet mixed = CpuSet::single(cpus->first());
+            (void)mixed.add(outside);
+            CHECK(platform::pin_current_thread(CpuSet::single(outside)).code() == Errc::no_such_cpu);
+            CHECK(platform::pin_current_thread(mixed).code() == Errc::no_such_cpu);
+        }
     });
     t.join();
 }

@@ -82,6 +82,16 @@ TEST_CASE("StartThread_ValidStack_EntryRunsWithArgAndJoinReturns") {
 #endif
 }
 
+TEST_CASE("StartThread_ExactlyMinimumStack_Runs") {
+    staticrt::test::Watchdog wd{std::chrono::seconds(30), "StartThread_ExactlyMinimumStack"};
+    static_assert(platform::kMinStackBytes <= kStackBytes, "the test stack must hold the minimum");
+    platform::ThreadHandle h;
+    Probe p;
+    REQUIRE(platform::start_thread(h, {g_stack_b, platform::kMinStackBytes}, &probe_entry, &p));
+    REQUIRE(platform::join(h, Deadline::never()));
+    CHECK(p.ran.load() == 1);
+}
+
 TEST_CASE("StartThread_SameHandleAfterJoin_CanBeReused") {
     staticrt::test::Watchdog wd{std::chrono::seconds(60), "StartThread_SameHandleAfterJoin"};
     platform::ThreadHandle h;

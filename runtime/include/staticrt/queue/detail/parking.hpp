@@ -37,7 +37,7 @@ public:
     Parking& operator=(const Parking&) = delete;
 
     /// Called by the other side after it published a change (a release store). Wakes one
-    /// sleeper if there is one; otherwise costs a fence and a load.
+    /// sleeper if there is one; otherwise costs a fence (g++: `lock or` on the stack) and a load.
     void notify_one() noexcept {
         // [park.notify.fence] seq_cst fence: orders the caller's publishing store before the
         // waiter-count load; pairs with [park.register] (store-buffer / Dekker pattern).

@@ -1,0 +1,320 @@
+// bench/peers/pool.cpp — thread pool workloads for staticrt-bench-peers.
+//
+//   pool_dispatch        1M empty tasks submitted by one thread, then waited for; tasks/s
+//   pool_wake_latency    submit to an idle pool -> the task starts; median ns over rounds
+//   pool_wake_latency_p99                                      ... and the 99th percentile
+//   parallel_map         squares of 1..10M into an array; items/s
+//
+// Peers: oneTBB (task_group in a task_arena; tbb::parallel_for), a plain pool of std::thread +
+// std::mutex + std::condition_variable + std::deque<std::function<void()>> (what a C++ user
+// writes first), a plain single-threaded loop, and Python's multiprocessing.Pool(2).map run as a
+// subprocess (python3 on PATH; it times only the map call and prints items/s).
+// Every pool has 2 worker threads. parallel_map: staticrt's map runs on 1 worker + the calling
+// thread (2 threads), tbb on a task_arena(2) (2 threads), Python on 2 processes.
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "registry.hpp"
+#include "staticrt/exec/thread_pool.hpp"
+
+namespace sb = staticrt::bench;
+using staticrt::Deadline;
+
+namespace {
+
+constexpr std::uint64_t kDispatchTasks = 1'000'000;
+constexpr int kWakeRounds = 2000;
+constexpr std::uint64_t kMapItems = 10'000'000;
+
+// ------------------------------------------------------------------ the plain std pool
+class StdPool {
+public:
+    explicit StdPool(int n) {
+        for (int i = 0; i < n; ++i) m_threads.emplace_back([this] { loop(); });
+    }
+    ~StdPool() {
+        {
+            std::lock_guard lk(m_mutex);
+            m_stop = true;
+        }
+        m_cv.notify_all();
+        for (auto& t : m_threads) t.join();
+    }
+    void submit(std::function<void()> f) {
+        {
+            std::lock_guard lk(m_mutex);
+            m_tasks.push_back(std::move(f));
+            ++m_pending;
+        }
+        m_cv.notify_one();
+    }
+    void wait_idle() {
+        std::unique_lock lk(m_mutex);
+        m_idle.wait(lk, [this] { return m_pending == 0; });
+    }
+
+private:
+    void loop() {
+        for (;;) {
+            std::function<void()> f;
+            {
+                std::unique_lock lk(m_mutex);
+                m_cv.wait(lk, [this] { return m_stop || !m_tasks.empty(); });
+                if (m_tasks.empty()) return;
+                f = std::move(m_tasks.front());
+                m_tasks.pop_front();
+            }
+            f();
+            std::lock_guard lk(m_mutex);
+            if (--m_pending == 0) m_idle.notify_all();
+        }
+    }
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::condition_variable m_idle;
+    std::deque<std::function<void()>> m_tasks;
+    std::uint64_t m_pending = 0;
+    bool m_stop = false;
+    std::vector<std::thread> m_threads;
+};
+
+// ------------------------------------------------------------------ pool_dispatch
+std::atomic<std::uint64_t> g_ran{0};
+
+double dispatch_staticrt(const sb::Options& o) {
+    static staticrt::ThreadPool<2, 4096> pool;
+    if (!pool.start({})) return -1;
+    const std::uint64_t n = o.scaled(kDispatchTasks);
+    const std::int64_t t0 = sb::now_ns();
+    for (std::uint64_t i = 0; i < n; ++i) {
+        if (!pool.submit_detached([] { g_ran.fetch_add(1, std::memory_order_relaxed); })) return -1;
+    }
+    if (!pool.wait_idle()) return -1;
+    const std::int64_t t1 = sb::now_ns();
+    (void)pool.shutdown();
+    return g_ran.load() == n ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
+}
+
+double dispatch_staticrt_futures(const sb::Options& o) {
+    static staticrt::ThreadPool<2, 4096, staticrt::kDefaultPoolStackBytes, 64, 8192> pool;
+    if (!pool.start({})) return -1;
+    const std::uint64_t n = o.scaled(kDispatchTasks);
+    constexpr std::size_t kWindow = 4096;
+    static staticrt::Future<void> window[kWindow];
+    const std::int64_t t0 = sb::now_ns();
+    for (std::uint64_t i = 0; i < n; ++i) {
+        auto& slot = window[i % kWindow];
+        if (slot.valid() && !slot.get()) return -1;
+        auto f = pool.submit([] { g_ran.fetch_add(1, std::memory_order_relaxed); });
+        if (!f) return -1;
+        slot = std::move(*f);
+    }
+    for (auto& f : window)
+        if (f.valid() && !f.get()) return -1;
+    const std::int64_t t1 = sb::now_ns();
+    (void)pool.shutdown();
+    return g_ran.load() == n ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
+}
+
+double dispatch_std(const sb::Options& o) {
+    StdPool pool(2);
+    const std::uint64_t n = o.scaled(kDispatchTasks);
+    const std::int64_t t0 = sb::now_ns();
+    for (std::uint64_t i = 0; i < n; ++i) pool.submit([] { g_ran.fetch_add(1, std::memory_order_relaxed); });
+    pool.wait_idle();
+    const std::int64_t t1 = sb::now_ns();
+    return g_ran.load() == n ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
+}
+
+double dispatch_tbb(const sb::Options& o) {
+    tbb::task_arena arena(2);
+    tbb::task_group g;
+    const std::uint64_t n = o.scaled(kDispatchTasks);
+    const std::int64_t t0 = sb::now_ns();
+    arena.execute([&] {
+        for (std::uint64_t i = 0; i < n; ++i) g.run([] { g_ran.fetch_add(1, std::memory_order_relaxed); });
+        g.wait();
+    });
+    const std::int64_t t1 = sb::now_ns();
+    return g_ran.load() == n ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
+}
+
+// ------------------------------------------------------------------ pool_wake_latency
+// Each round: t0 = now; submit a task that stores now - t0; wait for it (the waiting style
+// each library offers); pause 20 us so the pool is idle (staticrt's workers are then in their
+// spin window: that is the design being measured; CPU use after 50 us idle is zero).
+std::atomic<std::int64_t> g_lat[kWakeRounds];
+
+double percentile_of(int rounds, double p) {
+    std::vector<double> v(static_cast<std::size_t>(rounds));
+    for (int i = 0; i < rounds; ++i) v[static_cast<std::size_t>(i)] = static_cast<double>(g_lat[i].load());
+    std::sort(v.begin(), v.end());
+    return v[static_cast<std::size_t>(p * (rounds - 1))];
+}
+
+void pause_us(int us) {
+    const std::int64_t until = sb::now_ns() + us * 1000;
+    while (sb::now_ns() < until) {}
+}
+
+template <class Measure>
+double wake(Measure&& one, double p) {
+    const int rounds = kWakeRounds;
+    for (int i = 0; i < rounds; ++i) {
+        one(i);
+        pause_us(20);
+    }
+    return percentile_of(rounds, p);
+}
+
+double wake_staticrt_p(double p) {
+    static staticrt::ThreadPool<2, 1024> pool;
+    if (!pool.start({})) return -1;
+    const double r = wake([](int i) {
+        const std::int64_t t0 = sb::now_ns();
+        auto f = pool.submit([i, t0] { g_lat[i].store(sb::now_ns() - t0); });
+        if (f) (void)f->get();
+    }, p);
+    (void)pool.shutdown();
+    return r;
+}
+
+double wake_std_p(double p) {
+    StdPool pool(2);
+    return wake([&](int i) {
+        const std::int64_t t0 = sb::now_ns();
+        pool.submit([i, t0] { g_lat[i].store(sb::now_ns() - t0); });
+        pool.wait_idle();
+    }, p);
+}
+
+double wake_tbb_p(double p) {
+    tbb::task_arena arena(2);
+    tbb::task_group g;
+    return wake([&](int i) {
+        const std::int64_t t0 = sb::now_ns();
+        arena.enqueue([i, t0] { g_lat[i].store(sb::now_ns() - t0); });
+        while (g_lat[i].load() == 0) std::this_thread::yield();
+    }, p);
+}
+
+double wake_staticrt(const sb::Options&) { return wake_staticrt_p(0.5); }
+double wake_staticrt_99(const sb::Options&) { return wake_staticrt_p(0.99); }
+double wake_std(const sb::Options&) { return wake_std_p(0.5); }
+double wake_std_99(const sb::Options&) { return wake_std_p(0.99); }
+double wake_tbb(const sb::Options&) { return wake_tbb_p(0.5); }
+double wake_tbb_99(const sb::Options&) { return wake_tbb_p(0.99); }
+
+// ------------------------------------------------------------------ parallel_map
+std::vector<std::uint64_t>& map_in(std::uint64_t n) {
+    static std::vector<std::uint64_t> v;
+    v.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i) v[i] = i + 1;
+    return v;
+}
+
+bool check_squares(const std::vector<std::uint64_t>& out) {
+    for (std::uint64_t i = 0; i < out.size(); i += 9973) {
+        if (out[i] != (i + 1) * (i + 1)) return false;
+    }
+    return out.back() == out.size() * out.size();
+}
+
+double map_staticrt(const sb::Options& o) {
+    static staticrt::ThreadPool<1, 64> pool;  // 1 worker + the calling thread
+    if (!pool.start({})) return -1;
+    const std::uint64_t n = o.scaled(kMapItems);
+    auto& in = map_in(n);
+    std::vector<std::uint64_t> out(n);
+    const std::int64_t t0 = sb::now_ns();
+    if (!pool.map([](std::uint64_t x) { return x * x; }, std::span<const std::uint64_t>(in), std::span<std::uint64_t>(out)))
+        return -1;
+    const std::int64_t t1 = sb::now_ns();
+    (void)pool.shutdown();
+    return check_squares(out) ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
+}
+
+double map_tbb(const sb::Options& o) {
+    tbb::task_arena arena(2);
+    const std::uint64_t n = o.scaled(kMapItems);
+    auto& in = map_in(n);
+    std::vector<std::uint64_t> out(n);
+    const std::int64_t t0 = sb::now_ns();
+    arena.execute([&] {
+        tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, n), [&](const tbb::blocked_range<std::uint64_t>& r) {
+            for (std::uint64_t i = r.begin(); i < r.end(); ++i) out[i] = in[i] * in[i];
+        });
+    });
+    const std::int64_t t1 = sb::now_ns();
+    return check_squares(out) ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
+}
+
+double map_loop(const sb::Options& o) {
+    const std::uint64_t n = o.scaled(kMapItems);
+    auto& in = map_in(n);
+    std::vector<std::uint64_t> out(n);
+    const std::int64_t t0 = sb::now_ns();
+    for (std::uint64_t i = 0; i < n; ++i) out[i] = in[i] * in[i];
+    const std::int64_t t1 = sb::now_ns();
+    return check_squares(out) ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
+}
+
+double map_python(const sb::Options& o) {
+    // 1M items at most: pickling 10M ints through two pipes takes tens of seconds.
+    const std::uint64_t n = std::min<std::uint64_t>(o.scaled(kMapItems), 1'000'000);
+    char cmd[1024];
+    std::snprintf(cmd, sizeof cmd,
+                  "python3 -c \"\n"
+                  "import multiprocessing as mp, time\n"
+                  "def square(x): return x * x\n"
+                  "if __name__ == '__main__':\n"
+                  "    with mp.Pool(2) as p:\n"
+                  "        p.map(square, range(1, 1000))\n"
+                  "        t = time.perf_counter(); r = p.map(square, range(1, %llu + 1)); t = time.perf_counter() - t\n"
+                  "        assert r[-1] == %llu * %llu\n"
+                  "        print(%llu / t)\n"
+                  "\"",
+                  static_cast<unsigned long long>(n), static_cast<unsigned long long>(n),
+                  static_cast<unsigned long long>(n), static_cast<unsigned long long>(n));
+    FILE* f = popen(cmd, "r");
+    if (f == nullptr) return -1;
+    double v = -1;
+    if (std::fscanf(f, "%lf", &v) != 1) v = -1;
+    return pclose(f) == 0 ? v : -1;
+}
+
+using sb::Better;
+
+const int kRegistered = sb::add_workloads({
+    {"pool_dispatch", "staticrt", "tasks/s", Better::higher, true, &dispatch_staticrt},
+    {"pool_dispatch", "staticrt_futures", "tasks/s", Better::higher, true, &dispatch_staticrt_futures},
+    {"pool_dispatch", "std_pool", "tasks/s", Better::higher, true, &dispatch_std},
+    {"pool_dispatch", "tbb_task_group", "tasks/s", Better::higher, true, &dispatch_tbb},
+    {"pool_wake_latency", "staticrt", "ns", Better::lower, true, &wake_staticrt},
+    {"pool_wake_latency", "std_pool", "ns", Better::lower, true, &wake_std},
+    {"pool_wake_latency", "tbb_arena", "ns", Better::lower, true, &wake_tbb},
+    {"pool_wake_latency_p99", "staticrt", "ns", Better::lower, true, &wake_staticrt_99},
+    {"pool_wake_latency_p99", "std_pool", "ns", Better::lower, true, &wake_std_99},
+    {"pool_wake_latency_p99", "tbb_arena", "ns", Better::lower, true, &wake_tbb_99},
+    {"parallel_map", "staticrt", "items/s", Better::higher, true, &map_staticrt},
+    {"parallel_map", "tbb_parallel_for", "items/s", Better::higher, true, &map_tbb},
+    {"parallel_map", "plain_loop", "items/s", Better::higher, false, &map_loop},
+    {"parallel_map", "python_mp_pool2", "items/s", Better::higher, true, &map_python},
+});
+
+}  // namespace

@@ -1,0 +1,230 @@
+// staticrt/exec/detail/pool_core.hpp — the capacity-erased engine of ThreadPool (not public API).
+//
+// A bounded MPMC ring of task cells (Vyukov-style sequence numbers, tasks stored and run in
+// place), the sleep/wake protocol of the workers, wait_idle, shutdown and per-worker stats.
+// ThreadPool<...> owns the storage (cells, stacks, thread handles, worker blocks) and passes
+// pointers to it; everything here is compiled once, in runtime/src/thread_pool.cpp.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "staticrt/platform/arch.hpp"
+#include "staticrt/platform/cpu.hpp"
+#include "staticrt/platform/result.hpp"
+#include "staticrt/platform/thread.hpp"
+#include "staticrt/platform/time.hpp"
+
+namespace staticrt {
+
+/// How shutdown() treats tasks still queued.
+enum class ShutdownMode : std::uint8_t {
+    drain,   ///< run every queued task, then stop
+    cancel,  ///< do not run queued tasks: their futures report Errc::closed
+};
+
+/// Called on a worker when a task returns a failed Result (like threading.excepthook).
+/// Must not block for long: it runs on the worker, between tasks.
+struct FailureHook {
+    void (*fn)(void* user, std::size_t worker, Error error) noexcept = nullptr;
+    void* user = nullptr;
+};
+
+/// Options for ThreadPool::start(). Every field has a usable default.
+struct PoolOptions {
+    /// CPUs to pin workers to, worker i on the i-th CPU of the set (wrapping). Empty: one CPU
+    /// per physical core of the process affinity (platform::physical_core_cpus()).
+    CpuSet cpus{};
+    bool pin = true;                          ///< false: workers float (cpus ignored)
+    platform::Priority priority{};            ///< e.g. {SchedPolicy::fifo, 50}
+    bool lock_memory = false;                 ///< platform::lock_all_memory() before starting
+    bool strict = false;                      ///< priority / memory-lock failure fails start()
+    std::int64_t spin_ns = 50'000;            ///< an idle worker polls this long before it sleeps
+    const char* name = "srt-pool";            ///< worker thread names: "<name>-<index>" (15 chars max)
+    FailureHook on_failure{};
+};
+
+/// A snapshot of one worker's counters (each written only by that worker, read without locks).
+struct WorkerStats {
+    std::uint64_t tasks_run = 0;          ///< tasks run to completion (cancelled ones not counted)
+    std::uint64_t tasks_cancelled = 0;    ///< queued tasks this worker cancelled at shutdown(cancel)
+    std::uint64_t busy_ns = 0;            ///< time spent running tasks (measured per burst)
+    std::uint64_t idle_ns = 0;            ///< time spent spinning or sleeping
+    std::uint64_t wakes = 0;              ///< times woken from a kernel sleep
+    std::uint32_t queue_high_water = 0;   ///< deepest queue this worker saw when it took a task
+    std::size_t cpu = platform::kMaxCpus; ///< the CPU it is pinned to (kMaxCpus: not pinned)
+};
+
+namespace detail {
+
+class PoolCore;
+
+/// What a task sees of the worker that runs it.
+struct RunContext {
+    PoolCore* pool;
+    std::size_t worker;
+    void report_failure(Error e) const noexcept;
+};
+
+/// The type-erased operations of a task stored in a cell. run() and cancel() also destroy it;
+/// relocate() move-constructs the task at dst and destroys the one at src.
+struct JobOps {
+    void (*run)(void* job, const RunContext& ctx) noexcept;
+    void (*cancel)(void* job) noexcept;
+    void (*relocate)(void* dst, void* src) noexcept;
+};
+
+/// The fixed part of a queue cell; the task's bytes follow at kCellDataOffset.
+struct CellHeader {
+    std::atomic<std::uint32_t> seq{0};  ///< stored as (sequence - cell index), so zero-init is the empty ring
+    const JobOps* ops = nullptr;
+};
+inline constexpr std::size_t kCellDataOffset = 16;
+
+template <std::size_t TaskBytes>
+struct PoolCell {
+    CellHeader header;
+    alignas(16) std::byte data[TaskBytes];
+};
+
+/// Counters and identity of one worker; one cache line group per worker.
+struct alignas(platform::kCacheLine) WorkerBlock {
+    PoolCore* pool = nullptr;
+    std::uint32_t index = 0;
+    std::size_t cpu = platform::kMaxCpus;
+    // Written by the worker only (relaxed load + store, no RMW); read by observers.
+    std::atomic<std::uint64_t> done{0};  ///< tasks run + cancelled; [pool.done] release
+    std::atomic<std::uint64_t> cancelled{0};
+    std::atomic<std::uint64_t> busy_ns{0};
+    std::atomic<std::uint64_t> idle_ns{0};
+    std::atomic<std::uint64_t> wakes{0};
+    std::atomic<std::uint32_t> high_water{0};
+    char name[platform::kMaxThreadName] = {};
+    void* scratch = nullptr;  ///< TaskBytes where the worker runs a task after freeing its cell
+};
+
+/// A map/parallel_for in progress; lives on the caller's stack until every helper left.
+struct ParallelJob {
+    void (*body)(void* ctx, std::size_t begin, std::size_t end) noexcept = nullptr;
+    void* ctx = nullptr;
+    std::size_t first = 0;
+    std::size_t count = 0;   ///< items
+    std::size_t chunk = 1;   ///< items per chunk
+    std::size_t chunks = 0;
+    alignas(platform::kCacheLine) std::atomic<std::size_t> next{0};   ///< next chunk to claim
+    alignas(platform::kCacheLine) std::atomic<std::uint32_t> active{0}; ///< helpers not finished (futex word)
+};
+
+/// A claimed, not yet published queue cell.
+struct CellClaim {
+    CellHeader* cell = nullptr;
+    void* data = nullptr;
+    std::uint32_t pos = 0;
+};
+
+class PoolCore {
+public:
+    PoolCore(const PoolCore&) = delete;
+    PoolCore& operator=(const PoolCore&) = delete;
+
+    // ---- lifetime
+    [[nodiscard]] Result<void> start(const PoolOptions& options) noexcept;
+    /// Stops accepting work, drains or cancels the queue, joins the workers. Idempotent.
+    /// Errc::invalid_argument when called from one of the pool's own workers.
+    Result<void> shutdown(ShutdownMode mode = ShutdownMode::drain) noexcept;
+
+    // ---- blocking
+    /// Blocks until every task submitted so far has finished. Errc::timeout at the deadline.
+    [[nodiscard]] Result<void> wait_idle(Deadline deadline = Deadline::never()) noexcept;
+
+    // ---- observers
+    [[nodiscard]] bool started() const noexcept { return m_started; }
+    [[nodiscard]] bool closed() const noexcept;
+    [[nodiscard]] std::size_t worker_count() const noexcept { return m_worker_count; }
+    [[nodiscard]] std::size_t queue_capacity() const noexcept { return m_capacity; }
+    /// Tasks submitted and not yet finished (queued + running), a snapshot.
+    [[nodiscard]] std::size_t pending() const noexcept;
+    [[nodiscard]] WorkerStats stats(std::size_t worker) const noexcept;
+    /// Non-fatal start-up errors (Errc::ok when none): real-time priority refused, memory lock refused.
+    [[nodiscard]] Error priority_error() const noexcept { return m_priority_error; }
+    [[nodiscard]] Error memory_lock_error() const noexcept { return m_lock_error; }
+    /// Index of the calling worker, or worker_count() when the caller is not one of them.
+    [[nodiscard]] std::size_t current_worker() const noexcept;
+
+    // ---- used by ThreadPool's templates
+    /// Claims a cell. Errc::closed; Errc::full (poll deadline); Errc::timeout.
+    [[nodiscard]] Errc claim(CellClaim& c, Deadline deadline) noexcept;
+    /// Publishes a claimed cell whose data now holds a task with `ops`; wakes a sleeper if any.
+    void publish(const CellClaim& c, const JobOps* ops) noexcept;
+    /// Runs a parallel job: submits up to `helpers` helper tasks, works on chunks itself, waits.
+    [[nodiscard]] Result<void> run_parallel(ParallelJob& job, std::size_t helpers) noexcept;
+    /// Calls the failure hook (on the worker that ran the failed task).
+    void report(std::size_t worker, Error e) noexcept;
+
+protected:
+    constexpr PoolCore(void* cells, std::size_t stride, std::uint32_t capacity, WorkerBlock* workers,
+                       platform::ThreadHandle* handles, std::byte* stacks, std::size_t stack_bytes,
+                       std::uint32_t worker_count, std::byte* scratch, std::size_t scratch_bytes) noexcept
+        : m_cells(cells), m_stride(stride), m_capacity(capacity), m_mask(capacity - 1),
+          m_space_wake_mask(capacity >= 4 ? capacity / 4 - 1 : 0), m_workers(workers),
+          m_handles(handles), m_stacks(stacks), m_stack_bytes(stack_bytes), m_worker_count(worker_count),
+          m_scratch(scratch), m_scratch_bytes(scratch_bytes) {}
+    ~PoolCore() = default;
+
+private:
+    static void worker_entry(void* arg) noexcept;
+    void worker_loop(WorkerBlock& w) noexcept;
+    [[nodiscard]] Errc try_claim(CellClaim& c) noexcept;
+    [[nodiscard]] CellHeader* cell(std::uint32_t pos) const noexcept;
+    [[nodiscard]] bool pop(std::uint32_t& pos, CellHeader*& c) noexcept;
+    [[nodiscard]] bool pop_ready() const noexcept;
+    void free_cell(CellHeader* c, std::uint32_t pos) noexcept;
+    void wake_one_sleeper() noexcept;
+    void sleep(WorkerBlock& w) noexcept;
+    void take_token(WorkerBlock& w) noexcept;
+    void notify_idle() noexcept;
+    void run_or_cancel(CellHeader* c, std::uint32_t pos, std::size_t worker, bool cancel, void* scratch) noexcept;
+    void join_started(std::size_t n) noexcept;
+
+    // Written at construction / start() only.
+    void* m_cells;
+    std::size_t m_stride;
+    std::uint32_t m_capacity;
+    std::uint32_t m_mask;
+    std::uint32_t m_space_wake_mask;  ///< wake blocked submitters when a freed position is a multiple of capacity/4
+    WorkerBlock* m_workers;
+    platform::ThreadHandle* m_handles;
+    std::byte* m_stacks;
+    std::size_t m_stack_bytes;
+    std::uint32_t m_worker_count;
+    std::byte* m_scratch;
+    std::size_t m_scratch_bytes;
+    std::uint32_t m_started_count = 0;
+    bool m_started = false;
+    bool m_joined = false;
+    std::int64_t m_spin_ns = 50'000;
+    FailureHook m_hook{};
+    Error m_priority_error{};
+    Error m_lock_error{};
+
+    // Producers (submitters).
+    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_tail{0};  ///< bit 31: closed; bits 0-30: position
+    // Consumers (workers).
+    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_head{0};
+    std::atomic<bool> m_cancel{false};
+    // Sleep/wake protocol.
+    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_sleepers{0};  ///< units of workers about to sleep
+    std::atomic<std::uint32_t> m_tokens{0};                                    ///< wake tokens (futex word)
+    // Submitters blocked on a full queue; wait_idle callers.
+    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_space_waiters{0};
+    std::atomic<std::uint32_t> m_space_epoch{0};
+    std::atomic<std::uint32_t> m_idle_waiters{0};
+    std::atomic<std::uint32_t> m_idle_epoch{0};
+    std::atomic<std::uint64_t> m_caller_done{0};  ///< tasks finished by shutdown() itself (no workers)
+    std::atomic<std::uint32_t> m_shutdown_state{0};  ///< 0 open, 1 shutting down, 2 done
+    std::atomic<std::uint32_t> m_par_epoch{0};       ///< bumped when a parallel job's last helper leaves
+};
+
+}  // namespace detail
+}  // namespace staticrt

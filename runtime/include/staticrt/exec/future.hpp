@@ -1,0 +1,280 @@
+// staticrt/exec/future.hpp — Future<T> / Promise<T> over a fixed pool of result slots.
+//
+// A ResultSlots<Slots, SlotBytes> object owns `Slots` slots of `SlotBytes` bytes each; make<T>()
+// takes one free slot and returns the two ends of a one-shot channel: the Promise (writer, any
+// thread, once) and the Future (reader, one thread at a time). The slot goes back to the pool
+// when the Future is consumed (get() returned) or destroyed, and the Promise has written — in
+// whichever order those happen. A Promise destroyed without writing stores Errc::broken.
+// No heap: a slot stores a Result<T> inline; a T too large for the slot is a compile error.
+//
+// Memory ordering: everything the writer did before set_value()/set_error() happens-before
+// a get()/wait() that observes the result ([slot.publish] release / [slot.observe] acquire).
+//
+//   staticrt::ResultSlots<16> slots;
+//   auto pair = slots.make<int>();                      // Errc::exhausted when all 16 are in use
+//   pair->promise.set_value(42); int v = *pair->future.get();
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "staticrt/platform/arch.hpp"
+#include "staticrt/platform/result.hpp"
+#include "staticrt/platform/time.hpp"
+#include "staticrt/platform/wait.hpp"
+
+namespace staticrt {
+
+template <class T>
+class Future;
+template <class T>
+class Promise;
+
+namespace detail {
+
+/// The state word of one slot (the futex word a Future waits on).
+struct SlotWord {
+    static constexpr std::uint32_t kFree = 0;      ///< in the free list
+    static constexpr std::uint32_t kPending = 1;   ///< handed out, no result yet
+    static constexpr std::uint32_t kReady = 2;     ///< a Result<T> is stored
+    static constexpr std::uint32_t kPhase = 3;     ///< mask of the phase bits
+    static constexpr std::uint32_t kWaiter = 4;    ///< a Future sleeps (or is about to) on the word
+    static constexpr std::uint32_t kDropped = 8;   ///< the Future was destroyed before the result came
+};
+
+class SlotPoolBase;
+
+/// Header of one result slot. The stored Result<T> lives at `data`.
+struct ResultSlot {
+    std::atomic<std::uint32_t> state{SlotWord::kFree};
+    std::atomic<std::uint32_t> next{0};  ///< free-list link: index + 1 of the next free slot, 0 = end
+    SlotPoolBase* owner = nullptr;
+    void (*destroy)(void*) noexcept = nullptr;  ///< destroys the stored Result<T>; set by the writer
+    void* data = nullptr;
+};
+
+/// The capacity-erased part of ResultSlots: a lock-free free list of slot indices (Treiber
+/// stack with a 32-bit ABA tag) of recycled slots, a bump index over never-used ones (so the
+/// constructor stays constexpr), plus a futex word for callers waiting for a free slot.
+class SlotPoolBase {
+public:
+    SlotPoolBase(const SlotPoolBase&) = delete;
+    SlotPoolBase& operator=(const SlotPoolBase&) = delete;
+
+    /// Takes a free slot; Errc::exhausted (poll deadline) or Errc::timeout when none frees in time.
+    [[nodiscard]] Result<ResultSlot*> acquire(Deadline deadline) noexcept;
+    /// Returns a slot to the free list and wakes callers waiting for one.
+    void release(ResultSlot* slot) noexcept;
+    [[nodiscard]] std::size_t capacity() const noexcept { return m_count; }
+
+protected:
+    constexpr SlotPoolBase(ResultSlot* slots, std::uint32_t count) noexcept
+        : m_slots(slots), m_count(count) {}
+    ~SlotPoolBase() = default;
+
+private:
+    [[nodiscard]] ResultSlot* try_pop() noexcept;
+
+    alignas(platform::kCacheLine) std::atomic<std::uint64_t> m_head{0};  ///< (tag << 32) | (index + 1) of recycled slots
+    std::atomic<std::uint32_t> m_fresh{0};  ///< slots [m_fresh, m_count) were never handed out
+    ResultSlot* m_slots;
+    std::uint32_t m_count;
+    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_waiters{0};
+    std::atomic<std::uint32_t> m_epoch{0};
+};
+
+/// Stores a Result<T> in a slot and publishes it. Any thread, once per slot hand-out.
+template <class T>
+void slot_set(ResultSlot* slot, Result<T>&& value) noexcept {
+    ::new (slot->data) Result<T>(std::move(value));
+    slot->destroy = [](void* p) noexcept { static_cast<Result<T>*>(p)->~Result<T>(); };
+    // [slot.publish] acq_rel: release makes the stored Result visible to [slot.observe]; acquire
+    // pairs with [slot.drop] so a writer that sees kDropped may free the slot it now owns.
+    const std::uint32_t prev = slot->state.exchange(SlotWord::kReady, std::memory_order_acq_rel);
+    if ((prev & SlotWord::kDropped) != 0) {
+        slot->destroy(slot->data);
+        slot->state.store(SlotWord::kFree, std::memory_order_relaxed);  // [slot.recycle]
+        slot->owner->release(slot);
+    } else if ((prev & SlotWord::kWaiter) != 0) {
+        platform::wake_all(slot->state);
+    }
+}
+
+/// Waits until the slot is ready. Errc::timeout at the deadline.
+Result<void> slot_wait(ResultSlot* slot, Deadline deadline) noexcept;
+/// Reader gives up the slot (Future destroyed or consumed).
+void slot_drop(ResultSlot* slot) noexcept;
+
+}  // namespace detail
+
+/// The reading end. Move-only, one pointer. Waiting from two threads at once is not supported.
+template <class T>
+class Future {
+public:
+    using value_type = T;
+
+    constexpr Future() noexcept = default;
+    Future(const Future&) = delete;
+    Future& operator=(const Future&) = delete;
+    Future(Future&& o) noexcept : m_slot(std::exchange(o.m_slot, nullptr)) {}
+    Future& operator=(Future&& o) noexcept {
+        if (this != &o) { reset(); m_slot = std::exchange(o.m_slot, nullptr); }
+        return *this;
+    }
+    /// Gives the slot back (at once when the result is in, else when the writer finishes).
+    ~Future() { reset(); }
+
+    /// True until get() returned a result (or the Future was moved from / reset).
+    [[nodiscard]] bool valid() const noexcept { return m_slot != nullptr; }
+    /// True when get() would not block. Never blocks.
+    [[nodiscard]] bool ready() const noexcept {
+        // [slot.peek] acquire: pairs with [slot.publish]; a true answer makes the result visible.
+        return m_slot != nullptr &&
+               (m_slot->state.load(std::memory_order_acquire) & detail::SlotWord::kPhase) == detail::SlotWord::kReady;
+    }
+
+    /// Waits for the result. Errc::timeout at the deadline (the Future stays valid);
+    /// Errc::invalid_argument when !valid().
+    [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) const noexcept {
+        if (m_slot == nullptr) return Errc::invalid_argument;
+        return detail::slot_wait(m_slot, deadline);
+    }
+    template <class Rep, class Period>
+    [[nodiscard]] Result<void> wait_for(std::chrono::duration<Rep, Period> d) const noexcept {
+        return wait(Deadline::after(d));
+    }
+    template <class Clock, class Dur>
+    [[nodiscard]] Result<void> wait_until(std::chrono::time_point<Clock, Dur> tp) const noexcept {
+        return wait(Deadline::at(tp));
+    }
+
+    /// Waits and takes the result: the task's value, or its error (Errc::closed when the pool
+    /// cancelled it, Errc::broken when the promise was dropped, the task's own error when it
+    /// returned a failed Result). Consumes the Future (valid() becomes false) unless it returns
+    /// Errc::timeout (deadline passed) or Errc::invalid_argument (!valid()).
+    [[nodiscard]] Result<T> get(Deadline deadline = Deadline::never()) noexcept {
+        if (m_slot == nullptr) return unexpected(Errc::invalid_argument);
+        if (auto w = detail::slot_wait(m_slot, deadline); !w) return unexpected(w.error());
+        auto* stored = static_cast<Result<T>*>(m_slot->data);
+        Result<T> out(std::move(*stored));
+        m_slot->destroy(m_slot->data);
+        detail::ResultSlot* s = std::exchange(m_slot, nullptr);
+        // [slot.recycle] relaxed: the slot is exclusively ours (ready + reader); the free list's
+        // release push publishes the reset state to the next owner.
+        s->state.store(detail::SlotWord::kFree, std::memory_order_relaxed);
+        s->owner->release(s);
+        return out;
+    }
+    template <class Rep, class Period>
+    [[nodiscard]] Result<T> get_for(std::chrono::duration<Rep, Period> d) noexcept { return get(Deadline::after(d)); }
+
+    /// Drops the Future without taking the result.
+    void reset() noexcept {
+        if (m_slot != nullptr) detail::slot_drop(std::exchange(m_slot, nullptr));
+    }
+
+private:
+    template <std::size_t, std::size_t>
+    friend class ResultSlots;
+    explicit Future(detail::ResultSlot* s) noexcept : m_slot(s) {}
+
+    detail::ResultSlot* m_slot = nullptr;
+};
+
+/// The writing end. Move-only, one pointer. Write once from any thread.
+template <class T>
+class Promise {
+public:
+    constexpr Promise() noexcept = default;
+    Promise(const Promise&) = delete;
+    Promise& operator=(const Promise&) = delete;
+    Promise(Promise&& o) noexcept : m_slot(std::exchange(o.m_slot, nullptr)) {}
+    Promise& operator=(Promise&& o) noexcept {
+        if (this != &o) { abandon(); m_slot = std::exchange(o.m_slot, nullptr); }
+        return *this;
+    }
+    /// A promise never written stores Errc::broken, so its Future never waits forever.
+    ~Promise() { abandon(); }
+
+    [[nodiscard]] bool valid() const noexcept { return m_slot != nullptr; }
+
+    /// Stores the result (value or error) and wakes the Future. Errc::invalid_argument when
+    /// already written or moved from.
+    Result<void> set(Result<T>&& r) noexcept {
+        if (m_slot == nullptr) return Errc::invalid_argument;
+        detail::slot_set<T>(std::exchange(m_slot, nullptr), std::move(r));
+        return ok();
+    }
+    template <class U = T>
+        requires(!std::is_void_v<U>)
+    Result<void> set_value(U&& v) noexcept {
+        return set(Result<T>(std::forward<U>(v)));
+    }
+    Result<void> set_value() noexcept
+        requires std::is_void_v<T>
+    {
+        return set(Result<T>());
+    }
+    Result<void> set_error(Error e) noexcept { return set(Result<T>(unexpected(e))); }
+
+private:
+    template <std::size_t, std::size_t>
+    friend class ResultSlots;
+    explicit Promise(detail::ResultSlot* s) noexcept : m_slot(s) {}
+    void abandon() noexcept {
+        if (m_slot != nullptr) (void)set_error(Error{Errc::broken});
+    }
+
+    detail::ResultSlot* m_slot = nullptr;
+};
+
+template <class T>
+struct PromiseFuture {
+    Promise<T> promise;
+    Future<T> future;
+};
+
+/// `Slots` result slots of `SlotBytes` bytes. constexpr-constructible (constinit globals).
+template <std::size_t Slots, std::size_t SlotBytes = 32>
+class ResultSlots : public detail::SlotPoolBase {
+    static_assert(Slots > 0, "ResultSlots needs at least one slot: use Slots >= 1, e.g. 64");
+    static_assert(Slots < (std::size_t{1} << 24), "ResultSlots: at most 2^24 - 1 slots");
+    static_assert(SlotBytes >= sizeof(Result<void>) && SlotBytes % alignof(std::max_align_t) == 0,
+                  "ResultSlots: SlotBytes must be a multiple of alignof(std::max_align_t) (16), e.g. 32");
+
+public:
+    constexpr ResultSlots() noexcept : SlotPoolBase(m_headers, static_cast<std::uint32_t>(Slots)) {
+        for (std::size_t i = 0; i < Slots; ++i) {
+            m_headers[i].owner = this;
+            m_headers[i].data = m_storage[i];
+        }
+    }
+    ResultSlots(const ResultSlots&) = delete;
+    ResultSlots& operator=(const ResultSlots&) = delete;
+    /// Every Future and Promise of this pool must be gone first.
+    ~ResultSlots() = default;
+
+    template <class T>
+    static constexpr bool fits = sizeof(Result<T>) <= SlotBytes && alignof(Result<T>) <= alignof(std::max_align_t);
+
+    /// A connected Promise/Future pair. Errc::exhausted when every slot is in use (poll), or
+    /// Errc::timeout when none frees before `deadline`.
+    template <class T>
+    [[nodiscard]] Result<PromiseFuture<T>> make(Deadline deadline = Deadline::poll()) noexcept {
+        static_assert(fits<T>, "ResultSlots: Result<T> is larger than SlotBytes: raise the SlotBytes template argument");
+        auto s = acquire(deadline);
+        if (!s) return unexpected(s.error());
+        return PromiseFuture<T>{Promise<T>(*s), Future<T>(*s)};
+    }
+
+private:
+    detail::ResultSlot m_headers[Slots];
+    alignas(std::max_align_t) std::byte m_storage[Slots][SlotBytes] = {};
+};
+
+}  // namespace staticrt

@@ -1,0 +1,297 @@
+// staticrt/exec/thread_pool.hpp — a fixed thread pool on static stacks, pinned to cores.
+//
+// ThreadPool<Workers, QueueCapacity, StackBytes, TaskBytes, ResultSlots, ResultBytes> owns
+// everything it uses: worker stacks, a bounded ring of QueueCapacity task cells (each task is
+// stored inline in TaskBytes), and ResultSlots result slots for futures. start() starts the
+// workers (pinned one per physical core by default); after that, submit / map / wait_idle /
+// shutdown never allocate. Any thread may submit; tasks run on the workers in FIFO order of
+// their claim on the queue. Idle workers spin for PoolOptions::spin_ns, then sleep in the
+// kernel; a submit makes a syscall only when a worker sleeps, and wakes exactly one.
+//
+// Memory ordering: everything a thread did before a successful submit happens-before the task
+// runs; everything the task did happens-before its Future's get()/wait() returns and before a
+// wait_idle() that counted it returns. See docs/thread_pool.md and docs/memory-ordering.md.
+//
+//   static staticrt::ThreadPool<4> pool;                 // static: the stacks live in the object
+//   if (!pool.start({})) return 1;
+//   auto f = pool.submit([](int x) { return x * x; }, 7); // Result<Future<int>>
+//   int v = *f->get();                                    // 49
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <span>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "staticrt/exec/detail/pool_core.hpp"
+#include "staticrt/exec/future.hpp"
+#include "staticrt/platform/result.hpp"
+#include "staticrt/platform/thread.hpp"
+#include "staticrt/platform/time.hpp"
+
+namespace staticrt {
+
+namespace detail {
+
+template <class R>
+struct FutureValue {
+    using type = R;
+    static constexpr bool is_result = false;
+};
+template <class U>
+struct FutureValue<Result<U>> {
+    using type = U;
+    static constexpr bool is_result = true;
+};
+
+/// Shows both sizes in the compiler's note when a task does not fit.
+template <std::size_t TaskSize, std::size_t SlotSize>
+struct TaskFits {
+    static constexpr bool value = TaskSize <= SlotSize;
+};
+
+template <class Fn, class Tuple, class R>
+struct FutureJob {
+    using V = typename FutureValue<R>::type;
+    Fn fn;
+    Tuple args;
+    Promise<V> promise;
+
+    static void run(void* p, const RunContext& ctx) noexcept {
+        auto* self = static_cast<FutureJob*>(p);
+        if constexpr (std::is_void_v<R>) {
+            std::apply(self->fn, std::move(self->args));
+            (void)self->promise.set(Result<void>());
+        } else if constexpr (FutureValue<R>::is_result) {
+            R r = std::apply(self->fn, std::move(self->args));
+            if (!r) ctx.report_failure(r.error());
+            (void)self->promise.set(std::move(r));
+        } else {
+            (void)self->promise.set(Result<V>(std::apply(self->fn, std::move(self->args))));
+        }
+        self->~FutureJob();
+    }
+    static void cancel(void* p) noexcept {
+        auto* self = static_cast<FutureJob*>(p);
+        (void)self->promise.set_error(Error{Errc::closed});
+        self->~FutureJob();
+    }
+    static void relocate(void* dst, void* src) noexcept {
+        auto* from = static_cast<FutureJob*>(src);
+        ::new (dst) FutureJob{std::move(from->fn), std::move(from->args), std::move(from->promise)};
+        from->~FutureJob();
+    }
+    static constexpr JobOps kOps{&run, &cancel, &relocate};
+};
+
+template <class Fn, class Tuple, class R>
+struct DetachedJob {
+    Fn fn;
+    Tuple args;
+
+    static void run(void* p, const RunContext& ctx) noexcept {
+        auto* self = static_cast<DetachedJob*>(p);
+        if constexpr (FutureValue<R>::is_result) {
+            R r = std::apply(self->fn, std::move(self->args));
+            if (!r) ctx.report_failure(r.error());
+        } else {
+            std::apply(self->fn, std::move(self->args));
+        }
+        self->~DetachedJob();
+    }
+    static void cancel(void* p) noexcept { static_cast<DetachedJob*>(p)->~DetachedJob(); }
+    static void relocate(void* dst, void* src) noexcept {
+        auto* from = static_cast<DetachedJob*>(src);
+        ::new (dst) DetachedJob{std::move(from->fn), std::move(from->args)};
+        from->~DetachedJob();
+    }
+    static constexpr JobOps kOps{&run, &cancel, &relocate};
+};
+
+}  // namespace detail
+
+/// The default worker stack: 64 KiB, or the platform minimum where that is larger (aarch64: 128 KiB).
+inline constexpr std::size_t kDefaultPoolStackBytes =
+    platform::kMinStackBytes > 64 * 1024 ? platform::kMinStackBytes : 64 * 1024;
+
+/// The value type of the Future that submit(f, args...) returns: R, or U when f returns Result<U>.
+template <class F, class... Args>
+using submit_value_t =
+    typename detail::FutureValue<std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>...>>::type;
+
+template <std::size_t Workers, std::size_t QueueCapacity = 1024, std::size_t StackBytes = kDefaultPoolStackBytes,
+          std::size_t TaskBytes = 64, std::size_t ResultSlotCount = QueueCapacity, std::size_t ResultBytes = 32>
+class ThreadPool : public detail::PoolCore {
+    static_assert(Workers > 0, "ThreadPool needs at least one worker: use Workers >= 1, e.g. ThreadPool<4>");
+    static_assert(Workers <= 1024, "ThreadPool: at most 1024 workers (platform::kMaxCpus)");
+    static_assert(QueueCapacity >= 2 && (QueueCapacity & (QueueCapacity - 1)) == 0,
+                  "ThreadPool QueueCapacity must be a power of two >= 2, e.g. 1024");
+    static_assert(QueueCapacity <= (std::size_t{1} << 30), "ThreadPool QueueCapacity must be at most 2^30");
+    static_assert(StackBytes >= platform::kMinStackBytes && StackBytes % 16 == 0,
+                  "ThreadPool StackBytes must be a multiple of 16 and at least platform::kMinStackBytes (16 KiB), "
+                  "e.g. staticrt::kDefaultPoolStackBytes");
+    static_assert(TaskBytes >= 16 && TaskBytes % 16 == 0,
+                  "ThreadPool TaskBytes must be a multiple of 16 and at least 16, e.g. 64");
+
+    using Cell = detail::PoolCell<TaskBytes>;
+    static_assert(offsetof(Cell, data) == detail::kCellDataOffset, "PoolCell layout changed");
+
+public:
+    static constexpr std::size_t kWorkers = Workers;
+    static constexpr std::size_t kQueueCapacity = QueueCapacity;
+    static constexpr std::size_t kTaskBytes = TaskBytes;
+    static constexpr std::size_t kResultSlots = ResultSlotCount;
+
+    // ---- lifetime
+    /// Constant-initialisable: `constinit static ThreadPool<4> pool;` Starts nothing.
+    constexpr ThreadPool() noexcept
+        : PoolCore(static_cast<void*>(m_cells), sizeof(Cell), static_cast<std::uint32_t>(QueueCapacity), m_workers,
+                   m_handles, &m_stacks[0][0], StackBytes, static_cast<std::uint32_t>(Workers),
+                   &m_scratch[0][0], TaskBytes) {}
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+    /// Drains the queue and joins the workers (shutdown(ShutdownMode::drain)). Every Future of
+    /// this pool must be gone (or consumed) before the pool is destroyed.
+    ~ThreadPool() { (void)shutdown(ShutdownMode::drain); }
+
+    // start(const PoolOptions&), shutdown(ShutdownMode), wait_idle(Deadline), stats(i), ... : see PoolCore.
+
+    // ---- non-blocking submission
+    /// Never blocks: Errc::full (queue), Errc::exhausted (no free result slot), Errc::closed.
+    template <class F, class... Args>
+    [[nodiscard]] Result<Future<submit_value_t<F, Args...>>> try_submit(F&& f, Args&&... args) noexcept {
+        return submit_impl(Deadline::poll(), Deadline::poll(), std::forward<F>(f), std::forward<Args>(args)...);
+    }
+
+    // ---- blocking submission
+    /// Blocks while the queue is full. Errc::exhausted at once when every result slot is in use
+    /// (use submit_until to wait for one); Errc::closed after shutdown.
+    template <class F, class... Args>
+    [[nodiscard]] Result<Future<submit_value_t<F, Args...>>> submit(F&& f, Args&&... args) noexcept {
+        return submit_impl(Deadline::poll(), Deadline::never(), std::forward<F>(f), std::forward<Args>(args)...);
+    }
+    /// Waits for queue space and a result slot until `deadline`: Errc::timeout, Errc::closed.
+    template <class F, class... Args>
+    [[nodiscard]] Result<Future<submit_value_t<F, Args...>>> submit_until(Deadline deadline, F&& f,
+                                                                          Args&&... args) noexcept {
+        return submit_impl(deadline, deadline, std::forward<F>(f), std::forward<Args>(args)...);
+    }
+    template <class Rep, class Period, class F, class... Args>
+    [[nodiscard]] Result<Future<submit_value_t<F, Args...>>> submit_for(std::chrono::duration<Rep, Period> d, F&& f,
+                                                                        Args&&... args) noexcept {
+        return submit_until(Deadline::after(d), std::forward<F>(f), std::forward<Args>(args)...);
+    }
+    /// Fire and forget: no result slot. Waits for queue space until `deadline` (default: forever;
+    /// Deadline::poll() never blocks and reports Errc::full). A failed Result goes to the failure hook.
+    template <class F, class... Args>
+    [[nodiscard]] Result<void> submit_detached(F&& f, Args&&... args) noexcept {
+        return detached_impl(Deadline::never(), std::forward<F>(f), std::forward<Args>(args)...);
+    }
+    template <class F, class... Args>
+    [[nodiscard]] Result<void> submit_detached_until(Deadline deadline, F&& f, Args&&... args) noexcept {
+        return detached_impl(deadline, std::forward<F>(f), std::forward<Args>(args)...);
+    }
+
+    // ---- data parallel (the caller helps; returns when every item is done)
+    /// out[i] = fn(in[i]) for every i. Errc::invalid_argument when out is shorter than in;
+    /// Errc::closed after shutdown. chunk == 0 picks about 4 chunks per participating thread.
+    template <class Fn, class In, class Out>
+    [[nodiscard]] Result<void> map(Fn&& fn, std::span<const In> in, std::span<Out> out, std::size_t chunk = 0) noexcept {
+        if (out.size() < in.size()) return Errc::invalid_argument;
+        struct Ctx {
+            std::remove_reference_t<Fn>* fn;
+            const In* in;
+            Out* out;
+        } ctx{&fn, in.data(), out.data()};
+        return parallel(in.size(), 0, chunk, &ctx, [](void* p, std::size_t b, std::size_t e) noexcept {
+            auto* c = static_cast<Ctx*>(p);
+            for (std::size_t i = b; i < e; ++i) c->out[i] = (*c->fn)(c->in[i]);
+        });
+    }
+    /// fn(i) for every i in [first, last). Errc::invalid_argument when last < first; Errc::closed.
+    template <class Fn>
+    [[nodiscard]] Result<void> parallel_for(std::size_t first, std::size_t last, Fn&& fn, std::size_t chunk = 0) noexcept {
+        if (last < first) return Errc::invalid_argument;
+        auto* f = &fn;
+        return parallel(last - first, first, chunk, static_cast<void*>(f), [](void* p, std::size_t b, std::size_t e) noexcept {
+            auto& g = *static_cast<std::remove_reference_t<Fn>*>(p);
+            for (std::size_t i = b; i < e; ++i) g(i);
+        });
+    }
+
+    // ---- observers
+    [[nodiscard]] static constexpr std::size_t result_slot_capacity() noexcept { return ResultSlotCount; }
+
+private:
+    template <class F, class... Args>
+    Result<Future<submit_value_t<F, Args...>>> submit_impl(Deadline slot_deadline, Deadline queue_deadline, F&& f,
+                                                           Args&&... args) noexcept {
+        using R = std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>...>;
+        using V = submit_value_t<F, Args...>;
+        using Job = detail::FutureJob<std::decay_t<F>, std::tuple<std::decay_t<Args>...>, R>;
+        static_assert(detail::TaskFits<sizeof(Job), TaskBytes>::value,
+                      "ThreadPool: the task (callable + arguments + promise) is larger than TaskBytes: "
+                      "raise the TaskBytes template argument (the note shows both sizes)");
+        static_assert(alignof(Job) <= 16, "ThreadPool: the task needs more than 16-byte alignment");
+        static_assert(std::is_nothrow_move_constructible_v<Job>,
+                      "ThreadPool: the callable and its arguments must be nothrow move-constructible");
+        static_assert(decltype(m_slots)::template fits<V>,
+                      "ThreadPool: the task's Result<T> is larger than ResultBytes: raise the ResultBytes "
+                      "template argument");
+        if (closed()) return Errc::closed;
+        auto pf = m_slots.template make<V>(slot_deadline);
+        if (!pf) return unexpected(pf.error());
+        detail::CellClaim c;
+        if (const Errc e = claim(c, queue_deadline); e != Errc::ok) return e;  // pf's ends recycle the slot
+        ::new (c.data) Job{std::forward<F>(f), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...),
+                           std::move(pf->promise)};
+        publish(c, &Job::kOps);
+        return std::move(pf->future);
+    }
+
+    template <class F, class... Args>
+    Result<void> detached_impl(Deadline deadline, F&& f, Args&&... args) noexcept {
+        using R = std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>...>;
+        using Job = detail::DetachedJob<std::decay_t<F>, std::tuple<std::decay_t<Args>...>, R>;
+        static_assert(detail::TaskFits<sizeof(Job), TaskBytes>::value,
+                      "ThreadPool: the task (callable + arguments) is larger than TaskBytes: "
+                      "raise the TaskBytes template argument (the note shows both sizes)");
+        static_assert(alignof(Job) <= 16, "ThreadPool: the task needs more than 16-byte alignment");
+        detail::CellClaim c;
+        if (const Errc e = claim(c, deadline); e != Errc::ok) return e;
+        ::new (c.data) Job{std::forward<F>(f), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)};
+        publish(c, &Job::kOps);
+        return ok();
+    }
+
+    Result<void> parallel(std::size_t count, std::size_t first, std::size_t chunk, void* ctx,
+                          void (*body)(void*, std::size_t, std::size_t) noexcept) noexcept {
+        if (count == 0) return closed() ? Result<void>(Errc::closed) : ok();
+        detail::ParallelJob job;
+        job.body = body;
+        job.ctx = ctx;
+        job.first = first;
+        job.count = count;
+        if (chunk == 0) {
+            const std::size_t target = (Workers + 1) * 4;
+            chunk = (count + target - 1) / target;
+        }
+        job.chunk = chunk;
+        job.chunks = (count + chunk - 1) / chunk;
+        const std::size_t helpers = job.chunks - 1 < Workers ? job.chunks - 1 : Workers;
+        return run_parallel(job, helpers);
+    }
+
+    // Storage. Cells and result slots are written by submitters and workers (their atomics say how).
+    Cell m_cells[QueueCapacity] = {};
+    ResultSlots<ResultSlotCount, ResultBytes> m_slots;
+    detail::WorkerBlock m_workers[Workers] = {};
+    platform::ThreadHandle m_handles[Workers];
+    alignas(16) std::byte m_scratch[Workers][TaskBytes] = {};  ///< worker i runs its task here
+    alignas(16) std::byte m_stacks[Workers][StackBytes] = {};
+};
+
+}  // namespace staticrt

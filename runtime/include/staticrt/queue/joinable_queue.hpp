@@ -1,0 +1,111 @@
+// staticrt/queue/joinable_queue.hpp — an MpmcQueue that knows when all its work is done.
+//
+// JoinableQueue<T, N> is Python's queue.Queue(maxsize=N): producers put items, consumers take
+// them and call task_done() once per item when they finished processing it, and join() blocks
+// until every item ever put has been taken and marked done. Any thread may call anything.
+// task_done() more often than items were put is Errc::over_release (Python: ValueError).
+// Memory ordering: everything the consumers did before their task_done() calls happens-before
+// join() returns ([join.done]/[join.wait]). Shared memory: as MpmcQueue.
+//
+//   staticrt::JoinableQueue<Job, 64> q;
+//   (void)q.push(job);                          // producer
+//   auto j = q.pop(); run(*j); (void)q.task_done();   // worker
+//   (void)q.join(staticrt::Deadline::after(1s));       // waits until every job is done
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "staticrt/platform/result.hpp"
+#include "staticrt/platform/time.hpp"
+#include "staticrt/platform/wait.hpp"
+#include "staticrt/queue/detail/parking.hpp"
+#include "staticrt/queue/mpmc_queue.hpp"
+
+namespace staticrt {
+
+template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
+class JoinableQueue {
+public:
+    using value_type = T;
+    static constexpr std::size_t kCapacity = N;
+
+    // ---------------------------------------------------------------- lifetime
+    constexpr JoinableQueue() noexcept = default;
+    JoinableQueue(const JoinableQueue&) = delete;
+    JoinableQueue& operator=(const JoinableQueue&) = delete;
+    ~JoinableQueue() = default;
+
+    // ---------------------------------------------------------------- non-blocking
+    /// false: full or closed. A put item counts as unfinished until its task_done().
+    [[nodiscard]] bool try_push(const T& v) noexcept { return try_emplace(v); }
+    [[nodiscard]] bool try_push(T&& v) noexcept { return try_emplace(std::move(v)); }
+    template <class... Args>
+    [[nodiscard]] bool try_emplace(Args&&... args) noexcept {
+        add_unfinished();
+        if (m_queue.try_emplace(std::forward<Args>(args)...)) return true;
+        (void)finish_one();  // never put: undo
+        return false;
+    }
+    [[nodiscard]] bool try_pop(T& out) noexcept { return m_queue.try_pop(out); }
+
+    // ---------------------------------------------------------------- blocking
+    [[nodiscard]] Result<void> push(const T& v, Deadline d = Deadline::never()) noexcept { return emplace(d, v); }
+    [[nodiscard]] Result<void> push(T&& v, Deadline d = Deadline::never()) noexcept { return emplace(d, std::move(v)); }
+    template <class... Args>
+    [[nodiscard]] Result<void> emplace(Deadline d, Args&&... args) noexcept {
+        add_unfinished();
+        Result<void> r = m_queue.emplace(d, std::forward<Args>(args)...);
+        if (!r) (void)finish_one();
+        return r;
+    }
+    [[nodiscard]] Result<T> pop(Deadline d = Deadline::never()) noexcept { return m_queue.pop(d); }
+    [[nodiscard]] Result<void> pop(T& out, Deadline d = Deadline::never()) noexcept { return m_queue.pop(out, d); }
+
+    /// Marks one taken item as processed. Errc::over_release when every item is already done.
+    [[nodiscard]] Result<void> task_done() noexcept { return finish_one(); }
+
+    /// Blocks until every item put so far has been marked done. Errc::timeout.
+    [[nodiscard]] Result<void> join(Deadline d = Deadline::never()) noexcept {
+        return m_joiners.wait_for(
+            [&]() noexcept {
+                // [join.wait] acquire: pairs with [join.done]; the consumers' work is visible.
+                return m_unfinished.load(std::memory_order_acquire) == 0 ? Attempt::done : Attempt::would_block;
+            },
+            d);
+    }
+    /// Producers get Errc::closed from now on; consumers drain, then get Errc::closed.
+    void close() noexcept { m_queue.close(); }
+
+    // ---------------------------------------------------------------- observers
+    /// Items put and not yet marked done (queued + being processed).
+    [[nodiscard]] std::uint32_t unfinished() const noexcept { return m_unfinished.load(std::memory_order_relaxed); }
+    [[nodiscard]] std::size_t size_approx() const noexcept { return m_queue.size_approx(); }
+    [[nodiscard]] bool closed() const noexcept { return m_queue.closed(); }
+    [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
+
+private:
+    using Attempt = queue_detail::Attempt;
+
+    void add_unfinished() noexcept {
+        // [join.add] relaxed: the item's own hand-off orders it; join() only waits for zero.
+        m_unfinished.fetch_add(1, std::memory_order_relaxed);
+    }
+    Result<void> finish_one() noexcept {
+        std::uint32_t n = m_unfinished.load(std::memory_order_relaxed);
+        do {
+            if (n == 0) return unexpected(Errc::over_release);
+            // [join.done] acq_rel CAS: releases this consumer's work to join(); pairs with [join.wait].
+        } while (!m_unfinished.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel, std::memory_order_relaxed));
+        if (n == 1) m_joiners.notify_all();
+        return ok();
+    }
+
+    MpmcQueue<T, N, Scope> m_queue;
+    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_unfinished{0};  // producers and consumers
+    alignas(platform::kCacheLine) queue_detail::Parking<Scope> m_joiners;      // join() sleeps here
+};
+
+}  // namespace staticrt

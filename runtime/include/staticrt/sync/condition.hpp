@@ -1,0 +1,162 @@
+// staticrt/sync/condition.hpp — BasicCondition<Scope>: a condition variable that checks its lock.
+//
+// A futex sequence counter. wait() must be called with the associated lock held; it releases
+// the lock, sleeps until notified (or the deadline, or spuriously), and retakes the lock before
+// it returns. notify_one()/notify_all() also take the lock as an argument and must be called
+// holding it (Python's rule: notifying without the lock is a RuntimeError): both calls
+// return Errc::not_owner, and do nothing, when the caller does not hold the lock. Because
+// waiters register and notifiers signal under the same lock, no wake-up is lost, and a notify
+// with nobody waiting is one relaxed load, no syscall. The lock may be any type with lock(),
+// unlock() and held_by_current_thread() (Mutex, SharedMemoryMutex, the process module's
+// ProcessMutex), or a std::unique_lock of one. The condition stores no pointer:
+// BasicCondition<process_shared> (ProcessCondition) may live in shared memory.
+//
+// Memory ordering: the lock provides it. Everything written under the lock before notify is
+// visible to a waiter once its wait() returned (it retook the lock).
+//
+//   std::unique_lock lk(m);
+//   (void)cv.wait(lk, [&] { return ready; });           // Result<void>: ok or not_owner
+//   ready = true; (void)cv.notify_one(lk);              // notifier holds the lock too
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <mutex>
+#include <utility>
+
+#include "staticrt/platform/time.hpp"
+#include "staticrt/platform/wait.hpp"
+#include "staticrt/result.hpp"
+
+namespace staticrt {
+
+using platform::WaitScope;
+
+namespace detail {
+/// Whether the caller holds `lock` (a mutex with held_by_current_thread(), or a unique_lock of one).
+template <class Lock>
+[[nodiscard]] bool condition_lock_held(const Lock& lock) noexcept {
+    return lock.held_by_current_thread();
+}
+template <class M>
+[[nodiscard]] bool condition_lock_held(const std::unique_lock<M>& lock) noexcept {
+    return lock.owns_lock() && lock.mutex()->held_by_current_thread();
+}
+}  // namespace detail
+
+template <WaitScope Scope>
+class BasicCondition {
+public:
+    static constexpr WaitScope kScope = Scope;
+
+    // ---- lifetime: not copyable, not movable (waiters sleep on its address)
+    constexpr BasicCondition() noexcept = default;
+    BasicCondition(const BasicCondition&) = delete;
+    BasicCondition& operator=(const BasicCondition&) = delete;
+    ~BasicCondition() = default;
+
+    // ---- non-blocking (caller holds `lock`)
+    /// Wakes one waiter. Errc::not_owner when the caller does not hold `lock`.
+    template <class Lock>
+    [[nodiscard]] Result<void> notify_one(Lock& lock) noexcept {
+        return notify(lock, false);
+    }
+    /// Wakes every waiter. Errc::not_owner when the caller does not hold `lock`.
+    template <class Lock>
+    [[nodiscard]] Result<void> notify_all(Lock& lock) noexcept {
+        return notify(lock, true);
+    }
+
+    // ---- blocking (caller holds `lock`; it holds it again when these return, whatever the result)
+    /// Releases `lock`, sleeps until notified, the deadline, or spuriously, and retakes `lock`.
+    /// Errc::not_owner: the caller does not hold `lock` (nothing happened); Errc::timeout: the
+    /// deadline passed. Spurious success is possible: re-check your predicate (or use the
+    /// predicate overloads).
+    template <class Lock>
+    [[nodiscard]] Result<void> wait(Lock& lock, Deadline deadline = Deadline::never()) noexcept {
+        if (!detail::condition_lock_held(lock)) return Errc::not_owner;
+        // [cond.register] relaxed: m_waiters and m_seq are only modified under `lock`; the
+        // lock orders them against notify().
+        m_waiters.fetch_add(1, std::memory_order_relaxed);
+        const std::uint32_t seq = m_seq.load(std::memory_order_relaxed);
+        lock.unlock();
+        // A notify between unlock() and the wait changes m_seq, so the wait returns at once.
+        const Result<void> r = platform::wait(m_seq, seq, deadline, Scope);
+        lock.lock();
+        m_waiters.fetch_sub(1, std::memory_order_relaxed);  // [cond.register] under the lock again
+        if (!r) return r.code() == Errc::timeout ? Result<void>(Errc::timeout) : r;
+        return ok();
+    }
+
+    /// Waits until pred() is true (checked under the lock). Errc::timeout when pred() is still
+    /// false at the deadline; Errc::not_owner when the caller does not hold `lock`.
+    template <class Lock, class Pred>
+        requires std::predicate<Pred&>
+    [[nodiscard]] Result<void> wait(Lock& lock, Deadline deadline, Pred pred) noexcept(noexcept(pred())) {
+        if (!detail::condition_lock_held(lock)) return Errc::not_owner;
+        while (!pred()) {
+            const Result<void> r = wait(lock, deadline);
+            if (!r) return pred() ? ok() : r;
+        }
+        return ok();
+    }
+    template <class Lock, class Pred>
+        requires std::predicate<Pred&>
+    [[nodiscard]] Result<void> wait(Lock& lock, Pred pred) noexcept(noexcept(pred())) {
+        return wait(lock, Deadline::never(), std::move(pred));
+    }
+
+    /// std-named adapters: forward to wait(lock, Deadline[, pred]).
+    template <class Lock, class Rep, class Period>
+    [[nodiscard]] Result<void> wait_for(Lock& lock, std::chrono::duration<Rep, Period> d) noexcept {
+        return wait(lock, Deadline::after(d));
+    }
+    template <class Lock, class Rep, class Period, class Pred>
+        requires std::predicate<Pred&>
+    [[nodiscard]] Result<void> wait_for(Lock& lock, std::chrono::duration<Rep, Period> d, Pred pred) noexcept(
+        noexcept(pred())) {
+        return wait(lock, Deadline::after(d), std::move(pred));
+    }
+    template <class Lock, class Clock, class Dur>
+    [[nodiscard]] Result<void> wait_until(Lock& lock, std::chrono::time_point<Clock, Dur> tp) noexcept {
+        return wait(lock, Deadline::at(tp));
+    }
+    template <class Lock, class Clock, class Dur, class Pred>
+        requires std::predicate<Pred&>
+    [[nodiscard]] Result<void> wait_until(Lock& lock, std::chrono::time_point<Clock, Dur> tp, Pred pred) noexcept(
+        noexcept(pred())) {
+        return wait(lock, Deadline::at(tp), std::move(pred));
+    }
+
+    // ---- observers
+    /// Threads registered as waiting (exact when read under the lock).
+    [[nodiscard]] std::uint32_t waiting() const noexcept {
+        return m_waiters.load(std::memory_order_relaxed);  // [cond.peek] relaxed snapshot
+    }
+
+private:
+    template <class Lock>
+    Result<void> notify(Lock& lock, bool all) noexcept {
+        if (!detail::condition_lock_held(lock)) return Errc::not_owner;
+        // [cond.register] relaxed: read under the lock, so it counts every registered waiter.
+        if (m_waiters.load(std::memory_order_relaxed) == 0) return ok();
+        // [cond.signal] relaxed: under the lock; the futex compares it atomically with sleeping.
+        m_seq.fetch_add(1, std::memory_order_relaxed);
+        if (all) platform::wake_all(m_seq, Scope);
+        else platform::wake_one(m_seq, Scope);
+        return ok();
+    }
+
+    // Both written only under the associated lock.
+    std::atomic<std::uint32_t> m_seq{0};      ///< bumped by every notify with waiters
+    std::atomic<std::uint32_t> m_waiters{0};  ///< threads between register and return in wait()
+};
+
+/// A condition for the threads of one process.
+using Condition = BasicCondition<WaitScope::process_private>;
+/// A condition that may live in shared memory, used with a process-shared lock.
+using ProcessCondition = BasicCondition<WaitScope::process_shared>;
+
+}  // namespace staticrt

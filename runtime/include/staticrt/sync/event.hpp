@@ -1,0 +1,84 @@
+// staticrt/sync/event.hpp — BasicEvent<Scope>: Python's threading.Event.
+//
+// A flag that threads wait for: set() raises it and wakes every waiter, clear() lowers it,
+// wait(deadline) returns at once while it is up and otherwise sleeps until set() or the deadline
+// (Errc::timeout). set() with nobody sleeping never enters the kernel. No pointers inside: the
+// process_shared flavour (ProcessEvent) may live in shared memory.
+//
+// Memory ordering: everything written before set() is visible to a thread once its wait()
+// returned success or is_set() returned true ([event.set] pairs with [event.wait]).
+//
+//   constinit staticrt::Event g_ready;
+//   worker: (void)g_ready.wait();                 main: load_config(); g_ready.set();
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "staticrt/platform/time.hpp"
+#include "staticrt/platform/wait.hpp"
+#include "staticrt/result.hpp"
+
+namespace staticrt {
+
+using platform::WaitScope;
+
+namespace detail {
+void event_set(std::atomic<std::uint32_t>& flag, const std::atomic<std::uint32_t>& sleepers,
+               WaitScope scope) noexcept;
+[[nodiscard]] Result<void> event_wait_slow(std::atomic<std::uint32_t>& flag, std::atomic<std::uint32_t>& sleepers,
+                                           Deadline deadline, WaitScope scope) noexcept;
+}  // namespace detail
+
+template <WaitScope Scope>
+class BasicEvent {
+public:
+    static constexpr WaitScope kScope = Scope;
+
+    // ---- lifetime: not copyable, not movable
+    constexpr BasicEvent() noexcept = default;
+    constexpr explicit BasicEvent(bool initially_set) noexcept : m_flag(initially_set ? 1u : 0u) {}
+    BasicEvent(const BasicEvent&) = delete;
+    BasicEvent& operator=(const BasicEvent&) = delete;
+    ~BasicEvent() = default;
+
+    // ---- non-blocking
+    /// Raises the flag and wakes every waiter (a syscall only when someone sleeps).
+    void set() noexcept { detail::event_set(m_flag, m_sleepers, Scope); }
+    /// Lowers the flag. Threads that already returned from wait() are unaffected.
+    void clear() noexcept {
+        // [event.clear] relaxed: publishes nothing; later waiters simply find the flag down.
+        m_flag.store(0, std::memory_order_relaxed);
+    }
+
+    // ---- blocking
+    /// Returns success once the flag is up; Errc::timeout when it is still down at the deadline.
+    [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) noexcept {
+        if (is_set()) return ok();
+        return detail::event_wait_slow(m_flag, m_sleepers, deadline, Scope);
+    }
+    template <class Rep, class Period>
+    [[nodiscard]] Result<void> wait_for(std::chrono::duration<Rep, Period> d) noexcept {
+        return wait(Deadline::after(d));
+    }
+    template <class Clock, class Dur>
+    [[nodiscard]] Result<void> wait_until(std::chrono::time_point<Clock, Dur> tp) noexcept {
+        return wait(Deadline::at(tp));
+    }
+
+    // ---- observers
+    [[nodiscard]] bool is_set() const noexcept {
+        // [event.wait] acquire: pairs with [event.set].
+        return m_flag.load(std::memory_order_acquire) != 0;
+    }
+
+private:
+    std::atomic<std::uint32_t> m_flag{0};      ///< 1 while set; written by set()/clear()
+    std::atomic<std::uint32_t> m_sleepers{0};  ///< threads registered to sleep in wait()
+};
+
+using Event = BasicEvent<WaitScope::process_private>;
+using ProcessEvent = BasicEvent<WaitScope::process_shared>;
+
+}  // namespace staticrt

@@ -1,0 +1,518 @@
+// ThreadPool's capacity-erased engine: the task ring, the worker loop, the sleep/wake protocol,
+// wait_idle, shutdown, parallel jobs. Memory-ordering IDs are listed in docs/memory-ordering.md
+// ("## thread pool").
+#include "staticrt/exec/detail/pool_core.hpp"
+
+#include <new>
+
+#include "staticrt/platform/memory.hpp"
+#include "staticrt/platform/wait.hpp"
+
+namespace staticrt::detail {
+namespace {
+
+constexpr std::uint32_t kClosed = 0x8000'0000u;
+constexpr std::uint32_t kPosMask = 0x7fff'ffffu;
+
+/// Signed distance a - b of two 31-bit positions.
+constexpr std::int32_t diff31(std::uint32_t a, std::uint32_t b) noexcept {
+    return static_cast<std::int32_t>((a - b) << 1) / 2;
+}
+
+void add_relaxed(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept {
+    // [pool.stat] relaxed load + store: single writer (the worker); readers want a recent value only.
+    a.store(a.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+}
+
+void run_chunks(ParallelJob& job) noexcept {
+    for (;;) {
+        // [pool.chunk] relaxed: hands out distinct chunk indices; results are published by
+        // [pool.helper_done] (helpers) or belong to the caller itself.
+        const std::size_t k = job.next.fetch_add(1, std::memory_order_relaxed);
+        if (k >= job.chunks) return;
+        const std::size_t b = job.first + k * job.chunk;
+        const std::size_t left = job.first + job.count - b;
+        job.body(job.ctx, b, b + (left < job.chunk ? left : job.chunk));
+    }
+}
+
+struct HelperTask {
+    ParallelJob* job;
+    std::atomic<std::uint32_t>* epoch;
+};
+
+void helper_finish(const HelperTask& h) noexcept {
+    std::atomic<std::uint32_t>* epoch = h.epoch;
+    // [pool.helper_done] acq_rel: release publishes this helper's results to the caller's acquire
+    // load of `active`; after this the ParallelJob may be gone, so only pool memory is touched.
+    if (h.job->active.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        epoch->fetch_add(1, std::memory_order_release);  // [pool.par_epoch] pairs with run_parallel's acquire
+        platform::wake_all(*epoch);
+    }
+}
+
+void helper_run(void* data, const RunContext&) noexcept {
+    const HelperTask h = *static_cast<HelperTask*>(data);
+    run_chunks(*h.job);
+    helper_finish(h);
+}
+void helper_cancel(void* data) noexcept { helper_finish(*static_cast<HelperTask*>(data)); }
+void helper_relocate(void* dst, void* src) noexcept { ::new (dst) HelperTask(*static_cast<HelperTask*>(src)); }
+
+constexpr JobOps kHelperOps{&helper_run, &helper_cancel, &helper_relocate};
+
+}  // namespace
+
+void RunContext::report_failure(Error e) const noexcept { pool->report(worker, e); }
+
+CellHeader* PoolCore::cell(std::uint32_t pos) const noexcept {
+    return reinterpret_cast<CellHeader*>(static_cast<std::byte*>(m_cells) + (pos & m_mask) * m_stride);
+}
+
+bool PoolCore::closed() const noexcept {
+    return (m_tail.load(std::memory_order_acquire) & kClosed) != 0;  // [pool.closed] acquire: pairs with [pool.close]
+}
+
+Errc PoolCore::try_claim(CellClaim& c) noexcept {
+    std::uint32_t t = m_tail.load(std::memory_order_relaxed);  // [pool.tail_peek] relaxed: validated by the CAS
+    for (;;) {
+        if ((t & kClosed) != 0) return Errc::closed;
+        CellHeader* h = cell(t);
+        // [pool.free_seen] seq_cst: pairs with [pool.free] (acquire: the cell's previous task is
+        // gone) and is the load half of the [pool.space] Dekker pair.
+        const std::uint32_t seq = (h->seq.load(std::memory_order_seq_cst) + (t & m_mask)) & kPosMask;
+        const std::int32_t d = diff31(seq, t);
+        if (d == 0) {
+            // [pool.claim] seq_cst: store half of the [pool.sleep] Dekker pair (the sleeping worker's
+            // re-check loads the tail); also orders against [pool.close] in the tail's RMW order.
+            if (m_tail.compare_exchange_weak(t, (t + 1) & kPosMask, std::memory_order_seq_cst,
+                                             std::memory_order_relaxed)) {
+                c.cell = h;
+                c.data = reinterpret_cast<std::byte*>(h) + kCellDataOffset;
+                c.pos = t;
+                return Errc::ok;
+            }
+        } else if (d < 0) {
+            return Errc::full;
+        } else {
+            t = m_tail.load(std::memory_order_relaxed);  // [pool.tail_peek]
+        }
+    }
+}
+
+Errc PoolCore::claim(CellClaim& c, Deadline deadline) noexcept {
+    Errc e = try_claim(c);
+    if (e != Errc::full || deadline.is_poll()) return e;
+    for (int i = 0; i < 256; ++i) {  // a worker usually frees a cell within microseconds
+        platform::cpu_relax();
+        e = try_claim(c);
+        if (e != Errc::full) return e;
+    }
+    for (;;) {
+        if (deadline.expired()) return Errc::timeout;
+        const std::uint32_t epoch = m_space_epoch.load(std::memory_order_acquire);  // [pool.space_epoch]
+        // [pool.space] seq_cst: Dekker pair with [pool.free] + the worker's waiter load: either the
+        // worker sees us, or try_claim() below sees the freed cell.
+        m_space_waiters.fetch_add(1, std::memory_order_seq_cst);
+        e = try_claim(c);
+        if (e != Errc::full) {
+            m_space_waiters.fetch_sub(1, std::memory_order_relaxed);  // [pool.space_leave] relaxed: a count
+            return e;
+        }
+        (void)platform::wait(m_space_epoch, epoch, deadline);
+        m_space_waiters.fetch_sub(1, std::memory_order_relaxed);  // [pool.space_leave]
+        e = try_claim(c);
+        if (e != Errc::full) return e;
+    }
+}
+
+void PoolCore::publish(const CellClaim& c, const JobOps* ops) noexcept {
+    c.cell->ops = ops;
+    // [pool.publish] release: the task bytes and ops are visible to the worker whose [pool.take]
+    // acquire reads this sequence.
+    c.cell->seq.store(((c.pos + 1) - (c.pos & m_mask)) & kPosMask, std::memory_order_release);
+    // [pool.wake_check] seq_cst: load half of the [pool.sleep] Dekker pair with [pool.claim].
+    if (m_sleepers.load(std::memory_order_seq_cst) != 0) wake_one_sleeper();
+}
+
+bool PoolCore::pop(std::uint32_t& pos, CellHeader*& c) noexcept {
+    std::uint32_t h = m_head.load(std::memory_order_relaxed);  // [pool.head_peek] relaxed: validated by the CAS
+    for (;;) {
+        c = cell(h);
+        // [pool.take] acquire: pairs with [pool.publish]; the task bytes are visible.
+        const std::uint32_t seq = (c->seq.load(std::memory_order_acquire) + (h & m_mask)) & kPosMask;
+        const std::int32_t d = diff31(seq, (h + 1) & kPosMask);
+        if (d == 0) {
+            // [pool.head] relaxed: distinct positions only; the data came with [pool.take].
+            if (m_head.compare_exchange_weak(h, (h + 1) & kPosMask, std::memory_order_relaxed,
+                                             std::memory_order_relaxed)) {
+                pos = h;
+                return true;
+            }
+        } else if (d < 0) {
+            return false;
+        } else {
+            h = m_head.load(std::memory_order_relaxed);  // [pool.head_peek]
+        }
+    }
+}
+
+void PoolCore::free_cell(CellHeader* c, std::uint32_t pos) noexcept {
+    // [pool.free] seq_cst: release half pairs with [pool.free_seen] (the task was destroyed before
+    // a producer reuses the bytes); seq_cst makes it the store half of the [pool.space] Dekker pair.
+    c->seq.store(((pos + m_capacity) - (pos & m_mask)) & kPosMask, std::memory_order_seq_cst);
+    // Hysteresis: a blocked submitter is woken once per quarter of the ring, not per freed cell
+    // (a submitter that saw the ring full has a whole ring of frees ahead, so a quarter boundary
+    // always comes); this keeps a producer faster than the workers from ping-ponging in the kernel.
+    if ((pos & m_space_wake_mask) == 0 && m_space_waiters.load(std::memory_order_seq_cst) != 0) {  // [pool.space]
+        m_space_epoch.fetch_add(1, std::memory_order_release);   // [pool.space_epoch]
+        platform::wake_all(m_space_epoch);
+    }
+}
+
+void PoolCore::run_or_cancel(CellHeader* c, std::uint32_t pos, std::size_t worker, bool cancel,
+                             void* scratch) noexcept {
+    const JobOps* ops = c->ops;
+    void* data = reinterpret_cast<std::byte*>(c) + kCellDataOffset;
+    if (scratch != nullptr) {
+        // Move the task out and free the cell first: the queue keeps its full capacity while
+        // long tasks run.
+        ops->relocate(scratch, data);
+        free_cell(c, pos);
+        if (cancel) ops->cancel(scratch);
+        else ops->run(scratch, RunContext{this, worker});
+        return;
+    }
+    if (cancel) ops->cancel(data);
+    else ops->run(data, RunContext{this, worker});
+    free_cell(c, pos);
+}
+
+void PoolCore::report(std::size_t worker, Error e) noexcept {
+    if (m_hook.fn != nullptr) m_hook.fn(m_hook.user, worker, e);
+}
+
+// ---------------------------------------------------------------- sleep / wake
+
+void PoolCore::wake_one_sleeper() noexcept {
+    std::uint32_t s = m_sleepers.load(std::memory_order_relaxed);  // [pool.unit] relaxed: validated by the CAS
+    while (s != 0) {
+        // [pool.unit] relaxed: turns one sleeper's unit into a token; the token's release carries it.
+        if (m_sleepers.compare_exchange_weak(s, s - 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
+            m_tokens.fetch_add(1, std::memory_order_release);  // [pool.token] pairs with take_token()'s acquire
+            platform::wake_one(m_tokens);
+            return;
+        }
+    }
+}
+
+void PoolCore::take_token(WorkerBlock& w) noexcept {
+    for (;;) {
+        std::uint32_t k = m_tokens.load(std::memory_order_acquire);  // [pool.token]
+        if (k != 0) {
+            if (m_tokens.compare_exchange_weak(k, k - 1, std::memory_order_acquire, std::memory_order_relaxed)) return;
+            continue;
+        }
+        (void)platform::wait(m_tokens, 0, Deadline::never());
+        add_relaxed(w.wakes, 1);
+    }
+}
+
+void PoolCore::sleep(WorkerBlock& w) noexcept {
+    // [pool.sleep] seq_cst RMW then seq_cst load of the tail: Dekker pair with [pool.claim] +
+    // [pool.wake_check] (and with [pool.close] + the sleeper exchange in shutdown()): either the
+    // submitter sees our unit and posts a token, or we see its claimed task / the close here.
+    m_sleepers.fetch_add(1, std::memory_order_seq_cst);
+    const std::uint32_t t = m_tail.load(std::memory_order_seq_cst);
+    if ((t & kClosed) != 0 || (t & kPosMask) != m_head.load(std::memory_order_relaxed)) {
+        // Leave: take our unit back, or, if a submitter already turned it into a token, that token.
+        std::uint32_t s = m_sleepers.load(std::memory_order_relaxed);  // [pool.unit]
+        while (s != 0) {
+            if (m_sleepers.compare_exchange_weak(s, s - 1, std::memory_order_relaxed, std::memory_order_relaxed)) return;
+        }
+    }
+    take_token(w);
+}
+
+void PoolCore::notify_idle() noexcept {
+    // [pool.idle] seq_cst fence: Dekker pair with wait_idle(): the [pool.done] store before this
+    // fence, or the waiter's count after its fence, is seen.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (m_idle_waiters.load(std::memory_order_relaxed) != 0) {
+        m_idle_epoch.fetch_add(1, std::memory_order_release);  // [pool.idle_epoch]
+        platform::wake_all(m_idle_epoch);
+    }
+}
+
+// ---------------------------------------------------------------- workers
+
+void PoolCore::worker_entry(void* arg) noexcept {
+    auto* w = static_cast<WorkerBlock*>(arg);
+    w->pool->worker_loop(*w);
+}
+
+void PoolCore::worker_loop(WorkerBlock& w) noexcept {
+    std::uint64_t done = 0;
+    std::uint32_t high_water = 0;
+    bool busy = false;
+    std::int64_t mark = Instant::now().ns();
+    for (;;) {
+        std::uint32_t pos = 0;
+        CellHeader* c = nullptr;
+        if (pop(pos, c)) {
+            if (!busy) {
+                const std::int64_t now = Instant::now().ns();
+                add_relaxed(w.idle_ns, static_cast<std::uint64_t>(now - mark));
+                mark = now;
+                busy = true;
+            }
+            // [pool.depth] relaxed: a statistic.
+            const std::uint32_t depth = ((m_tail.load(std::memory_order_relaxed) & kPosMask) - pos) & kPosMask;
+            if (depth > high_water) {
+                high_water = depth;
+                w.high_water.store(depth, std::memory_order_relaxed);  // [pool.stat]
+            }
+            // [pool.cancel] relaxed: a task taken just after shutdown(cancel) may still run; its
+            // future then reports its value, which is allowed.
+            const bool cancel = m_cancel.load(std::memory_order_relaxed);
+            run_or_cancel(c, pos, w.index, cancel, w.scratch);
+            if (cancel) add_relaxed(w.cancelled, 1);
+            // [pool.done] release: the task's effects happen-before an acquire read in pending().
+            w.done.store(++done, std::memory_order_release);
+            continue;
+        }
+        if (busy) {
+            const std::int64_t now = Instant::now().ns();
+            add_relaxed(w.busy_ns, static_cast<std::uint64_t>(now - mark));
+            mark = now;
+            busy = false;
+            notify_idle();
+        }
+        // [pool.closed] acquire: pairs with [pool.close].
+        const std::uint32_t t = m_tail.load(std::memory_order_acquire);
+        if ((t & kClosed) != 0 && (t & kPosMask) == m_head.load(std::memory_order_relaxed)) break;
+        // Spin: new work usually arrives within microseconds in a busy service.
+        bool work = false;
+        const std::int64_t spin_start = mark;
+        for (std::uint32_t i = 1;; ++i) {
+            // [pool.tail_peek] / [pool.head_peek] relaxed: a hint; pop() validates.
+            const std::uint32_t tt = m_tail.load(std::memory_order_relaxed);
+            if ((tt & kPosMask) != m_head.load(std::memory_order_relaxed) || (tt & kClosed) != 0) {
+                work = true;
+                break;
+            }
+            if ((i & 63) == 0 && Instant::now().ns() - spin_start >= m_spin_ns) break;
+            if (m_spin_ns == 0) break;
+            platform::cpu_relax();
+        }
+        if (work) {
+            // A claimed cell may not be published yet: let the submitter finish.
+            if (!pop_ready()) platform::yield_now();
+            continue;
+        }
+        sleep(w);
+    }
+    const std::int64_t now = Instant::now().ns();
+    add_relaxed(busy ? w.busy_ns : w.idle_ns, static_cast<std::uint64_t>(now - mark));
+}
+
+bool PoolCore::pop_ready() const noexcept {
+    const std::uint32_t h = m_head.load(std::memory_order_relaxed);  // [pool.head_peek]
+    const std::uint32_t seq = (cell(h)->seq.load(std::memory_order_relaxed) + (h & m_mask)) & kPosMask;
+    const std::uint32_t t = m_tail.load(std::memory_order_relaxed);  // [pool.tail_peek]
+    return seq == ((h + 1) & kPosMask) || ((t & kClosed) != 0 && (t & kPosMask) == h);
+}
+
+// ---------------------------------------------------------------- lifetime
+
+Result<void> PoolCore::start(const PoolOptions& options) noexcept {
+    if (m_started || m_shutdown_state.load(std::memory_order_acquire) != 0) return Errc::invalid_argument;
+    m_spin_ns = options.spin_ns < 0 ? 0 : options.spin_ns;
+    m_hook = options.on_failure;
+    if (options.lock_memory) {
+        if (auto r = platform::lock_all_memory(); !r) {
+            if (options.strict) return unexpected(r.error());
+            m_lock_error = r.error();
+        }
+    }
+    bool pin = options.pin;
+    CpuSet cpus = options.cpus;
+    if (pin && cpus.empty()) {
+        if (auto p = platform::physical_core_cpus(); p && !p->empty()) {
+            cpus = *p;
+        } else if (auto a = platform::process_affinity(); a && !a->empty()) {
+            cpus = *a;
+        } else {
+            pin = false;
+        }
+    }
+    const std::size_t ncpus = cpus.count();
+    for (std::uint32_t i = 0; i < m_worker_count; ++i) {
+        WorkerBlock& w = m_workers[i];
+        w.pool = this;
+        w.index = i;
+        w.scratch = m_scratch + static_cast<std::size_t>(i) * m_scratch_bytes;
+        // "<name>-<i>", truncated to the OS limit; no snprintf needed.
+        std::size_t n = 0;
+        const char* base = options.name != nullptr ? options.name : "srt-pool";
+        char digits[12];
+        std::size_t nd = 0;
+        std::uint32_t v = i;
+        do { digits[nd++] = static_cast<char>('0' + v % 10); v /= 10; } while (v != 0 && nd < sizeof digits);
+        while (base[n] != '\0' && n + nd + 2 < platform::kMaxThreadName) { w.name[n] = base[n]; ++n; }
+        w.name[n++] = '-';
+        while (nd > 0) w.name[n++] = digits[--nd];
+        w.name[n] = '\0';
+
+        CpuSet one;
+        platform::ThreadOptions to{};
+        to.name = w.name;
+        to.priority = options.priority;
+        if (pin) {
+            w.cpu = cpus.nth(i % ncpus);
+            one = CpuSet::single(w.cpu);
+            to.affinity = &one;
+        }
+        const platform::StackSpan stack{m_stacks + static_cast<std::size_t>(i) * m_stack_bytes, m_stack_bytes};
+        auto r = platform::start_thread(m_handles[i], stack, &PoolCore::worker_entry, &w, to);
+        if (!r && !options.strict && options.priority.policy != platform::SchedPolicy::normal &&
+            (r.error() == Errc::permission_denied || r.error() == Errc::os_error)) {
+            m_priority_error = r.error();
+            to.priority = {};
+            r = platform::start_thread(m_handles[i], stack, &PoolCore::worker_entry, &w, to);
+        }
+        if (!r) {
+            m_started = true;  // so shutdown() joins what runs
+            (void)shutdown(ShutdownMode::cancel);
+            return unexpected(r.error());
+        }
+        m_started_count = i + 1;
+    }
+    m_started = true;
+    return ok();
+}
+
+void PoolCore::join_started(std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) (void)platform::join(m_handles[i], Deadline::never());
+}
+
+std::size_t PoolCore::current_worker() const noexcept {
+    const platform::ThreadId me = platform::current_thread_id();
+    for (std::uint32_t i = 0; i < m_started_count; ++i) {
+        if (m_handles[i].id() == me) return i;
+    }
+    return m_worker_count;
+}
+
+Result<void> PoolCore::shutdown(ShutdownMode mode) noexcept {
+    std::uint32_t state = 0;
+    // [pool.shutdown_state] acq_rel: one caller runs the shutdown; later callers wait for state 2.
+    if (!m_shutdown_state.compare_exchange_strong(state, 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        if (current_worker() < m_worker_count) return ok();
+        while (m_shutdown_state.load(std::memory_order_acquire) != 2) platform::yield_now();
+        return ok();
+    }
+    if (m_started && current_worker() < m_worker_count) {
+        m_shutdown_state.store(0, std::memory_order_release);
+        return Errc::invalid_argument;  // a worker cannot join itself
+    }
+    if (mode == ShutdownMode::cancel) m_cancel.store(true, std::memory_order_relaxed);  // [pool.cancel]
+    // [pool.close] seq_cst RMW: after it no claim succeeds; pairs with [pool.closed] acquire loads
+    // and is the store half of a [pool.sleep] Dekker pair with the exchange below.
+    m_tail.fetch_or(kClosed, std::memory_order_seq_cst);
+    const std::uint32_t n = m_sleepers.exchange(0, std::memory_order_seq_cst);  // [pool.sleep]
+    if (n != 0) {
+        m_tokens.fetch_add(n, std::memory_order_release);  // [pool.token]
+        platform::wake_all(m_tokens);
+    }
+    m_space_epoch.fetch_add(1, std::memory_order_release);  // [pool.space_epoch]: blocked submitters see closed
+    platform::wake_all(m_space_epoch);
+    join_started(m_started_count);
+    // Leftovers exist only when no worker ran (never started, or start() failed early).
+    const bool cancel = m_cancel.load(std::memory_order_relaxed);
+    for (;;) {
+        const std::uint32_t t = m_tail.load(std::memory_order_acquire) & kPosMask;  // [pool.closed]
+        if (t == m_head.load(std::memory_order_relaxed)) break;
+        std::uint32_t pos = 0;
+        CellHeader* c = nullptr;
+        if (pop(pos, c)) {
+            run_or_cancel(c, pos, m_worker_count, cancel, nullptr);
+            m_caller_done.fetch_add(1, std::memory_order_release);  // [pool.done]
+        } else {
+            platform::yield_now();  // a submitter is between claim and publish
+        }
+    }
+    notify_idle();
+    m_shutdown_state.store(2, std::memory_order_release);  // [pool.shutdown_state]
+    return ok();
+}
+
+std::size_t PoolCore::pending() const noexcept {
+    // [pool.done] acquire loads: pair with the workers' release stores.
+    std::uint64_t done = m_caller_done.load(std::memory_order_acquire);
+    for (std::uint32_t i = 0; i < m_worker_count; ++i) done += m_workers[i].done.load(std::memory_order_acquire);
+    const std::uint32_t t = m_tail.load(std::memory_order_acquire) & kPosMask;  // [pool.closed]
+    return (t - static_cast<std::uint32_t>(done)) & kPosMask;
+}
+
+Result<void> PoolCore::wait_idle(Deadline deadline) noexcept {
+    if (m_started && current_worker() < m_worker_count) return Errc::invalid_argument;  // would wait on itself
+    for (;;) {
+        const std::uint32_t epoch = m_idle_epoch.load(std::memory_order_acquire);  // [pool.idle_epoch]
+        m_idle_waiters.fetch_add(1, std::memory_order_seq_cst);
+        std::atomic_thread_fence(std::memory_order_seq_cst);  // [pool.idle]
+        if (pending() == 0) {
+            m_idle_waiters.fetch_sub(1, std::memory_order_relaxed);  // [pool.idle_leave] relaxed: a count
+            return ok();
+        }
+        if (deadline.expired()) {
+            m_idle_waiters.fetch_sub(1, std::memory_order_relaxed);
+            return Errc::timeout;
+        }
+        (void)platform::wait(m_idle_epoch, epoch, deadline);
+        m_idle_waiters.fetch_sub(1, std::memory_order_relaxed);
+    }
+}
+
+WorkerStats PoolCore::stats(std::size_t worker) const noexcept {
+    WorkerStats s;
+    if (worker >= m_worker_count) return s;
+    const WorkerBlock& w = m_workers[worker];
+    // [pool.stat] relaxed loads: a recent snapshot is all a statistic promises.
+    const std::uint64_t done = w.done.load(std::memory_order_relaxed);
+    s.tasks_cancelled = w.cancelled.load(std::memory_order_relaxed);
+    s.tasks_run = done - (s.tasks_cancelled <= done ? s.tasks_cancelled : done);
+    s.busy_ns = w.busy_ns.load(std::memory_order_relaxed);
+    s.idle_ns = w.idle_ns.load(std::memory_order_relaxed);
+    s.wakes = w.wakes.load(std::memory_order_relaxed);
+    s.queue_high_water = w.high_water.load(std::memory_order_relaxed);
+    s.cpu = w.cpu;
+    return s;
+}
+
+Result<void> PoolCore::run_parallel(ParallelJob& job, std::size_t helpers) noexcept {
+    if (closed()) return Errc::closed;
+    job.next.store(0, std::memory_order_relaxed);
+    job.active.store(0, std::memory_order_relaxed);
+    if (current_worker() < m_worker_count) helpers = 0;  // nested: run inline, never wait on our own queue
+    for (std::size_t i = 0; i < helpers; ++i) {
+        CellClaim c;
+        if (claim(c, Deadline::poll()) != Errc::ok) break;  // full or closed: the caller does more itself
+        job.active.fetch_add(1, std::memory_order_relaxed);  // [pool.helper_count] relaxed: published by [pool.publish]
+        ::new (c.data) HelperTask{&job, &m_par_epoch};
+        publish(c, &kHelperOps);
+    }
+    run_chunks(job);
+    for (int spin = 0;; ++spin) {
+        const std::uint32_t epoch = m_par_epoch.load(std::memory_order_acquire);  // [pool.par_epoch]
+        // [pool.helper_done] acquire: the helpers' results are visible once this reads 0.
+        if (job.active.load(std::memory_order_acquire) == 0) return ok();
+        if (spin < 2048) {
+            platform::cpu_relax();
+            continue;
+        }
+        (void)platform::wait(m_par_epoch, epoch, Deadline::never());
+    }
+}
+
+}  // namespace staticrt::detail

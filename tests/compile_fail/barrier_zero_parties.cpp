@@ -1,0 +1,7 @@
+// A Barrier of zero parties must not compile when constant-initialised.
+// expect: barrier_parties_must_be_positive
+#include "staticrt/sync/barrier.hpp"
+
+constinit staticrt::Barrier g_barrier{0};
+
+int main() { return static_cast<int>(g_barrier.parties()); }

@@ -1,0 +1,4 @@
+// A pool without workers cannot run anything.
+// expect: ThreadPool needs at least one worker
+#include "staticrt/exec/thread_pool.hpp"
+staticrt::ThreadPool<0> g_pool;

@@ -1,0 +1,7 @@
+// A Thread's callable returns void or Result<void>; anything else must not compile.
+// expect: the callable must return void or Result<void>
+#include "staticrt/thread.hpp"
+
+staticrt::Thread<64 * 1024> g_thread;
+
+int main() { (void)g_thread.start([] { return 42; }); }

@@ -1,0 +1,138 @@
+// Unit tests for staticrt::BasicCondition (Condition, ProcessCondition).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "staticrt/sync/condition.hpp"
+#include "staticrt/sync/mutex.hpp"
+#include "watchdog.hpp"
+
+using namespace std::chrono_literals;
+using staticrt::Condition;
+using staticrt::Deadline;
+using staticrt::Errc;
+using staticrt::Mutex;
+
+namespace {
+constinit Condition g_cond;  // constexpr constructor
+}
+
+TEST(Condition, Wait_WithoutLock_ReturnsNotOwner) {
+    Mutex m;
+    Condition cv;
+    EXPECT_EQ(cv.wait(m, Deadline::after(1s)).code(), Errc::not_owner);
+    EXPECT_EQ(cv.wait(m, [] { return true; }).code(), Errc::not_owner);
+    std::unique_lock lk(m, std::defer_lock);
+    EXPECT_EQ(cv.wait(lk).code(), Errc::not_owner);
+    EXPECT_FALSE(m.is_locked());
+}
+
+TEST(Condition, Wait_WithLockHeldByAnotherThread_ReturnsNotOwner) {
+    Mutex m;
+    Condition cv;
+    m.lock();
+    Errc code = Errc::ok;
+    std::thread([&] { code = cv.wait(m, Deadline::poll()).code(); }).join();
+    EXPECT_EQ(code, Errc::not_owner);
+    m.unlock();
+}
+
+TEST(Condition, Notify_WithoutLock_ReturnsNotOwner) {
+    Mutex m;
+    Condition cv;
+    EXPECT_EQ(cv.notify_one(m).code(), Errc::not_owner);
+    EXPECT_EQ(cv.notify_all(m).code(), Errc::not_owner);
+    std::unique_lock lk(m);
+    EXPECT_TRUE(cv.notify_one(lk));
+    EXPECT_TRUE(cv.notify_all(lk));
+    lk.unlock();
+    EXPECT_EQ(cv.notify_one(lk).code(), Errc::not_owner);
+}
+
+TEST(Condition, Wait_WhenNotNotified_TimesOutHoldingLock) {
+    Mutex m;
+    Condition cv;
+    std::unique_lock lk(m);
+    EXPECT_EQ(cv.wait(lk, Deadline::after(10ms)).code(), Errc::timeout);
+    EXPECT_TRUE(m.held_by_current_thread());
+    EXPECT_EQ(cv.wait_for(lk, 5ms).code(), Errc::timeout);
+    EXPECT_EQ(cv.wait_until(lk, std::chrono::steady_clock::now() + 5ms).code(), Errc::timeout);
+    EXPECT_EQ(cv.wait_for(lk, 5ms, [] { return false; }).code(), Errc::timeout);
+    EXPECT_TRUE(cv.wait_for(lk, 5ms, [] { return true; }));
+    EXPECT_EQ(cv.wait(lk, Deadline::poll()).code(), Errc::timeout);
+    EXPECT_TRUE(lk.owns_lock());
+}
+
+TEST(Condition, NotifyOne_WakesPredicateWaiter) {
+    staticrt::test::Watchdog wd{10s};
+    Mutex m;
+    bool ready = false;
+    bool seen = false;
+    std::thread t([&] {
+        std::unique_lock lk(m);
+        ASSERT_TRUE(g_cond.wait(lk, [&] { return ready; }));
+        seen = ready;
+    });
+    std::this_thread::sleep_for(10ms);
+    {
+        std::lock_guard lk(m);
+        ready = true;
+        EXPECT_TRUE(g_cond.notify_one(m));
+    }
+    t.join();
+    EXPECT_TRUE(seen);
+}
+
+TEST(Condition, NotifyAll_WakesEveryWaiter) {
+    staticrt::test::Watchdog wd{10s};
+    Mutex m;
+    Condition cv;
+    bool go = false;
+    int woke = 0;
+    std::thread ts[4];
+    for (auto& t : ts)
+        t = std::thread([&] {
+            m.lock();
+            (void)cv.wait(m, Deadline::never(), [&] { return go; });
+            ++woke;
+            m.unlock();
+        });
+    for (;;) {  // until all four registered
+        std::lock_guard lk(m);
+        if (cv.waiting() == 4) break;
+    }
+    {
+        std::lock_guard lk(m);
+        go = true;
+        EXPECT_TRUE(cv.notify_all(m));
+    }
+    for (auto& t : ts) t.join();
+    EXPECT_EQ(woke, 4);
+    EXPECT_EQ(cv.waiting(), 0u);
+}
+
+TEST(Condition, PingPong_LosesNoWakeup) {
+    staticrt::test::Watchdog wd{30s};
+    Mutex m;
+    Condition cv;
+    int turn = 0;
+    constexpr int kRounds = 2000;
+    std::thread t([&] {
+        for (int i = 0; i < kRounds; ++i) {
+            std::unique_lock lk(m);
+            ASSERT_TRUE(cv.wait(lk, [&] { return turn == 1; }));
+            turn = 0;
+            ASSERT_TRUE(cv.notify_one(lk));
+        }
+    });
+    for (int i = 0; i < kRounds; ++i) {
+        std::unique_lock lk(m);
+        ASSERT_TRUE(cv.wait(lk, [&] { return turn == 0; }));
+        turn = 1;
+        ASSERT_TRUE(cv.notify_one(lk));
+    }
+    t.join();
+}

@@ -1,0 +1,76 @@
+// MpmcQueue: behaviour beyond the shared bounded-queue contract (test_spsc_queue.cpp).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "staticrt/queue/mpmc_queue.hpp"
+#include "watchdog.hpp"
+
+using namespace std::chrono_literals;
+using staticrt::Deadline;
+using staticrt::Errc;
+
+TEST(MpmcQueue, Close_WithBlockedConsumers_WakesAllWithClosed) {
+    staticrt::test::Watchdog wd{20s};
+    staticrt::MpmcQueue<int, 8> q;
+    std::atomic<int> closed{0};
+    std::vector<std::thread> ts;
+    for (int i = 0; i < 4; ++i) ts.emplace_back([&] { if (q.pop().code() == Errc::closed) ++closed; });
+    std::this_thread::sleep_for(20ms);
+    q.close();
+    for (auto& t : ts) t.join();
+    EXPECT_EQ(closed.load(), 4);
+}
+
+TEST(MpmcQueue, CloseUnderLoad_EveryAcceptedPushIsPopped) {
+    staticrt::test::Watchdog wd{60s};
+    staticrt::MpmcQueue<std::uint64_t, 16> q;
+    std::atomic<std::uint64_t> pushed_sum{0}, popped_sum{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> ts;
+    for (int p = 0; p < 3; ++p)
+        ts.emplace_back([&, p] {
+            for (std::uint64_t i = 1;; ++i) {
+                const std::uint64_t v = (static_cast<std::uint64_t>(p) << 40) | i;
+                if (!q.push(v)) break;
+                pushed_sum += v;
+            }
+        });
+    for (int c = 0; c < 2; ++c)
+        ts.emplace_back([&] {
+            for (;;) {
+                auto r = q.pop();
+                if (!r) {
+                    EXPECT_EQ(r.code(), Errc::closed);
+                    break;
+                }
+                popped_sum += *r;
+            }
+        });
+    std::this_thread::sleep_for(50ms);
+    q.close();
+    for (auto& t : ts) t.join();
+    (void)stop;
+    EXPECT_EQ(pushed_sum.load(), popped_sum.load());
+    EXPECT_EQ(q.size_approx(), 0u);
+}
+
+TEST(MpmcQueue, TryPop_AfterCloseWithItems_StillReturnsThem) {
+    staticrt::MpmcQueue<int, 4> q;
+    ASSERT_TRUE(q.try_push(1));
+    q.close();
+    int v = 0;
+    EXPECT_TRUE(q.try_pop(v));
+    EXPECT_EQ(v, 1);
+    EXPECT_FALSE(q.try_pop(v));
+}
+
+TEST(MpmcQueue, SharedScope_TriviallyCopyable_Compiles) {
+    staticrt::MpmcQueue<std::uint64_t, 4, staticrt::WaitScope::process_shared> q;
+    ASSERT_TRUE(q.push(3));
+    EXPECT_EQ(*q.pop(Deadline::poll()), 3u);
+}

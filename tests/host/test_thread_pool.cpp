@@ -1,0 +1,428 @@
+// ThreadPool: every method and every error value.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <numeric>
+#include <thread>
+#include <vector>
+
+#include "staticrt/exec/thread_pool.hpp"
+#include "watchdog.hpp"
+
+using namespace std::chrono_literals;
+using staticrt::Deadline;
+using staticrt::Errc;
+using staticrt::Error;
+using staticrt::PoolOptions;
+using staticrt::Result;
+using staticrt::ShutdownMode;
+
+namespace {
+
+using SmallPool = staticrt::ThreadPool<2, 8, staticrt::kDefaultPoolStackBytes, 64, 8>;
+using Pool = staticrt::ThreadPool<2, 256, staticrt::kDefaultPoolStackBytes, 64, 256>;
+
+template <class P>
+std::unique_ptr<P> started(PoolOptions o = {}) {
+    auto p = std::make_unique<P>();
+    auto r = p->start(o);
+    EXPECT_TRUE(r) << staticrt::to_string(r.code());
+    return p;
+}
+
+/// Blocks pool workers until released.
+struct Gate {
+    std::atomic<bool> open{false};
+    std::atomic<int> entered{0};
+    void pass() {
+        entered.fetch_add(1);
+        while (!open.load()) std::this_thread::sleep_for(100us);
+    }
+    void wait_entered(int n) {
+        while (entered.load() < n) std::this_thread::sleep_for(100us);
+    }
+};
+
+TEST(ThreadPool, Submit_ReturnsFutureWithValue) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<Pool>();
+    auto f = pool->submit([](int a, int b) { return a * b; }, 6, 7);
+    ASSERT_TRUE(f);
+    auto v = f->get();
+    ASSERT_TRUE(v);
+    EXPECT_EQ(*v, 42);
+}
+
+TEST(ThreadPool, Submit_VoidTask_FutureSucceeds) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<Pool>();
+    std::atomic<int> hit{0};
+    auto f = pool->submit([&] { hit.store(1); });
+    ASSERT_TRUE(f);
+    EXPECT_TRUE(f->get());
+    EXPECT_EQ(hit.load(), 1);
+}
+
+TEST(ThreadPool, Submit_TaskReturnsError_FutureReportsItAndHookRuns) {
+    staticrt::test::Watchdog wd{30s};
+    struct Seen {
+        std::atomic<int> calls{0};
+        std::atomic<std::size_t> worker{99};
+        std::atomic<int> code{0};
+    } seen;
+    PoolOptions o;
+    o.on_failure.user = &seen;
+    o.on_failure.fn = [](void* u, std::size_t w, Error e) noexcept {
+        auto* s = static_cast<Seen*>(u);
+        s->worker.store(w);
+        s->code.store(static_cast<int>(e.code));
+        s->calls.fetch_add(1);
+    };
+    auto pool = started<Pool>(o);
+    auto f = pool->submit([]() -> Result<int> { return Errc::would_block; });
+    ASSERT_TRUE(f);
+    auto v = f->get();
+    ASSERT_FALSE(v);
+    EXPECT_EQ(v.error(), Errc::would_block);
+    auto g = pool->submit([]() -> Result<int> { return 5; });
+    EXPECT_EQ(*g->get(), 5);
+    auto d = pool->submit_detached([]() -> Result<void> { return Errc::empty; });
+    EXPECT_TRUE(d);
+    ASSERT_TRUE(pool->wait_idle(Deadline::after(10s)));
+    EXPECT_EQ(seen.calls.load(), 2);
+    EXPECT_LT(seen.worker.load(), 2u);
+    EXPECT_EQ(seen.code.load(), static_cast<int>(Errc::empty));
+}
+
+TEST(ThreadPool, TrySubmit_WhenQueueFull_ReturnsFull) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<staticrt::ThreadPool<1, 4, staticrt::kDefaultPoolStackBytes, 64, 64>>();
+    Gate gate;
+    ASSERT_TRUE(pool->submit_detached([&] { gate.pass(); }));
+    gate.wait_entered(1);
+    std::vector<staticrt::Future<int>> fs;
+    for (int i = 0; i < 4; ++i) {
+        auto f = pool->try_submit([i] { return i; });
+        ASSERT_TRUE(f) << i;
+        fs.push_back(std::move(*f));
+    }
+    auto full = pool->try_submit([] { return 0; });
+    ASSERT_FALSE(full);
+    EXPECT_EQ(full.error(), Errc::full);
+    EXPECT_EQ(pool->submit_detached_until(Deadline::poll(), [] {}).code(), Errc::full);
+    auto late = pool->submit_until(Deadline::after(5ms), [] { return 0; });
+    ASSERT_FALSE(late);
+    EXPECT_EQ(late.error(), Errc::timeout);
+    gate.open.store(true);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(*fs[static_cast<std::size_t>(i)].get(), i);
+}
+
+TEST(ThreadPool, Submit_WhenQueueFull_BlocksUntilSpace) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<staticrt::ThreadPool<1, 2, staticrt::kDefaultPoolStackBytes, 64, 64>>();
+    Gate gate;
+    ASSERT_TRUE(pool->submit_detached([&] { gate.pass(); }));
+    gate.wait_entered(1);
+    ASSERT_TRUE(pool->try_submit([] { return 1; }));
+    ASSERT_TRUE(pool->try_submit([] { return 2; }));
+    std::thread opener([&] {
+        std::this_thread::sleep_for(20ms);
+        gate.open.store(true);
+    });
+    auto f = pool->submit([] { return 3; });  // blocks until a worker frees a cell
+    ASSERT_TRUE(f);
+    EXPECT_EQ(*f->get(), 3);
+    opener.join();
+}
+
+TEST(ThreadPool, TrySubmit_WhenResultSlotsUsedUp_ReturnsExhausted) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 64, 2>>();
+    auto a = pool->submit([] { return 1; });
+    auto b = pool->submit([] { return 2; });
+    ASSERT_TRUE(a);
+    ASSERT_TRUE(b);
+    auto c = pool->try_submit([] { return 3; });
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error(), Errc::exhausted);
+    EXPECT_EQ(pool->submit([] { return 3; }).code(), Errc::exhausted);
+    EXPECT_EQ(pool->submit_until(Deadline::after(2ms), [] { return 3; }).code(), Errc::timeout);
+    EXPECT_EQ(*a->get(), 1);  // consuming a future recycles its slot
+    auto d = pool->try_submit([] { return 4; });
+    ASSERT_TRUE(d);
+    EXPECT_EQ(*d->get(), 4);
+    b->reset();  // dropping one too
+    auto e = pool->submit_for(1s, [] { return 5; });
+    ASSERT_TRUE(e);
+    EXPECT_EQ(*e->get(), 5);
+}
+
+TEST(ThreadPool, SubmitUntil_WaitsForASlotToFree) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 64, 1>>();
+    auto a = pool->submit([] { return 1; });
+    ASSERT_TRUE(a);
+    std::thread t([&] {
+        std::this_thread::sleep_for(20ms);
+        (void)a->get();
+    });
+    auto b = pool->submit_until(Deadline::after(10s), [] { return 2; });
+    ASSERT_TRUE(b);
+    EXPECT_EQ(*b->get(), 2);
+    t.join();
+}
+
+TEST(ThreadPool, Submit_AfterShutdown_ReturnsClosed) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<Pool>();
+    EXPECT_TRUE(pool->shutdown());
+    EXPECT_TRUE(pool->closed());
+    EXPECT_EQ(pool->submit([] { return 1; }).code(), Errc::closed);
+    EXPECT_EQ(pool->try_submit([] { return 1; }).code(), Errc::closed);
+    EXPECT_EQ(pool->submit_detached([] {}).code(), Errc::closed);
+    int in[3] = {1, 2, 3};
+    int out[3] = {};
+    EXPECT_EQ(pool->map([](int x) { return x; }, std::span<const int>(in), std::span<int>(out)).code(), Errc::closed);
+    EXPECT_TRUE(pool->shutdown());  // idempotent
+}
+
+TEST(ThreadPool, ShutdownDrain_RunsEveryQueuedTask) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<staticrt::ThreadPool<1, 64, staticrt::kDefaultPoolStackBytes, 64, 64>>();
+    Gate gate;
+    std::atomic<int> ran{0};
+    ASSERT_TRUE(pool->submit_detached([&] { gate.pass(); }));
+    gate.wait_entered(1);
+    std::vector<staticrt::Future<int>> fs;
+    for (int i = 0; i < 32; ++i) fs.push_back(std::move(*pool->submit([&ran, i] { ran.fetch_add(1); return i; })));
+    std::thread opener([&] {
+        std::this_thread::sleep_for(10ms);
+        gate.open.store(true);
+    });
+    EXPECT_TRUE(pool->shutdown(ShutdownMode::drain));
+    opener.join();
+    EXPECT_EQ(ran.load(), 32);
+    for (int i = 0; i < 32; ++i) EXPECT_EQ(*fs[static_cast<std::size_t>(i)].get(), i);
+}
+
+TEST(ThreadPool, ShutdownCancel_PendingFuturesReportClosed) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<staticrt::ThreadPool<1, 64, staticrt::kDefaultPoolStackBytes, 64, 64>>();
+    Gate gate;
+    std::atomic<int> ran{0};
+    auto first = pool->submit([&] { gate.pass(); return 1; });
+    ASSERT_TRUE(first);
+    gate.wait_entered(1);
+    std::vector<staticrt::Future<int>> fs;
+    for (int i = 0; i < 16; ++i) fs.push_back(std::move(*pool->submit([&ran, i] { ran.fetch_add(1); return i; })));
+    std::thread opener([&] {
+        std::this_thread::sleep_for(10ms);
+        gate.open.store(true);
+    });
+    EXPECT_TRUE(pool->shutdown(ShutdownMode::cancel));
+    opener.join();
+    EXPECT_EQ(*first->get(), 1);  // the running task finishes
+    EXPECT_EQ(ran.load(), 0);
+    for (auto& f : fs) EXPECT_EQ(f.get().code(), Errc::closed);
+    EXPECT_EQ(pool->stats(0).tasks_cancelled, 16u);
+}
+
+TEST(ThreadPool, Shutdown_FromWorker_ReturnsInvalidArgument) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<Pool>();
+    auto f = pool->submit([p = pool.get()] { return static_cast<int>(p->shutdown().code()); });
+    EXPECT_EQ(*f->get(), static_cast<int>(Errc::invalid_argument));
+    auto g = pool->submit([p = pool.get()] { return static_cast<int>(p->wait_idle().code()); });
+    EXPECT_EQ(*g->get(), static_cast<int>(Errc::invalid_argument));
+}
+
+TEST(ThreadPool, Destructor_DrainsQueuedTasks) {
+    staticrt::test::Watchdog wd{30s};
+    std::atomic<int> ran{0};
+    {
+        auto pool = started<Pool>();
+        for (int i = 0; i < 100; ++i) ASSERT_TRUE(pool->submit_detached([&] { ran.fetch_add(1); }));
+    }
+    EXPECT_EQ(ran.load(), 100);
+}
+
+TEST(ThreadPool, Start_Twice_ReturnsInvalidArgument) {
+    auto pool = started<Pool>();
+    EXPECT_EQ(pool->start({}).code(), Errc::invalid_argument);
+}
+
+TEST(ThreadPool, Start_WithCpuOutsideMachine_FailsAndLeavesPoolClosed) {
+    Pool pool;
+    PoolOptions o;
+    o.cpus = staticrt::CpuSet::single(staticrt::platform::kMaxCpus - 1);
+    auto r = pool.start(o);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(pool.submit([] { return 1; }).code(), Errc::closed);
+}
+
+TEST(ThreadPool, Start_WithRealtimePriorityNotPermitted_ReportsButRuns) {
+    staticrt::test::Watchdog wd{30s};
+    PoolOptions o;
+    o.priority = {staticrt::platform::SchedPolicy::fifo, 10};
+    auto pool = std::make_unique<Pool>();
+    auto r = pool->start(o);
+    ASSERT_TRUE(r);  // either granted or reported in priority_error()
+    auto f = pool->submit([] { return 2; });
+    EXPECT_EQ(*f->get(), 2);
+    if (pool->priority_error().code != Errc::ok) {
+        EXPECT_TRUE(pool->priority_error().code == Errc::permission_denied ||
+                    pool->priority_error().code == Errc::os_error);
+    }
+}
+
+TEST(ThreadPool, Start_Pinned_WorkersRecordTheirCpu) {
+    auto pool = started<Pool>();
+    auto cpus = staticrt::platform::physical_core_cpus();
+    ASSERT_TRUE(cpus);
+    for (std::size_t i = 0; i < pool->worker_count(); ++i) EXPECT_TRUE(cpus->contains(pool->stats(i).cpu)) << i;
+    EXPECT_EQ(pool->stats(99).tasks_run, 0u);
+}
+
+TEST(ThreadPool, Start_Unpinned_WorkersFloat) {
+    PoolOptions o;
+    o.pin = false;
+    auto pool = started<Pool>(o);
+    EXPECT_EQ(pool->stats(0).cpu, staticrt::platform::kMaxCpus);
+    EXPECT_EQ(*pool->submit([] { return 1; })->get(), 1);
+}
+
+TEST(ThreadPool, WaitIdle_ReturnsWhenEveryTaskFinished) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<Pool>();
+    std::atomic<int> ran{0};
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(pool->submit_detached([&] { ran.fetch_add(1); }));
+    ASSERT_TRUE(pool->wait_idle());
+    EXPECT_EQ(ran.load(), 200);
+    EXPECT_EQ(pool->pending(), 0u);
+}
+
+TEST(ThreadPool, WaitIdle_WithBusyWorkerAndShortDeadline_ReturnsTimeout) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<Pool>();
+    Gate gate;
+    ASSERT_TRUE(pool->submit_detached([&] { gate.pass(); }));
+    gate.wait_entered(1);
+    EXPECT_EQ(pool->wait_idle(Deadline::after(5ms)).code(), Errc::timeout);
+    EXPECT_EQ(pool->wait_idle(Deadline::poll()).code(), Errc::timeout);
+    EXPECT_EQ(pool->pending(), 1u);
+    gate.open.store(true);
+    EXPECT_TRUE(pool->wait_idle(Deadline::after(10s)));
+}
+
+TEST(ThreadPool, Map_SquaresEveryElement) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<Pool>();
+    std::vector<int> in(1000);
+    std::iota(in.begin(), in.end(), 1);
+    std::vector<long> out(in.size());
+    ASSERT_TRUE(pool->map([](int x) { return static_cast<long>(x) * x; }, std::span<const int>(in), std::span<long>(out)));
+    for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], static_cast<long>(in[i]) * in[i]);
+}
+
+TEST(ThreadPool, Map_ExplicitChunk_CoversEveryElement) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<Pool>();
+    for (std::size_t chunk : {1u, 3u, 7u, 1000u, 5000u}) {
+        std::vector<int> in(1000, 2);
+        std::vector<int> out(1000, 0);
+        ASSERT_TRUE(pool->map([](int x) { return x + 1; }, std::span<const int>(in), std::span<int>(out), chunk));
+        for (int v : out) ASSERT_EQ(v, 3) << chunk;
+    }
+}
+
+TEST(ThreadPool, Map_OutputTooShort_ReturnsInvalidArgument) {
+    auto pool = started<Pool>();
+    int in[4] = {};
+    int out[3] = {};
+    EXPECT_EQ(pool->map([](int x) { return x; }, std::span<const int>(in), std::span<int>(out)).code(),
+              Errc::invalid_argument);
+}
+
+TEST(ThreadPool, Map_Empty_Succeeds) {
+    auto pool = started<Pool>();
+    EXPECT_TRUE(pool->map([](int x) { return x; }, std::span<const int>(), std::span<int>()));
+}
+
+TEST(ThreadPool, ParallelFor_VisitsEveryIndexOnce) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<Pool>();
+    std::vector<std::atomic<int>> hits(10000);
+    ASSERT_TRUE(pool->parallel_for(0, hits.size(), [&](std::size_t i) { hits[i].fetch_add(1); }));
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+    std::vector<std::atomic<int>> part(100);
+    ASSERT_TRUE(pool->parallel_for(10, 90, [&](std::size_t i) { part[i].fetch_add(1); }, 7));
+    for (std::size_t i = 0; i < part.size(); ++i) ASSERT_EQ(part[i].load(), (i >= 10 && i < 90) ? 1 : 0);
+    EXPECT_EQ(pool->parallel_for(5, 4, [](std::size_t) {}).code(), Errc::invalid_argument);
+}
+
+TEST(ThreadPool, ParallelFor_FromInsideATask_RunsInline) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<Pool>();
+    auto f = pool->submit([p = pool.get()] {
+        std::atomic<int> n{0};
+        auto r = p->parallel_for(0, 100, [&](std::size_t) { n.fetch_add(1); });
+        return r ? n.load() : -1;
+    });
+    EXPECT_EQ(*f->get(), 100);
+}
+
+TEST(ThreadPool, ParallelFor_WhenQueueFull_CallerDoesTheWork) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<staticrt::ThreadPool<1, 2, staticrt::kDefaultPoolStackBytes, 64, 8>>();
+    Gate gate;
+    ASSERT_TRUE(pool->submit_detached([&] { gate.pass(); }));
+    gate.wait_entered(1);
+    ASSERT_TRUE(pool->submit_detached([] {}));
+    ASSERT_TRUE(pool->submit_detached([] {}));
+    std::atomic<int> n{0};
+    ASSERT_TRUE(pool->parallel_for(0, 50, [&](std::size_t) { n.fetch_add(1); }));
+    EXPECT_EQ(n.load(), 50);
+    gate.open.store(true);
+}
+
+TEST(ThreadPool, Stats_CountTasksWakesAndHighWater) {
+    staticrt::test::Watchdog wd{30s};
+    PoolOptions o;
+    o.spin_ns = 0;  // sleep at once, so wakes are counted
+    auto pool = started<staticrt::ThreadPool<1, 64, staticrt::kDefaultPoolStackBytes, 64, 64>>(o);
+    std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(*pool->submit([] { return 1; })->get());
+    Gate gate;
+    ASSERT_TRUE(pool->submit_detached([&] { gate.pass(); }));
+    gate.wait_entered(1);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(pool->submit_detached([] {}));
+    gate.open.store(true);
+    ASSERT_TRUE(pool->wait_idle());
+    const auto s = pool->stats(0);
+    EXPECT_EQ(s.tasks_run, 12u);
+    EXPECT_GE(s.wakes, 1u);
+    EXPECT_GE(s.queue_high_water, 9u);
+    EXPECT_GT(s.busy_ns, 0u);
+    EXPECT_GT(s.idle_ns, 0u);
+}
+
+TEST(ThreadPool, MoveOnlyArguments_AreMovedIntoTheTask) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<Pool>();
+    auto f = pool->submit([](std::unique_ptr<int> p) { return *p + 1; }, std::make_unique<int>(41));
+    ASSERT_TRUE(f);
+    EXPECT_EQ(*f->get(), 42);
+}
+
+TEST(ThreadPool, Constinit_GlobalPoolWorks) {
+    staticrt::test::Watchdog wd{30s};
+    constinit static staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 32, 16> g_pool;
+    ASSERT_TRUE(g_pool.start({}));
+    EXPECT_EQ(*g_pool.submit([] { return 9; })->get(), 9);
+    EXPECT_TRUE(g_pool.shutdown());
+}
+
+}  // namespace

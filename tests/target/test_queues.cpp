@@ -1,0 +1,128 @@
+// Conformance: SpscQueue, MpmcQueue, JoinableQueue on every target (x86-64, aarch64 and armhf
+// under qemu, Windows under wine). Small counts: qemu is ~10x slower.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "staticrt/queue/joinable_queue.hpp"
+#include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/spsc_queue.hpp"
+
+using namespace std::chrono_literals;
+using staticrt::Deadline;
+using staticrt::Errc;
+
+TEST_CASE_TEMPLATE("Queue: try_push/try_pop, full, empty, FIFO over laps", Q, staticrt::SpscQueue<std::uint32_t, 4>,
+                   staticrt::MpmcQueue<std::uint32_t, 4>) {
+    Q q;
+    std::uint32_t v = 0;
+    CHECK_FALSE(q.try_pop(v));
+    std::uint32_t in = 0, out = 0;
+    for (int round = 0; round < 50; ++round) {
+        while (q.try_push(in)) ++in;
+        CHECK(q.size_approx() == 4);
+        while (q.try_pop(v)) CHECK(v == out++);
+        CHECK(q.size_approx() == 0);
+    }
+    CHECK(in == out);
+}
+
+TEST_CASE_TEMPLATE("Queue: deadline, close, drain", Q, staticrt::SpscQueue<int, 2>, staticrt::MpmcQueue<int, 2>,
+                   staticrt::SpscQueue<int, 2, staticrt::WaitScope::process_shared>,
+                   staticrt::MpmcQueue<int, 2, staticrt::WaitScope::process_shared>) {
+    Q q;
+    CHECK(q.pop(Deadline::after(5ms)).code() == Errc::timeout);
+    CHECK(q.push(1));
+    CHECK(q.push(2));
+    CHECK(q.push(3, Deadline::after(1ms)).code() == Errc::timeout);
+    q.close();
+    CHECK(q.push(3).code() == Errc::closed);
+    CHECK(*q.pop() == 1);
+    CHECK(*q.pop() == 2);
+    CHECK(q.pop().code() == Errc::closed);
+}
+
+TEST_CASE("Queue: move-only elements") {
+    staticrt::MpmcQueue<std::unique_ptr<int>, 2> q;
+    CHECK(q.try_push(std::make_unique<int>(5)));
+    auto r = q.pop();
+    REQUIRE(r);
+    CHECK(**r == 5);
+}
+
+TEST_CASE("SpscQueue: blocking hand-off between two threads keeps order") {
+    staticrt::SpscQueue<std::uint32_t, 8> q;
+    constexpr std::uint32_t kItems = 20000;
+    std::thread producer([&] {
+        for (std::uint32_t i = 1; i <= kItems; ++i) (void)q.push(i);
+        q.close();
+    });
+    std::uint32_t expect = 1;
+    bool in_order = true;
+    while (auto r = q.pop()) in_order &= (*r == expect++);
+    producer.join();
+    CHECK(in_order);
+    CHECK(expect == kItems + 1);
+}
+
+TEST_CASE("MpmcQueue: small stress, 3 producers 3 consumers, nothing lost, FIFO per producer") {
+    staticrt::MpmcQueue<std::uint64_t, 8> q;
+    constexpr std::uint64_t kPer = 5000;
+    constexpr int kProducers = 3;
+    std::atomic<std::uint64_t> sum{0}, xr{0}, count{0};
+    std::atomic<int> left{kProducers};
+    std::atomic<bool> order_ok{true};
+    std::vector<std::thread> ts;
+    for (int p = 0; p < kProducers; ++p)
+        ts.emplace_back([&, p] {
+            for (std::uint64_t i = 1; i <= kPer; ++i) (void)q.push((static_cast<std::uint64_t>(p) << 32) | i);
+            if (left.fetch_sub(1) == 1) q.close();
+        });
+    for (int c = 0; c < 3; ++c)
+        ts.emplace_back([&] {
+            std::uint64_t last[kProducers] = {0, 0, 0};
+            std::uint64_t s = 0, x = 0, n = 0;
+            while (auto r = q.pop()) {
+                const auto p = static_cast<std::size_t>(*r >> 32);
+                const std::uint64_t seq = *r & 0xffffffffu;
+                if (p >= kProducers || seq <= last[p]) order_ok = false;
+                else last[p] = seq;
+                s += *r;
+                x ^= *r;
+                ++n;
+            }
+            sum += s;
+            xr ^= x;
+            count += n;
+        });
+    for (auto& t : ts) t.join();
+    std::uint64_t es = 0, ex = 0;
+    for (std::uint64_t p = 0; p < kProducers; ++p)
+        for (std::uint64_t i = 1; i <= kPer; ++i) {
+            es += (p << 32) | i;
+            ex ^= (p << 32) | i;
+        }
+    CHECK(order_ok.load());
+    CHECK(count.load() == kPer * kProducers);
+    CHECK(sum.load() == es);
+    CHECK(xr.load() == ex);
+}
+
+TEST_CASE("JoinableQueue: join waits for task_done, over-release is an error") {
+    staticrt::JoinableQueue<int, 4> q;
+    CHECK(q.task_done().code() == Errc::over_release);
+    CHECK(q.join(Deadline::poll()));
+    std::thread worker([&] {
+        while (auto r = q.pop()) (void)q.task_done();
+    });
+    for (int i = 0; i < 100; ++i) CHECK(q.push(i));
+    CHECK(q.join(Deadline::after(30s)));
+    CHECK(q.unfinished() == 0);
+    q.close();
+    worker.join();
+}

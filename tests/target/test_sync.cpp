@@ -1,0 +1,166 @@
+// Conformance: the synchronisation primitives, Task and Thread on every target (host, qemu, wine).
+// Kept fast: small iteration counts, short deadlines.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "staticrt/sync.hpp"
+#include "staticrt/task.hpp"
+#include "staticrt/thread.hpp"
+
+using namespace std::chrono_literals;
+using staticrt::Deadline;
+using staticrt::Errc;
+
+namespace {
+constinit staticrt::Mutex g_mutex;
+constinit staticrt::BoundedSemaphore g_slots{2};
+constinit staticrt::Event g_event;
+staticrt::Thread<256 * 1024> g_thread;
+}  // namespace
+
+TEST_CASE("sync: Task stores and invokes inline") {
+    int hits = 0;
+    staticrt::Task<32> t = [&hits] { ++hits; };
+    t();
+    staticrt::Task<32> u = std::move(t);
+    CHECK_FALSE(t);
+    u();
+    CHECK(hits == 2);
+    staticrt::Task<16, int(int)> twice = [](int v) { return 2 * v; };
+    CHECK(twice(4) == 8);
+}
+
+TEST_CASE("sync: Mutex ownership and timeouts") {
+    staticrt::Mutex m;
+    CHECK(m.try_lock());
+    CHECK(m.held_by_current_thread());
+    CHECK(m.lock(Deadline::poll()).code() == Errc::would_block);
+    Errc other = Errc::ok;
+    std::thread([&] {
+        other = m.release().code();
+        if (other == Errc::not_owner) other = m.lock(Deadline::after(5ms)).code();
+    }).join();
+    CHECK(other == Errc::timeout);
+    CHECK(m.release());
+    CHECK(m.release().code() == Errc::not_owner);
+    {
+        std::scoped_lock lk(m, g_mutex);
+        CHECK(g_mutex.held_by_current_thread());
+    }
+    CHECK_FALSE(g_mutex.is_locked());
+}
+
+TEST_CASE("sync: Mutex excludes under contention") {
+    staticrt::Mutex m;
+    long counter = 0;
+    std::thread ts[3];
+    for (auto& t : ts)
+        t = std::thread([&] {
+            for (int i = 0; i < 2000; ++i) {
+                std::lock_guard lk(m);
+                ++counter;
+            }
+        });
+    for (auto& t : ts) t.join();
+    CHECK(counter == 6000);
+}
+
+TEST_CASE("sync: Condition checks its lock and wakes waiters") {
+    staticrt::Mutex m;
+    staticrt::Condition cv;
+    CHECK(cv.notify_one(m).code() == Errc::not_owner);
+    CHECK(cv.wait(m, Deadline::poll()).code() == Errc::not_owner);
+    bool ready = false;
+    std::thread t([&] {
+        std::unique_lock lk(m);
+        CHECK(cv.wait(lk, Deadline::after(10s), [&] { return ready; }));
+    });
+    std::this_thread::sleep_for(5ms);
+    {
+        std::unique_lock lk(m);
+        ready = true;
+        CHECK(cv.notify_all(lk));
+    }
+    t.join();
+    std::unique_lock lk(m);
+    CHECK(cv.wait_for(lk, 2ms).code() == Errc::timeout);
+    CHECK(lk.owns_lock());
+}
+
+TEST_CASE("sync: Semaphore and BoundedSemaphore") {
+    staticrt::Semaphore s{0};
+    CHECK(s.acquire(Deadline::after(2ms)).code() == Errc::timeout);
+    std::thread t([&] { CHECK(s.acquire(Deadline::after(10s))); });
+    CHECK(s.release());
+    t.join();
+    CHECK(g_slots.acquire());
+    CHECK(g_slots.release());
+    CHECK(g_slots.release().code() == Errc::over_release);
+    CHECK(g_slots.value() == 2);
+    staticrt::BoundedSemaphore b;
+    CHECK(b.init(-1).code() == Errc::invalid_argument);
+    CHECK(b.init(1));
+    CHECK(b.limit() == 1);
+}
+
+TEST_CASE("sync: Event set/clear/wait") {
+    CHECK(g_event.wait(Deadline::after(2ms)).code() == Errc::timeout);
+    std::thread t([] { CHECK(g_event.wait(Deadline::after(10s))); });
+    g_event.set();
+    t.join();
+    CHECK(g_event.is_set());
+    g_event.clear();
+    CHECK_FALSE(g_event.is_set());
+}
+
+TEST_CASE("sync: Latch and Barrier") {
+    staticrt::Latch l{2};
+    CHECK(l.count_down(3).code() == Errc::invalid_argument);
+    std::thread t([&] { CHECK(l.arrive_and_wait(1, Deadline::after(10s))); });
+    CHECK(l.arrive_and_wait(1, Deadline::after(10s)));
+    t.join();
+
+    staticrt::Barrier b{3};
+    std::atomic<int> sum{0};
+    std::thread ts[2];
+    for (auto& x : ts)
+        x = std::thread([&] {
+            for (int r = 0; r < 20; ++r) {
+                auto i = b.wait(Deadline::after(10s));
+                if (i) sum += static_cast<int>(*i);
+            }
+        });
+    for (int r = 0; r < 20; ++r) {
+        auto i = b.wait(Deadline::after(10s));
+        if (i) sum += static_cast<int>(*i);
+    }
+    for (auto& x : ts) x.join();
+    CHECK(sum.load() == 20 * 3);
+    CHECK(b.wait(Deadline::after(1ms)).code() == Errc::timeout);
+    CHECK(b.wait(Deadline::poll()).code() == Errc::broken);
+    b.reset();
+    CHECK_FALSE(b.broken());
+}
+
+TEST_CASE("sync: Thread start, join with deadline, failure hook") {
+    staticrt::Event go;
+    CHECK(g_thread.start([&go] { (void)go.wait(); }, {.name = "conformance"}));
+    CHECK(g_thread.join(Deadline::after(2ms)).code() == Errc::timeout);
+    CHECK(g_thread.is_alive());
+    go.set();
+    CHECK(g_thread.join(Deadline::after(10s)));
+    CHECK_FALSE(g_thread.joinable());
+
+    static std::atomic<int> failures{0};
+    auto previous = staticrt::set_thread_failure_hook([](const char*, staticrt::Error e) noexcept {
+        if (e.code == Errc::closed) ++failures;
+    });
+    CHECK(g_thread.start([]() -> staticrt::Result<void> { return Errc::closed; }));
+    CHECK(g_thread.join());
+    CHECK(failures.load() == 1);
+    (void)staticrt::set_thread_failure_hook(previous);
+}
