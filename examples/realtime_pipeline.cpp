@@ -265,9 +265,15 @@ int main(int argc, char** argv) {
     staticrt::PoolOptions opt;
     opt.cpus = cfg.cpus;
     opt.name = "fir";
+    platform::Priority io_priority{};
     if (cfg.rt_priority > 0) {
+        // Workers at P; producer, dispatcher and consumer one level above, so the sample source
+        // is never starved by workers. Real-time workers spin only briefly when idle: a FIFO
+        // thread spinning on every core would starve everything at normal priority.
         opt.priority = {platform::SchedPolicy::fifo, cfg.rt_priority};
         opt.lock_memory = true;
+        opt.spin_ns = 2'000;
+        io_priority = {platform::SchedPolicy::fifo, cfg.rt_priority < 99 ? cfg.rt_priority + 1 : 99};
     }
     std::printf("realtime_pipeline: %.0f samples/s for %.1f s, %zu workers, %zu-tap FIR\n", cfg.rate, cfg.seconds,
                 g_pool.worker_count(), kTaps);
@@ -282,10 +288,13 @@ int main(int argc, char** argv) {
     if (g_pool.memory_lock_error().code != staticrt::Errc::ok) {
         std::printf("  memory lock refused (%s)\n", staticrt::to_string(g_pool.memory_lock_error().code));
     }
+    if (io_priority.policy != platform::SchedPolicy::normal && !platform::set_current_priority(io_priority)) {
+        io_priority = {};  // refused: every pipeline thread stays at normal priority
+    }
     if (!platform::start_thread(g_consumer, {g_consumer_stack, sizeof g_consumer_stack}, &consumer, nullptr,
-                                {"consumer", {}, nullptr}) ||
+                                {"consumer", io_priority, nullptr}) ||
         !platform::start_thread(g_producer, {g_producer_stack, sizeof g_producer_stack}, &producer, &cfg,
-                                {"producer", {}, nullptr})) {
+                                {"producer", io_priority, nullptr})) {
         std::fprintf(stderr, "could not start the producer/consumer threads\n");
         return 1;
     }

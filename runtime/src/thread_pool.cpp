@@ -66,7 +66,7 @@ constexpr JobOps kHelperOps{&helper_run, &helper_cancel, &helper_relocate};
 void RunContext::report_failure(Error e) const noexcept { pool->report(worker, e); }
 
 CellHeader* PoolCore::cell(std::uint32_t pos) const noexcept {
-    return reinterpret_cast<CellHeader*>(static_cast<std::byte*>(m_cells) + (pos & m_mask) * m_stride);
+    return static_cast<CellHeader*>(static_cast<void*>(static_cast<std::byte*>(m_cells) + (pos & m_mask) * m_stride));
 }
 
 bool PoolCore::closed() const noexcept {
