@@ -42,7 +42,8 @@ template <class Lock>
 }
 template <class M>
 [[nodiscard]] bool condition_lock_held(const std::unique_lock<M>& lock) noexcept {
-    return lock.owns_lock() && lock.mutex()->held_by_current_thread();
+    const M* const m = lock.mutex();
+    return m != nullptr && lock.owns_lock() && m->held_by_current_thread();
 }
 }  // namespace detail
 
