@@ -96,11 +96,14 @@ def main():
 
     out.append("## Goals (issue 3): median of same-repetition ratios")
     out.append("")
+    out.append("\"best peer\" is, per repetition, the best value among the peers that finished (STALL runs "
+               "are left out); repetitions where staticrt or every peer stalled are not counted.")
+    out.append("")
     out.append("| goal | measured | met |\n|---|---|---|")
     goals = [
         ("SPSC throughput, public blocking API >= 1.0x atomic_queue spinning", "spsc_throughput", "staticrt",
          ["atomic_queue_spin"], False, lambda x: x >= 1.0),
-        ("SPSC throughput, staticrt try_ API >= 1.0x atomic_queue spinning", "spsc_throughput", "staticrt_try",
+        ("(extra) SPSC throughput, staticrt try_ spin loop >= 1.0x atomic_queue spinning", "spsc_throughput", "staticrt_try",
          ["atomic_queue_spin"], False, lambda x: x >= 1.0),
         ("SPSC throughput >= 1.0x the best peer (any)", "spsc_throughput", "staticrt",
          peers_of("spsc_throughput"), False, lambda x: x >= 1.0),

@@ -36,7 +36,18 @@ TEST_CASE_TEMPLATE("Queue: deadline, close, drain", Q, staticrt::SpscQueue<int, 
                    staticrt::SpscQueue<int, 2, staticrt::WaitScope::process_shared>,
                    staticrt::MpmcQueue<int, 2, staticrt::WaitScope::process_shared>) {
     Q q;
-    CHECK(q.pop(Deadline::after(5ms)).code() == Errc::timeout);
+    const Errc slept = q.pop(Deadline::after(5ms)).code();
+    if (slept == Errc::not_supported) {
+        // Windows: no cross-process wait-on-address in the platform yet. The process-shared
+        // flavour's blocking calls say so instead of spinning; the non-blocking calls work.
+        CHECK(Q::kScope == staticrt::WaitScope::process_shared);
+        CHECK(q.try_push(1));
+        int v = 0;
+        CHECK(q.try_pop(v));
+        CHECK(v == 1);
+        return;
+    }
+    CHECK(slept == Errc::timeout);
     CHECK(q.push(1));
     CHECK(q.push(2));
     CHECK(q.push(3, Deadline::after(1ms)).code() == Errc::timeout);
