@@ -213,7 +213,7 @@ int main(int argc, char** argv) {
         else std::printf("probe raw_atomic_rtt STALL ns\n");
         for (std::size_t i = 0; i < ws.size(); ++i) {
             const Workload& w = *ws[i];
-            const Sample s = run_in_child(w.run, o, w.blocking ? 4 * o.stall_s : o.stall_s);
+            const Sample s = run_in_child(w.run, o, w.blocking ? 2 * o.stall_s : o.stall_s);
             results[static_cast<std::size_t>(rep)][i] = s;
             if (s.outcome == Outcome::value) std::printf("%s %s %.6g %s\n", w.name, w.library, s.value, w.unit);
             else std::printf("%s %s %s %s\n", w.name, w.library, s.outcome == Outcome::stall ? "STALL" : "ERROR", w.unit);

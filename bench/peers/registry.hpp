@@ -46,7 +46,7 @@ struct Workload {
     const char* library;  ///< e.g. "staticrt", "atomic_queue_spin"
     const char* unit;     ///< e.g. "items/s", "ns"
     Better better;
-    bool blocking;        ///< true: the library parks threads (watchdog is 4x stall_s, still reported)
+    bool blocking;        ///< true: the library parks threads (watchdog is 2x stall_s, still reported)
     double (*run)(const Options&);  ///< one measurement; < 0: a self-check failed (ERROR)
 };
 

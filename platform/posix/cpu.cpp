@@ -24,8 +24,10 @@
 #include <unistd.h>
 
 #include "staticrt/platform/wait.hpp"
+#include "sysfs_topology.hpp"
 
 namespace staticrt::platform {
+namespace posix_detail {
 namespace {
 
 // ------------------------------------------------------------------ sysfs reading (no heap)
@@ -69,9 +71,10 @@ std::size_t append_uint(char* out, std::size_t cap, std::size_t pos, std::size_t
     return pos;
 }
 
-/// "/sys/devices/system/cpu/cpu<N>/topology/<leaf>"
-void topology_path(char* out, std::size_t cap, std::size_t cpu, const char* leaf) noexcept {
-    std::size_t pos = append(out, cap, 0, "/sys/devices/system/cpu/cpu");
+/// "<root>/cpu<N>/topology/<leaf>"
+void topology_path(char* out, std::size_t cap, const char* root, std::size_t cpu, const char* leaf) noexcept {
+    std::size_t pos = append(out, cap, 0, root);
+    pos = append(out, cap, pos, "/cpu");
     pos = append_uint(out, cap, pos, cpu);
     pos = append(out, cap, pos, "/topology/");
     (void)append(out, cap, pos, leaf);
@@ -95,7 +98,7 @@ bool parse_uint(const char*& p, std::size_t& out) noexcept {
 /// Parses a kernel cpulist ("0-3,8,10-11\n") into set. `max_plus_one` gets the highest CPU + 1
 /// and `total` the number of CPUs listed, both counting CPUs beyond kMaxCpus too.
 /// False when the text is not a cpulist.
-bool parse_cpulist(const char* p, CpuSet& set, std::size_t& max_plus_one, std::size_t& total) noexcept {
+bool parse_cpulist_impl(const char* p, CpuSet& set, std::size_t& max_plus_one, std::size_t& total) noexcept {
     set = CpuSet{};
     max_plus_one = 0;
     total = 0;
@@ -123,13 +126,13 @@ bool parse_cpulist(const char* p, CpuSet& set, std::size_t& max_plus_one, std::s
 bool read_cpulist_file(const char* path, CpuSet& set, std::size_t& max_plus_one, std::size_t& total) noexcept {
     char buf[4096];  // a cpulist of 1024 CPUs in the worst (all singletons) form fits
     if (read_small_file(path, buf, sizeof buf) < 0) return false;
-    return parse_cpulist(buf, set, max_plus_one, total);
+    return parse_cpulist_impl(buf, set, max_plus_one, total);
 }
 
 /// Reads a topology number; -1 in the file (unknown package on some ARM systems) reads as 0.
-bool read_topology_uint(std::size_t cpu, const char* leaf, std::uint32_t& out) noexcept {
-    char path[96];
-    topology_path(path, sizeof path, cpu, leaf);
+bool read_topology_uint(const char* root, std::size_t cpu, const char* leaf, std::uint32_t& out) noexcept {
+    char path[256];
+    topology_path(path, sizeof path, root, cpu, leaf);
     char buf[32];
     if (read_small_file(path, buf, sizeof buf) < 0) return false;
     const char* p = buf;
@@ -142,6 +145,11 @@ bool read_topology_uint(std::size_t cpu, const char* leaf, std::uint32_t& out) n
     out = static_cast<std::uint32_t>(v > UINT32_MAX ? UINT32_MAX : v);
     return true;
 }
+
+}  // namespace
+}  // namespace posix_detail
+
+namespace {
 
 // ------------------------------------------------------------------ affinity masks (no heap)
 
@@ -201,90 +209,13 @@ __attribute__((constructor)) void snapshot_start_affinity() noexcept {
 
 // ------------------------------------------------------------------ the topology table
 
-struct CpuEntry {
-    std::uint32_t package;
-    std::uint32_t core;
-    std::uint32_t smt_index;
-    std::uint32_t core_index;
-    std::uint32_t core_first;  // lowest online CPU of the same core
-};
-
-struct TopologyTable {
-    CpuSet online;                 // CPUs online when the table was built
-    CpuSet primaries;              // the first CPU of every core
-    std::size_t logical = 1;       // online CPUs (may exceed kMaxCpus)
-    std::size_t physical = 1;      // distinct cores
-    std::size_t configured = 1;    // highest possible CPU + 1
-    CpuEntry cpu[kMaxCpus];
-};
+using posix_detail::CpuEntry;
+using posix_detail::TopologyTable;
 
 TopologyTable g_table;
 // [topo.state] 0 not built, 1 building, 2 built. Release-stored as 2 by the builder after the
 // table is filled; pairs with [topo.ready] acquire in table().
 std::atomic<std::uint32_t> g_table_state{0};
-
-void build_table(TopologyTable& t) noexcept {
-    std::size_t max_plus_one = 0, total = 0;
-    if (read_cpulist_file("/sys/devices/system/cpu/online", t.online, max_plus_one, total) && !t.online.empty()) {
-        t.logical = total;  // may exceed kMaxCpus; only the first kMaxCpus are addressable
-    } else {
-        long c = ::sysconf(_SC_NPROCESSORS_ONLN);
-        if (c < 1) c = 1;
-        t.online = CpuSet::range(0, static_cast<std::size_t>(c));
-        t.logical = static_cast<std::size_t>(c);
-    }
-    CpuSet possible;
-    if (read_cpulist_file("/sys/devices/system/cpu/possible", possible, max_plus_one, total) && max_plus_one > 0) {
-        t.configured = max_plus_one;
-    } else {
-        t.configured = t.online.nth(t.online.count() - 1) + 1;
-    }
-
-    // Group CPUs into cores: key = lowest CPU of the thread_siblings_list, else the first
-    // earlier CPU with the same (package, core) pair, else the CPU itself.
-    std::uint32_t next_core_index = 0;
-    for (std::size_t c = t.online.first(); c < kMaxCpus; c = t.online.next(c + 1)) {
-        CpuEntry& e = t.cpu[c];
-        std::uint32_t pkg = 0, core = static_cast<std::uint32_t>(c);
-        const bool have_pkg = read_topology_uint(c, "physical_package_id", pkg);
-        const bool have_core = read_topology_uint(c, "core_id", core);
-        e.package = have_pkg ? pkg : 0;
-        e.core = have_core ? core : static_cast<std::uint32_t>(c);
-
-        std::size_t first = c;
-        char path[96];
-        topology_path(path, sizeof path, c, "thread_siblings_list");
-        CpuSet siblings;
-        std::size_t sib_max = 0, sib_total = 0;
-        if (read_cpulist_file(path, siblings, sib_max, sib_total) && siblings.contains(c)) {
-            first = (siblings & t.online).first();
-            if (first < c) first = t.cpu[first].core_first;  // robust against uneven sibling lists
-        } else if (have_pkg && have_core) {
-            for (std::size_t o = t.online.first(); o < c; o = t.online.next(o + 1)) {
-                if (t.cpu[o].package == e.package && t.cpu[o].core == e.core) {
-                    first = t.cpu[o].core_first;
-                    break;
-                }
-            }
-        }
-        if (first >= c) {  // c opens a new core
-            e.core_first = static_cast<std::uint32_t>(c);
-            e.core_index = next_core_index++;
-            e.smt_index = 0;
-            t.primaries.add(c);
-        } else {
-            const CpuEntry& head = t.cpu[first];
-            e.core_first = static_cast<std::uint32_t>(first);
-            e.core_index = head.core_index;
-            std::uint32_t rank = 0;  // online CPUs of this core below c
-            for (std::size_t o = first; o < c; o = t.online.next(o + 1))
-                if (t.cpu[o].core_first == first) ++rank;
-            e.smt_index = rank;
-        }
-    }
-    t.physical = next_core_index > 0 ? next_core_index : 1;
-    if (t.logical < 1) t.logical = 1;
-}
 
 const TopologyTable& table() noexcept {
     // [topo.ready] acquire: pairs with [topo.publish]; the table's contents are visible.
@@ -295,7 +226,7 @@ const TopologyTable& table() noexcept {
         // table is already built; on success nothing needs ordering (the claim is the only writer).
         if (s == 0 && g_table_state.compare_exchange_strong(expected, 1, std::memory_order_acquire,
                                                             std::memory_order_acquire)) {
-            build_table(g_table);
+            posix_detail::build_topology_table(g_table, "/sys/devices/system/cpu");
             // [topo.publish] release: pairs with [topo.ready]/[topo.claim]; publishes g_table.
             g_table_state.store(2, std::memory_order_release);
             wake_all(g_table_state);
@@ -391,5 +322,83 @@ Result<void> pin_tid(long tid, const CpuSet& cpus) noexcept {
     return set_affinity(tid, cpus);
 }
 }  // namespace detail
+
+namespace posix_detail {
+
+bool parse_cpulist(const char* text, CpuSet& set, std::size_t& max_plus_one, std::size_t& total) noexcept {
+    return parse_cpulist_impl(text, set, max_plus_one, total);
+}
+
+void build_topology_table(TopologyTable& t, const char* root) noexcept {
+    // Field by field: `t = TopologyTable{}` could build a 20 KiB temporary on a small thread stack.
+    t.online = CpuSet{};
+    t.primaries = CpuSet{};
+    t.logical = t.physical = t.configured = 1;
+    for (CpuEntry& e : t.cpu) e = CpuEntry{};
+    char path[256];
+    std::size_t max_plus_one = 0, total = 0;
+    (void)append(path, sizeof path, append(path, sizeof path, 0, root), "/online");
+    if (read_cpulist_file(path, t.online, max_plus_one, total) && !t.online.empty()) {
+        t.logical = total;  // may exceed kMaxCpus; only the first kMaxCpus are addressable
+    } else {
+        long c = ::sysconf(_SC_NPROCESSORS_ONLN);
+        if (c < 1) c = 1;
+        t.online = CpuSet::range(0, static_cast<std::size_t>(c));
+        t.logical = static_cast<std::size_t>(c);
+    }
+    CpuSet possible;
+    (void)append(path, sizeof path, append(path, sizeof path, 0, root), "/possible");
+    if (read_cpulist_file(path, possible, max_plus_one, total) && max_plus_one > 0) {
+        t.configured = max_plus_one;
+    } else {
+        t.configured = t.online.nth(t.online.count() - 1) + 1;
+    }
+
+    // Group CPUs into cores: key = lowest CPU of the thread_siblings_list, else the first
+    // earlier CPU with the same (package, core) pair, else the CPU itself.
+    std::uint32_t next_core_index = 0;
+    for (std::size_t c = t.online.first(); c < kMaxCpus; c = t.online.next(c + 1)) {
+        CpuEntry& e = t.cpu[c];
+        std::uint32_t pkg = 0, core = static_cast<std::uint32_t>(c);
+        const bool have_pkg = read_topology_uint(root, c, "physical_package_id", pkg);
+        const bool have_core = read_topology_uint(root, c, "core_id", core);
+        e.package = have_pkg ? pkg : 0;
+        e.core = have_core ? core : static_cast<std::uint32_t>(c);
+
+        std::size_t first = c;
+        topology_path(path, sizeof path, root, c, "thread_siblings_list");
+        CpuSet siblings;
+        std::size_t sib_max = 0, sib_total = 0;
+        if (read_cpulist_file(path, siblings, sib_max, sib_total) && siblings.contains(c)) {
+            first = (siblings & t.online).first();
+            if (first < c) first = t.cpu[first].core_first;  // robust against uneven sibling lists
+        } else if (have_pkg && have_core) {
+            for (std::size_t o = t.online.first(); o < c; o = t.online.next(o + 1)) {
+                if (t.cpu[o].package == e.package && t.cpu[o].core == e.core) {
+                    first = t.cpu[o].core_first;
+                    break;
+                }
+            }
+        }
+        if (first >= c) {  // c opens a new core
+            e.core_first = static_cast<std::uint32_t>(c);
+            e.core_index = next_core_index++;
+            e.smt_index = 0;
+            t.primaries.add(c);
+        } else {
+            const CpuEntry& head = t.cpu[first];
+            e.core_first = static_cast<std::uint32_t>(first);
+            e.core_index = head.core_index;
+            std::uint32_t rank = 0;  // online CPUs of this core below c
+            for (std::size_t o = first; o < c; o = t.online.next(o + 1))
+                if (t.cpu[o].core_first == first) ++rank;
+            e.smt_index = rank;
+        }
+    }
+    t.physical = next_core_index > 0 ? next_core_index : 1;
+    if (t.logical < 1) t.logical = 1;
+}
+
+}  // namespace posix_detail
 
 }  // namespace staticrt::platform

@@ -42,7 +42,7 @@ Error map_errno(int err) noexcept {
     }
 }
 
-pthread_mutex_t* native(unsigned char* storage) noexcept { return reinterpret_cast<pthread_mutex_t*>(storage); }
+pthread_mutex_t* native(unsigned char* storage) noexcept { return static_cast<pthread_mutex_t*>(static_cast<void*>(storage)); }
 
 }  // namespace
 

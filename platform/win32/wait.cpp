@@ -3,9 +3,13 @@
 // WaitOnAddress takes a relative timeout in milliseconds measured on the interrupt-time clock,
 // and may return early or spuriously. Each round re-computes the time left to the Deadline on
 // the monotonic clock, rounded UP to a whole millisecond, so Errc::timeout is only reported
-// once the deadline has passed on Instant::now(). WaitOnAddress only sees threads of the same
-// process: WaitScope::process_shared returns Errc::not_supported (a named kernel object will
-// carry cross-process waits; see docs/platform-windows.md).
+// once the deadline has passed on Instant::now().
+//
+// WaitOnAddress only sees threads of the same process. WaitScope::process_shared therefore
+// POLLS the word (yield a few times, then 1 ms sleeps) until it differs or the deadline passes,
+// and wake_*() with that scope do nothing: correct (no lost wake-up, timeouts honoured) but with
+// up to a scheduler tick of wake-up latency and no sleeping in the kernel on the word. A named
+// kernel object per word will replace it (see docs/platform.md, "Windows").
 #include "win32_detail.hpp"
 
 #include "staticrt/platform/wait.hpp"
@@ -18,11 +22,26 @@ void* addr(const std::atomic<std::uint32_t>& word) noexcept {
     return const_cast<std::atomic<std::uint32_t>*>(&word);
 }
 
+// process_shared: no cross-process WaitOnAddress. Poll until the word differs or the deadline.
+Result<void> poll_shared(const std::atomic<std::uint32_t>& word, std::uint32_t expected, Deadline deadline) noexcept {
+    for (unsigned round = 0;; ++round) {
+        // [wait.shared.poll] relaxed: only decides whether to return; the caller re-loads with acquire.
+        if (word.load(std::memory_order_relaxed) != expected) return ok();
+        if (deadline.is_poll() || deadline.expired()) return unexpected(Errc::timeout);
+        if (round < 16) {
+            ::SwitchToThread();
+        } else {
+            const std::int64_t left = deadline.remaining_ns();
+            ::Sleep(left < 1'000'000 ? 0 : 1);  // never sleeps a whole tick past a near deadline on purpose
+        }
+    }
+}
+
 }  // namespace
 
 Result<void> wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, Deadline deadline,
                   WaitScope scope) noexcept {
-    if (scope != WaitScope::process_private) return unexpected(Errc::not_supported);
+    if (scope != WaitScope::process_private) return poll_shared(word, expected, deadline);
     for (;;) {
         const DWORD ms = win32::timeout_ms(deadline);
         if (ms == 0) {
@@ -42,7 +61,7 @@ Result<void> wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected
 }
 
 void wake_one(const std::atomic<std::uint32_t>& word, WaitScope scope) noexcept {
-    // process_shared waits are refused, so nobody can be parked through that scope.
+    // process_shared waiters poll (see the file comment): nobody is parked through that scope.
     if (scope == WaitScope::process_private) ::WakeByAddressSingle(addr(word));
 }
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "staticrt/ipc/detail/shared_wait.hpp"
 #include "staticrt/platform/shared_memory.hpp"
 #include "staticrt/platform/wait.hpp"
 
@@ -60,7 +61,7 @@ std::size_t align64(std::size_t v) noexcept { return (v + 63) & ~std::size_t{63}
         } else if (st == detail::kSlotStop) {
             platform::exit_process(0);
         } else {
-            auto r = platform::wait(slot.state, st, Deadline::after(std::chrono::milliseconds(200)), kShared);
+            auto r = detail::shared_wait(slot.state, st, Deadline::after(std::chrono::milliseconds(200)));
             if (r.code() == Errc::timeout && platform::parent_process_id() != parent) platform::exit_process(0);
         }
     }
@@ -113,7 +114,7 @@ int pool_worker_main(int argc, const char* const* argv) noexcept {
     static_assert(alignof(PoolControl) <= kHeader, "PoolControl alignment changed: update kHeader");
     if (shm.size() < kHeader + sizeof(PoolControl)) return 4;
     auto* base = static_cast<unsigned char*>(shm.data());
-    auto* control = reinterpret_cast<PoolControl*>(base + kHeader);
+    auto* control = static_cast<PoolControl*>(static_cast<void*>(base + kHeader));
     auto* arena = base + kHeader + sizeof(PoolControl);
     const std::size_t index = static_cast<std::size_t>(std::atoll(argv[1]));
     const long long cpu = std::atoll(argv[2]);
@@ -310,7 +311,7 @@ Result<MapReport> ProcessPoolBase::run_batch(const char* fn, std::size_t in_size
         }
         if (live == 0) return unexpected(Errc::process_died);  // no worker could be (re)started
         if (remaining > 0) {
-            (void)platform::wait(m_control->event, ev, Deadline::after(m_options.liveness_interval), kShared);
+            (void)shared_wait(m_control->event, ev, Deadline::after(m_options.liveness_interval));
         }
     }
     return rep;

@@ -161,10 +161,17 @@ void PoolCore::free_cell(CellHeader* c, std::uint32_t pos) noexcept {
     // [pool.free] seq_cst: release half pairs with [pool.free_seen] (the task was destroyed before
     // a producer reuses the bytes); seq_cst makes it the store half of the [pool.space] Dekker pair.
     c->seq.store(((pos + m_capacity) - (pos & m_mask)) & kPosMask, std::memory_order_seq_cst);
-    // Hysteresis: a blocked submitter is woken once per quarter of the ring, not per freed cell
-    // (a submitter that saw the ring full has a whole ring of frees ahead, so a quarter boundary
-    // always comes); this keeps a producer faster than the workers from ping-ponging in the kernel.
-    if ((pos & m_space_wake_mask) == 0 && m_space_waiters.load(std::memory_order_seq_cst) != 0) {  // [pool.space]
+    // Hysteresis: a blocked submitter is woken when a freed position is a multiple of a quarter
+    // ring, or when the ring is at most half full — not per freed cell, which made a producer
+    // faster than the workers ping-pong through the kernel. No waiter is stranded: the waiter saw
+    // the cell of position p (its tail) still busy, so the free of p - N is still to come; at
+    // that free either the ring is at most half full (wake), or more than N/2 queued positions
+    // follow, and their future frees cross a multiple of N/4 (wake).
+    if (m_space_waiters.load(std::memory_order_seq_cst) != 0 &&  // [pool.space]
+        ((pos & m_space_wake_mask) == 0 ||
+         // [pool.depth] seq_cst loads: the depth at this free, not an older one.
+         (((m_tail.load(std::memory_order_seq_cst) & kPosMask) - m_head.load(std::memory_order_seq_cst)) & kPosMask) <=
+             m_capacity / 2)) {
         m_space_epoch.fetch_add(1, std::memory_order_release);   // [pool.space_epoch]
         platform::wake_all(m_space_epoch);
     }

@@ -48,6 +48,9 @@ TEST(ProcessPool, MapSquares1To10_Spawn_PythonResult) {
     EXPECT_EQ(r->completed, 10u);
     EXPECT_EQ(r->failed, 0u);
     EXPECT_EQ(out, (std::vector<long long>{1, 4, 9, 16, 25, 36, 49, 64, 81, 100}));
+    auto one = pool.apply<long long>("square", 12LL);
+    ASSERT_TRUE(one);
+    EXPECT_EQ(*one, 144);
     pool.shutdown();
     EXPECT_EQ(pool.live_workers(), 0u);
 }

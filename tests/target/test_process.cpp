@@ -42,10 +42,18 @@ int tgt_add(int argc, const char* const* argv) noexcept {
     return 0;
 }
 long long tgt_square(long long x) noexcept { return x * x; }
+// 0 when argv[0] is our parent's pid.
+int tgt_check_parent(int argc, const char* const* argv) noexcept {
+    return argc > 0 && std::atoll(argv[0]) == Process::parent_pid() ? 0 : 1;
+}
+struct Guarded;
+int tgt_die_holding(int argc, const char* const* argv) noexcept;
 
 const staticrt::ipc::EntryRegistration g_r1{"tgt_return_code", &tgt_return_code};
 const staticrt::ipc::EntryRegistration g_r2{"tgt_sleep", &tgt_sleep};
 const staticrt::ipc::EntryRegistration g_r3{"tgt_add", &tgt_add};
+const staticrt::ipc::EntryRegistration g_r4{"tgt_check_parent", &tgt_check_parent};
+const staticrt::ipc::EntryRegistration g_r5{"tgt_die_holding", &tgt_die_holding};
 const staticrt::ipc::PoolFunction<&tgt_square> g_f1{"tgt_square"};
 // After the registrations of this translation unit: a spawned child runs its entry here.
 const bool g_hook = staticrt::ipc::child_main_hook();
@@ -121,8 +129,17 @@ TEST_CASE("Process: join with a deadline, then terminate") {
 
 TEST_CASE("Process: pid and parent pid") {
     CHECK(Process::current_pid() > 0);
-    CHECK(Process::parent_pid() > 0);
+    CHECK(Process::parent_pid() >= 0);  // 0 under wine for a program started from Linux
     CHECK(Process::parent_pid() != Process::current_pid());
+    if (!self_spawn_works()) return;
+    char me[32];
+    std::snprintf(me, sizeof me, "%lld", static_cast<long long>(Process::current_pid()));
+    const char* args[] = {me, nullptr};
+    Process p;
+    REQUIRE(p.start("tgt_check_parent", args));
+    REQUIRE(p.join(Deadline::after(60s)));
+    CHECK(p.exit_code() == 0);
+    CHECK(p.pid() != Process::current_pid());
 }
 
 TEST_CASE("ProcessMutex + SharedValue: two spawned children add under the lock") {
@@ -151,7 +168,40 @@ int fork_die_holding(void* arg) noexcept {
     return 0;
 }
 int fork_return_nine(void*) noexcept { return 9; }
+
+int tgt_die_holding(int argc, const char* const* argv) noexcept {
+    static staticrt::ipc::SharedSegment<Guarded> seg;  // static: stays mapped until the process ends
+    if (argc < 1 || !seg.open(argv[0], Deadline::after(10s))) return 2;
+    seg->mutex.lock();
+    seg->value = -1;
+    return 0;  // ends holding the lock
+}
 }  // namespace
+
+TEST_CASE("ProcessMutex: a spawned owner dies holding it, the next locker recovers") {
+    if (!self_spawn_works()) return;
+    const Name n("robust2");
+    staticrt::ipc::SharedSegment<Guarded> seg;
+    REQUIRE(seg.create(n.text));
+    if (!seg->mutex.robust()) {
+        MESSAGE("no robust mutexes here (qemu-user lacks set_robust_list): owner-death case skipped");
+        seg.destroy();
+        return;
+    }
+    const char* args[] = {n.text, nullptr};
+    Process p;
+    REQUIRE(p.start("tgt_die_holding", args));
+    REQUIRE(p.join(Deadline::after(60s)));
+    CHECK(p.exit_code() == 0);
+    CHECK(seg->mutex.lock(Deadline::after(10s)).code() == Errc::owner_died);
+    CHECK(seg->value == -1);
+    seg->value = 0;
+    CHECK(seg->mutex.mark_consistent());
+    seg->mutex.unlock();
+    CHECK(seg->mutex.try_lock());
+    seg->mutex.unlock();
+    seg.destroy();
+}
 
 TEST_CASE("Process: fork start method (POSIX) and robust owner death") {
     Process p;

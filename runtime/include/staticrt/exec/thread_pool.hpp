@@ -18,6 +18,7 @@
 //   int v = *f->get();                                    // 49
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -131,7 +132,7 @@ class ThreadPool : public detail::PoolCore {
                   "ThreadPool QueueCapacity must be a power of two >= 2, e.g. 1024");
     static_assert(QueueCapacity <= (std::size_t{1} << 30), "ThreadPool QueueCapacity must be at most 2^30");
     static_assert(StackBytes >= platform::kMinStackBytes && StackBytes % 16 == 0,
-                  "ThreadPool StackBytes must be a multiple of 16 and at least platform::kMinStackBytes (16 KiB), "
+                  "ThreadPool StackBytes must be a multiple of 16 and at least platform::kMinStackBytes (16 KiB; 128 KiB on aarch64), "
                   "e.g. staticrt::kDefaultPoolStackBytes");
     static_assert(TaskBytes >= 16 && TaskBytes % 16 == 0,
                   "ThreadPool TaskBytes must be a multiple of 16 and at least 16, e.g. 64");
@@ -242,7 +243,12 @@ private:
                       "ThreadPool: the task's Result<T> is larger than ResultBytes: raise the ResultBytes "
                       "template argument");
         if (closed()) return Errc::closed;
-        auto pf = m_slots.template make<V>(slot_deadline);
+        auto pf = m_slots.template make<V>(slot_deadline.is_poll() ? slot_deadline : slice(slot_deadline));
+        // Waiting for a result slot: in 1 ms slices, so a shutdown meanwhile reports Errc::closed.
+        while (!pf && pf.error() == Errc::timeout && !slot_deadline.expired()) {
+            if (closed()) return Errc::closed;
+            pf = m_slots.template make<V>(slice(slot_deadline));
+        }
         if (!pf) return unexpected(pf.error());
         detail::CellClaim c;
         if (const Errc e = claim(c, queue_deadline); e != Errc::ok) return e;  // pf's ends recycle the slot
@@ -250,6 +256,11 @@ private:
                            std::move(pf->promise)};
         publish(c, &Job::kOps);
         return std::move(pf->future);
+    }
+
+    static Deadline slice(Deadline d) noexcept {
+        const Deadline step = Deadline::after(std::chrono::milliseconds(1));
+        return d.instant() < step.instant() ? d : step;
     }
 
     template <class F, class... Args>

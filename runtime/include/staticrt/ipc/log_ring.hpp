@@ -26,6 +26,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "staticrt/ipc/detail/shared_wait.hpp"
 #include "staticrt/platform/process.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/thread.hpp"
@@ -143,7 +144,7 @@ public:
                 m_waiting.store(0, std::memory_order_relaxed);
                 return ok();
             }
-            auto r = platform::wait(m_signal, sig, deadline, platform::WaitScope::process_shared);
+            auto r = detail::shared_wait(m_signal, sig, deadline);
             m_waiting.store(0, std::memory_order_relaxed);  // [log.sleep] a late wake-up is harmless
             if (!r) return r;
         }

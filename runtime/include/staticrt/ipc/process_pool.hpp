@@ -195,6 +195,18 @@ public:
                         item_ok.empty() ? nullptr : item_ok.data());
     }
 
+    /// One item through one worker (Python's Pool.apply): blocks until done. Errc::process_died
+    /// when its worker died more than max_retries times; otherwise as map().
+    template <class Out, class In>
+    [[nodiscard]] Result<Out> apply(const char* fn, const In& in) noexcept {
+        Out out{};
+        bool item_ok = false;
+        auto r = map(fn, std::span<const In>(&in, 1), std::span<Out>(&out, 1), std::span<bool>(&item_ok, 1));
+        if (!r) return unexpected(r.error());
+        if (!item_ok) return unexpected(Errc::process_died);
+        return out;
+    }
+
     /// Stops the workers (they finish their chunk), reaps them, removes the segment. Idempotent.
     void shutdown() noexcept {
         shutdown_impl();

@@ -42,6 +42,7 @@ class MpmcQueue {
     static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
                   "MpmcQueue needs lock-free 64-bit atomics on this target");
     using Seq = queue_detail::SeqOf<N>;
+    using Cells = queue_detail::CellMap<T, N, platform::kCacheLine>;
     using Attempt = queue_detail::Attempt;
     static constexpr std::uint64_t kClosedBit = std::uint64_t{1} << 63;
     enum class Put : std::uint8_t { ok, full, closed };
@@ -60,7 +61,7 @@ public:
     ~MpmcQueue() {
         if constexpr (!std::is_trivially_destructible_v<T>) {
             for (std::uint32_t h = static_cast<std::uint32_t>(m_head.load(std::memory_order_relaxed));; ++h) {
-                queue_detail::Slot<T>& s = m_slots[h & Seq::kMask];
+                queue_detail::Slot<T>& s = m_slots[Cells::index(h)];
                 if (s.seq.load(std::memory_order_acquire) != Seq::full(h)) break;
                 s.destroy();
                 s.seq.store(Seq::next_lap(h), std::memory_order_relaxed);
@@ -173,7 +174,7 @@ private:
         for (;;) {
             if ((t & kClosedBit) != 0) return Put::closed;
             const auto pos = static_cast<std::uint32_t>(t);
-            s = &m_slots[pos & Seq::kMask];
+            s = &m_slots[Cells::index(pos)];
             // [mpmc.free.load] acquire: the last consumer of this cell finished; pairs with [mpmc.free].
             const std::uint32_t seq = s->seq.load(std::memory_order_acquire);
             const auto diff = static_cast<std::int32_t>(seq - Seq::empty(pos));
@@ -202,7 +203,7 @@ private:
         queue_detail::Slot<T>* s;
         for (;;) {
             const auto pos = static_cast<std::uint32_t>(h);
-            s = &m_slots[pos & Seq::kMask];
+            s = &m_slots[Cells::index(pos)];
             // [mpmc.consume] acquire: sees the element; pairs with [mpmc.publish].
             const std::uint32_t seq = s->seq.load(std::memory_order_acquire);
             const auto diff = static_cast<std::int32_t>(seq - Seq::full(pos));

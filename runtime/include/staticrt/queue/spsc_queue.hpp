@@ -39,6 +39,7 @@ template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
 class SpscQueue {
     static_assert(queue_detail::QueueChecks<T, N, Scope == WaitScope::process_shared>::ok);
     using Seq = queue_detail::SeqOf<N>;
+    using Cells = queue_detail::CellMap<T, N, platform::kCacheLine>;
     using Attempt = queue_detail::Attempt;
 
 public:
@@ -55,7 +56,7 @@ public:
     ~SpscQueue() {
         if constexpr (!std::is_trivially_destructible_v<T>) {
             for (std::uint32_t h = m_head.load(std::memory_order_relaxed);; ++h) {
-                queue_detail::Slot<T>& s = m_slots[h & Seq::kMask];
+                queue_detail::Slot<T>& s = m_slots[Cells::index(h)];
                 if (s.seq.load(std::memory_order_acquire) != Seq::full(h)) break;
                 s.destroy();
                 s.seq.store(Seq::next_lap(h), std::memory_order_relaxed);
@@ -165,7 +166,7 @@ private:
     template <class... Args>
     bool try_emplace_impl(Args&&... args) noexcept {
         const std::uint32_t t = m_tail.load(std::memory_order_relaxed);  // own index
-        queue_detail::Slot<T>& s = m_slots[t & Seq::kMask];
+        queue_detail::Slot<T>& s = m_slots[Cells::index(t)];
         // [spsc.free.load] acquire: the consumer finished moving out of this cell; pairs with [spsc.free].
         if (s.seq.load(std::memory_order_acquire) != Seq::empty(t)) return false;
         s.construct(std::forward<Args>(args)...);
@@ -179,7 +180,7 @@ private:
     template <bool Construct>
     bool take(T* out) noexcept {
         const std::uint32_t h = m_head.load(std::memory_order_relaxed);  // own index
-        queue_detail::Slot<T>& s = m_slots[h & Seq::kMask];
+        queue_detail::Slot<T>& s = m_slots[Cells::index(h)];
         // [spsc.consume] acquire: sees the element; pairs with [spsc.publish].
         if (s.seq.load(std::memory_order_acquire) != Seq::full(h)) return false;
         if constexpr (Construct) ::new (static_cast<void*>(out)) T(std::move(s.value));

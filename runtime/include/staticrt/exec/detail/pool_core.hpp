@@ -202,7 +202,6 @@ private:
     std::size_t m_scratch_bytes;
     std::uint32_t m_started_count = 0;
     bool m_started = false;
-    bool m_joined = false;
     std::int64_t m_spin_ns = 50'000;
     FailureHook m_hook{};
     Error m_priority_error{};

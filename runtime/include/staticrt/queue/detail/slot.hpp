@@ -56,6 +56,23 @@ struct SeqOf {
     }
 };
 
+/// Position -> cell index. Consecutive positions go to cells one cache line apart (a transpose
+/// of the index bits), so a producer writing position p+1 does not steal the line the consumer
+/// is reading at position p. Identity when a cell fills a line or the queue is small.
+template <class T, std::size_t N, std::size_t Line>
+struct CellMap {
+    static constexpr std::size_t kPerLineRaw = Line / sizeof(Slot<T>);
+    static constexpr std::size_t kPerLine = kPerLineRaw >= 8 ? 8 : kPerLineRaw >= 4 ? 4 : kPerLineRaw >= 2 ? 2 : 1;
+    static constexpr bool kShuffle = kPerLine > 1 && N >= kPerLine * kPerLine;
+    static constexpr unsigned kLineBits = kPerLine == 8 ? 3 : kPerLine == 4 ? 2 : kPerLine == 2 ? 1 : 0;
+    static constexpr std::uint32_t kRows = static_cast<std::uint32_t>(N / kPerLine);
+    [[nodiscard]] static constexpr std::uint32_t index(std::uint32_t pos) noexcept {
+        const std::uint32_t i = pos & static_cast<std::uint32_t>(N - 1);
+        if constexpr (kShuffle) return (i & (kPerLine - 1)) * kRows + (i >> kLineBits);
+        else return i;
+    }
+};
+
 /// Checks shared by every queue's template parameters (one message per mistake).
 template <class T, std::size_t N, bool Shared>
 struct QueueChecks {

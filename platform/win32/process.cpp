@@ -1,0 +1,238 @@
+// Win32 processes: CreateProcess of this module (spawn) or of a program (PATH search through
+// CreateProcess's own lookup), WaitForSingleObject with a Deadline, TerminateProcess.
+// fork does not exist on Windows: Errc::not_supported.
+#include "staticrt/platform/process.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "win32_detail.hpp"
+#include <tlhelp32.h>
+
+namespace staticrt::platform {
+namespace {
+
+constexpr DWORD kTerminateCode = 128 + 15;  // what terminate_process() makes the child exit with
+constexpr DWORD kKillCode = 128 + 9;
+
+// Appends `arg` quoted by the rules of CommandLineToArgvW / the MSVC CRT. false: no room.
+bool append_quoted(char* out, std::size_t cap, std::size_t& len, const char* arg) noexcept {
+    auto put = [&](char c) {
+        if (len + 1 >= cap) return false;
+        out[len++] = c;
+        return true;
+    };
+    if (len > 0 && !put(' ')) return false;
+    const bool needs = arg[0] == '\0' || std::strpbrk(arg, " \t\n\v\"") != nullptr;
+    if (!needs) {
+        for (const char* p = arg; *p != '\0'; ++p)
+            if (!put(*p)) return false;
+        out[len] = '\0';
+        return true;
+    }
+    if (!put('"')) return false;
+    for (const char* p = arg;; ++p) {
+        std::size_t backslashes = 0;
+        while (*p == '\\') {
+            ++p;
+            ++backslashes;
+        }
+        if (*p == '\0') {
+            for (std::size_t i = 0; i < backslashes * 2; ++i)
+                if (!put('\\')) return false;
+            break;
+        }
+        if (*p == '"') {
+            for (std::size_t i = 0; i < backslashes * 2 + 1; ++i)
+                if (!put('\\')) return false;
+        } else {
+            for (std::size_t i = 0; i < backslashes; ++i)
+                if (!put('\\')) return false;
+        }
+        if (!put(*p)) return false;
+    }
+    if (!put('"')) return false;
+    out[len] = '\0';
+    return true;
+}
+
+Result<void> create(ProcessHandle& handle, const char* application, const char* argv0,
+                    const char* const* args) noexcept {
+    if (handle.m_pid != 0 && handle.m_status.kind == ExitKind::running) return unexpected(Errc::invalid_argument);
+    static char cmd[kMaxCommandLine];  // CreateProcessA may modify it; one spawning thread at a time
+    std::size_t len = 0;
+    cmd[0] = '\0';
+    if (!append_quoted(cmd, sizeof cmd, len, argv0)) return unexpected(Errc::invalid_argument);
+    std::size_t n = 0;
+    if (args != nullptr) {
+        for (; *args != nullptr; ++args, ++n) {
+            if (n >= kMaxSpawnArgs || !append_quoted(cmd, sizeof cmd, len, *args)) return unexpected(Errc::invalid_argument);
+        }
+    }
+    handle.release_native();
+    STARTUPINFOA si{};
+    si.cb = sizeof si;
+    PROCESS_INFORMATION pi{};
+    if (!::CreateProcessA(application, cmd, nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi)) {
+        const DWORD e = ::GetLastError();
+        if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) return unexpected(Errc::invalid_argument, static_cast<int>(e));
+        return unexpected(win32::last_error());
+    }
+    ::CloseHandle(pi.hThread);
+    handle.m_pid = static_cast<ProcessId>(pi.dwProcessId);
+    handle.m_status = ExitStatus{};
+    handle.m_native = reinterpret_cast<std::intptr_t>(pi.hProcess);
+    handle.m_native2 = 0;
+    return ok();
+}
+
+}  // namespace
+
+ProcessHandle::ProcessHandle(ProcessHandle&& other) noexcept
+    : m_pid(other.m_pid), m_status(other.m_status), m_native(other.m_native), m_native2(other.m_native2) {
+    other.m_pid = 0;
+    other.m_status = ExitStatus{};
+    other.m_native = -1;
+    other.m_native2 = 0;
+}
+
+ProcessHandle& ProcessHandle::operator=(ProcessHandle&& other) noexcept {
+    if (this != &other) {
+        release_native();
+        m_pid = other.m_pid;
+        m_status = other.m_status;
+        m_native = other.m_native;
+        m_native2 = other.m_native2;
+        other.m_pid = 0;
+        other.m_status = ExitStatus{};
+        other.m_native = -1;
+        other.m_native2 = 0;
+    }
+    return *this;
+}
+
+ProcessHandle::~ProcessHandle() { release_native(); }
+
+void ProcessHandle::release_native() noexcept {
+    if (m_native != -1 && m_native != 0) ::CloseHandle(reinterpret_cast<HANDLE>(m_native));
+    m_native = -1;
+}
+
+Result<void> spawn_self(ProcessHandle& handle, const char* const* args, const SpawnOptions& options) noexcept {
+    (void)options;  // die_with_parent: see docs/processes.md (a job object is not used yet)
+    static char path[MAX_PATH * 2];
+    const DWORD n = ::GetModuleFileNameA(nullptr, path, sizeof path);
+    if (n == 0 || n >= sizeof path) return unexpected(win32::last_error());
+    return create(handle, path, path, args);
+}
+
+Result<void> spawn_program(ProcessHandle& handle, const char* program, const char* const* args,
+                           const SpawnOptions& options) noexcept {
+    (void)options;
+    if (program == nullptr || program[0] == '\0') return unexpected(Errc::invalid_argument);
+    return create(handle, nullptr, program, args);  // lpApplicationName null: searched like a shell
+}
+
+Result<bool> fork_process(ProcessHandle& handle, const SpawnOptions& options) noexcept {
+    (void)handle;
+    (void)options;
+    return unexpected(Errc::not_supported);
+}
+
+Result<ExitStatus> wait_process(ProcessHandle& handle, Deadline deadline) noexcept {
+    if (handle.m_pid == 0) return unexpected(Errc::invalid_argument);
+    if (handle.m_status.kind != ExitKind::running) return handle.m_status;
+    HANDLE h = reinterpret_cast<HANDLE>(handle.m_native);
+    for (;;) {
+        const DWORD r = ::WaitForSingleObject(h, win32::timeout_ms(deadline));
+        if (r == WAIT_OBJECT_0) break;
+        if (r == WAIT_TIMEOUT) {
+            if (deadline.is_poll() || deadline.expired()) return unexpected(Errc::timeout);
+            continue;
+        }
+        return unexpected(win32::last_error());
+    }
+    DWORD code = 0;
+    if (!::GetExitCodeProcess(h, &code)) return unexpected(win32::last_error());
+    const auto sent = static_cast<DWORD>(handle.m_native2);
+    if (sent != 0 && code == 128 + sent) handle.m_status = ExitStatus{ExitKind::signaled, static_cast<int>(sent)};
+    else handle.m_status = ExitStatus{ExitKind::exited, static_cast<int>(code)};
+    handle.release_native();
+    return handle.m_status;
+}
+
+namespace {
+Result<void> end(ProcessHandle& handle, DWORD code, int sig) noexcept {
+    if (handle.m_pid == 0) return unexpected(Errc::invalid_argument);
+    if (handle.m_status.kind != ExitKind::running) return ok();
+    if (handle.m_native2 == 0) handle.m_native2 = static_cast<std::uintptr_t>(sig);
+    if (!::TerminateProcess(reinterpret_cast<HANDLE>(handle.m_native), code)) {
+        if (::GetLastError() == ERROR_ACCESS_DENIED) return ok();  // already ending
+        return unexpected(win32::last_error());
+    }
+    return ok();
+}
+}  // namespace
+
+Result<void> terminate_process(ProcessHandle& handle) noexcept { return end(handle, kTerminateCode, 15); }
+Result<void> kill_process(ProcessHandle& handle) noexcept { return end(handle, kKillCode, 9); }
+
+ProcessId current_process_id() noexcept { return static_cast<ProcessId>(::GetCurrentProcessId()); }
+
+ProcessId parent_process_id() noexcept {
+    HANDLE snap = ::CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    if (snap == INVALID_HANDLE_VALUE) return 0;
+    PROCESSENTRY32 e{};
+    e.dwSize = sizeof e;
+    const DWORD self = ::GetCurrentProcessId();
+    ProcessId parent = 0;
+    for (BOOL more = ::Process32First(snap, &e); more; more = ::Process32Next(snap, &e)) {
+        if (e.th32ProcessID == self) {
+            parent = static_cast<ProcessId>(e.th32ParentProcessID);
+            break;
+        }
+    }
+    ::CloseHandle(snap);
+    return parent;
+}
+
+bool process_exists(ProcessId pid) noexcept {
+    if (pid <= 0) return false;
+    HANDLE h = ::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, static_cast<DWORD>(pid));
+    if (h == nullptr) return ::GetLastError() == ERROR_ACCESS_DENIED;
+    DWORD code = 0;
+    const bool alive = ::GetExitCodeProcess(h, &code) && code == STILL_ACTIVE;
+    ::CloseHandle(h);
+    return alive;
+}
+
+Result<void> set_parent_death_signal(ProcessId expected_parent) noexcept {
+    (void)expected_parent;
+    return unexpected(Errc::not_supported);
+}
+
+void exit_process(int code) noexcept {
+    std::fflush(nullptr);
+    std::_Exit(code);
+}
+
+Result<CommandLine> process_arguments() noexcept {
+    if (__argv == nullptr) return unexpected(Errc::not_supported);
+    return CommandLine{__argc, __argv};
+}
+
+Result<void> write_standard(StandardStream stream, const char* data, std::size_t bytes) noexcept {
+    HANDLE h = ::GetStdHandle(stream == StandardStream::out ? STD_OUTPUT_HANDLE : STD_ERROR_HANDLE);
+    if (h == nullptr || h == INVALID_HANDLE_VALUE) return unexpected(Errc::not_supported);
+    while (bytes > 0) {
+        DWORD written = 0;
+        const DWORD chunk = bytes > 0x40000000u ? 0x40000000u : static_cast<DWORD>(bytes);
+        if (!::WriteFile(h, data, chunk, &written, nullptr)) return unexpected(win32::last_error());
+        data += written;
+        bytes -= written;
+    }
+    return ok();
+}
+
+}  // namespace staticrt::platform
