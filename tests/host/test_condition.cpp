@@ -136,3 +136,25 @@ TEST(Condition, PingPong_LosesNoWakeup) {
     }
     t.join();
 }
+
+// The condition is generic over its lock: the process module's robust ProcessMutex works too.
+#include "staticrt/ipc/process_mutex.hpp"
+
+TEST(ProcessCondition, WithProcessMutex_WaitNotifyAndNotOwner) {
+    staticrt::test::Watchdog wd{10s};
+    staticrt::ipc::ProcessMutex m;
+    staticrt::ProcessCondition cv;
+    EXPECT_EQ(cv.notify_one(m).code(), Errc::not_owner);
+    bool ready = false;
+    std::thread t([&] {
+        std::unique_lock lk(m);
+        EXPECT_TRUE(cv.wait(lk, Deadline::after(10s), [&] { return ready; }));
+    });
+    std::this_thread::sleep_for(5ms);
+    {
+        std::unique_lock lk(m);
+        ready = true;
+        EXPECT_TRUE(cv.notify_all(lk));
+    }
+    t.join();
+}
