@@ -257,7 +257,30 @@ Result<void> set_current_name(const char* name) noexcept {
     return name_self(name);
 }
 
-ThreadId current_thread_id() noexcept { return static_cast<ThreadId>(gettid_now()); }
+namespace {
+// The calling thread's tid, cached: gettid() is a syscall in glibc, and Mutex asks for the owner
+// id on every lock/unlock (uncontended paths must not enter the kernel). A trivially constructed
+// thread_local lives in the static TLS block set up with the thread: no allocation, no init guard.
+// fork(): the child's only thread has a new tid, so a pthread_atfork child handler clears the
+// cache of the thread that forked (the only one that exists in the child).
+thread_local long t_cached_tid = 0;
+// [tid.atfork] relaxed exchange: only decides which caller registers the handler once; the
+// handler's effect does not depend on any other memory.
+std::atomic<bool> g_atfork_registered{false};
+void clear_cached_tid_in_child() noexcept { t_cached_tid = 0; }
+}  // namespace
+
+ThreadId current_thread_id() noexcept {
+    long tid = t_cached_tid;
+    if (tid == 0) {
+        if (!g_atfork_registered.exchange(true, std::memory_order_relaxed)) {
+            (void)::pthread_atfork(nullptr, nullptr, &clear_cached_tid_in_child);
+        }
+        tid = gettid_now();
+        t_cached_tid = tid;
+    }
+    return static_cast<ThreadId>(tid);
+}
 
 void yield_now() noexcept { (void)::sched_yield(); }
 

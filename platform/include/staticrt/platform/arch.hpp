@@ -9,6 +9,10 @@
 
 #include <cstddef>
 
+#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#include <intrin.h>  // _mm_pause
+#endif
+
 namespace staticrt::platform {
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)

@@ -9,6 +9,7 @@
 //   if (cpus) (void)platform::pin_current_thread(CpuSet::single(cpus->first()));
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -43,7 +44,7 @@ public:
     }
     [[nodiscard]] constexpr std::size_t count() const noexcept {
         std::size_t n = 0;
-        for (auto w : m_bits) n += static_cast<std::size_t>(__builtin_popcountll(w));
+        for (auto w : m_bits) n += static_cast<std::size_t>(std::popcount(w));
         return n;
     }
     [[nodiscard]] constexpr bool empty() const noexcept { return count() == 0; }

@@ -42,7 +42,7 @@ struct Raw {
     alignas(T) unsigned char bytes[sizeof(T)];
     [[nodiscard]] void* raw() noexcept { return bytes; }
     /// The object, once one was constructed in raw().
-    [[nodiscard]] T* obj() noexcept { return std::launder(reinterpret_cast<T*>(bytes)); }
+    [[nodiscard]] T* obj() noexcept { return std::launder(static_cast<T*>(static_cast<void*>(bytes))); }
 };
 
 /// Sequence values of a cell for position `pos` of a queue with capacity N (wrap-safe mod 2^32).
