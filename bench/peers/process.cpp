@@ -133,7 +133,7 @@ double pingpong_processes(const sb::Options& o) {
                 sb::pin_to_cpu(x->cpu);
                 return echo(x->p);
             },
-            &arg))
+            &arg, staticrt::ipc::ProcessOptions{true}))  // daemon: dies with a killed (STALL) parent
         return -1;
     const double ns = drive(*seg);
     if (!child.join(Deadline::never()) || child.exit_code() != 0) return -1;
@@ -182,7 +182,7 @@ double logring_two_processes(const sb::Options& o) {
                     }
                     return 0;
                 },
-                &arg))
+                &arg, staticrt::ipc::ProcessOptions{true}))  // daemon: dies with a killed (STALL) parent
             return -1;
     }
     std::uint64_t data = 0;  // lines from the writers; the drain's "N lines dropped" reports are not counted
