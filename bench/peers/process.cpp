@@ -120,6 +120,9 @@ double pingpong_processes(const sb::Options& o) {
     segment_name(name, sizeof name, "pp");
     staticrt::ipc::SharedSegment<PingPong> seg;
     if (!seg.create(name)) return -1;
+    // Forked children inherit the mapping: the name can go now, so a killed run leaks nothing.
+    (void)staticrt::platform::SharedMemory::unlink(seg.name());
+    seg.disown();
     seg->rounds = o.scaled(o.rtt_rounds);
     sb::pin_to_cpu(o.cpu_a);
     staticrt::ipc::Process child;
@@ -161,6 +164,8 @@ double logring_two_processes(const sb::Options& o) {
     segment_name(name, sizeof name, "log");
     staticrt::ipc::SharedSegment<Ring> ring;
     if (!ring.create(name)) return -1;
+    (void)staticrt::platform::SharedMemory::unlink(ring.name());  // forked writers inherit the mapping
+    ring.disown();
     const std::uint64_t per = o.scaled(1'000'000);
     struct Arg {
         Ring* ring;
