@@ -120,6 +120,9 @@ double pingpong_processes(const sb::Options& o) {
     segment_name(name, sizeof name, "pp");
     staticrt::ipc::SharedSegment<PingPong> seg;
     if (!seg.create(name)) return -1;
+    // Forked children inherit the mapping: the name can go now, so a killed run leaks nothing.
+    (void)staticrt::platform::SharedMemory::unlink(seg.name());
+    seg.disown();
     seg->rounds = o.scaled(o.rtt_rounds);
     sb::pin_to_cpu(o.cpu_a);
     staticrt::ipc::Process child;
@@ -133,7 +136,7 @@ double pingpong_processes(const sb::Options& o) {
                 sb::pin_to_cpu(x->cpu);
                 return echo(x->p);
             },
-            &arg))
+            &arg, staticrt::ipc::ProcessOptions{true}))  // daemon: dies with a killed (STALL) parent
         return -1;
     const double ns = drive(*seg);
     if (!child.join(Deadline::never()) || child.exit_code() != 0) return -1;
@@ -161,6 +164,8 @@ double logring_two_processes(const sb::Options& o) {
     segment_name(name, sizeof name, "log");
     staticrt::ipc::SharedSegment<Ring> ring;
     if (!ring.create(name)) return -1;
+    (void)staticrt::platform::SharedMemory::unlink(ring.name());  // forked writers inherit the mapping
+    ring.disown();
     const std::uint64_t per = o.scaled(1'000'000);
     struct Arg {
         Ring* ring;
@@ -182,7 +187,7 @@ double logring_two_processes(const sb::Options& o) {
                     }
                     return 0;
                 },
-                &arg))
+                &arg, staticrt::ipc::ProcessOptions{true}))  // daemon: dies with a killed (STALL) parent
             return -1;
     }
     std::uint64_t data = 0;  // lines from the writers; the drain's "N lines dropped" reports are not counted

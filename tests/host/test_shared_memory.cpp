@@ -163,6 +163,7 @@ int fork_try_unlock(void* arg) noexcept {
 }  // namespace
 
 TEST(ProcessMutex, OwnerDiesHolding_NextLockerOwnerDied_Recovers) {
+    if (test::kThreadSanitizer) GTEST_SKIP() << "TSan misreports the owner-died recovery of a robust mutex";
     test::Watchdog wd{30s};
     const auto name = test::shm_name("robust");
     SharedSegment<Guarded> seg;
@@ -185,6 +186,7 @@ TEST(ProcessMutex, OwnerDiesHolding_NextLockerOwnerDied_Recovers) {
 }
 
 TEST(ProcessMutex, OwnerDiedNotMarkedConsistent_Broken) {
+    if (test::kThreadSanitizer) GTEST_SKIP() << "TSan misreports the owner-died recovery of a robust mutex";
     test::Watchdog wd{30s};
     const auto name = test::shm_name("broken");
     SharedSegment<Guarded> seg;

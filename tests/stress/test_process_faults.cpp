@@ -157,6 +157,7 @@ TEST(ProcessFaults, KillStormDuringMap_WithRetries_EveryItemOnceAllWorkersLive) 
 TEST(ProcessFaults, KillStormDuringMap_NoRetries_FailuresReportedAllWorkersLive) { run_kill_storm(0); }
 
 TEST(ProcessFaults, OwnersDieHoldingRobustMutex_EachNextLockerRecovers) {
+    if (test::kThreadSanitizer) GTEST_SKIP() << "TSan misreports the owner-died recovery of a robust mutex";
     test::Watchdog wd{120s};
     const auto name = test::shm_name("robust-storm");
     staticrt::ipc::SharedSegment<Guarded> seg;
