@@ -88,6 +88,7 @@ TEST(SharedMemory, Move_TransfersMapping) {
     ASSERT_TRUE(SharedMemory::unlink(name.c_str()));
 }
 
+namespace {  // internal linkage: another test file has its own Pair (one definition rule)
 struct Pair {
     std::atomic<int> a{1};
     long b = 2;
@@ -95,6 +96,7 @@ struct Pair {
 struct Other {
     char big[300];
 };
+}  // namespace
 
 TEST(SharedSegment, CreateOpen_ConstructedOnce_TypeMismatchRejected) {
     const auto name = test::shm_name("seg");

@@ -10,6 +10,7 @@
 //   use(*r);
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <new>
 #include <type_traits>
@@ -75,27 +76,39 @@ class [[nodiscard]] Result {
     static_assert(!std::is_reference_v<T>, "Result<T&> is not supported; use Result<T*>");
 
 public:
-    constexpr Result(const T& v) noexcept(std::is_nothrow_copy_constructible_v<T>)  // NOLINT
-        : m_value(v), m_has(true) {}
-    constexpr Result(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>)  // NOLINT
-        : m_value(std::move(v)), m_has(true) {}
-    constexpr Result(Unexpected u) noexcept : m_error(u.error), m_has(false) {}  // NOLINT
-    constexpr Result(Errc code) noexcept : m_error(code), m_has(false) {}      // NOLINT
+    Result(const T& v) noexcept(std::is_nothrow_copy_constructible_v<T>) : m_has(true) {  // NOLINT
+        ::new (storage()) T(v);
+    }
+    Result(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>) : m_has(true) {  // NOLINT
+        ::new (storage()) T(std::move(v));
+    }
+    Result(Unexpected u) noexcept : m_has(false) { ::new (storage()) Error(u.error); }  // NOLINT
+    Result(Errc code) noexcept : m_has(false) { ::new (storage()) Error(code); }        // NOLINT
 
     Result(const Result& o) noexcept(std::is_nothrow_copy_constructible_v<T>) : m_has(o.m_has) {
-        if (m_has) ::new (static_cast<void*>(&m_value)) T(o.m_value);
-        else m_error = o.m_error;
+        if (m_has) ::new (storage()) T(*o.ptr());
+        else ::new (storage()) Error(*o.err());
     }
     Result(Result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : m_has(o.m_has) {
-        if (m_has) ::new (static_cast<void*>(&m_value)) T(std::move(o.m_value));
-        else m_error = o.m_error;
+        if (m_has) ::new (storage()) T(std::move(*o.ptr()));
+        else ::new (storage()) Error(*o.err());
     }
     Result& operator=(const Result& o) noexcept(std::is_nothrow_copy_constructible_v<T>) {
-        if (this != &o) { reset(); m_has = o.m_has; if (m_has) ::new (static_cast<void*>(&m_value)) T(o.m_value); else m_error = o.m_error; }
+        if (this != &o) {
+            reset();
+            m_has = o.m_has;
+            if (m_has) ::new (storage()) T(*o.ptr());
+            else ::new (storage()) Error(*o.err());
+        }
         return *this;
     }
     Result& operator=(Result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
-        if (this != &o) { reset(); m_has = o.m_has; if (m_has) ::new (static_cast<void*>(&m_value)) T(std::move(o.m_value)); else m_error = o.m_error; }
+        if (this != &o) {
+            reset();
+            m_has = o.m_has;
+            if (m_has) ::new (storage()) T(std::move(*o.ptr()));
+            else ::new (storage()) Error(*o.err());
+        }
         return *this;
     }
     ~Result() { reset(); }
@@ -103,9 +116,9 @@ public:
     [[nodiscard]] constexpr bool has_value() const noexcept { return m_has; }
     constexpr explicit operator bool() const noexcept { return m_has; }
 
-    [[nodiscard]] T& value() & noexcept { check_value(); return m_value; }
-    [[nodiscard]] const T& value() const& noexcept { check_value(); return m_value; }
-    [[nodiscard]] T&& value() && noexcept { check_value(); return std::move(m_value); }
+    [[nodiscard]] T& value() & noexcept { check_value(); return *ptr(); }
+    [[nodiscard]] const T& value() const& noexcept { check_value(); return *ptr(); }
+    [[nodiscard]] T&& value() && noexcept { check_value(); return std::move(*ptr()); }
     [[nodiscard]] T& operator*() & noexcept { return value(); }
     [[nodiscard]] const T& operator*() const& noexcept { return value(); }
     [[nodiscard]] T&& operator*() && noexcept { return std::move(*this).value(); }
@@ -114,29 +127,38 @@ public:
 
     template <class U>
     [[nodiscard]] T value_or(U&& fallback) const& noexcept {
-        return m_has ? m_value : static_cast<T>(std::forward<U>(fallback));
+        return m_has ? *ptr() : static_cast<T>(std::forward<U>(fallback));
     }
 
     /// The error; a contract violation when this holds a value.
     [[nodiscard]] Error error() const noexcept {
         if (m_has) detail::contract_violation("Result::error() called on a value");
-        return m_error;
+        return *err();
     }
     /// Errc::ok for a value, otherwise the error's code. Never traps.
-    [[nodiscard]] Errc code() const noexcept { return m_has ? Errc::ok : m_error.code; }
+    [[nodiscard]] Errc code() const noexcept { return m_has ? Errc::ok : err()->code; }
 
 private:
+    // Raw storage with explicit placement-new, not an anonymous union: g++ 12 at -O2 copied a
+    // Result<T> through the Error member of such a union (its padding bytes lost the value's
+    // bytes), see tests/target/test_result.cpp.
+    static constexpr std::size_t kSize = sizeof(T) > sizeof(Error) ? sizeof(T) : sizeof(Error);
+    static constexpr std::size_t kAlign = alignof(T) > alignof(Error) ? alignof(T) : alignof(Error);
+
+    void* storage() noexcept { return static_cast<void*>(m_storage); }
+    T* ptr() noexcept { return std::launder(static_cast<T*>(storage())); }
+    const T* ptr() const noexcept { return std::launder(static_cast<const T*>(static_cast<const void*>(m_storage))); }
+    const Error* err() const noexcept {
+        return std::launder(static_cast<const Error*>(static_cast<const void*>(m_storage)));
+    }
     void check_value() const noexcept {
         if (!m_has) detail::contract_violation("Result::value() called on an error");
     }
     void reset() noexcept {
-        if (m_has) m_value.~T();
+        if (m_has) ptr()->~T();
     }
 
-    union {
-        T m_value;
-        Error m_error;
-    };
+    alignas(kAlign) unsigned char m_storage[kSize];
     bool m_has;
 };
 

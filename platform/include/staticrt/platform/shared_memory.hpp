@@ -105,7 +105,6 @@ public:
 private:
     alignas(8) unsigned char m_storage[56] = {};  ///< pthread_mutex_t; size checked in the .cpp
     std::uint32_t m_robust = 0;
-    std::uint32_t m_reserved = 0;
 };
 
 }  // namespace staticrt::platform
