@@ -1,10 +1,17 @@
 // POSIX memory residency: mlockall/munlockall, page pre-faulting, page size.
 #include "staticrt/platform/memory.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#if defined(__linux__) && __has_include(<linux/membarrier.h>)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#define STATICRT_HAVE_MEMBARRIER 1
+#endif
 
 namespace staticrt::platform {
 namespace {
@@ -23,7 +30,57 @@ __attribute__((noinline)) std::size_t touch_stack(std::size_t remaining) noexcep
     return depth + (chunk[0] & 0u);
 }
 
+// heavy_barrier() state: 0 not asked yet, 1 membarrier(PRIVATE_EXPEDITED) registered, 2 none.
+// Written once per process (racing first callers compute the same answer; registration is
+// idempotent), so it is a namespace-scope word, not a function-local static.
+constexpr std::uint32_t kBarrierUnknown = 0;
+constexpr std::uint32_t kBarrierAvailable = 1;
+constexpr std::uint32_t kBarrierUnavailable = 2;
+std::atomic<std::uint32_t> g_barrier_state{kBarrierUnknown};
+
+std::uint32_t resolve_barrier() noexcept {
+#if defined(STATICRT_HAVE_MEMBARRIER)
+    const long cmds = ::syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    // ENOSYS (old kernel, some qemu-user builds) or EINVAL: no membarrier at all.
+    if (cmds < 0) return kBarrierUnavailable;
+    const long need = MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED;
+    if ((cmds & need) != need) return kBarrierUnavailable;
+    if (::syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0) {
+        return kBarrierUnavailable;
+    }
+    return kBarrierAvailable;
+#else
+    return kBarrierUnavailable;
+#endif
+}
+
 }  // namespace
+
+bool heavy_barrier_available() noexcept {
+    // [barrier.state.load] acquire: pairs with [barrier.state.store]; the registration (a
+    // syscall) happened before the state that says it did.
+    std::uint32_t s = g_barrier_state.load(std::memory_order_acquire);
+    if (s == kBarrierUnknown) {
+        s = resolve_barrier();
+        // [barrier.state.store] release: pairs with [barrier.state.load]. Racing resolvers store
+        // the same value.
+        g_barrier_state.store(s, std::memory_order_release);
+    }
+    return s == kBarrierAvailable;
+}
+
+void heavy_barrier() noexcept {
+    // [barrier.heavy.local] seq_cst fence: orders the caller's own accesses around the barrier
+    // in the C++ model (the syscall also implies a full barrier on the calling CPU).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+#if defined(STATICRT_HAVE_MEMBARRIER)
+    if (heavy_barrier_available()) {
+        // Cannot fail once registered (the kernel checks only the command and the registration).
+        (void)::syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
+#endif
+}
 
 Result<void> lock_all_memory() noexcept {
     if (::mlockall(MCL_CURRENT | MCL_FUTURE) == 0) return ok();

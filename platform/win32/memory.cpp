@@ -145,4 +145,15 @@ std::size_t page_size() noexcept {
     return si.dwPageSize;
 }
 
+bool heavy_barrier_available() noexcept { return true; }
+
+void heavy_barrier() noexcept {
+    // [barrier.heavy.local] seq_cst fence: orders the caller's own accesses around the barrier.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // Every processor running a thread of this process flushes its write buffer (an IPI with a
+    // full barrier on each), the documented Win32 asymmetric barrier.
+    ::FlushProcessWriteBuffers();
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
 }  // namespace staticrt::platform

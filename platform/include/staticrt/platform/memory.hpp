@@ -5,8 +5,15 @@
 // prefault() touches every page of a region so the first use costs no fault.
 //
 //   if (auto r = platform::lock_all_memory(); !r) log("running unlocked: %s", to_string(r.error().code));
+//
+// It also offers an asymmetric memory barrier pair: heavy_barrier() makes every running thread
+// of this process execute a full memory barrier (Linux membarrier(PRIVATE_EXPEDITED), Win32
+// FlushProcessWriteBuffers), so the frequent side of a Dekker-style hand-off only needs
+// light_barrier(), a compiler-only barrier. heavy_barrier() costs a syscall plus an IPI per
+// CPU running a thread of the process: use it only on slow paths (a thread about to sleep).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 
 #include "staticrt/platform/result.hpp"
@@ -25,5 +32,21 @@ void prefault(void* base, std::size_t bytes) noexcept;
 void prefault_current_stack(std::size_t bytes) noexcept;
 /// The OS page size.
 [[nodiscard]] std::size_t page_size() noexcept;
+
+/// Whether heavy_barrier() reaches every thread of the process. The first call queries the OS
+/// (and registers the process for expedited membarrier on Linux); later calls load a cached
+/// state word. False under kernels/emulators without membarrier (e.g. some qemu-user builds):
+/// then heavy_barrier() is only a local full fence and the fast side must use a real fence.
+/// Thread-safe; the answer never changes once given.
+[[nodiscard]] bool heavy_barrier_available() noexcept;
+/// Process-wide full memory barrier: when it returns, every thread of this process that was
+/// running has executed a full memory barrier, and the caller's earlier stores are visible to
+/// all of them. Pairs with light_barrier() on the other threads. When heavy_barrier_available()
+/// is false it degrades to a local seq_cst fence (not a process-wide barrier).
+void heavy_barrier() noexcept;
+/// The fast half of the asymmetric pair: a compiler-only barrier (no instruction). It keeps
+/// the compiler from moving memory accesses across it; the CPU ordering is supplied by a
+/// heavy_barrier() on the other side.
+inline void light_barrier() noexcept { std::atomic_signal_fence(std::memory_order_seq_cst); }
 
 }  // namespace staticrt::platform

@@ -3,13 +3,15 @@
 // One Parking object per side of a queue ("wait until not empty", "wait until not full").
 // A thread that must wait first spins on its attempt (no syscall), yields a few times, then
 // registers as a waiter, re-tries, and parks on a 32-bit sequence word with platform::wait().
-// The other side calls notify_*() after every state change it publishes: one relaxed load of
-// the waiter count (no fence, no RMW), and a syscall only when somebody sleeps.
+// The other side calls notify_*() after every state change it publishes: a load of the waiter
+// count and a syscall only when somebody sleeps.
 //
-// Memory ordering: a notify that sees the count > 0 wakes through [park.seq.bump] (the futex
-// compares the word atomically with going to sleep). A notify that raced the registration
-// and read a stale 0 is covered by the bounded first sleep (kBackstopNs) of [park.register].
-// See docs/memory-ordering.md, "## queues".
+// Memory ordering (a Dekker pair, exact, no timing argument): the notifier does "publish
+// (release store); barrier; load count", the waiter "count += 1; barrier; re-try". For
+// WaitScope::process_private with platform::heavy_barrier_available(), the notifier's barrier is
+// platform::light_barrier() (compiler only) and the waiter's is platform::heavy_barrier()
+// (membarrier / FlushProcessWriteBuffers); otherwise both sides use a seq_cst fence.
+// See [park.register], [park.notify.load] and docs/memory-ordering.md, "## queues".
 #pragma once
 
 #include <atomic>
@@ -17,6 +19,7 @@
 #include <cstdint>
 
 #include "staticrt/platform/arch.hpp"
+#include "staticrt/platform/memory.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/thread.hpp"
 #include "staticrt/platform/time.hpp"
@@ -35,10 +38,24 @@ inline constexpr std::uint32_t kSpinAttempts = 256;
 /// outnumber cores the other side often waits for this very core, and a yield hands it over
 /// without two futex syscalls.
 inline constexpr std::uint32_t kYieldAttempts = 8;
-/// The first sleep of a blocked call lasts at most this long, then re-checks. It only matters
-/// when a notify raced the registration of the waiter (see [park.register]): a store becomes
-/// visible to other cores within well under a microsecond, so 200 us is a wide margin.
-inline constexpr std::int64_t kBackstopNs = 200'000;
+
+/// Process-wide cache of platform::heavy_barrier_available() for the notify fast path (one
+/// relaxed byte load, a perfectly predicted branch). 0: not asked yet, 1: available, 2: not.
+/// Monotonic: it goes from 0 to the platform's single answer once and never changes again.
+inline constexpr std::uint8_t kHeavyUnknown = 0;
+inline constexpr std::uint8_t kHeavyAvailable = 1;
+inline constexpr std::uint8_t kHeavyUnavailable = 2;
+inline constinit std::atomic<std::uint8_t> g_heavy_state{kHeavyUnknown};
+
+/// Asks the platform (registers membarrier on the first call) and caches the answer.
+inline bool resolve_heavy_barrier() noexcept {
+    const bool yes = platform::heavy_barrier_available();
+    // [park.heavy.store] relaxed: every writer stores the platform's one answer; readers only
+    // choose a barrier flavour from it (the registration itself is ordered inside the platform
+    // by [barrier.state.store] / [barrier.state.load]).
+    g_heavy_state.store(yes ? kHeavyAvailable : kHeavyUnavailable, std::memory_order_relaxed);
+    return yes;
+}
 
 template <platform::WaitScope Scope>
 class Parking {
@@ -49,7 +66,7 @@ public:
 
     /// Called by the other side after it published a change (a release store). Wakes one
     /// sleeper if there is one; otherwise costs one load of a line that only changes when a
-    /// thread starts or stops sleeping: no fence, no RMW on the fast path.
+    /// thread starts or stops sleeping: no RMW, and no fence where the heavy barrier exists.
     void notify_one() noexcept {
         if (has_waiters()) wake(false);
     }
@@ -75,13 +92,28 @@ public:
             if (a != Attempt::would_block) return finish(a);
             if (deadline.expired()) return unexpected(Errc::timeout);
         }
-        // [park.register] seq_cst RMW: from here on every notify_*() that loads the count sees
-        // this waiter and wakes it. A notify whose count load ran before the increment became
-        // visible may have missed it; its publishing store is already on its way to memory (it
-        // precedes that load in program order), so the first sleep is bounded by kBackstopNs and
-        // the re-try after it sees the change. See docs/memory-ordering.md, "## queues".
+        // The waiter decides its barrier flavour BEFORE it registers, from the platform's answer
+        // (never "unknown"): if the heavy barrier exists it always uses it, so a notifier that
+        // read [park.heavy.load] == available (and used only a compiler barrier) is always
+        // paired with a heavy_barrier() here. process_shared: notifiers may live in other
+        // processes, which membarrier(PRIVATE) does not reach: fences on both sides.
+        bool heavy = false;
+        if constexpr (Scope == platform::WaitScope::process_private) heavy = resolve_heavy_barrier();
+        // [park.register] seq_cst RMW: pairs with [park.notify.load] through [park.register.barrier]
+        // and [park.notify.barrier].
         m_waiters.fetch_add(1, std::memory_order_seq_cst);
-        bool first = true;
+        // [park.register.barrier] heavy_barrier() (it starts and ends with a seq_cst fence) or a
+        // seq_cst fence: pairs with [park.notify.barrier]. After it, for every notify, either its
+        // count load sees this waiter (it then bumps m_seq and wakes: [park.seq.bump]), or its
+        // publishing store is visible to the attempt() below (which then does not sleep):
+        //  - fence/fence: both fences are in the single total order S; whichever is first, the
+        //    other side's load after the later fence sees the store before the earlier one.
+        //  - heavy/light: every thread of the process that runs executes a full barrier at some
+        //    point P during heavy_barrier(); a notifier's "store; compiler barrier; load" sits
+        //    before P (its store is visible when heavy_barrier() returns), after P (its load
+        //    sees the increment, visible before P) or across P (a full fence between them).
+        if (heavy) platform::heavy_barrier();
+        else std::atomic_thread_fence(std::memory_order_seq_cst);
         Result<void> out;
         for (;;) {
             // [park.seq.load] acquire: pairs with [park.seq.bump]; a wake after this load changes
@@ -96,13 +128,7 @@ public:
                 out = unexpected(Errc::timeout);
                 break;
             }
-            Deadline until = deadline;
-            if (first) {
-                first = false;
-                const Deadline backstop = Deadline::after(std::chrono::nanoseconds(kBackstopNs));
-                if (backstop.instant() < deadline.instant()) until = backstop;
-            }
-            const Result<void> w = platform::wait(m_seq, seq, until, Scope);
+            const Result<void> w = platform::wait(m_seq, seq, deadline, Scope);
             if (!w && w.code() != Errc::timeout) {  // not_supported / os_error
                 out = w;
                 break;
@@ -112,9 +138,27 @@ public:
         return out;
     }
 
+    /// Called right after the caller's publishing store: true when somebody sleeps (or is about
+    /// to). Exact (no lost wake-up), see [park.register.barrier].
     [[nodiscard]] bool has_waiters() const noexcept {
-        // [park.notify.load] relaxed: no fence (see [park.register] for why a stale zero is
-        // harmless): the caller's publishing release store precedes it in program order.
+        if constexpr (Scope == platform::WaitScope::process_private) {
+            // [park.heavy.load] relaxed: only picks the barrier flavour; see g_heavy_state.
+            const std::uint8_t h = g_heavy_state.load(std::memory_order_relaxed);
+            if (h == kHeavyAvailable) [[likely]] {
+                // [park.notify.barrier] compiler-only barrier: pairs with the waiter's
+                // heavy_barrier() in [park.register.barrier]; keeps the publishing store before
+                // the count load in the instruction stream.
+                platform::light_barrier();
+                // [park.notify.load] relaxed: exact through the barrier pair above.
+                return m_waiters.load(std::memory_order_relaxed) != 0;
+            }
+            // Not known yet (treated as unavailable for this call) or unavailable: fence path.
+            if (h == kHeavyUnknown) (void)resolve_heavy_barrier();
+        }
+        // [park.notify.barrier] seq_cst fence: pairs with the waiter's seq_cst fence in
+        // [park.register.barrier] (process_shared, or no heavy barrier on this system).
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        // [park.notify.load] relaxed: exact through the fence pair above.
         return m_waiters.load(std::memory_order_relaxed) != 0;
     }
     [[nodiscard]] std::uint32_t waiters() const noexcept { return m_waiters.load(std::memory_order_relaxed); }
