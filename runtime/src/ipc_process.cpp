@@ -60,6 +60,18 @@ std::int64_t from_decimal(const char* s) noexcept {
 
 void atexit_handler() { terminate_daemon_children(); }
 
+// The handler is installed at start-up (static initialisation of this translation unit, which
+// is linked whenever Process is used), not at the first daemon start: glibc's atexit() callocs a
+// new block of handlers once its static one is full, and a daemon may be started long after
+// start-up, when the no-heap contract holds (seen: one calloc in NoHeapIpc under clang).
+struct AtexitInstaller {
+    AtexitInstaller() noexcept {
+        // [daemon.atexit] acq_rel: installs the handler once; pairs with the exchange in start().
+        if (!g_atexit_installed.exchange(true, std::memory_order_acq_rel)) (void)std::atexit(&atexit_handler);
+    }
+};
+const AtexitInstaller g_atexit_installer;
+
 }  // namespace
 
 Result<void> register_entry(const char* name, EntryFn fn) noexcept {
