@@ -17,6 +17,22 @@
 #include "staticrt/ipc/shared_value.hpp"
 #include "staticrt/platform/shared_memory.hpp"
 
+// True in a ThreadSanitizer build. TSan models a robust mutex's owner-died hand-over from a dead
+// *process* wrongly (the lock happened in another address space, so the recovering unlock is
+// reported as "unlock of an unlocked mutex"): the owner-death case is skipped under TSan.
+constexpr bool kThreadSanitizer =
+#if defined(__SANITIZE_THREAD__)
+    true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+    true;
+#else
+    false;
+#endif
+#else
+    false;
+#endif
+
 using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
@@ -180,6 +196,10 @@ int tgt_die_holding(int argc, const char* const* argv) noexcept {
 
 TEST_CASE("ProcessMutex: a spawned owner dies holding it, the next locker recovers") {
     if (!self_spawn_works()) return;
+    if (kThreadSanitizer) {
+        MESSAGE("ThreadSanitizer misreports the owner-died recovery across processes: case skipped");
+        return;
+    }
     const Name n("robust2");
     staticrt::ipc::SharedSegment<Guarded> seg;
     REQUIRE(seg.create(n.text));
