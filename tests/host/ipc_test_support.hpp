@@ -16,6 +16,7 @@
 
 #include "staticrt/ipc/process.hpp"
 #include "staticrt/ipc/process_pool.hpp"
+#include "sanitizer.hpp"
 
 #define STATICRT_TEST_CAT2(a, b) a##b
 #define STATICRT_TEST_CAT(a, b) STATICRT_TEST_CAT2(a, b)
@@ -32,22 +33,6 @@
     }
 
 namespace staticrt::test {
-
-/// True in a ThreadSanitizer build. TSan models a robust mutex's owner-died hand-over from a
-/// dead *process* wrongly (the lock happened in another address space, so the recovering
-/// unlock is reported as "unlock of an unlocked mutex"): those cases skip under TSan.
-constexpr bool kThreadSanitizer =
-#if defined(__SANITIZE_THREAD__)
-    true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-    true;
-#else
-    false;
-#endif
-#else
-    false;
-#endif
 
 /// Runs child_main_hook with this process's real argv (platform::process_arguments()).
 inline int run_child_hook_from_cmdline() {

@@ -17,21 +17,9 @@
 #include "staticrt/ipc/shared_value.hpp"
 #include "staticrt/platform/shared_memory.hpp"
 
-// True in a ThreadSanitizer build. TSan models a robust mutex's owner-died hand-over from a dead
-// *process* wrongly (the lock happened in another address space, so the recovering unlock is
-// reported as "unlock of an unlocked mutex"): the owner-death case is skipped under TSan.
-constexpr bool kThreadSanitizer =
-#if defined(__SANITIZE_THREAD__)
-    true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-    true;
-#else
-    false;
-#endif
-#else
-    false;
-#endif
+#include "sanitizer.hpp"
+
+using staticrt::test::kThreadSanitizer;
 
 using namespace std::chrono_literals;
 using staticrt::Deadline;
