@@ -112,6 +112,23 @@ void prefault(void* base, std::size_t bytes) noexcept {
     }
 }
 
+void populate(const void* base, std::size_t bytes) noexcept {
+    if (base == nullptr || bytes == 0) return;
+    const std::size_t page = page_size();
+    const std::uintptr_t start = reinterpret_cast<std::uintptr_t>(base) / page * page;
+    const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(base) + bytes;
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22  // Linux 5.14 uapi value; older kernels answer EINVAL
+#endif
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): the page-aligned start of the caller's range
+    if (::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_READ) == 0) return;
+    for (std::uintptr_t a = start < reinterpret_cast<std::uintptr_t>(base) ? reinterpret_cast<std::uintptr_t>(base) : start;
+         a < end; a = (a / page + 1) * page) {
+        // [populate.touch] relaxed load: maps the page; orders nothing, changes nothing.
+        (void)std::atomic_ref<unsigned char>(*reinterpret_cast<unsigned char*>(a)).load(std::memory_order_relaxed);
+    }
+}
+
 void prefault_current_stack(std::size_t bytes) noexcept {
     if (bytes == 0) return;
     (void)touch_stack(bytes);

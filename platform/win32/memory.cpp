@@ -125,6 +125,16 @@ void prefault(void* base, std::size_t bytes) noexcept {
     }
 }
 
+void populate(const void* base, std::size_t bytes) noexcept {
+    if (base == nullptr || bytes == 0) return;
+    const std::size_t page = page_size();
+    const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(base);
+    for (std::uintptr_t a = first; a < first + bytes; a = (a / page + 1) * page) {
+        // [populate.touch] relaxed load: maps the page; orders nothing, changes nothing.
+        (void)std::atomic_ref<unsigned char>(*reinterpret_cast<unsigned char*>(a)).load(std::memory_order_relaxed);
+    }
+}
+
 void prefault_current_stack(std::size_t bytes) noexcept {
     if (bytes == 0) return;
     ULONG_PTR low = 0, high = 0;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "staticrt/ipc/detail/shared_wait.hpp"
+#include "staticrt/platform/memory.hpp"
 #include "staticrt/platform/shared_memory.hpp"
 #include "staticrt/platform/wait.hpp"
 
@@ -36,34 +37,160 @@ void put_decimal(char*& at, std::uint64_t v) noexcept {
 
 std::size_t align64(std::size_t v) noexcept { return (v + 63) & ~std::size_t{63}; }
 
-[[noreturn]] void worker_loop(detail::PoolControl* control, unsigned char* arena, std::size_t index,
+constexpr std::uint32_t kGenMask = 0xFFFFFFu;
+constexpr std::size_t kPoolHeaderBytes = 64;  // SharedSegment<PoolBlock<N>>::kHeaderBytes
+
+Deadline earlier(Deadline a, Deadline b) noexcept { return a.instant().ns() <= b.instant().ns() ? a : b; }
+
+/// A worker's view of the caller's segment of the last map_shared (kept mapped between maps).
+struct RegionCache {
+    platform::SharedMemory shm;
+    std::uint64_t id = 0;
+    /// 2 MiB blocks of the mapping already in this worker's page tables (bit per block).
+    static constexpr std::size_t kBlockShift = 21, kBlocks = 4096;
+    std::uint64_t populated[kBlocks / 64] = {};
+
+    /// Maps the pages of [at, at+bytes) of the region before first use: one populate call per
+    /// 2 MiB block instead of one page fault per page (what makes the first map over a large
+    /// segment slow otherwise, each worker faulting every page it touches).
+    void ensure_populated(unsigned char* base, std::uint64_t at, std::uint64_t bytes) noexcept {
+        if (bytes == 0) return;
+        const std::uint64_t first = at >> kBlockShift;
+        const std::uint64_t last = (at + bytes - 1) >> kBlockShift;
+        for (std::uint64_t b = first; b <= last; ++b) {
+            if (b < kBlocks && (populated[b / 64] >> (b % 64) & 1u) != 0) continue;
+            std::uint64_t lo = b << kBlockShift;
+            std::uint64_t hi = (b + 1) << kBlockShift;
+            if (hi > shm.size()) hi = shm.size();
+            if (lo >= hi) break;
+            platform::populate(base + lo, static_cast<std::size_t>(hi - lo));
+            if (b < kBlocks) populated[b / 64] |= std::uint64_t{1} << (b % 64);
+        }
+    }
+};
+
+/// Base address of the job's region in this worker, or nullptr when it cannot be mapped.
+unsigned char* region_base(const detail::PoolJob& job, unsigned char* pool_base, RegionCache& cache) noexcept {
+    if (job.region_id == 0) return pool_base;
+    if (cache.id == job.region_id && cache.shm.is_mapped()) return static_cast<unsigned char*>(cache.shm.data());
+    cache.shm.close();
+    cache.id = 0;
+    for (auto& w : cache.populated) w = 0;
+    if (!cache.shm.open(job.region)) return nullptr;
+    if (cache.shm.size() < sizeof(detail::SegmentHeader)) return nullptr;
+    const auto* h = static_cast<const detail::SegmentHeader*>(cache.shm.data());
+    if (h->id != job.region_id) {  // the name now belongs to another segment
+        cache.shm.close();
+        return nullptr;
+    }
+    cache.id = job.region_id;
+    return static_cast<unsigned char*>(cache.shm.data());
+}
+
+/// Runs chunk c of the job (claimed by this worker) and publishes it.
+void run_chunk(detail::PoolJob& job, std::uint32_t c, std::uint32_t tag, std::uint32_t chunks,
+               unsigned char* pool_base, RegionCache& cache) noexcept {
+    std::uint32_t result = tag | detail::kChunkDone;
+    unsigned char* base = region_base(job, pool_base, cache);
+    const PoolFn fn = find_pool_function(job.fn);
+    if (base != nullptr && fn != nullptr) {
+        const std::uint64_t first = static_cast<std::uint64_t>(c) * job.chunk;
+        const std::uint64_t n = job.count - first < job.chunk ? job.count - first : job.chunk;
+        if (job.region_id != 0) {
+            cache.ensure_populated(base, job.in_off + first * job.in_size, n * job.in_size);
+            cache.ensure_populated(base, job.out_off + first * job.out_size, n * job.out_size);
+        }
+        fn(base + job.in_off + first * job.in_size, base + job.out_off + first * job.out_size,
+           static_cast<std::size_t>(n));
+    } else {
+        result = tag | detail::kChunkNoRegion;  // (a missing fn cannot happen: same binary)
+    }
+    // [pool.chunk.done] release: the chunk's outputs are written; pairs with [pool.collect].
+    job.state[c].store(result, std::memory_order_release);
+    // [pool.count] release: pairs with the parent's [pool.count.see]; only the last chunk wakes it.
+    const std::uint32_t done = job.done.fetch_add(1, std::memory_order_release) + 1;
+    if (done >= chunks) platform::wake_all(job.done, kShared);
+}
+
+/// Claims and runs chunks of the posted job until a full pass finds none free. Worker w owns
+/// the w-th of `workers` equal ranges of chunks and walks it forward (so repeated maps over the
+/// same data give each worker the same pages), then steals from the other ranges backward (from
+/// their ends, away from their owners). True when it ran any.
+bool run_chunks(detail::PoolControl* control, unsigned char* pool_base, std::size_t index, RegionCache& cache) noexcept {
+    detail::PoolJob& job = control->job;
+    // [pool.post.see] acquire: pairs with [pool.post]; the job's fields and fresh states are visible.
+    const std::uint32_t gen = job.gen.load(std::memory_order_acquire);
+    if (gen == 0) return false;
+    const std::uint32_t tag = (gen & kGenMask) << 8;
+    const std::uint32_t mine = tag | static_cast<std::uint32_t>(index + 1);
+    const std::uint32_t chunks = job.chunks < kMaxPoolChunks ? job.chunks : static_cast<std::uint32_t>(kMaxPoolChunks);
+    const std::uint64_t workers = control->workers == 0 ? 1 : control->workers;
+    auto claim = [&](std::uint32_t c) noexcept {
+        std::uint32_t v = job.state[c].load(std::memory_order_relaxed);  // [pool.claim] see below
+        // [pool.claim] acquire: pairs with [pool.post] / [pool.work] (a reset for a retry); owning
+        // the chunk of generation `gen` means the job (fields, inputs) is still the one posted.
+        return v == tag &&
+               job.state[c].compare_exchange_strong(v, mine, std::memory_order_acquire, std::memory_order_relaxed);
+    };
+    bool ran = false;
+    for (std::uint64_t k = 0; k < workers; ++k) {
+        const std::uint64_t w = (index + k) % workers;
+        const auto lo = static_cast<std::uint32_t>(w * chunks / workers);
+        const auto hi = static_cast<std::uint32_t>((w + 1) * chunks / workers);
+        if (k == 0) {
+            for (std::uint32_t c = lo; c < hi; ++c) {
+                if (!claim(c)) continue;
+                run_chunk(job, c, tag, chunks, pool_base, cache);
+                ran = true;
+            }
+        } else {
+            for (std::uint32_t c = hi; c-- > lo;) {
+                if (!claim(c)) continue;
+                run_chunk(job, c, tag, chunks, pool_base, cache);
+                ran = true;
+            }
+        }
+    }
+    return ran;
+}
+
+/// Runs submitted calls that wait for a worker. True when it ran any.
+bool run_calls(detail::PoolControl* control, std::size_t index) noexcept {
+    bool ran = false;
+    for (auto& call : control->calls) {
+        std::uint32_t st = call.state.load(std::memory_order_relaxed);  // [pool.call.take] see below
+        // [pool.call.take] acquire: pairs with [pool.call.post]; the argument and name are visible.
+        if (st != detail::kCallPending ||
+            !call.state.compare_exchange_strong(st, detail::kCallRunning + static_cast<std::uint32_t>(index),
+                                                std::memory_order_acquire, std::memory_order_relaxed))
+            continue;
+        if (const PoolFn fn = find_pool_function(call.fn); fn != nullptr) fn(call.in, call.out, 1);
+        // [pool.call.done] release: the result is written; pairs with [pool.call.see].
+        call.state.store(detail::kCallDone, std::memory_order_release);
+        platform::wake_all(call.state, kShared);
+        ran = true;
+    }
+    return ran;
+}
+
+[[noreturn]] void worker_loop(detail::PoolControl* control, unsigned char* pool_base, std::size_t index,
                               std::size_t cpu) noexcept {
     if (cpu < platform::kMaxCpus) (void)platform::pin_current_thread(platform::CpuSet::single(cpu));
-    detail::PoolSlot& slot = control->slots[index];
     const platform::ProcessId parent = platform::parent_process_id();
     // [pool.pid] relaxed: informational (tests, diagnostics).
-    slot.pid.store(platform::current_process_id(), std::memory_order_relaxed);
+    control->slots[index].pid.store(platform::current_process_id(), std::memory_order_relaxed);
+    static RegionCache cache;  // this worker process only; released by the kernel at exit
     for (;;) {
-        // [pool.take] acquire: pairs with [pool.assign]; the task fields and inputs are visible.
-        const std::uint32_t st = slot.state.load(std::memory_order_acquire);
-        if (st == detail::kSlotAssigned) {
-            const PoolFn fn = find_pool_function(slot.fn);
-            if (fn != nullptr) {
-                fn(arena + slot.in_off, arena + slot.out_off, static_cast<std::size_t>(slot.count));
-            }
-            // A missing function cannot happen (the parent checked the name in the same binary);
-            // if it did, the chunk is reported done with untouched outputs rather than hanging.
-            // [pool.done] release: outputs are written; pairs with [pool.collect].
-            slot.state.store(detail::kSlotDone, std::memory_order_release);
-            // [pool.event] release: pairs with the parent's acquire load before it sleeps.
-            control->event.fetch_add(1, std::memory_order_release);
-            platform::wake_all(control->event, kShared);
-        } else if (st == detail::kSlotStop) {
-            platform::exit_process(0);
-        } else {
-            auto r = detail::shared_wait(slot.state, st, Deadline::after(std::chrono::milliseconds(200)));
-            if (r.code() == Errc::timeout && platform::parent_process_id() != parent) platform::exit_process(0);
-        }
+        // [pool.work.see] acquire: pairs with [pool.work]; taken before looking for work so a post
+        // after the look makes the wait below return at once.
+        const std::uint32_t work = control->work.load(std::memory_order_acquire);
+        // [pool.stop.see] acquire: pairs with [pool.stop].
+        if (control->stop.load(std::memory_order_acquire) != 0) platform::exit_process(0);
+        bool ran = run_calls(control, index);
+        ran = run_chunks(control, pool_base, index, cache) || ran;
+        if (ran) continue;
+        auto r = detail::shared_wait(control->work, work, Deadline::after(std::chrono::milliseconds(200)));
+        if (r.code() == Errc::timeout && platform::parent_process_id() != parent) platform::exit_process(0);
     }
 }
 
@@ -110,21 +237,19 @@ int pool_worker_main(int argc, const char* const* argv) noexcept {
     if (argc < 3) return 2;
     static platform::SharedMemory shm;  // lives until the process ends
     if (!shm.open(argv[0])) return 3;
-    constexpr std::size_t kHeader = 64;  // SharedSegment<PoolBlock<N>>::kHeaderBytes
-    static_assert(alignof(PoolControl) <= kHeader, "PoolControl alignment changed: update kHeader");
-    if (shm.size() < kHeader + sizeof(PoolControl)) return 4;
+    static_assert(alignof(PoolControl) <= kPoolHeaderBytes, "PoolControl alignment changed: update kPoolHeaderBytes");
+    if (shm.size() < kPoolHeaderBytes + sizeof(PoolControl)) return 4;
     auto* base = static_cast<unsigned char*>(shm.data());
-    auto* control = static_cast<PoolControl*>(static_cast<void*>(base + kHeader));
-    auto* arena = base + kHeader + sizeof(PoolControl);
+    auto* control = static_cast<PoolControl*>(static_cast<void*>(base + kPoolHeaderBytes));
     const std::size_t index = static_cast<std::size_t>(std::atoll(argv[1]));
     const long long cpu = std::atoll(argv[2]);
     if (index >= control->workers) return 5;
-    worker_loop(control, arena, index, cpu < 0 ? platform::kMaxCpus : static_cast<std::size_t>(cpu));
+    worker_loop(control, base, index, cpu < 0 ? platform::kMaxCpus : static_cast<std::size_t>(cpu));
 }
 
 int ProcessPoolBase::fork_worker(void* arg) noexcept {
     auto* a = static_cast<ForkArgs*>(arg);
-    worker_loop(a->control, a->arena, a->index, a->cpu);
+    worker_loop(a->control, a->base, a->index, a->cpu);
 }
 
 Result<void> ProcessPoolBase::start_worker(std::size_t i) noexcept {
@@ -134,7 +259,7 @@ Result<void> ProcessPoolBase::start_worker(std::size_t i) noexcept {
     ProcessOptions po;
     po.daemon = true;
     if (m_options.start_method == StartMethod::fork) {
-        m_fork_args[i] = ForkArgs{m_control, m_arena, i, cpu};
+        m_fork_args[i] = ForkArgs{m_control, m_base, i, cpu};
         return m_procs[i].start_fork(&fork_worker, &m_fork_args[i], po);
     }
     char index_arg[24];
@@ -155,16 +280,17 @@ Result<void> ProcessPoolBase::start_impl(PoolControl* control, unsigned char* ar
                                          const char* segment, const PoolOptions& options) noexcept {
     if (m_started) return unexpected(Errc::invalid_argument);
     m_control = control;
+    m_base = reinterpret_cast<unsigned char*>(control) - kPoolHeaderBytes;
     m_arena = arena;
     m_arena_bytes = arena_bytes;
     m_segment = segment;
     m_options = options;
+    m_job_active = false;
+    for (auto& c : m_calls) c.held = false;
     control->workers = static_cast<std::uint32_t>(m_workers);
     control->arena_bytes = arena_bytes;
-    for (std::size_t i = 0; i < m_workers; ++i) {
-        // [pool.assign] relaxed here: no worker runs yet; process start orders it.
-        control->slots[i].state.store(kSlotIdle, std::memory_order_relaxed);
-    }
+    // A fresh segment is zero-filled: no job (gen 0), no calls, not stopped. Process start
+    // orders these writes before the workers' reads.
     m_started = true;
     for (std::size_t i = 0; i < m_workers; ++i) {
         if (auto r = start_worker(i); !r) {
@@ -175,13 +301,17 @@ Result<void> ProcessPoolBase::start_impl(PoolControl* control, unsigned char* ar
     return ok();
 }
 
+void ProcessPoolBase::post_work() noexcept {
+    // [pool.work] release: what was posted (job, call, stop) is visible; pairs with [pool.work.see].
+    m_control->work.fetch_add(1, std::memory_order_release);
+    platform::wake_all(m_control->work, kShared);
+}
+
 void ProcessPoolBase::shutdown_impl() noexcept {
     if (!m_started) return;
-    for (std::size_t i = 0; i < m_workers; ++i) {
-        // [pool.stop] release: pairs with [pool.take].
-        m_control->slots[i].state.store(kSlotStop, std::memory_order_release);
-        platform::wake_all(m_control->slots[i].state, kShared);
-    }
+    // [pool.stop] release: pairs with [pool.stop.see].
+    m_control->stop.store(1, std::memory_order_release);
+    post_work();
     for (std::size_t i = 0; i < m_workers; ++i) {
         if (m_procs[i].pid() == 0 || !m_procs[i].is_alive()) continue;
         if (!m_procs[i].join(Deadline::after(std::chrono::seconds(2)))) {
@@ -189,6 +319,12 @@ void ProcessPoolBase::shutdown_impl() noexcept {
             (void)m_procs[i].join(Deadline::never());
         }
     }
+    // Calls still in flight end failed (their handles see the generation change).
+    for (auto& c : m_calls) {
+        c.held = false;
+        ++c.gen;
+    }
+    m_job_active = false;
     m_started = false;
 }
 
@@ -203,6 +339,53 @@ platform::ProcessId ProcessPoolBase::worker_pid(std::size_t i) const noexcept {
     return m_control->slots[i].pid.load(std::memory_order_relaxed);  // [pool.pid]
 }
 
+std::size_t ProcessPoolBase::reap(MapReport* rep) noexcept {
+    std::size_t live = 0;
+    bool repost = false;
+    PoolJob& job = m_control->job;
+    const std::uint32_t tag = (m_gen & kGenMask) << 8;
+    for (std::size_t i = 0; i < m_workers; ++i) {
+        if (m_procs[i].pid() != 0 && m_procs[i].is_alive()) {
+            ++live;
+            continue;
+        }
+        // Reaped: worker i runs nothing any more. Its chunk / call in flight is retried or failed.
+        const std::uint32_t owner = tag | static_cast<std::uint32_t>(i + 1);
+        if (m_job_active) {
+            for (std::uint32_t c = 0; c < job.chunks; ++c) {
+                // [pool.collect] acquire: pairs with [pool.chunk.done] (a chunk it finished counts).
+                if (job.state[c].load(std::memory_order_acquire) != owner) continue;
+                if (m_chunk_attempts[c] < m_options.max_retries) {
+                    ++m_chunk_attempts[c];
+                    if (rep != nullptr) ++rep->retried_chunks;
+                    // [pool.retry] relaxed: the job is unchanged; [pool.work] publishes the repost.
+                    job.state[c].store(tag, std::memory_order_relaxed);
+                    repost = true;
+                } else {
+                    job.state[c].store(tag | kChunkFailed, std::memory_order_relaxed);  // parent-only reader
+                }
+            }
+        }
+        for (std::size_t k = 0; k < kMaxPoolCalls; ++k) {
+            PoolCall& call = m_control->calls[k];
+            // [pool.call.see] acquire: pairs with [pool.call.done].
+            if (call.state.load(std::memory_order_acquire) != kCallRunning + i) continue;
+            if (m_calls[k].attempts < m_options.max_retries) {
+                ++m_calls[k].attempts;
+                // [pool.call.post] release: argument unchanged; pairs with [pool.call.take].
+                call.state.store(kCallPending, std::memory_order_release);
+                repost = true;
+            } else {
+                call.state.store(kCallFailed, std::memory_order_relaxed);  // parent-only reader
+            }
+        }
+        if (rep != nullptr) ++rep->worker_restarts;
+        if (start_worker(i)) ++live;  // else: tried again at the next check
+    }
+    if (repost) post_work();
+    return live;
+}
+
 Result<MapReport> ProcessPoolBase::map_impl(const char* fn, const void* in, std::size_t in_size, void* out,
                                             std::size_t out_size, std::size_t count, bool* item_ok) noexcept {
     if (!m_started || find_pool_function(fn) == nullptr || std::strlen(fn) > kMaxPoolFunctionName)
@@ -214,12 +397,13 @@ Result<MapReport> ProcessPoolBase::map_impl(const char* fn, const void* in, std:
     if (batch == 0) return unexpected(Errc::invalid_argument);  // one item does not fit the arena
     const auto* src = static_cast<const unsigned char*>(in);
     auto* dst = static_cast<unsigned char*>(out);
+    const std::size_t arena_off = static_cast<std::size_t>(m_arena - m_base);
     for (std::size_t first = 0; first < count; first += batch) {
         const std::size_t n = count - first < batch ? count - first : batch;
-        const std::size_t in_off = 0;
         const std::size_t out_off = align64(n * in_size);
-        std::memcpy(m_arena + in_off, src + first * in_size, n * in_size);
-        auto r = run_batch(fn, in_size, out_size, n, in_off, out_off, item_ok == nullptr ? nullptr : item_ok + first);
+        std::memcpy(m_arena, src + first * in_size, n * in_size);
+        auto r = run_job(fn, "", 0, arena_off, in_size, arena_off + out_off, out_size, n,
+                         item_ok == nullptr ? nullptr : item_ok + first);
         if (!r) return r;
         std::memcpy(dst + first * out_size, m_arena + out_off, n * out_size);
         total.completed += r->completed;
@@ -230,91 +414,184 @@ Result<MapReport> ProcessPoolBase::map_impl(const char* fn, const void* in, std:
     return total;
 }
 
-Result<MapReport> ProcessPoolBase::run_batch(const char* fn, std::size_t in_size, std::size_t out_size,
-                                             std::size_t count, std::size_t in_off, std::size_t out_off,
-                                             bool* item_ok) noexcept {
+Result<MapReport> ProcessPoolBase::map_shared_impl(const char* fn, const char* region, std::uint64_t region_id,
+                                                   std::size_t in_off, std::size_t in_size, std::size_t out_off,
+                                                   std::size_t out_size, std::size_t count, bool* item_ok) noexcept {
+    if (!m_started || find_pool_function(fn) == nullptr || std::strlen(fn) > kMaxPoolFunctionName || region == nullptr ||
+        region_id == 0 || std::strlen(region) >= platform::kMaxSharedMemoryName)
+        return unexpected(Errc::invalid_argument);
+    if (count == 0) return MapReport{};
+    return run_job(fn, region, region_id, in_off, in_size, out_off, out_size, count, item_ok);
+}
+
+Result<MapReport> ProcessPoolBase::run_job(const char* fn, const char* region, std::uint64_t region_id,
+                                           std::size_t in_off, std::size_t in_size, std::size_t out_off,
+                                           std::size_t out_size, std::size_t count, bool* item_ok) noexcept {
     MapReport rep;
     std::size_t chunk = m_options.chunk;
-    if (chunk == 0) chunk = count / (m_workers * 8);
+    if (chunk == 0) chunk = count / (m_workers * 16);
     if (chunk == 0) chunk = 1;
-    const std::size_t chunks = (count + chunk - 1) / chunk;
-    std::size_t next = 0;
-    std::size_t remaining = chunks;
-    m_retry_count = 0;
-    bool busy[kMaxPoolWorkers] = {};
+    if ((count + chunk - 1) / chunk > kMaxPoolChunks) chunk = (count + kMaxPoolChunks - 1) / kMaxPoolChunks;
+    const auto chunks = static_cast<std::uint32_t>((count + chunk - 1) / chunk);
 
-    auto chunk_items = [&](std::size_t c, std::size_t& first, std::size_t& n) {
-        first = c * chunk;
-        n = count - first < chunk ? count - first : chunk;
-    };
-    auto finish = [&](std::size_t c, bool good) {
-        std::size_t first = 0, n = 0;
-        chunk_items(c, first, n);
-        if (good) rep.completed += n;
-        else rep.failed += n;
+    PoolJob& job = m_control->job;
+    m_gen = (m_gen + 1) & kGenMask;
+    if (m_gen == 0) m_gen = 1;
+    const std::uint32_t tag = m_gen << 8;
+    job.chunks = chunks;
+    job.count = count;
+    job.chunk = chunk;
+    job.in_off = in_off;
+    job.out_off = out_off;
+    job.in_size = in_size;
+    job.out_size = out_size;
+    job.region_id = region_id;
+    std::strcpy(job.fn, fn);
+    std::strcpy(job.region, region);
+    for (std::uint32_t c = 0; c < chunks; ++c) {
+        job.state[c].store(tag, std::memory_order_relaxed);  // [pool.post] publishes these
+        m_chunk_attempts[c] = 0;
+    }
+    job.done.store(0, std::memory_order_relaxed);  // [pool.post] publishes it
+    // [pool.post] release: fields, inputs and fresh chunk states are visible; pairs with [pool.post.see].
+    job.gen.store(m_gen, std::memory_order_release);
+    m_job_active = true;
+    post_work();
+
+    // Completion: the worker that finishes the last chunk wakes us ([pool.count]); then one scan
+    // of the chunk states confirms it. Every liveness_interval while waiting we also reap dead
+    // workers; after a death, counts can fall short (a worker killed between its chunk and its
+    // count), so from then on each check scans.
+    bool scan_each_check = false;
+    Deadline check = Deadline::after(m_options.liveness_interval);
+    for (;;) {
+        // [pool.count.see] acquire: pairs with [pool.count].
+        const std::uint32_t done = job.done.load(std::memory_order_acquire);
+        const bool checking = check.expired();
+        if (done >= chunks || checking) {
+            if (checking) {
+                const std::size_t restarts = rep.worker_restarts;
+                if (reap(&rep) == 0) {
+                    m_job_active = false;
+                    return unexpected(Errc::process_died);  // no worker could be (re)started
+                }
+                if (rep.worker_restarts != restarts) scan_each_check = true;
+                check = Deadline::after(m_options.liveness_interval);
+            }
+            if (done >= chunks || scan_each_check) {
+                bool complete = true;
+                std::uint32_t first_free = chunks;
+                for (std::uint32_t c = 0; c < chunks; ++c) {
+                    // [pool.collect] acquire: pairs with [pool.chunk.done]; the outputs are visible.
+                    const std::uint32_t v = job.state[c].load(std::memory_order_acquire);
+                    const std::uint32_t owner = v & 0xFFu;
+                    if (owner != kChunkDone && owner != kChunkFailed && owner != kChunkNoRegion) {
+                        complete = false;
+                        if (owner == 0 && first_free == chunks) first_free = c;
+                    }
+                }
+                if (complete) break;
+                // Belt and braces after a death: free chunks and maybe sleeping workers.
+                if (scan_each_check && first_free < chunks) post_work();
+            }
+        }
+        (void)shared_wait(job.done, done, earlier(check, Deadline::after(m_options.liveness_interval)));
+    }
+    m_job_active = false;
+    for (std::uint32_t c = 0; c < chunks; ++c) {
+        const std::uint32_t owner = job.state[c].load(std::memory_order_relaxed) & 0xFFu;  // [pool.collect] seen above
+        const std::size_t first = static_cast<std::size_t>(c) * chunk;
+        const std::size_t n = count - first < chunk ? count - first : chunk;
+        const bool good = owner == kChunkDone;
+        (good ? rep.completed : rep.failed) += n;
         if (item_ok != nullptr)
             for (std::size_t k = 0; k < n; ++k) item_ok[first + k] = good;
-        --remaining;
-    };
-
-    while (remaining > 0) {
-        // [pool.event] acquire: pairs with the workers' release bump; taken before the scan so a
-        // completion during the scan makes the wait below return at once.
-        const std::uint32_t ev = m_control->event.load(std::memory_order_acquire);
-        std::size_t live = 0;
-        for (std::size_t i = 0; i < m_workers; ++i) {
-            PoolSlot& slot = m_control->slots[i];
-            // [pool.collect] acquire: pairs with [pool.done]; outputs of the chunk are visible.
-            std::uint32_t st = slot.state.load(std::memory_order_acquire);
-            if (st == kSlotDone && busy[i]) {
-                finish(m_current[i].chunk, true);
-                busy[i] = false;
-                slot.state.store(kSlotIdle, std::memory_order_relaxed);  // only the parent moves done->idle
-                st = kSlotIdle;
-            }
-            if (!m_procs[i].is_alive()) {
-                // Reaped. A chunk it published before dying counts; otherwise retry or fail it.
-                st = slot.state.load(std::memory_order_acquire);  // [pool.collect]
-                if (busy[i]) {
-                    if (st == kSlotDone) {
-                        finish(m_current[i].chunk, true);
-                    } else if (m_current[i].attempts < m_options.max_retries) {
-                        m_retry[m_retry_count++] = Work{m_current[i].chunk, m_current[i].attempts + 1};
-                        ++rep.retried_chunks;
-                    } else {
-                        finish(m_current[i].chunk, false);
-                    }
-                    busy[i] = false;
-                }
-                slot.state.store(kSlotIdle, std::memory_order_relaxed);  // no worker runs on it now
-                ++rep.worker_restarts;
-                if (!start_worker(i)) continue;  // try again on the next round
-                st = kSlotIdle;
-            }
-            ++live;
-            if (st == kSlotIdle && !busy[i] && (m_retry_count > 0 || next < chunks)) {
-                Work w = m_retry_count > 0 ? m_retry[--m_retry_count] : Work{next++, 0};
-                std::size_t first = 0, n = 0;
-                chunk_items(w.chunk, first, n);
-                std::strcpy(slot.fn, fn);
-                slot.in_off = in_off + first * in_size;
-                slot.out_off = out_off + first * out_size;
-                slot.count = n;
-                slot.in_size = in_size;
-                slot.out_size = out_size;
-                m_current[i] = w;
-                busy[i] = true;
-                // [pool.assign] release: task fields and inputs are visible; pairs with [pool.take].
-                slot.state.store(kSlotAssigned, std::memory_order_release);
-                platform::wake_all(slot.state, kShared);
-            }
-        }
-        if (live == 0) return unexpected(Errc::process_died);  // no worker could be (re)started
-        if (remaining > 0) {
-            (void)shared_wait(m_control->event, ev, Deadline::after(m_options.liveness_interval));
-        }
     }
+    (void)tag;
     return rep;
+}
+
+Result<std::uint64_t> ProcessPoolBase::submit_impl(const char* fn, const void* in, std::size_t in_size,
+                                                   std::size_t out_size) noexcept {
+    if (!m_started || find_pool_function(fn) == nullptr || std::strlen(fn) > kMaxPoolFunctionName)
+        return unexpected(Errc::invalid_argument);
+    for (std::size_t k = 0; k < kMaxPoolCalls; ++k) {
+        if (m_calls[k].held) continue;
+        PoolCall& call = m_control->calls[k];
+        // [pool.call.see] acquire: pairs with [pool.call.done]; a released call still running keeps its slot.
+        const std::uint32_t st = call.state.load(std::memory_order_acquire);
+        if (st != kCallFree && st != kCallDone && st != kCallFailed) continue;
+        m_calls[k].held = true;
+        m_calls[k].attempts = 0;
+        const std::uint32_t gen = ++m_calls[k].gen;
+        std::strcpy(call.fn, fn);
+        call.in_size = static_cast<std::uint32_t>(in_size);
+        call.out_size = static_cast<std::uint32_t>(out_size);
+        std::memcpy(call.in, in, in_size);
+        // [pool.call.post] release: name and argument are visible; pairs with [pool.call.take].
+        call.state.store(kCallPending, std::memory_order_release);
+        post_work();
+        return (static_cast<std::uint64_t>(k) << 32) | gen;
+    }
+    return unexpected(Errc::exhausted);
+}
+
+bool ProcessPoolBase::call_ready(std::uint32_t slot, std::uint32_t gen) noexcept {
+    if (slot >= kMaxPoolCalls || !m_calls[slot].held || m_calls[slot].gen != gen) return false;
+    auto final_state = [&] {
+        // [pool.call.see] acquire: pairs with [pool.call.done].
+        const std::uint32_t st = m_control->calls[slot].state.load(std::memory_order_acquire);
+        return st == kCallDone || st == kCallFailed;
+    };
+    if (final_state()) return true;
+    (void)reap(nullptr);
+    return final_state();
+}
+
+Result<void> ProcessPoolBase::call_wait(std::uint32_t slot, std::uint32_t gen, Deadline deadline) noexcept {
+    if (slot >= kMaxPoolCalls || !m_calls[slot].held || m_calls[slot].gen != gen) return unexpected(Errc::invalid_argument);
+    PoolCall& call = m_control->calls[slot];
+    Deadline check = Deadline::after(m_options.liveness_interval);
+    for (;;) {
+        // [pool.call.see] acquire: pairs with [pool.call.done].
+        const std::uint32_t st = call.state.load(std::memory_order_acquire);
+        if (st == kCallDone || st == kCallFailed) return ok();
+        if (check.expired()) {
+            if (reap(nullptr) == 0) return unexpected(Errc::process_died);
+            check = Deadline::after(m_options.liveness_interval);
+            continue;
+        }
+        if (deadline.expired() || deadline.is_poll()) return unexpected(Errc::timeout);
+        (void)shared_wait(call.state, st, earlier(deadline, check));
+    }
+}
+
+Result<void> ProcessPoolBase::call_take(std::uint32_t slot, std::uint32_t gen, void* out, std::size_t out_size) noexcept {
+    if (slot >= kMaxPoolCalls || !m_calls[slot].held || m_calls[slot].gen != gen) return unexpected(Errc::invalid_argument);
+    PoolCall& call = m_control->calls[slot];
+    // [pool.call.see] acquire: pairs with [pool.call.done]; the result is visible.
+    const std::uint32_t st = call.state.load(std::memory_order_acquire);
+    m_calls[slot].held = false;
+    if (st == kCallDone) {
+        std::memcpy(out, call.out, out_size);
+        call.state.store(kCallFree, std::memory_order_relaxed);  // parent-only transition out of done
+        return ok();
+    }
+    if (st == kCallFailed) {
+        call.state.store(kCallFree, std::memory_order_relaxed);
+        return unexpected(Errc::process_died);
+    }
+    return unexpected(Errc::invalid_argument);  // not ready: call_wait() first
+}
+
+void ProcessPoolBase::call_release(std::uint32_t slot, std::uint32_t gen) noexcept {
+    if (slot >= kMaxPoolCalls || !m_calls[slot].held || m_calls[slot].gen != gen) return;
+    m_calls[slot].held = false;
+    // Not started yet: cancel it. Running: the slot comes back when its worker is done (submit
+    // skips slots that are not final).
+    std::uint32_t expected = kCallPending;
+    // [pool.call.cancel] relaxed: only the state word changes hands; nothing is read after it.
+    (void)m_control->calls[slot].state.compare_exchange_strong(expected, kCallFree, std::memory_order_relaxed);
 }
 
 }  // namespace detail

@@ -1,19 +1,28 @@
-// staticrt/ipc/process_pool.hpp — ProcessPool<Workers>: multiprocessing.Pool.map, statically,
-// and surviving workers that die.
+// staticrt/ipc/process_pool.hpp — ProcessPool<Workers>: multiprocessing.Pool.map / apply_async,
+// statically, and surviving workers that die.
 //
 // Functions are registered by name at start-up (register_pool_function / PoolFunction<F>) in
-// parent and workers alike. map() copies the inputs into the pool's shared-memory arena (in
-// batches when they do not fit), hands chunks to the workers one per worker slot, and copies
-// the results back. Workers are processes started with the "spawn"
+// parent and workers alike. A map is posted as one job: the items are cut into chunks whose
+// state words live in the pool's control block; workers claim chunks themselves (CAS on the
+// chunk's state; worker w walks the w-th share first, then steals from the others' ends), so they never wait for the parent between chunks,
+// and the worker that finishes the last chunk wakes the parent (process-shared futex).
+// map_shared() runs over spans that already lie in a SharedSegment: the workers map that
+// segment by name once and read/write the items in place (offsets, never pointers); map()
+// copies other memory through the pool's arena in batches. submit() posts one call into one of
+// kMaxPoolCalls slots and returns a PoolFuture. Workers are processes started with the "spawn"
 // start method (portable; needs child_main_hook() in main) or "fork" (POSIX), pinned to CPUs
-// when asked. A worker that dies (crash, kill -9) is detected (its pid is reaped), replaced, and
-// its in-flight chunk is retried up to PoolOptions::max_retries times, then reported failed
-// (Errc::process_died in the report, per item in `item_ok`): nothing is lost silently and no
-// result is accepted twice. One thread drives a pool (map / shutdown); workers never call back.
+// when asked. A worker that dies (crash, kill -9) is detected while the parent waits (one
+// non-blocking reap per worker every liveness_interval), replaced, and its chunk or call in
+// flight is retried up to PoolOptions::max_retries times, then reported failed (MapReport /
+// item_ok, Errc::process_died from get()): nothing is lost silently and no result is accepted
+// twice. One thread drives a pool (map / submit / PoolFuture / shutdown); workers never call back.
 //
-// Memory ordering: the parent writes a chunk's task and inputs, then [pool.assign] (release);
-// the worker acquires it ([pool.take]), computes, and publishes with [pool.done] (release),
-// which the parent acquires in [pool.collect] before reading outputs.
+// Memory ordering: the parent writes a job's fields, inputs and fresh chunk states, then
+// [pool.post] (release) and [pool.work] (release, futex wake); a worker acquires them
+// ([pool.post.see]) and owns a chunk by [pool.claim]; it publishes outputs with
+// [pool.chunk.done] (release), which the parent acquires in [pool.collect]. Calls: argument
+// [pool.call.post] -> [pool.call.take], result [pool.call.done] -> [pool.call.see].
+// docs/memory-ordering.md "## ipc" has the argument.
 //
 //   long long square(long long x) noexcept { return x * x; }
 //   const staticrt::ipc::PoolFunction<&square> g_square{"square"};
@@ -22,6 +31,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -76,11 +86,13 @@ struct PoolOptions {
     StartMethod start_method = StartMethod::spawn;
     /// Worker i is pinned to cpus->nth(i % cpus->count()); nullptr: not pinned.
     const platform::CpuSet* cpus = nullptr;
-    /// How often a chunk whose worker died is given to another worker before it is reported failed.
+    /// How often a chunk (or a submitted call) whose worker died is given to another worker
+    /// before it is reported failed.
     std::uint32_t max_retries = 2;
-    /// Items per chunk; 0 picks count / (Workers * 8), at least 1.
+    /// Items per chunk; 0 picks count / (Workers * 16), at least 1 (and at most kMaxPoolChunks chunks).
     std::size_t chunk = 0;
-    /// How often the parent checks worker liveness while it waits.
+    /// While the parent waits, how often it checks that its workers live (one non-blocking
+    /// reap per worker); it is woken by the last chunk before that, so a map pays nothing.
     std::chrono::milliseconds liveness_interval{20};
 };
 
@@ -92,21 +104,55 @@ struct MapReport {
     std::size_t worker_restarts = 0;  ///< workers replaced during this map
 };
 
+/// Most chunks one map hands out (their states live in the control block).
+inline constexpr std::size_t kMaxPoolChunks = 4096;
+/// submit(): calls in flight at once, and the largest argument / result in bytes.
+inline constexpr std::size_t kMaxPoolCalls = 32;
+inline constexpr std::size_t kMaxPoolCallBytes = 64;
+
 namespace detail {
 
-struct alignas(64) PoolSlot {
-    std::atomic<std::uint32_t> state;  ///< PoolSlotState; parent: idle->assigned, stop; worker: assigned->done
-    char fn[kMaxPoolFunctionName + 1]; ///< registered name of the function to run
-    std::uint64_t in_off, out_off, count, in_size, out_size;
-    std::atomic<std::int64_t> pid;     ///< the worker's pid, written by the worker at start
+/// Chunk state word: generation (24 bits) << 8 | owner. Owner 0: free; 1..64: worker index + 1
+/// runs it; kChunkDone: outputs written; kChunkFailed: given up (parent); kChunkNoRegion: a
+/// worker could not map the caller's segment.
+inline constexpr std::uint32_t kChunkDone = 0xFF, kChunkFailed = 0xFE, kChunkNoRegion = 0xFD;
+/// Call state word: free, pending (waits for a worker), done, failed (parent), or
+/// kCallRunning + worker index.
+inline constexpr std::uint32_t kCallFree = 0, kCallPending = 1, kCallDone = 2, kCallFailed = 3, kCallRunning = 16;
+
+struct alignas(64) PoolWorkerSlot {
+    std::atomic<std::int64_t> pid;  ///< the worker's pid, written by the worker at start
 };
-enum PoolSlotState : std::uint32_t { kSlotIdle = 0, kSlotAssigned = 1, kSlotDone = 2, kSlotStop = 3 };
+
+/// One map: written by the parent between maps, read by the workers.
+struct PoolJob {
+    alignas(64) std::atomic<std::uint32_t> gen;  ///< generation of the posted job (0: none yet)
+    std::uint32_t chunks;
+    std::uint64_t count, chunk, in_off, out_off, in_size, out_size;
+    std::uint64_t region_id;  ///< 0: the pool's own segment; else SegmentHeader::id of `region`
+    char fn[kMaxPoolFunctionName + 1];
+    char region[platform::kMaxSharedMemoryName];
+    alignas(64) std::atomic<std::uint32_t> done;  ///< chunks finished (futex word the parent sleeps on)
+    alignas(64) std::atomic<std::uint32_t> state[kMaxPoolChunks];
+};
+
+/// One submitted call, inline arguments and result.
+struct alignas(64) PoolCall {
+    std::atomic<std::uint32_t> state;  ///< kCall*; also the futex word a get() sleeps on
+    std::uint32_t in_size, out_size;
+    char fn[kMaxPoolFunctionName + 1];
+    alignas(16) unsigned char in[kMaxPoolCallBytes];
+    alignas(16) unsigned char out[kMaxPoolCallBytes];
+};
 
 struct alignas(64) PoolControl {
-    std::atomic<std::uint32_t> event;  ///< bumped (and woken) by a worker on each done chunk
+    std::atomic<std::uint32_t> work;  ///< bumped (and woken) by the parent: a job, a call, stop
+    std::atomic<std::uint32_t> stop;
     std::uint32_t workers;
     std::uint64_t arena_bytes;
-    PoolSlot slots[kMaxPoolWorkers];
+    PoolWorkerSlot slots[kMaxPoolWorkers];
+    PoolJob job;
+    PoolCall calls[kMaxPoolCalls];
 };
 
 /// Entry of a spawned worker (dispatched by child_main_hook): argv = segment name, index, cpu.
@@ -119,38 +165,57 @@ public:
     [[nodiscard]] std::size_t live_workers() noexcept;
     [[nodiscard]] platform::ProcessId worker_pid(std::size_t i) const noexcept;
 
+    // submit() plumbing, used by PoolFuture (driver thread only).
+    [[nodiscard]] bool call_ready(std::uint32_t slot, std::uint32_t gen) noexcept;
+    [[nodiscard]] Result<void> call_wait(std::uint32_t slot, std::uint32_t gen, Deadline deadline) noexcept;
+    /// Copies the result out and frees the slot; Errc::process_died when the call failed.
+    [[nodiscard]] Result<void> call_take(std::uint32_t slot, std::uint32_t gen, void* out, std::size_t out_size) noexcept;
+    void call_release(std::uint32_t slot, std::uint32_t gen) noexcept;
+
 protected:
     ProcessPoolBase(Process* procs, std::size_t workers) noexcept : m_procs(procs), m_workers(workers) {}
     [[nodiscard]] Result<void> start_impl(PoolControl* control, unsigned char* arena, std::size_t arena_bytes,
                                           const char* segment, const PoolOptions& options) noexcept;
     [[nodiscard]] Result<MapReport> map_impl(const char* fn, const void* in, std::size_t in_size, void* out,
                                              std::size_t out_size, std::size_t count, bool* item_ok) noexcept;
+    [[nodiscard]] Result<MapReport> map_shared_impl(const char* fn, const char* region, std::uint64_t region_id,
+                                                    std::size_t in_off, std::size_t in_size, std::size_t out_off,
+                                                    std::size_t out_size, std::size_t count, bool* item_ok) noexcept;
+    /// Takes a call slot, copies the argument in and posts it: the slot index and generation.
+    [[nodiscard]] Result<std::uint64_t> submit_impl(const char* fn, const void* in, std::size_t in_size,
+                                                    std::size_t out_size) noexcept;
     void shutdown_impl() noexcept;
 
 private:
     [[nodiscard]] Result<void> start_worker(std::size_t i) noexcept;
-    [[nodiscard]] Result<MapReport> run_batch(const char* fn, std::size_t in_size, std::size_t out_size,
-                                              std::size_t count, std::size_t in_off, std::size_t out_off,
-                                              bool* item_ok) noexcept;
+    [[nodiscard]] Result<MapReport> run_job(const char* fn, const char* region, std::uint64_t region_id,
+                                            std::size_t in_off, std::size_t in_size, std::size_t out_off,
+                                            std::size_t out_size, std::size_t count, bool* item_ok) noexcept;
+    /// Reaps dead workers, recovers their chunks / calls, restarts them. Returns the live count.
+    std::size_t reap(MapReport* rep) noexcept;
+    void post_work() noexcept;
 
     Process* m_procs;
     std::size_t m_workers;
     PoolControl* m_control = nullptr;
+    unsigned char* m_base = nullptr;  ///< start of the pool's mapping (offsets are relative to it)
     unsigned char* m_arena = nullptr;
     std::size_t m_arena_bytes = 0;
     const char* m_segment = nullptr;
     PoolOptions m_options{};
     bool m_started = false;
-    struct Work {
-        std::size_t chunk;
-        std::uint32_t attempts;
+    bool m_job_active = false;
+    std::uint32_t m_gen = 0;  ///< generation of the current / last job
+    std::uint8_t m_chunk_attempts[kMaxPoolChunks] = {};
+    struct CallMeta {
+        std::uint32_t gen;       ///< bumped each time the slot is handed out
+        std::uint32_t attempts;  ///< retries used after worker deaths
+        bool held;               ///< a PoolFuture refers to it
     };
-    Work m_current[kMaxPoolWorkers] = {};
-    Work m_retry[kMaxPoolWorkers] = {};
-    std::size_t m_retry_count = 0;
+    CallMeta m_calls[kMaxPoolCalls] = {};
     struct ForkArgs {
         PoolControl* control;
-        unsigned char* arena;
+        unsigned char* base;
         std::size_t index;
         std::size_t cpu;
     };
@@ -165,6 +230,70 @@ struct PoolBlock {
 };
 
 }  // namespace detail
+
+/// The result of ProcessPool::submit(): like Future<Out>, but the call runs in a worker process.
+/// Move-only; one thread (the pool's driver) uses it. get() consumes it; destroying it (or
+/// get()) gives its call slot back — a slot whose call still runs is recycled once it ends.
+/// A PoolFuture must not outlive its pool.
+template <class Out>
+class PoolFuture {
+public:
+    PoolFuture() noexcept = default;
+    PoolFuture(const PoolFuture&) = delete;
+    PoolFuture& operator=(const PoolFuture&) = delete;
+    PoolFuture(PoolFuture&& o) noexcept : m_pool(o.m_pool), m_slot(o.m_slot), m_gen(o.m_gen) { o.m_pool = nullptr; }
+    PoolFuture& operator=(PoolFuture&& o) noexcept {
+        if (this != &o) {
+            reset();
+            m_pool = o.m_pool;
+            m_slot = o.m_slot;
+            m_gen = o.m_gen;
+            o.m_pool = nullptr;
+        }
+        return *this;
+    }
+    ~PoolFuture() { reset(); }
+
+    /// True until get() returned (or the handle was moved from / reset).
+    [[nodiscard]] bool valid() const noexcept { return m_pool != nullptr; }
+    /// True when get() would not block (done, or failed after its worker died). Checks the
+    /// workers' liveness when not done yet. Never blocks.
+    [[nodiscard]] bool ready() noexcept { return m_pool != nullptr && m_pool->call_ready(m_slot, m_gen); }
+    /// Waits until ready. Errc::timeout at the deadline; Errc::invalid_argument when !valid().
+    [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) noexcept {
+        if (m_pool == nullptr) return unexpected(Errc::invalid_argument);
+        return m_pool->call_wait(m_slot, m_gen, deadline);
+    }
+    /// Waits, then returns the result and gives the slot back. Errc::timeout (the handle stays
+    /// valid), Errc::process_died (the call's worker died more than max_retries times),
+    /// Errc::invalid_argument when !valid().
+    [[nodiscard]] Result<Out> get(Deadline deadline = Deadline::never()) noexcept {
+        if (auto w = wait(deadline); !w) return unexpected(w.error());
+        Out out{};
+        auto r = m_pool->call_take(m_slot, m_gen, &out, sizeof(Out));
+        m_pool = nullptr;
+        if (!r) return unexpected(r.error());
+        return out;
+    }
+    template <class Rep, class Period>
+    [[nodiscard]] Result<Out> get_for(std::chrono::duration<Rep, Period> d) noexcept {
+        return get(Deadline::after(d));
+    }
+    /// Gives the slot back without the result.
+    void reset() noexcept {
+        if (m_pool != nullptr) m_pool->call_release(m_slot, m_gen);
+        m_pool = nullptr;
+    }
+
+private:
+    template <std::size_t, std::size_t>
+    friend class ProcessPool;
+    PoolFuture(detail::ProcessPoolBase* pool, std::uint32_t slot, std::uint32_t gen) noexcept
+        : m_pool(pool), m_slot(slot), m_gen(gen) {}
+    detail::ProcessPoolBase* m_pool = nullptr;
+    std::uint32_t m_slot = 0;
+    std::uint32_t m_gen = 0;
+};
 
 template <std::size_t Workers, std::size_t ArenaBytes = 1u << 20>
 class ProcessPool : public detail::ProcessPoolBase {
@@ -195,16 +324,56 @@ public:
                         item_ok.empty() ? nullptr : item_ok.data());
     }
 
+    /// Zero-copy map: in and out lie inside `segment` (any SharedSegment this process created or
+    /// opened, kept open and its name linked during the call). The workers map the segment by
+    /// name (once; they keep the mapping until another segment comes) and read and write the
+    /// spans in place at their offsets. Items of a chunk whose worker died and that was given up
+    /// are left untouched (item_ok false). Errc::invalid_argument: a span outside the segment,
+    /// size mismatch, unknown fn, pool not started.
+    template <class In, class Out, class T>
+    [[nodiscard]] Result<MapReport> map_shared(const char* fn, const SharedSegment<T>& segment,
+                                               std::span<const In> in, std::span<Out> out,
+                                               std::span<bool> item_ok = {}) noexcept {
+        static_assert(std::is_trivially_copyable_v<In> && std::is_trivially_copyable_v<Out>,
+                      "ProcessPool::map_shared: element types must be trivially copyable (they cross processes)");
+        if (!segment.is_open() || in.size() != out.size() || (!item_ok.empty() && item_ok.size() != in.size()))
+            return unexpected(Errc::invalid_argument);
+        const auto base = reinterpret_cast<std::uintptr_t>(segment.mapping());
+        const auto end = base + segment.mapping_bytes();
+        const auto in_at = reinterpret_cast<std::uintptr_t>(in.data());
+        const auto out_at = reinterpret_cast<std::uintptr_t>(out.data());
+        if (!in.empty() && (in_at < base || in_at > end || in.size_bytes() > end - in_at))
+            return unexpected(Errc::invalid_argument);
+        if (!out.empty() && (out_at < base || out_at > end || out.size_bytes() > end - out_at))
+            return unexpected(Errc::invalid_argument);
+        return map_shared_impl(fn, segment.name(), segment.id(), in_at - base, sizeof(In), out_at - base, sizeof(Out),
+                               in.size(), item_ok.empty() ? nullptr : item_ok.data());
+    }
+
     /// One item through one worker (Python's Pool.apply): blocks until done. Errc::process_died
     /// when its worker died more than max_retries times; otherwise as map().
     template <class Out, class In>
     [[nodiscard]] Result<Out> apply(const char* fn, const In& in) noexcept {
-        Out out{};
-        bool item_ok = false;
-        auto r = map(fn, std::span<const In>(&in, 1), std::span<Out>(&out, 1), std::span<bool>(&item_ok, 1));
+        auto f = submit<Out>(fn, in);
+        if (!f) return unexpected(f.error());
+        return f->get(Deadline::never());
+    }
+
+    /// Starts fn(in) in a worker without waiting (Python's Pool.apply_async): the handle's
+    /// get(deadline) gives the result. At most kMaxPoolCalls calls are in flight:
+    /// Errc::exhausted when every slot is taken (get() or destroy a handle to free one).
+    /// Errc::invalid_argument: unknown fn, pool not started. Same death policy as map().
+    template <class Out, class In>
+    [[nodiscard]] Result<PoolFuture<Out>> submit(const char* fn, const In& in) noexcept {
+        static_assert(std::is_trivially_copyable_v<In> && std::is_trivially_copyable_v<Out>,
+                      "ProcessPool::submit: argument and result must be trivially copyable (they cross processes)");
+        static_assert(sizeof(In) <= kMaxPoolCallBytes && sizeof(Out) <= kMaxPoolCallBytes,
+                      "ProcessPool::submit: argument or result larger than kMaxPoolCallBytes (64); pass an offset "
+                      "into a SharedSegment instead");
+        static_assert(alignof(In) <= 16 && alignof(Out) <= 16, "ProcessPool::submit: over-aligned argument or result");
+        auto r = submit_impl(fn, &in, sizeof(In), sizeof(Out));
         if (!r) return unexpected(r.error());
-        if (!item_ok) return unexpected(Errc::process_died);
-        return out;
+        return PoolFuture<Out>(this, static_cast<std::uint32_t>(*r >> 32), static_cast<std::uint32_t>(*r));
     }
 
     /// Stops the workers (they finish their chunk), reaps them, removes the segment. Idempotent.
@@ -228,6 +397,8 @@ void make_pool_name(char* out) noexcept;
 
 template <std::size_t Workers, std::size_t ArenaBytes>
 Result<void> ProcessPool<Workers, ArenaBytes>::start(const PoolOptions& options) noexcept {
+    static_assert(SharedSegment<detail::PoolBlock<ArenaBytes>>::kHeaderBytes == 64,
+                  "ProcessPool: the pool segment's header must be 64 bytes (workers compute offsets from it)");
     if (m_segment.is_open()) return unexpected(Errc::invalid_argument);
     char name[platform::kMaxSharedMemoryName];
     detail::make_pool_name(name);

@@ -35,7 +35,16 @@ struct SegmentHeader {
     std::atomic<std::uint32_t> ready;  ///< kSegmentMagic once the object is constructed
     std::uint32_t align;
     std::uint64_t size;
+    std::uint64_t id;  ///< unique per create() (pid, time, serial): tells a re-created name apart
 };
+/// A fresh SegmentHeader::id.
+[[nodiscard]] inline std::uint64_t next_segment_id() noexcept {
+    static constinit std::atomic<std::uint32_t> serial{0};
+    // [seg.serial] relaxed: only uniqueness matters.
+    const std::uint64_t s = serial.fetch_add(1, std::memory_order_relaxed);
+    return (static_cast<std::uint64_t>(platform::current_process_id()) << 40) ^
+           static_cast<std::uint64_t>(Instant::now().ns()) ^ (s << 20) ^ 1u;
+}
 }  // namespace detail
 
 template <class T>
@@ -63,6 +72,7 @@ public:
         auto* h = header();
         h->align = alignof(T);
         h->size = sizeof(T);
+        h->id = detail::next_segment_id();
         m_object = ::new (object_address()) T(std::forward<Args>(args)...);
         m_owner = true;
         // [seg.ready] release: publishes the constructed T; pairs with [seg.open].
@@ -124,6 +134,12 @@ public:
     [[nodiscard]] T& operator*() const noexcept { return *m_object; }
     [[nodiscard]] T* operator->() const noexcept { return m_object; }
     [[nodiscard]] const char* name() const noexcept { return m_shm.name(); }
+    /// The start of the mapping (the header line; T follows at kHeaderBytes) and its size:
+    /// what ProcessPool::map_shared() turns into position-independent offsets.
+    [[nodiscard]] const void* mapping() const noexcept { return m_shm.data(); }
+    [[nodiscard]] std::size_t mapping_bytes() const noexcept { return m_shm.size(); }
+    /// The id create() stored in the header (0 when not open).
+    [[nodiscard]] std::uint64_t id() const noexcept { return is_open() ? header()->id : 0; }
 
     /// Bytes of the segment: a header cache line, then T.
     static constexpr std::size_t kHeaderBytes = alignof(T) > 64 ? alignof(T) : 64;
