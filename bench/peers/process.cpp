@@ -63,6 +63,10 @@ struct MapData {
 double process_map_shared(const sb::Options& o, bool warm) {
     std::uint64_t n = o.scaled(kMapItems);
     if (n > kMapItems) n = kMapItems;
+    staticrt::ipc::ProcessPool<2> pool;  // the pool first, then the data (see process_map_staticrt)
+    staticrt::ipc::PoolOptions po;
+    po.start_method = staticrt::ipc::StartMethod::fork;
+    if (!pool.start(po)) return -1;
     char name[64];
     segment_name(name, sizeof name, "map");
     staticrt::ipc::SharedSegment<MapData> seg;  // 160 MB, zero-filled; the name goes when seg closes
@@ -71,10 +75,6 @@ double process_map_shared(const sb::Options& o, bool warm) {
         seg->in[i] = static_cast<long long>(i + 1);
         seg->out[i] = 0;
     }
-    staticrt::ipc::ProcessPool<2> pool;
-    staticrt::ipc::PoolOptions po;
-    po.start_method = staticrt::ipc::StartMethod::fork;
-    if (!pool.start(po)) return -1;
     const std::span<const long long> in(seg->in, n);
     const std::span<long long> out(seg->out, n);
     if (warm) {
@@ -97,12 +97,15 @@ double process_map_staticrt_shared_cold(const sb::Options& o) { return process_m
 
 double process_map_staticrt(const sb::Options& o) {
     const std::uint64_t n = o.scaled(kMapItems);
-    std::vector<long long> in(n), out(n);
-    for (std::uint64_t i = 0; i < n; ++i) in[i] = static_cast<long long>(i + 1);
+    // The pool first, then the data (as Python's Pool(2) before its map): vectors filled before
+    // a fork-started pool would be copy-on-write shared with the workers, and the first map's
+    // copies into them would each take a copy-on-write fault per page.
     staticrt::ipc::ProcessPool<2> pool;
     staticrt::ipc::PoolOptions po;
     po.start_method = staticrt::ipc::StartMethod::fork;
     if (!pool.start(po)) return -1;
+    std::vector<long long> in(n), out(n);
+    for (std::uint64_t i = 0; i < n; ++i) in[i] = static_cast<long long>(i + 1);
     const std::int64_t t0 = sb::now_ns();
     auto r = pool.map("bench.square", std::span<const long long>(in), std::span<long long>(out));
     const std::int64_t t1 = sb::now_ns();
