@@ -64,11 +64,23 @@ bool running(long pid) {
     return close != nullptr && close[1] == ' ' && close[2] != 'Z';
 }
 
-void run_kill_storm(std::uint32_t max_retries) {
+constexpr std::size_t kStormItems = 3000;
+struct StormData {
+    long long in[kStormItems];
+    long long out[kStormItems];
+};
+
+/// shared: the maps run through map_shared() over a SharedSegment (in place) instead of map().
+void run_kill_storm(std::uint32_t max_retries, bool shared = false) {
     test::Watchdog wd{300s, "kill storm"};
     const long kills_wanted = test::scaled(200, 5);
     const unsigned seed = std::random_device{}();
-    std::printf("kill storm: %ld kills, max_retries %u, seed %u\n", kills_wanted, max_retries, seed);
+    std::printf("kill storm (%s): %ld kills, max_retries %u, seed %u\n", shared ? "map_shared" : "map", kills_wanted,
+                max_retries, seed);
+    staticrt::ipc::SharedSegment<StormData> seg;
+    const auto seg_name = test::shm_name("storm");
+    ASSERT_TRUE(seg.create(seg_name.c_str()));
+    for (std::size_t i = 0; i < kStormItems; ++i) seg->in[i] = static_cast<long long>(i);
     constexpr std::size_t kWorkers = 4;
     ProcessPool<kWorkers, 1u << 16> pool;
     PoolOptions o;
@@ -89,15 +101,16 @@ void run_kill_storm(std::uint32_t max_retries) {
         stop = true;
     });
 
-    std::vector<long long> in(3000), out(in.size());
-    std::iota(in.begin(), in.end(), 0);
-    std::vector<char> ok_bytes(in.size());
+    std::vector<long long> vin(kStormItems), vout(kStormItems);
+    std::iota(vin.begin(), vin.end(), 0);
+    const std::span<const long long> in = shared ? std::span<const long long>(seg->in) : std::span<const long long>(vin);
+    const std::span<long long> out = shared ? std::span<long long>(seg->out) : std::span<long long>(vout);
     std::size_t maps = 0, failed_items = 0, restarts = 0, retried = 0;
     while (!stop.load()) {
         std::fill(out.begin(), out.end(), -1);
-        bool ok[3000];
-        auto r = pool.map("busy_plus_seven", std::span<const long long>(in), std::span<long long>(out),
-                          std::span<bool>(ok, in.size()));
+        bool ok[kStormItems];
+        auto r = shared ? pool.map_shared("busy_plus_seven", seg, in, out, std::span<bool>(ok, in.size()))
+                        : pool.map("busy_plus_seven", in, out, std::span<bool>(ok, in.size()));
         ASSERT_TRUE(r) << staticrt::to_string(r.code());
         ASSERT_EQ(r->completed + r->failed, in.size());
         std::size_t failed = 0;
@@ -105,6 +118,11 @@ void run_kill_storm(std::uint32_t max_retries) {
             if (ok[i]) ASSERT_EQ(out[i], in[i] + 7) << "item " << i << " map " << maps;
             else ++failed;
         }
+        // Given up chunks of the in-place map: their outputs are untouched or computed (a worker
+        // may have written part of a chunk before it died), never anything else.
+        if (shared)
+            for (std::size_t i = 0; i < in.size(); ++i)
+                if (!ok[i]) ASSERT_TRUE(out[i] == -1 || out[i] == in[i] + 7) << "item " << i;
         ASSERT_EQ(failed, r->failed);
         if (max_retries >= 1000) {
             ASSERT_EQ(r->failed, 0u);
@@ -128,6 +146,63 @@ void run_kill_storm(std::uint32_t max_retries) {
     }
     EXPECT_EQ(pool.live_workers(), kWorkers);
     pool.shutdown();
+    seg.destroy();
+}
+
+/// submit() under kill -9: every call ends with its result or Errc::process_died (no retries),
+/// never with a wrong value or a hang; the pool ends with all its workers.
+void run_submit_kill_storm(std::uint32_t max_retries) {
+    test::Watchdog wd{300s, "submit kill storm"};
+    const long kills_wanted = test::scaled(100, 5);
+    const unsigned seed = std::random_device{}();
+    std::printf("submit kill storm: %ld kills, max_retries %u, seed %u\n", kills_wanted, max_retries, seed);
+    constexpr std::size_t kWorkers = 3;
+    ProcessPool<kWorkers, 1u << 16> pool;
+    PoolOptions o;
+    o.max_retries = max_retries;
+    o.liveness_interval = 5ms;
+    ASSERT_TRUE(pool.start(o));
+    std::atomic<bool> stop{false};
+    std::atomic<long> kills{0};
+    std::thread killer([&] {
+        std::mt19937 rng(seed);
+        while (kills.load() < kills_wanted) {
+            std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
+            const auto pid = pool.worker_pid(rng() % kWorkers);
+            if (pid > 0 && running(pid) && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) kills.fetch_add(1);
+        }
+        stop = true;
+    });
+    std::size_t calls = 0, died = 0;
+    long long x = 0;
+    while (!stop.load()) {
+        staticrt::ipc::PoolFuture<long long> fs[8];
+        long long args[8];
+        for (std::size_t i = 0; i < 8; ++i) {
+            args[i] = x++;
+            auto f = pool.submit<long long>("busy_plus_seven", args[i]);
+            ASSERT_TRUE(f) << staticrt::to_string(f.code());
+            fs[i] = std::move(*f);
+        }
+        for (std::size_t i = 0; i < 8; ++i) {
+            auto v = fs[i].get(Deadline::after(60s));
+            if (v) {
+                ASSERT_EQ(*v, args[i] + 7);
+            } else {
+                ASSERT_EQ(v.code(), Errc::process_died);
+                ++died;
+            }
+            ++calls;
+        }
+    }
+    killer.join();
+    std::printf("submit kill storm: %zu calls, %zu reported process_died\n", calls, died);
+    if (max_retries >= 1000) {
+        EXPECT_EQ(died, 0u);
+    }
+    const auto d = Deadline::after(10s);
+    while (pool.live_workers() != kWorkers && !d.expired()) (void)pool.apply<long long>("busy_plus_seven", 1LL);
+    EXPECT_EQ(pool.live_workers(), kWorkers);
 }
 
 struct Guarded {
@@ -155,6 +230,14 @@ __attribute__((init_priority(65000))) static const ChildHook g_child_hook;
 TEST(ProcessFaults, KillStormDuringMap_WithRetries_EveryItemOnceAllWorkersLive) { run_kill_storm(1000); }
 
 TEST(ProcessFaults, KillStormDuringMap_NoRetries_FailuresReportedAllWorkersLive) { run_kill_storm(0); }
+
+TEST(ProcessFaults, KillStormDuringMapShared_WithRetries_EveryItemOnceAllWorkersLive) { run_kill_storm(1000, true); }
+
+TEST(ProcessFaults, KillStormDuringMapShared_NoRetries_FailuresReportedAllWorkersLive) { run_kill_storm(0, true); }
+
+TEST(ProcessFaults, KillStormDuringSubmit_WithRetries_EveryResult) { run_submit_kill_storm(1000); }
+
+TEST(ProcessFaults, KillStormDuringSubmit_NoRetries_ResultOrProcessDied) { run_submit_kill_storm(0); }
 
 TEST(ProcessFaults, OwnersDieHoldingRobustMutex_EachNextLockerRecovers) {
     if (test::kThreadSanitizer) GTEST_SKIP() << "TSan misreports the owner-died recovery of a robust mutex";
