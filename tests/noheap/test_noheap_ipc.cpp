@@ -120,3 +120,42 @@ TEST(NoHeapIpc, ProcessPoolStartMapShutdown_ZeroAllocations) {
     EXPECT_EQ(c.count(), 0u);
     EXPECT_EQ(out[99], 198);
 }
+
+namespace {
+struct NoHeapMapData {
+    long long in[1000];
+    long long out[1000];
+};
+}  // namespace
+
+TEST(NoHeapIpc, ProcessPoolMapSharedSubmitGet_ZeroAllocations) {
+    test::Watchdog wd{60s};
+    staticrt::ipc::ProcessPool<2, 8192> pool;  // start-up: the workers and the segment
+    ASSERT_TRUE(pool.start());
+    make_names();
+    staticrt::ipc::SharedSegment<NoHeapMapData> seg;
+    ASSERT_TRUE(seg.create(g_name_c));
+    for (int i = 0; i < 1000; ++i) seg->in[i] = i;
+    AllocationCounter c;
+    {
+        for (int round = 0; round < 3; ++round) {
+            auto r = pool.map_shared("doubled", seg, std::span<const long long>(seg->in), std::span<long long>(seg->out));
+            ASSERT_TRUE(r);
+            EXPECT_EQ(r->completed, 1000u);
+        }
+        staticrt::ipc::PoolFuture<long long> fs[4];
+        for (int i = 0; i < 4; ++i) {
+            auto f = pool.submit<long long>("doubled", static_cast<long long>(i));
+            ASSERT_TRUE(f);
+            fs[i] = std::move(*f);
+        }
+        for (int i = 0; i < 4; ++i) EXPECT_EQ(fs[i].get(Deadline::after(20s)).value_or(-1), 2 * i);
+        EXPECT_TRUE(fs[0].wait(Deadline::poll()).code() == Errc::invalid_argument);
+        auto a = pool.apply<long long>("doubled", 21LL);
+        EXPECT_EQ(a.value_or(-1), 42);
+        pool.shutdown();
+    }
+    EXPECT_EQ(c.count(), 0u);
+    EXPECT_EQ(seg->out[999], 1998);
+    seg.destroy();
+}
