@@ -285,3 +285,56 @@ TEST_CASE("ProcessPool: map squares 1..10") {
     pool.shutdown();
     CHECK(pool.live_workers() == 0);
 }
+
+namespace {
+struct TgtMapData {
+    long long in[1000];
+    long long out[1000];
+};
+}  // namespace
+
+TEST_CASE("ProcessPool: map_shared over a SharedSegment, in place") {
+    if (!self_spawn_works()) return;
+    staticrt::ipc::ProcessPool<2, 4096> pool;
+    REQUIRE(pool.start());
+    const Name n("pmap");
+    staticrt::ipc::SharedSegment<TgtMapData> seg;
+    REQUIRE(seg.create(n.text));
+    for (int i = 0; i < 1000; ++i) {
+        seg->in[i] = i + 1;
+        seg->out[i] = -1;
+    }
+    auto r = pool.map_shared("tgt_square", seg, std::span<const long long>(seg->in), std::span<long long>(seg->out));
+    REQUIRE(r);
+    CHECK(r->completed == 1000);
+    CHECK(r->failed == 0);
+    bool all = true;
+    for (int i = 0; i < 1000; ++i) all = all && seg->out[i] == seg->in[i] * seg->in[i];
+    CHECK(all);
+    long long outside[2] = {};
+    CHECK(pool.map_shared("tgt_square", seg, std::span<const long long>(seg->in, 2), std::span<long long>(outside)).code() ==
+          Errc::invalid_argument);
+    pool.shutdown();
+    seg.destroy();
+}
+
+TEST_CASE("ProcessPool: submit, get with a deadline, slots recycled") {
+    if (!self_spawn_works()) return;
+    staticrt::ipc::ProcessPool<1, 4096> pool;
+    REQUIRE(pool.start());
+    for (int round = 0; round < 3; ++round) {
+        staticrt::ipc::PoolFuture<long long> fs[staticrt::ipc::kMaxPoolCalls];
+        for (std::size_t i = 0; i < staticrt::ipc::kMaxPoolCalls; ++i) {
+            auto f = pool.submit<long long>("tgt_square", static_cast<long long>(i));
+            REQUIRE(f);
+            fs[i] = std::move(*f);
+        }
+        CHECK(pool.submit<long long>("tgt_square", 1LL).code() == Errc::exhausted);
+        bool all = true;
+        for (std::size_t i = 0; i < staticrt::ipc::kMaxPoolCalls; ++i)
+            all = all && fs[i].get(Deadline::after(60s)).value_or(-1) == static_cast<long long>(i * i);
+        CHECK(all);
+    }
+    CHECK(pool.apply<long long>("tgt_square", 12LL).value_or(-1) == 144);
+    pool.shutdown();
+}
