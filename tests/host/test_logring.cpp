@@ -2,10 +2,13 @@
 // line exactly once (or counted as dropped) and none torn.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ipc_test_support.hpp"
@@ -162,4 +165,91 @@ TEST(LogRing, FourProcesses_EveryLineOnceOrCountedDrop_NoneTorn) {
     EXPECT_EQ(reported_drops, ring->dropped());
     std::printf("logring: %ld lines received, %llu dropped (counted)\n", total,
                 static_cast<unsigned long long>(ring->dropped()));
+}
+
+namespace {
+thread_local bool t_stall_in_write = false;
+// Hook: a forked writer dies between claiming its slot and publishing its line.
+void die_mid_line() noexcept {
+    if (t_stall_in_write) ::raise(SIGKILL);
+}
+// Hook: a live writer is slow between claiming and publishing (longer than the drain's check).
+void pause_mid_line() noexcept {
+    if (t_stall_in_write) std::this_thread::sleep_for(150ms);
+}
+struct HookReset {
+    ~HookReset() { staticrt::ipc::detail::log_ring_claim_hook = nullptr; }
+};
+
+/// Drains until `want` lines with text were seen or the deadline passes.
+std::vector<std::string> drain_until(Ring& ring, std::size_t want, Deadline d) {
+    std::vector<std::string> got;
+    while (got.size() < want && !d.expired()) {
+        (void)ring.wait_for_lines(Deadline::after(50ms));
+        (void)ring.drain(&collect, &got);
+    }
+    return got;
+}
+}  // namespace
+
+TEST(LogRing, WriterDiesMidLine_DrainSkipsTornLineReportsItAndGoesOn) {
+    test::Watchdog wd{60s};
+    HookReset reset;
+    const auto name = test::shm_name("log-dead");
+    SharedSegment<Ring> ring;
+    ASSERT_TRUE(ring.create(name.c_str()));
+    ASSERT_TRUE(ring->write("before"));
+    staticrt::ipc::detail::log_ring_claim_hook = &die_mid_line;
+    Process child;
+    ASSERT_TRUE(child.start_fork(
+        [](void* r) noexcept {
+            t_stall_in_write = true;
+            (void)static_cast<Ring*>(r)->write("torn line that must never be printed");
+            return 0;
+        },
+        ring.get()));
+    ASSERT_TRUE(child.join(Deadline::after(20s)));
+    EXPECT_EQ(child.exit_code().value_or(0), -SIGKILL);
+    const auto dead_pid = child.pid();
+    ASSERT_TRUE(ring->write("after 1"));
+    ASSERT_TRUE(ring->write("after 2"));
+    auto got = drain_until(*ring, 4, Deadline::after(20s));
+    ASSERT_EQ(got.size(), 4u);
+    EXPECT_EQ(text_of(got[0]), "before");
+    EXPECT_EQ(text_of(got[1]),
+              "staticrt.logring: 1 line lost: writer " + std::to_string(dead_pid) + " died while writing it");
+    EXPECT_EQ(text_of(got[2]), "after 1");
+    EXPECT_EQ(text_of(got[3]), "after 2");
+    for (const auto& l : got) EXPECT_EQ(l.find("torn"), std::string::npos) << l;
+    EXPECT_EQ(ring->dropped(), 1u);
+    EXPECT_EQ(ring->lost_to_dead_writers(), 1u);
+    // The slot is reusable: the ring keeps working for a full lap.
+    std::vector<std::string> more;
+    for (std::size_t i = 0; i < Ring::kSlots + 10; ++i) {
+        ASSERT_TRUE(ring->write("lap"));
+        (void)ring->drain(&collect, &more);
+    }
+    EXPECT_EQ(more.size(), Ring::kSlots + 10);
+    EXPECT_EQ(ring->dropped(), 1u);
+}
+
+TEST(LogRing, LiveWriterSlowMidLine_NotSkippedLineArrivesWhole) {
+    test::Watchdog wd{60s};
+    HookReset reset;
+    const auto name = test::shm_name("log-slow");
+    SharedSegment<Ring> ring;
+    ASSERT_TRUE(ring.create(name.c_str()));
+    staticrt::ipc::detail::log_ring_claim_hook = &pause_mid_line;
+    std::thread slow([&] {
+        t_stall_in_write = true;
+        (void)ring->write("slow but alive");
+    });
+    std::this_thread::sleep_for(20ms);  // the slow writer has claimed its slot by now
+    ASSERT_TRUE(ring->write("behind it"));
+    auto got = drain_until(*ring, 2, Deadline::after(20s));
+    slow.join();
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(text_of(got[0]), "slow but alive");
+    EXPECT_EQ(text_of(got[1]), "behind it");
+    EXPECT_EQ(ring->dropped(), 0u);
 }
