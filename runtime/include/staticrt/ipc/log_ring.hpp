@@ -122,7 +122,7 @@ public:
         }
         std::memcpy(slot->text, line.data(), n);
         slot->len = static_cast<std::uint32_t>(n);
-        slot->pid = platform::current_process_id();
+        slot->pid = static_cast<std::int64_t>(me);
         slot->tid = platform::current_thread_id();
         slot->ns = Instant::now().ns();
         // [log.publish] release: the line is complete; pairs with [log.consume].
