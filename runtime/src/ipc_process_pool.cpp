@@ -179,7 +179,9 @@ bool run_calls(detail::PoolControl* control, std::size_t index) noexcept {
     const platform::ProcessId parent = platform::parent_process_id();
     // [pool.pid] relaxed: informational (tests, diagnostics).
     control->slots[index].pid.store(platform::current_process_id(), std::memory_order_relaxed);
-    static RegionCache cache;  // this worker process only; released by the kernel at exit
+    // On this worker's stack (worker_loop never returns; the kernel unmaps at exit). Not a
+    // function-local static: its guard could be held by another parent thread at fork time.
+    RegionCache cache;
     for (;;) {
         // [pool.work.see] acquire: pairs with [pool.work]; taken before looking for work so a post
         // after the look makes the wait below return at once.
