@@ -509,7 +509,6 @@ Result<MapReport> ProcessPoolBase::run_job(const char* fn, const char* region, s
         if (item_ok != nullptr)
             for (std::size_t k = 0; k < n; ++k) item_ok[first + k] = good;
     }
-    (void)tag;
     return rep;
 }
 

@@ -120,9 +120,13 @@ void run_kill_storm(std::uint32_t max_retries, bool shared = false) {
         }
         // Given up chunks of the in-place map: their outputs are untouched or computed (a worker
         // may have written part of a chunk before it died), never anything else.
-        if (shared)
-            for (std::size_t i = 0; i < in.size(); ++i)
-                if (!ok[i]) ASSERT_TRUE(out[i] == -1 || out[i] == in[i] + 7) << "item " << i;
+        if (shared) {
+            for (std::size_t i = 0; i < in.size(); ++i) {
+                if (!ok[i]) {
+                    ASSERT_TRUE(out[i] == -1 || out[i] == in[i] + 7) << "item " << i;
+                }
+            }
+        }
         ASSERT_EQ(failed, r->failed);
         if (max_retries >= 1000) {
             ASSERT_EQ(r->failed, 0u);
