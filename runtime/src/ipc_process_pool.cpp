@@ -288,6 +288,7 @@ Result<void> ProcessPoolBase::start_impl(PoolControl* control, unsigned char* ar
     m_segment = segment;
     m_options = options;
     m_job_active = false;
+    m_next_reap_ns = Instant::now().ns() + std::chrono::nanoseconds(options.liveness_interval).count();
     for (auto& c : m_calls) c.held = false;
     control->workers = static_cast<std::uint32_t>(m_workers);
     control->arena_bytes = arena_bytes;
@@ -341,7 +342,13 @@ platform::ProcessId ProcessPoolBase::worker_pid(std::size_t i) const noexcept {
     return m_control->slots[i].pid.load(std::memory_order_relaxed);  // [pool.pid]
 }
 
+std::size_t ProcessPoolBase::reap_if_due(MapReport* rep) noexcept {
+    if (Instant::now().ns() < m_next_reap_ns) return m_workers;
+    return reap(rep);
+}
+
 std::size_t ProcessPoolBase::reap(MapReport* rep) noexcept {
+    m_next_reap_ns = Instant::now().ns() + std::chrono::nanoseconds(m_options.liveness_interval).count();
     std::size_t live = 0;
     bool repost = false;
     PoolJob& job = m_control->job;
@@ -436,6 +443,7 @@ Result<MapReport> ProcessPoolBase::run_job(const char* fn, const char* region, s
     if ((count + chunk - 1) / chunk > kMaxPoolChunks) chunk = (count + kMaxPoolChunks - 1) / kMaxPoolChunks;
     const auto chunks = static_cast<std::uint32_t>((count + chunk - 1) / chunk);
 
+    if (reap_if_due(&rep) == 0) return unexpected(Errc::process_died);  // no worker could be (re)started
     PoolJob& job = m_control->job;
     m_gen = (m_gen + 1) & kGenMask;
     if (m_gen == 0) m_gen = 1;
@@ -516,6 +524,7 @@ Result<std::uint64_t> ProcessPoolBase::submit_impl(const char* fn, const void* i
                                                    std::size_t out_size) noexcept {
     if (!m_started || find_pool_function(fn) == nullptr || std::strlen(fn) > kMaxPoolFunctionName)
         return unexpected(Errc::invalid_argument);
+    (void)reap_if_due(nullptr);  // replaces dead workers even when no get() waits long enough to look
     for (std::size_t k = 0; k < kMaxPoolCalls; ++k) {
         if (m_calls[k].held) continue;
         PoolCall& call = m_control->calls[k];

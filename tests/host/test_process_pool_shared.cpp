@@ -398,3 +398,30 @@ TEST(ProcessPoolSubmit, SubmitDuringMap_BothComplete) {
     EXPECT_EQ(out[4999], 4999LL * 4999);
     EXPECT_EQ(f->get(Deadline::after(20s)).value_or(-1), 121);
 }
+
+TEST(ProcessPoolSubmit, WorkerKilledWhileIdle_ReplacedByNextSubmitAndMap) {
+    test::Watchdog wd{60s};
+    ProcessPool<2> pool;
+    PoolOptions o;
+    o.liveness_interval = 5ms;
+    ASSERT_TRUE(pool.start(o));
+    for (std::size_t victim = 0; victim < 2; ++victim) {
+        while (pool.worker_pid(victim) == 0) std::this_thread::sleep_for(1ms);
+        const auto old_pid = pool.worker_pid(victim);
+        ASSERT_EQ(::kill(static_cast<pid_t>(old_pid), SIGKILL), 0);
+        std::this_thread::sleep_for(50ms);  // dead, and the last liveness look is old
+        if (victim == 0) {
+            EXPECT_EQ(pool.apply<long long>("shm_square", 3LL).value_or(-1), 9);  // a call that never waits 5 ms
+        } else {
+            long long in[4] = {1, 2, 3, 4}, out[4] = {};
+            auto r = pool.map("shm_square", std::span<const long long>(in), std::span<long long>(out));
+            ASSERT_TRUE(r);
+            EXPECT_EQ(r->worker_restarts, 1u);
+            EXPECT_EQ(out[3], 16);
+        }
+        EXPECT_EQ(pool.live_workers(), 2u) << "victim " << victim;
+        const auto d = Deadline::after(10s);
+        while (pool.worker_pid(victim) == 0 && !d.expired()) std::this_thread::sleep_for(1ms);
+        EXPECT_NE(pool.worker_pid(victim), old_pid);
+    }
+}

@@ -193,6 +193,10 @@ private:
                                             std::size_t out_size, std::size_t count, bool* item_ok) noexcept;
     /// Reaps dead workers, recovers their chunks / calls, restarts them. Returns the live count.
     std::size_t reap(MapReport* rep) noexcept;
+    /// reap() when the last one is liveness_interval old (map and submit call it, so dead
+    /// workers are replaced even when no wait lasts that long). Returns the live count, or
+    /// m_workers when it did not look.
+    std::size_t reap_if_due(MapReport* rep) noexcept;
     void post_work() noexcept;
 
     Process* m_procs;
@@ -206,6 +210,7 @@ private:
     bool m_started = false;
     bool m_job_active = false;
     std::uint32_t m_gen = 0;  ///< generation of the current / last job
+    std::int64_t m_next_reap_ns = 0;  ///< Instant when reap_if_due() looks again
     std::uint8_t m_chunk_attempts[kMaxPoolChunks] = {};
     struct CallMeta {
         std::uint32_t gen;       ///< bumped each time the slot is handed out
