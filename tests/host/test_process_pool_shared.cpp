@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -35,6 +36,18 @@ long long shm_slow_plus_one(long long x) noexcept {
 }
 // Sleeps x milliseconds, returns x.
 long long shm_sleep_ms(long long x) noexcept {
+    staticrt::platform::sleep_for(std::chrono::milliseconds(x));
+    return x;
+}
+// Raises the flag in the test process's "callflag" segment, then sleeps x ms.
+struct StartFlag {
+    std::atomic<int> started{0};
+};
+long long shm_flag_sleep_ms(long long x) noexcept {
+    char name[64];
+    std::snprintf(name, sizeof name, "staticrt-t%ld-callflag", static_cast<long>(::getppid()));
+    staticrt::ipc::SharedSegment<StartFlag> flag;
+    if (flag.open(name, Deadline::after(5s))) flag->started.store(1);
     staticrt::platform::sleep_for(std::chrono::milliseconds(x));
     return x;
 }
@@ -72,6 +85,7 @@ STATICRT_TEST_POOL_FN("shm_square", &shm_square);
 STATICRT_TEST_POOL_FN("shm_slow_plus_one", &shm_slow_plus_one);
 STATICRT_TEST_POOL_FN("shm_sleep_ms", &shm_sleep_ms);
 STATICRT_TEST_POOL_FN("shm_sum_pair", &shm_sum_pair);
+STATICRT_TEST_POOL_FN("shm_flag_sleep_ms", &shm_flag_sleep_ms);
 
 // ------------------------------------------------------------------------------ map_shared
 TEST(ProcessPoolShared, MapShared_SpawnWorkers_ResultsInPlace) {
@@ -226,7 +240,13 @@ TEST(ProcessPoolShared, MapShared_NoRetries_KilledChunkReportedFailedRestUntouch
     constexpr std::size_t n = 400;
     bool ok[n] = {};
     std::atomic<bool> killed{false};
-    std::thread killer = kill_later(pool, 0, 2ms, killed);
+    std::thread killer([&] {
+        // Kill once the worker has written the first item of chunk 0: that chunk is in flight.
+        const auto d = Deadline::after(20s);
+        while (std::atomic_ref<long long>(seg->out[0]).load() == -1 && !d.expired()) std::this_thread::yield();
+        const auto pid = pool.worker_pid(0);
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) killed = true;
+    });
     auto r = pool.map_shared("shm_slow_plus_one", seg, std::span<const long long>(seg->in, n),
                              std::span<long long>(seg->out, n), std::span<bool>(ok));
     killer.join();
@@ -239,7 +259,7 @@ TEST(ProcessPoolShared, MapShared_NoRetries_KilledChunkReportedFailedRestUntouch
     }
     EXPECT_EQ(failed, r->failed);
     if (killed) {
-        EXPECT_GE(r->failed, 100u);  // at least the chunk in flight
+        EXPECT_GE(r->failed, 100u);  // at least the chunk in flight (unless the machine stalled the killer 20 ms)
     }
     EXPECT_EQ(pool.live_workers(), 1u);
 }
@@ -368,12 +388,16 @@ TEST(ProcessPoolSubmit, WorkerKilledDuringCall_NoRetries_ProcessDied) {
     o.max_retries = 0;
     o.liveness_interval = 5ms;
     ASSERT_TRUE(pool.start(o));
-    auto f = pool.submit<long long>("shm_sleep_ms", 2000LL);
+    const auto flag_name = test::shm_name("callflag");
+    SharedSegment<StartFlag> flag;
+    ASSERT_TRUE(flag.create(flag_name.c_str()));
+    auto f = pool.submit<long long>("shm_flag_sleep_ms", 2000LL);
     ASSERT_TRUE(f);
-    // Wait until the worker took the call (it sleeps in it), then kill it.
+    // Wait until the worker runs the call (it raises the flag, then sleeps), then kill it.
     const auto t0 = staticrt::Instant::now().ns();
-    while (pool.worker_pid(0) == 0) std::this_thread::sleep_for(1ms);
-    std::this_thread::sleep_for(100ms);
+    const auto d = Deadline::after(20s);
+    while (flag->started.load() == 0 && !d.expired()) std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(flag->started.load(), 1);
     ASSERT_EQ(::kill(static_cast<pid_t>(pool.worker_pid(0)), SIGKILL), 0);
     auto v = f->get(Deadline::after(20s));
     EXPECT_EQ(v.code(), Errc::process_died);
