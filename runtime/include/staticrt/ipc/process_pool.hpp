@@ -355,8 +355,9 @@ public:
                                in.size(), item_ok.empty() ? nullptr : item_ok.data());
     }
 
-    /// One item through one worker (Python's Pool.apply): blocks until done. Errc::process_died
-    /// when its worker died more than max_retries times; otherwise as map().
+    /// One item through one worker (Python's Pool.apply): submit() and get() — blocks until
+    /// done. Errc::process_died when its worker died more than max_retries times;
+    /// Errc::exhausted when every call slot is held by a PoolFuture; otherwise as submit().
     template <class Out, class In>
     [[nodiscard]] Result<Out> apply(const char* fn, const In& in) noexcept {
         auto f = submit<Out>(fn, in);
