@@ -19,6 +19,7 @@
 #include "staticrt/platform/shared_memory.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
+#include "staticrt/sync/mutex.hpp"
 
 #include "watchdog.hpp"
 
@@ -39,7 +40,22 @@ struct Board {
     std::atomic<std::uint32_t> done;       ///< child -> parent: finished (1)
     std::atomic<std::uint32_t> heartbeat;  ///< sleeper: counts while it lives
     std::atomic<std::int64_t> pid;         ///< middle -> parent: the daemon grandchild's pid
+    std::atomic<std::uint32_t> ping;       ///< ping-pong: parent's round
+    std::atomic<std::uint32_t> pong;       ///< ping-pong: child's answer
 };
+
+constexpr std::uint32_t kPingPongRounds = 300;
+
+// Waits (process-shared) until w == want; false at the deadline.
+bool wait_equal(const std::atomic<std::uint32_t>& w, std::uint32_t want, Deadline d) {
+    for (;;) {
+        const std::uint32_t v = w.load(std::memory_order_acquire);
+        if (v == want) return true;
+        auto r = platform::wait(w, v, d, WaitScope::process_shared);
+        if (!r && r.code() != Errc::timeout) return false;
+        if (!r) return w.load(std::memory_order_acquire) == want;
+    }
+}
 
 void set_and_wake(std::atomic<std::uint32_t>& w, std::uint32_t v) {
     w.store(v, std::memory_order_release);
@@ -65,6 +81,19 @@ int child_waiter(const char* seg) {
     set_and_wake(b->ready, 1);
     if (!wait_nonzero(b->go, Deadline::after(60s))) return 3;
     set_and_wake(b->done, 1);
+    return 0;
+}
+
+// Answers every ping with a pong of the same number; each side parks between rounds.
+int child_ponger(const char* seg) {
+    platform::SharedMemory shm;
+    if (!shm.open(seg)) return 2;
+    auto* b = static_cast<Board*>(shm.data());
+    for (std::uint32_t i = 1; i <= kPingPongRounds; ++i) {
+        if (!wait_equal(b->ping, i, Deadline::after(30s))) return 3;
+        b->pong.store(i, std::memory_order_release);
+        platform::wake_one(b->pong, WaitScope::process_shared);
+    }
     return 0;
 }
 
@@ -107,6 +136,7 @@ int child_main(const char* role, int argc, const char* const* argv) {
     if (std::strcmp(role, "waiter") == 0 && argc >= 1) return child_waiter(argv[0]);
     if (std::strcmp(role, "sleeper") == 0 && argc >= 2) return child_sleeper(argv[0], argv[1]);
     if (std::strcmp(role, "middle") == 0 && argc >= 1) return child_middle(argv[0]);
+    if (std::strcmp(role, "ponger") == 0 && argc >= 1) return child_ponger(argv[0]);
     return 99;
 }
 
@@ -269,6 +299,37 @@ TEST_CASE("SharedMemory: WaitShared_TwoMappingsOfOneSegment_WakeThroughOtherAddr
     REQUIRE(platform::SharedMemory::unlink(n.text));
 }
 
+TEST_CASE("SharedMemory: WaitShared_ContendedMutexInSegment_NoLostWakeUp") {
+    // SharedMemoryMutex parks through wait(process_shared) / wake_one: four threads hammer it;
+    // a lost wake-up would hang (watchdog), a broken lock would lose increments.
+    staticrt::test::Watchdog wd{120s, "WaitShared_ContendedMutexInSegment_NoLostWakeUp"};
+    struct Shared {
+        staticrt::SharedMemoryMutex mutex;
+        long counter;
+    };
+    const Name n("mtx");
+    platform::SharedMemory a, b;
+    REQUIRE(a.create(n.text, sizeof(Shared)));
+    REQUIRE(b.open(n.text));
+    auto* sa = ::new (a.data()) Shared{};
+    auto* sb = static_cast<Shared*>(b.data());
+    constexpr int kThreads = 4;
+    constexpr long kEach = 2000;
+    std::thread t[kThreads];
+    for (int i = 0; i < kThreads; ++i)
+        t[i] = std::thread([&, i] {
+            Shared* s = i % 2 == 0 ? sa : sb;  // two addresses of one mutex
+            for (long k = 0; k < kEach; ++k) {
+                s->mutex.lock();
+                s->counter = s->counter + 1;
+                s->mutex.unlock();
+            }
+        });
+    for (auto& th : t) th.join();
+    CHECK(sa->counter == kThreads * kEach);
+    REQUIRE(platform::SharedMemory::unlink(n.text));
+}
+
 TEST_CASE("SharedMemory: WaitShared_WordOutsideAnySegment_WokenInProcess") {
     staticrt::test::Watchdog wd{60s, "WaitShared_WordOutsideAnySegment_WokenInProcess"};
     for (int round = 0; round < 10; ++round) {
@@ -298,6 +359,27 @@ TEST_CASE("Process: WaitShared_ChildParksParentWakes_BothDirections") {
     std::this_thread::sleep_for(20ms);                      // most likely parked by now
     set_and_wake(b->go, 1);                                 // child parks, parent wakes
     CHECK(wait_nonzero(b->done, Deadline::after(60s)));
+    CHECK(join(h) == 0);
+    REQUIRE(platform::SharedMemory::unlink(n.text));
+}
+
+TEST_CASE("Process: WaitShared_PingPongAcrossProcesses_EveryRoundArrives") {
+    if (!spawn_works()) return;
+    staticrt::test::Watchdog wd{120s, "WaitShared_PingPongAcrossProcesses_EveryRoundArrives"};
+    const Name n("pingpong");
+    platform::SharedMemory a;
+    REQUIRE(a.create(n.text, sizeof(Board)));
+    auto* b = static_cast<Board*>(a.data());
+    platform::ProcessHandle h;
+    REQUIRE(spawn_child(h, "ponger", n.text));
+    std::uint32_t answered = 0;
+    for (std::uint32_t i = 1; i <= kPingPongRounds; ++i) {
+        b->ping.store(i, std::memory_order_release);
+        platform::wake_one(b->ping, WaitScope::process_shared);
+        if (!wait_equal(b->pong, i, Deadline::after(30s))) break;
+        answered = i;
+    }
+    CHECK(answered == kPingPongRounds);
     CHECK(join(h) == 0);
     REQUIRE(platform::SharedMemory::unlink(n.text));
 }
