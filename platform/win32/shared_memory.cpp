@@ -89,7 +89,7 @@ std::size_t view_bytes(const void* view) noexcept {
 Trailer* trailer_of(void* view, std::size_t view_size) noexcept {
     if (view_size < sizeof(Trailer)) return nullptr;
     auto* t = reinterpret_cast<Trailer*>(static_cast<unsigned char*>(view) + view_size - sizeof(Trailer));
-    if (t->magic != kTrailerMagic || t->bytes + sizeof(Trailer) > view_size) return nullptr;
+    if (t->magic != kTrailerMagic || t->bytes > view_size - sizeof(Trailer)) return nullptr;
     return t;
 }
 
@@ -199,6 +199,7 @@ void publish(MappingEntry& e) noexcept {
 bool register_mapping(const void* base, std::size_t size, std::uint64_t id) noexcept {
     for (std::size_t i = 0; i < kMaxMappings; ++i) {
         MappingEntry& e = g_mappings[i];
+        if (e.base.load(std::memory_order_relaxed) != 0) continue;  // peek: in use (the claim re-checks)
         const std::uint32_t s = e.seq.load(std::memory_order_relaxed);
         if (!claim(e, s)) continue;
         if (e.base.load(std::memory_order_relaxed) != 0) {

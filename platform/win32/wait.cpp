@@ -80,6 +80,8 @@ struct Table {
     Region<kBucketSlots> buckets[kBuckets];
     Region<kOverflowSlots> overflow;
 };
+static_assert(sizeof(Slot) == 24 && sizeof(Table) == 34'880,
+              "the parking table is a cross-process format: change kTableName's version with its layout");
 
 constinit std::atomic<Table*> g_table{nullptr};
 

@@ -50,10 +50,8 @@ constexpr std::uint32_t kPingPongRounds = 300;
 bool wait_equal(const std::atomic<std::uint32_t>& w, std::uint32_t want, Deadline d) {
     for (;;) {
         const std::uint32_t v = w.load(std::memory_order_acquire);
-        if (v == want) return true;
-        auto r = platform::wait(w, v, d, WaitScope::process_shared);
-        if (!r && r.code() != Errc::timeout) return false;
-        if (!r) return w.load(std::memory_order_acquire) == want;
+        if (v == want) return !d.expired();
+        if (!platform::wait(w, v, d, WaitScope::process_shared)) return false;
     }
 }
 
@@ -62,14 +60,15 @@ void set_and_wake(std::atomic<std::uint32_t>& w, std::uint32_t v) {
     platform::wake_all(w, WaitScope::process_shared);
 }
 
-// Waits (process-shared) until w != 0; false at the deadline.
+// Waits (process-shared) until w != 0; false on an error or when the deadline passed first. A
+// wait that times out reports success when the word changed meanwhile (like the futex), so a
+// lost wake-up is caught by the deadline having expired: the deadlines here are many seconds
+// longer than any delivered wake-up takes.
 bool wait_nonzero(const std::atomic<std::uint32_t>& w, Deadline d) {
     while (w.load(std::memory_order_acquire) == 0) {
-        auto r = platform::wait(w, 0, d, WaitScope::process_shared);
-        if (!r && r.code() == Errc::timeout) return w.load(std::memory_order_acquire) != 0;
-        if (!r) return false;
+        if (!platform::wait(w, 0, d, WaitScope::process_shared)) return false;
     }
-    return true;
+    return !d.expired();
 }
 
 // ---- child side
@@ -381,6 +380,30 @@ TEST_CASE("Process: WaitShared_PingPongAcrossProcesses_EveryRoundArrives") {
     }
     CHECK(answered == kPingPongRounds);
     CHECK(join(h) == 0);
+    REQUIRE(platform::SharedMemory::unlink(n.text));
+}
+
+TEST_CASE("Process: WaitShared_WaiterKilledWhileParked_WakeOneReachesTheNext") {
+    // A parked waiter dies; its slot (Windows parking table) must not swallow the next wake_one.
+    if (!spawn_works()) return;
+    staticrt::test::Watchdog wd{120s, "WaitShared_WaiterKilledWhileParked_WakeOneReachesTheNext"};
+    const Name n("corpse");
+    platform::SharedMemory a;
+    REQUIRE(a.create(n.text, sizeof(Board)));
+    auto* b = static_cast<Board*>(a.data());
+    platform::ProcessHandle h;
+    REQUIRE(spawn_child(h, "waiter", n.text));
+    REQUIRE(wait_nonzero(b->ready, Deadline::after(60s)));
+    std::this_thread::sleep_for(50ms);  // the child parks on `go`
+    REQUIRE(platform::kill_process(h));
+    CHECK(join(h) != 0);
+    std::atomic<bool> woke{false};
+    std::thread t([&] { woke = wait_nonzero(b->go, Deadline::after(20s)); });
+    std::this_thread::sleep_for(50ms);  // the thread parks on `go` behind the dead child's slot
+    b->go.store(1, std::memory_order_release);
+    platform::wake_one(b->go, WaitScope::process_shared);  // once
+    t.join();
+    CHECK(woke.load());
     REQUIRE(platform::SharedMemory::unlink(n.text));
 }
 
