@@ -6,7 +6,7 @@
 // with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE whose only handle this process holds (not
 // inheritable), then resumed. However this process ends — normally, by a crash or by
 // TerminateProcess — the kernel closes that handle and the job kills every process in it.
-// A parent that already runs inside a job (a CI runner, a service, wine's own) makes our job a
+// A parent that already runs inside a job (a CI runner, a service, a terminal) makes our job a
 // nested one (Windows 8+); where nesting is refused (ERROR_ACCESS_DENIED on older systems) the
 // child is created again with CREATE_BREAKAWAY_FROM_JOB; if that is refused too, the start fails.
 #include "staticrt/platform/process.hpp"
@@ -104,8 +104,13 @@ bool create_process(const char* application, char* cmd, bool die_with_parent, PR
         std::strcpy(cmd, saved);
         if (!::CreateProcessA(application, cmd, nullptr, nullptr, TRUE, flags, nullptr, nullptr, &si, &pi)) return false;
         if (::AssignProcessToJobObject(job, pi.hProcess)) {
-            ::ResumeThread(pi.hThread);
-            return true;
+            if (::ResumeThread(pi.hThread) != static_cast<DWORD>(-1)) return true;
+            const DWORD e = ::GetLastError();
+            ::TerminateProcess(pi.hProcess, kKillCode);  // in the job: it must not stay suspended
+            ::CloseHandle(pi.hThread);
+            ::CloseHandle(pi.hProcess);
+            ::SetLastError(e);
+            return false;
         }
         const DWORD e = ::GetLastError();
         ::TerminateProcess(pi.hProcess, kKillCode);
