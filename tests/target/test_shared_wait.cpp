@@ -243,6 +243,42 @@ TEST_CASE("SharedMemory: Unlink_ManyGenerationsStillMapped_CreateSucceedsOrExhau
     REQUIRE(platform::SharedMemory::unlink(n.text));
 }
 
+TEST_CASE("SharedMemory: Create_ManyMappingsInOneProcess_SucceedsOrExhaustedAtTheTableSize") {
+    // POSIX: no limit of its own. Windows: 256 mappings per process (the table that names
+    // process-shared words), then Errc::exhausted with os_code 0; closing one makes room.
+    constexpr int kCount = 300;
+    static platform::SharedMemory maps[kCount];
+    char names[kCount][64];
+    int created = 0;
+    bool exhausted = false;
+    for (int i = 0; i < kCount; ++i) {
+        std::snprintf(names[i], sizeof names[i], "staticrt-w%lld-many%d",
+                      static_cast<long long>(platform::current_process_id()), i);
+        auto r = maps[i].create(names[i], 64);
+        if (!r) {
+            CHECK(r.code() == Errc::exhausted);
+            CHECK(r.error().os_code == 0);
+            exhausted = true;
+            break;
+        }
+        ++created;
+    }
+    if (exhausted) {
+        MESSAGE("mappings per process are bounded here (Windows): " << created);
+        CHECK(created >= 250);
+        maps[0].close();
+        CHECK(maps[0].create(names[created], 64));  // room again
+        CHECK(platform::SharedMemory::unlink(names[created]));
+        maps[0].close();
+    } else {
+        CHECK(created == kCount);
+    }
+    for (int i = 0; i < created; ++i) {
+        (void)platform::SharedMemory::unlink(names[i]);
+        maps[i].close();
+    }
+}
+
 TEST_CASE("SharedMemory: WaitShared_DeadlinePassed_TimeoutNeverEarly") {
     staticrt::test::Watchdog wd{60s, "WaitShared_DeadlinePassed_TimeoutNeverEarly"};
     const Name n("wdl");
