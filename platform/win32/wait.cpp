@@ -12,9 +12,10 @@
 //  - a word is named by (segment identity, offset in the segment) — shared_memory.cpp keeps the
 //    table of this process's mappings — so the name is the same in every process whatever
 //    address its view got (position-independent);
-//  - a waiter creates its auto-reset event "Local\staticrt-park-<pid>-<tid>", claims a slot of
-//    the table (key, pid, tid), publishes it as `waiting`, issues a seq_cst fence, re-checks the
-//    word, and only then sleeps on its event (WaitForSingleObject with the deadline);
+//  - a waiter (with its auto-reset event "Local\staticrt-park-<pid>-<tid>", made on the thread's
+//    first such wait and closed when the thread exits) claims a slot of the table (key, pid,
+//    tid), publishes it as `waiting`, issues a seq_cst fence, re-checks the word, and only then
+//    sleeps on its event (WaitForSingleObject with the deadline);
 //  - a waker (after the caller changed the word) issues a seq_cst fence, scans the slots of the
 //    word's bucket (and the overflow area) for `waiting` slots with the word's key, moves each
 //    to `woken` with a CAS and signals that thread's event by name (OpenEvent + SetEvent);
@@ -195,6 +196,51 @@ bool leave(Slot& s, std::atomic<std::uint32_t>& parked) noexcept {
     }
 }
 
+// Each thread's park event, created on its first process-shared wait and kept in a fiber-local
+// slot whose callback closes it when the thread exits (as time.cpp does with its timer: no heap,
+// no compiler TLS). A kept event may carry the signal of a waker that came late for an earlier
+// wait: the next wait then returns at once, a spurious return callers allow.
+constinit std::atomic<DWORD> g_event_fls{FLS_OUT_OF_INDEXES};
+
+void WINAPI close_park_event(void* ev) noexcept {
+    if (ev != nullptr) ::CloseHandle(static_cast<HANDLE>(ev));
+}
+
+HANDLE create_park_event(std::uint32_t pid, std::uint32_t tid) noexcept {
+    char name[64];
+    event_name(pid, tid, name);
+    // Auto-reset. If a waker still holds an earlier object of this name open, we get that object
+    // back, maybe signalled: one spurious return.
+    return ::CreateEventA(nullptr, FALSE, FALSE, name);
+}
+
+// The calling thread's kept event; nullptr when none can be kept (the caller then makes one for
+// this wait only and closes it after).
+HANDLE thread_park_event(std::uint32_t pid, std::uint32_t tid) noexcept {
+    // [park.fls] acquire: pairs with the acq_rel CAS below; the slot exists before it is used.
+    DWORD index = g_event_fls.load(std::memory_order_acquire);
+    if (index == FLS_OUT_OF_INDEXES) {
+        const DWORD mine = ::FlsAlloc(&close_park_event);
+        if (mine == FLS_OUT_OF_INDEXES) return nullptr;
+        DWORD expected = FLS_OUT_OF_INDEXES;
+        // [park.fls] acq_rel: publishes our slot, or (failure) acquires the winner's.
+        if (g_event_fls.compare_exchange_strong(expected, mine, std::memory_order_acq_rel, std::memory_order_acquire)) {
+            index = mine;
+        } else {
+            ::FlsFree(mine);  // no thread has stored a value in it yet
+            index = expected;
+        }
+    }
+    if (void* kept = ::FlsGetValue(index)) return static_cast<HANDLE>(kept);
+    HANDLE ev = create_park_event(pid, tid);
+    if (ev == nullptr) return nullptr;
+    if (!::FlsSetValue(index, ev)) {
+        ::CloseHandle(ev);
+        return nullptr;
+    }
+    return ev;
+}
+
 Result<void> park(const win32::SharedWordKey& wk, const std::atomic<std::uint32_t>& word, std::uint32_t expected,
                   Deadline deadline) noexcept {
     Error error{Errc::os_error, 0};
@@ -203,11 +249,9 @@ Result<void> park(const win32::SharedWordKey& wk, const std::atomic<std::uint32_
     const std::uint64_t key = key_of(wk);
     const auto pid = static_cast<std::uint32_t>(::GetCurrentProcessId());
     const auto tid = static_cast<std::uint32_t>(::GetCurrentThreadId());
-    char name[64];
-    event_name(pid, tid, name);
-    // Auto-reset. If a waker still holds the object of our previous wait open, we get that
-    // object back, maybe signalled: one spurious return, which callers allow.
-    HANDLE ev = ::CreateEventA(nullptr, FALSE, FALSE, name);
+    HANDLE ev = thread_park_event(pid, tid);
+    const bool owned = ev == nullptr;  // not kept: an event for this wait only
+    if (owned) ev = create_park_event(pid, tid);
     if (ev == nullptr) return unexpected(win32::last_error());
 
     auto& bucket = t->buckets[key % kBuckets];
@@ -228,7 +272,7 @@ Result<void> park(const win32::SharedWordKey& wk, const std::atomic<std::uint32_
         }
     }
     if (s == nullptr) {
-        ::CloseHandle(ev);
+        if (owned) ::CloseHandle(ev);
         return unexpected(Errc::exhausted);
     }
 
@@ -254,7 +298,7 @@ Result<void> park(const win32::SharedWordKey& wk, const std::atomic<std::uint32_
         }
     }
     const bool woken = leave(*s, *parked);
-    ::CloseHandle(ev);
+    if (owned) ::CloseHandle(ev);
     // A wake-up that raced with the deadline, or a word that changed meanwhile, is a success
     // (like the futex). [park.poll] relaxed: picks the return code only.
     if (!out && out.code() == Errc::timeout && (woken || word.load(std::memory_order_relaxed) != expected)) return ok();
