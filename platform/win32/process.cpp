@@ -1,8 +1,17 @@
 // Win32 processes: CreateProcess of this module (spawn) or of a program (PATH search through
 // CreateProcess's own lookup), WaitForSingleObject with a Deadline, TerminateProcess.
 // fork does not exist on Windows: Errc::not_supported.
+//
+// die_with_parent (daemon children): the child is created suspended, assigned to a job object
+// with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE whose only handle this process holds (not
+// inheritable), then resumed. However this process ends — normally, by a crash or by
+// TerminateProcess — the kernel closes that handle and the job kills every process in it.
+// A parent that already runs inside a job (a CI runner, a service, a terminal) makes our job a
+// nested one (Windows 8+); where nesting is refused (ERROR_ACCESS_DENIED on older systems) the
+// child is created again with CREATE_BREAKAWAY_FROM_JOB; if that is refused too, the start fails.
 #include "staticrt/platform/process.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -57,8 +66,65 @@ bool append_quoted(char* out, std::size_t cap, std::size_t& len, const char* arg
     return true;
 }
 
+// The kill-on-close job of this process, made on first use. nullptr on failure (GetLastError).
+constinit std::atomic<HANDLE> g_kill_job{nullptr};
+
+HANDLE kill_job() noexcept {
+    // [proc.job] acquire: pairs with the acq_rel CAS that published the handle.
+    HANDLE job = g_kill_job.load(std::memory_order_acquire);
+    if (job != nullptr) return job;
+    job = ::CreateJobObjectA(nullptr, nullptr);  // default security: the handle is not inherited
+    if (job == nullptr) return nullptr;
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION info{};
+    info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    if (!::SetInformationJobObject(job, JobObjectExtendedLimitInformation, &info, sizeof info)) {
+        const DWORD e = ::GetLastError();
+        ::CloseHandle(job);
+        ::SetLastError(e);
+        return nullptr;
+    }
+    HANDLE expected = nullptr;
+    // [proc.job] acq_rel: publishes the job once; a loser closes its own.
+    if (g_kill_job.compare_exchange_strong(expected, job, std::memory_order_acq_rel, std::memory_order_acquire)) return job;
+    ::CloseHandle(job);
+    return expected;
+}
+
+// Creates the process (suspended when it must join the kill job) and, for die_with_parent,
+// assigns it to the job and resumes it. Returns false with GetLastError() set on failure.
+bool create_process(const char* application, char* cmd, bool die_with_parent, PROCESS_INFORMATION& pi) noexcept {
+    STARTUPINFOA si{};
+    si.cb = sizeof si;
+    if (!die_with_parent) return ::CreateProcessA(application, cmd, nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi) != 0;
+    HANDLE job = kill_job();
+    if (job == nullptr) return false;
+    static char saved[kMaxCommandLine];  // CreateProcessA may modify cmd; a retry needs the original
+    std::strcpy(saved, cmd);
+    for (DWORD flags : {static_cast<DWORD>(CREATE_SUSPENDED), static_cast<DWORD>(CREATE_SUSPENDED | CREATE_BREAKAWAY_FROM_JOB)}) {
+        std::strcpy(cmd, saved);
+        if (!::CreateProcessA(application, cmd, nullptr, nullptr, TRUE, flags, nullptr, nullptr, &si, &pi)) return false;
+        if (::AssignProcessToJobObject(job, pi.hProcess)) {
+            if (::ResumeThread(pi.hThread) != static_cast<DWORD>(-1)) return true;
+            const DWORD e = ::GetLastError();
+            ::TerminateProcess(pi.hProcess, kKillCode);  // in the job: it must not stay suspended
+            ::CloseHandle(pi.hThread);
+            ::CloseHandle(pi.hProcess);
+            ::SetLastError(e);
+            return false;
+        }
+        const DWORD e = ::GetLastError();
+        ::TerminateProcess(pi.hProcess, kKillCode);
+        ::WaitForSingleObject(pi.hProcess, INFINITE);
+        ::CloseHandle(pi.hThread);
+        ::CloseHandle(pi.hProcess);
+        ::SetLastError(e);
+        if (e != ERROR_ACCESS_DENIED) return false;  // only a refused nesting is worth the breakaway retry
+    }
+    return false;
+}
+
 Result<void> create(ProcessHandle& handle, const char* application, const char* argv0,
-                    const char* const* args) noexcept {
+                    const char* const* args, bool die_with_parent) noexcept {
     if (handle.m_pid != 0 && handle.m_status.kind == ExitKind::running) return unexpected(Errc::invalid_argument);
     static char cmd[kMaxCommandLine];  // CreateProcessA may modify it; one spawning thread at a time
     std::size_t len = 0;
@@ -71,10 +137,8 @@ Result<void> create(ProcessHandle& handle, const char* application, const char* 
         }
     }
     handle.release_native();
-    STARTUPINFOA si{};
-    si.cb = sizeof si;
     PROCESS_INFORMATION pi{};
-    if (!::CreateProcessA(application, cmd, nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi)) {
+    if (!create_process(application, cmd, die_with_parent, pi)) {
         const DWORD e = ::GetLastError();
         if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) return unexpected(Errc::invalid_argument, static_cast<int>(e));
         return unexpected(win32::last_error());
@@ -120,18 +184,16 @@ void ProcessHandle::release_native() noexcept {
 }
 
 Result<void> spawn_self(ProcessHandle& handle, const char* const* args, const SpawnOptions& options) noexcept {
-    (void)options;  // die_with_parent: see docs/processes.md (a job object is not used yet)
     static char path[MAX_PATH * 2];
     const DWORD n = ::GetModuleFileNameA(nullptr, path, sizeof path);
     if (n == 0 || n >= sizeof path) return unexpected(win32::last_error());
-    return create(handle, path, path, args);
+    return create(handle, path, path, args, options.die_with_parent);
 }
 
 Result<void> spawn_program(ProcessHandle& handle, const char* program, const char* const* args,
                            const SpawnOptions& options) noexcept {
-    (void)options;
     if (program == nullptr || program[0] == '\0') return unexpected(Errc::invalid_argument);
-    return create(handle, nullptr, program, args);  // lpApplicationName null: searched like a shell
+    return create(handle, nullptr, program, args, options.die_with_parent);  // lpApplicationName null: searched like a shell
 }
 
 Result<bool> fork_process(ProcessHandle& handle, const SpawnOptions& options) noexcept {

@@ -1,5 +1,20 @@
 // Win32 shared memory (named, pagefile-backed file mappings in the session namespace) and the
 // robust process-shared mutex (a named kernel mutex: WAIT_ABANDONED is "owner died").
+//
+// Segments. Windows keeps a section (and its name) alive while any handle or view is open and
+// has no call that removes a name. unlink() is implemented with generations and a tombstone:
+//  - every staticrt section ends with a Trailer (magic, the caller's size, an `unlinked` flag)
+//    in the last bytes of its page-rounded size, so open() also learns the exact size;
+//  - generation 0 of a name is the section "Local\<name>", generation g > 0 "Local\<name>~<g>";
+//  - unlink() sets `unlinked` in the live generation: open() skips it from then on, existing
+//    mappings stay valid; create() makes the next free generation while tombstoned ones are
+//    still mapped somewhere (at most kGenerations at once, then Errc::exhausted, os_code 0);
+//  - create/open/unlink of one name are serialised by a named kernel mutex "Local\<name>~lock"
+//    (abandonment is harmless: the section scan below is idempotent).
+//
+// Every mapping is also entered in a fixed table (kMaxMappings, no heap) of (base, size, segment
+// id) so that platform::wait() with WaitScope::process_shared can name a word by (segment,
+// offset) — the same in every process, whatever address the view got (see wait.cpp).
 #include "staticrt/platform/shared_memory.hpp"
 
 #include <atomic>
@@ -17,12 +32,15 @@ bool name_char_ok(char c) noexcept {
 }
 
 constexpr char kPrefix[] = "Local\\";
+/// Generations of one name that may exist at once (the live one plus tombstones still mapped).
+constexpr unsigned kGenerations = 8;
+/// Room for "Local\" + name + "~lock" / "~<g>" + NUL.
+constexpr std::size_t kOsNameBytes = sizeof kPrefix + kMaxSharedMemoryName + 8;
 
-bool os_name(const char* name, char* out) noexcept {
-    if (!valid_shared_memory_name(name)) return false;
-    std::strcpy(out, kPrefix);
-    std::strcat(out, name);
-    return true;
+// The OS name of generation `gen` of `name` (valid name assumed).
+void os_name(const char* name, unsigned gen, char* out) noexcept {
+    if (gen == 0) std::snprintf(out, kOsNameBytes, "%s%s", kPrefix, name);
+    else std::snprintf(out, kOsNameBytes, "%s%s~%u", kPrefix, name, gen);
 }
 
 Error map_error(DWORD e) noexcept {
@@ -34,6 +52,189 @@ Error map_error(DWORD e) noexcept {
         default: return Error{Errc::os_error, static_cast<int>(e)};
     }
 }
+
+// ---- the trailer at the end of every staticrt section
+
+constexpr std::uint64_t kTrailerMagic = 0x3167'6573'7472'7473ull;  // "strtseg1"
+struct Trailer {
+    std::uint64_t magic;                 ///< kTrailerMagic once the creator filled it in
+    std::uint64_t bytes;                 ///< the size the creator asked for
+    std::atomic<std::uint32_t> unlinked; ///< 1: unlink() removed the name (a tombstone)
+    std::uint32_t generation;
+    std::uint64_t reserved;
+};
+static_assert(sizeof(Trailer) == 32, "Trailer layout is part of the cross-process format");
+
+std::size_t page_bytes() noexcept {
+    SYSTEM_INFO si{};
+    ::GetSystemInfo(&si);
+    return si.dwPageSize != 0 ? si.dwPageSize : 4096;
+}
+
+// Section size for `bytes` of user data: room for the trailer, rounded up to whole pages (the
+// size a view of the section reports), 0 on overflow.
+std::size_t section_bytes(std::size_t bytes) noexcept {
+    const std::size_t page = page_bytes();
+    if (bytes > static_cast<std::size_t>(-1) - sizeof(Trailer) - page) return 0;
+    return (bytes + sizeof(Trailer) + page - 1) / page * page;
+}
+
+std::size_t view_bytes(const void* view) noexcept {
+    MEMORY_BASIC_INFORMATION info{};
+    if (::VirtualQuery(view, &info, sizeof info) == 0) return 0;
+    return info.RegionSize;
+}
+
+// The trailer of a view of `view_size` bytes, or nullptr when it is not a staticrt section.
+Trailer* trailer_of(void* view, std::size_t view_size) noexcept {
+    if (view_size < sizeof(Trailer)) return nullptr;
+    auto* t = reinterpret_cast<Trailer*>(static_cast<unsigned char*>(view) + view_size - sizeof(Trailer));
+    if (t->magic != kTrailerMagic || t->bytes > view_size - sizeof(Trailer)) return nullptr;
+    return t;
+}
+
+// FNV-1a of the OS name: the segment's identity in every process (the generation is part of
+// the name, so a segment made again after unlink() has another identity).
+std::uint64_t segment_id(const char* os) noexcept {
+    std::uint64_t h = 0xcbf2'9ce4'8422'2325ull;
+    for (const char* p = os; *p != '\0'; ++p) {
+        h ^= static_cast<unsigned char>(*p);
+        h *= 0x0000'0100'0000'01b3ull;
+    }
+    return h;
+}
+
+// ---- per-name lock: a named kernel mutex held around the generation scan
+
+class NameLock {
+public:
+    NameLock() noexcept = default;
+    NameLock(const NameLock&) = delete;
+    NameLock& operator=(const NameLock&) = delete;
+    ~NameLock() {
+        if (m_handle != nullptr) {
+            ::ReleaseMutex(m_handle);
+            ::CloseHandle(m_handle);
+        }
+    }
+    [[nodiscard]] Result<void> acquire(const char* name) noexcept {
+        char os[kOsNameBytes];
+        std::snprintf(os, sizeof os, "%s%s~lock", kPrefix, name);
+        HANDLE h = ::CreateMutexA(nullptr, FALSE, os);
+        if (h == nullptr) return unexpected(win32::last_error());
+        const DWORD r = ::WaitForSingleObject(h, INFINITE);
+        if (r != WAIT_OBJECT_0 && r != WAIT_ABANDONED) {  // abandoned: a process died in the scan; it is idempotent
+            const Error e = win32::last_error();
+            ::CloseHandle(h);
+            return unexpected(e);
+        }
+        m_handle = h;
+        return ok();
+    }
+
+private:
+    HANDLE m_handle = nullptr;
+};
+
+// ---- a mapped generation
+
+struct View {
+    HANDLE section = nullptr;
+    void* data = nullptr;
+    std::size_t size = 0;      ///< the view (whole pages)
+    Trailer* trailer = nullptr;///< nullptr: not a staticrt section (made by another program)
+    void release() noexcept {
+        if (data != nullptr) ::UnmapViewOfFile(data);
+        if (section != nullptr) ::CloseHandle(section);
+        data = nullptr;
+        section = nullptr;
+    }
+};
+
+enum class Probe : std::uint8_t { absent, live, tombstone, failed };
+
+// Opens and maps generation `gen` of `name` read-write. absent: no such section.
+Probe open_generation(const char* os, View& v, DWORD& err) noexcept {
+    v = View{};
+    v.section = ::OpenFileMappingA(FILE_MAP_ALL_ACCESS, FALSE, os);
+    if (v.section == nullptr) {
+        err = ::GetLastError();
+        return err == ERROR_FILE_NOT_FOUND ? Probe::absent : Probe::failed;
+    }
+    v.data = ::MapViewOfFile(v.section, FILE_MAP_ALL_ACCESS, 0, 0, 0);
+    if (v.data == nullptr) {
+        err = ::GetLastError();
+        v.release();
+        return Probe::failed;
+    }
+    v.size = view_bytes(v.data);
+    v.trailer = trailer_of(v.data, v.size);
+    // [shm.tombstone] acquire: pairs with [shm.unlink] (the name lock orders them already).
+    if (v.trailer != nullptr && v.trailer->unlinked.load(std::memory_order_acquire) != 0) return Probe::tombstone;
+    return Probe::live;
+}
+
+// ---- the table of this process's mappings, read by wait.cpp (seqlock per entry, no heap)
+
+constexpr std::size_t kMaxMappings = 256;
+struct MappingEntry {
+    std::atomic<std::uint32_t> seq;       ///< odd while a writer owns the entry
+    std::atomic<std::uintptr_t> base;     ///< 0: free
+    std::atomic<std::size_t> size;
+    std::atomic<std::uint64_t> id;
+};
+constinit MappingEntry g_mappings[kMaxMappings] = {};
+constinit std::atomic<std::size_t> g_mapping_high{0};  ///< entries at or above it were never used
+
+// Takes entry e for writing when its seq is `s` (even). [shm.map.claim] acquire: pairs with the
+// release store that ended the previous write, so its fields are seen.
+bool claim(MappingEntry& e, std::uint32_t s) noexcept {
+    return (s & 1u) == 0 && e.seq.compare_exchange_strong(s, s + 1, std::memory_order_acquire, std::memory_order_relaxed);
+}
+void publish(MappingEntry& e) noexcept {
+    // [shm.map.publish] release: ends the write; pairs with [shm.map.read].
+    e.seq.fetch_add(1, std::memory_order_release);
+}
+
+bool register_mapping(const void* base, std::size_t size, std::uint64_t id) noexcept {
+    for (std::size_t i = 0; i < kMaxMappings; ++i) {
+        MappingEntry& e = g_mappings[i];
+        if (e.base.load(std::memory_order_relaxed) != 0) continue;  // peek: in use (the claim re-checks)
+        const std::uint32_t s = e.seq.load(std::memory_order_relaxed);
+        if (!claim(e, s)) continue;
+        if (e.base.load(std::memory_order_relaxed) != 0) {
+            publish(e);
+            continue;
+        }
+        e.base.store(reinterpret_cast<std::uintptr_t>(base), std::memory_order_relaxed);
+        e.size.store(size, std::memory_order_relaxed);
+        e.id.store(id, std::memory_order_relaxed);
+        publish(e);
+        std::size_t high = g_mapping_high.load(std::memory_order_relaxed);
+        // [shm.map.high] release: a reader that sees the new bound also sees the entry.
+        while (high < i + 1 &&
+               !g_mapping_high.compare_exchange_weak(high, i + 1, std::memory_order_release, std::memory_order_relaxed)) {
+        }
+        return true;
+    }
+    return false;
+}
+
+void unregister_mapping(const void* base) noexcept {
+    const auto b = reinterpret_cast<std::uintptr_t>(base);
+    for (auto& e : g_mappings) {
+        if (e.base.load(std::memory_order_relaxed) != b) continue;
+        std::uint32_t s = e.seq.load(std::memory_order_relaxed);
+        while (!claim(e, s)) s = e.seq.load(std::memory_order_relaxed);
+        if (e.base.load(std::memory_order_relaxed) == b) {
+            e.base.store(0, std::memory_order_relaxed);
+            publish(e);
+            return;
+        }
+        publish(e);
+    }
+}
+
 
 // ---- RobustMutex: the shared storage holds the kernel mutex's name and state; each process
 // opens its own HANDLE once and keeps it in this fixed table (keyed by the mutex's address in
@@ -127,6 +328,40 @@ void forget_handle(const void* key, const char* name) noexcept {
 
 }  // namespace
 
+namespace win32 {
+
+bool shared_word_key(const void* address, SharedWordKey& out) noexcept {
+    const auto a = reinterpret_cast<std::uintptr_t>(address);
+    // [shm.map.high] acquire: pairs with the release that raised it.
+    const std::size_t high = g_mapping_high.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < high; ++i) {
+        MappingEntry& e = g_mappings[i];
+        for (;;) {
+            // [shm.map.read] acquire: pairs with [shm.map.publish]; the fence + re-read below
+            // reject a read that overlapped a writer (seqlock).
+            const std::uint32_t s1 = e.seq.load(std::memory_order_acquire);
+            if ((s1 & 1u) != 0) {
+                ::SwitchToThread();
+                continue;
+            }
+            const std::uintptr_t base = e.base.load(std::memory_order_relaxed);
+            const std::size_t size = e.size.load(std::memory_order_relaxed);
+            const std::uint64_t id = e.id.load(std::memory_order_relaxed);
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if (e.seq.load(std::memory_order_relaxed) != s1) continue;
+            if (base != 0 && a >= base && a - base < size) {
+                out.segment = id;
+                out.offset = a - base;
+                return true;
+            }
+            break;
+        }
+    }
+    return false;
+}
+
+}  // namespace win32
+
 bool valid_shared_memory_name(const char* name) noexcept {
     if (name == nullptr || name[0] == '\0') return false;
     std::size_t n = 0;
@@ -165,23 +400,50 @@ SharedMemory& SharedMemory::operator=(SharedMemory&& other) noexcept {
 SharedMemory::~SharedMemory() { close(); }
 
 Result<void> SharedMemory::create(const char* name, std::size_t bytes) noexcept {
-    char path[sizeof kPrefix + kMaxSharedMemoryName];
-    if (m_data != nullptr || bytes == 0 || !os_name(name, path)) return unexpected(Errc::invalid_argument);
-    const auto size = static_cast<unsigned long long>(bytes);
+    if (m_data != nullptr || bytes == 0 || !valid_shared_memory_name(name)) return unexpected(Errc::invalid_argument);
+    const std::size_t total = section_bytes(bytes);
+    if (total == 0) return unexpected(Errc::invalid_argument);
+    NameLock lock;
+    if (auto r = lock.acquire(name); !r) return r;
+    // Find a free generation; any live one means the name is taken.
+    char os[kOsNameBytes];
+    unsigned free_gen = kGenerations;
+    for (unsigned g = 0; g < kGenerations; ++g) {
+        os_name(name, g, os);
+        View v;
+        DWORD err = 0;
+        const Probe p = open_generation(os, v, err);
+        v.release();
+        if (p == Probe::live) return unexpected(map_error(ERROR_ALREADY_EXISTS));
+        if (p == Probe::failed) return unexpected(map_error(err));
+        if (p == Probe::absent && free_gen == kGenerations) free_gen = g;
+    }
+    if (free_gen == kGenerations) return unexpected(Errc::exhausted);  // os_code 0: all generations tombstoned and mapped
+    os_name(name, free_gen, os);
+    const auto size = static_cast<unsigned long long>(total);
     HANDLE h = ::CreateFileMappingA(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, static_cast<DWORD>(size >> 32),
-                                    static_cast<DWORD>(size & 0xFFFFFFFFu), path);
+                                    static_cast<DWORD>(size & 0xFFFFFFFFu), os);
     const DWORD err = ::GetLastError();
     if (h == nullptr) return unexpected(map_error(err));
-    if (err == ERROR_ALREADY_EXISTS) {
+    if (err == ERROR_ALREADY_EXISTS) {  // another program made it between the scan and now
         ::CloseHandle(h);
         return unexpected(map_error(ERROR_ALREADY_EXISTS));
     }
-    void* p = ::MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, bytes);
+    void* p = ::MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, total);
     if (p == nullptr) {
         const DWORD e = ::GetLastError();
         ::CloseHandle(h);
         return unexpected(map_error(e));
     }
+    if (!register_mapping(p, total, segment_id(os))) {
+        ::UnmapViewOfFile(p);
+        ::CloseHandle(h);
+        return unexpected(Errc::exhausted);  // os_code 0: kMaxMappings views in this process
+    }
+    auto* t = reinterpret_cast<Trailer*>(static_cast<unsigned char*>(p) + total - sizeof(Trailer));
+    t->bytes = bytes;
+    t->generation = free_gen;
+    t->magic = kTrailerMagic;  // readers look under the name lock: no atomics needed
     m_data = p;
     m_size = bytes;
     m_native = reinterpret_cast<std::uintptr_t>(h);
@@ -190,27 +452,40 @@ Result<void> SharedMemory::create(const char* name, std::size_t bytes) noexcept 
 }
 
 Result<void> SharedMemory::open(const char* name) noexcept {
-    char path[sizeof kPrefix + kMaxSharedMemoryName];
-    if (m_data != nullptr || !os_name(name, path)) return unexpected(Errc::invalid_argument);
-    HANDLE h = ::OpenFileMappingA(FILE_MAP_ALL_ACCESS, FALSE, path);
-    if (h == nullptr) return unexpected(map_error(::GetLastError()));
-    void* p = ::MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, 0);
-    if (p == nullptr) {
-        const DWORD e = ::GetLastError();
-        ::CloseHandle(h);
-        return unexpected(map_error(e));
+    if (m_data != nullptr || !valid_shared_memory_name(name)) return unexpected(Errc::invalid_argument);
+    NameLock lock;
+    if (auto r = lock.acquire(name); !r) return r;
+    char os[kOsNameBytes];
+    for (unsigned g = 0; g < kGenerations; ++g) {
+        os_name(name, g, os);
+        View v;
+        DWORD err = 0;
+        const Probe p = open_generation(os, v, err);
+        if (p == Probe::failed) return unexpected(map_error(err));
+        if (p != Probe::live) {
+            v.release();
+            continue;
+        }
+        if (!register_mapping(v.data, v.size, segment_id(os))) {
+            v.release();
+            return unexpected(Errc::exhausted);  // os_code 0: kMaxMappings views in this process
+        }
+        m_data = v.data;
+        // A staticrt section knows its exact size; a section made by another program reports
+        // its size rounded up to whole pages.
+        m_size = v.trailer != nullptr ? static_cast<std::size_t>(v.trailer->bytes) : v.size;
+        m_native = reinterpret_cast<std::uintptr_t>(v.section);
+        std::strcpy(m_name, name);
+        return ok();
     }
-    MEMORY_BASIC_INFORMATION info{};
-    ::VirtualQuery(p, &info, sizeof info);
-    m_data = p;
-    m_size = info.RegionSize;  // the section size rounded up to whole pages
-    m_native = reinterpret_cast<std::uintptr_t>(h);
-    std::strcpy(m_name, name);
-    return ok();
+    return unexpected(map_error(ERROR_FILE_NOT_FOUND));
 }
 
 void SharedMemory::close() noexcept {
-    if (m_data != nullptr) ::UnmapViewOfFile(m_data);
+    if (m_data != nullptr) {
+        unregister_mapping(m_data);
+        ::UnmapViewOfFile(m_data);
+    }
     if (m_native != 0) ::CloseHandle(reinterpret_cast<HANDLE>(m_native));
     m_data = nullptr;
     m_size = 0;
@@ -219,9 +494,30 @@ void SharedMemory::close() noexcept {
 }
 
 Result<void> SharedMemory::unlink(const char* name) noexcept {
-    // Windows removes a section's name with its last handle: nothing to do but check the name.
     if (!valid_shared_memory_name(name)) return unexpected(Errc::invalid_argument);
-    return ok();
+    NameLock lock;
+    if (auto r = lock.acquire(name); !r) return r;
+    char os[kOsNameBytes];
+    for (unsigned g = 0; g < kGenerations; ++g) {
+        os_name(name, g, os);
+        View v;
+        DWORD err = 0;
+        const Probe p = open_generation(os, v, err);
+        if (p == Probe::failed) return unexpected(map_error(err));
+        if (p != Probe::live) {
+            v.release();
+            continue;
+        }
+        if (v.trailer == nullptr) {  // made by another program: we cannot take its name away
+            v.release();
+            return unexpected(Errc::not_supported);
+        }
+        // [shm.unlink] release: pairs with [shm.tombstone].
+        v.trailer->unlinked.store(1, std::memory_order_release);
+        v.release();
+        return ok();
+    }
+    return unexpected(map_error(ERROR_FILE_NOT_FOUND));
 }
 
 // ------------------------------------------------------------------ RobustMutex

@@ -3,7 +3,8 @@
 // Not installed and not part of the interface: only platform/win32/*.cpp include it. It is the
 // one place that includes <windows.h> (lean, without min/max macros) and holds the conversions
 // every file needs: Deadline -> a millisecond timeout that never returns early, GetLastError()
-// -> Errc, and the CPU-set -> GROUP_AFFINITY mapping used by cpu.cpp and thread.cpp.
+// -> Errc, the CPU-set -> GROUP_AFFINITY mapping used by cpu.cpp and thread.cpp, and the
+// shared-memory lookup that wait.cpp uses to name a process-shared word.
 #pragma once
 
 #ifndef WIN32_LEAN_AND_MEAN
@@ -51,5 +52,16 @@ inline constexpr DWORD kMaxFiniteMs = INFINITE - 1;
 
 /// Pins `thread` to `cpus` (checks as group_affinity_of). (cpu.cpp)
 [[nodiscard]] Result<void> pin_native_thread(HANDLE thread, const CpuSet& cpus) noexcept;
+
+/// Where a word lies in a staticrt shared-memory segment: the segment's identity (the same in
+/// every process that maps it) and the word's byte offset in it.
+struct SharedWordKey {
+    std::uint64_t segment = 0;
+    std::uint64_t offset = 0;
+};
+
+/// True when `address` lies inside a segment this process mapped with SharedMemory::create()
+/// or open() (shared_memory.cpp keeps the table of mappings; wait.cpp asks).
+[[nodiscard]] bool shared_word_key(const void* address, SharedWordKey& out) noexcept;
 
 }  // namespace staticrt::platform::win32

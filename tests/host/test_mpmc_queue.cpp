@@ -26,6 +26,29 @@ TEST(MpmcQueue, Close_WithBlockedConsumers_WakesAllWithClosed) {
     EXPECT_EQ(closed.load(), 4);
 }
 
+// close() racing a consumer at every phase of pop() (first attempt, spin, yield, park): the
+// spinning consumer reads a closed hint instead of the tail line, and must still never miss the
+// close (a miss hangs here until the watchdog fires).
+TEST(MpmcQueue, CloseRacingPop_AtEveryPhase_ConsumerSeesClosed) {
+    staticrt::test::Watchdog wd{60s};
+    const int rounds = static_cast<int>(staticrt::test::scaled(400, 50));
+    for (int r = 0; r < rounds; ++r) {
+        staticrt::MpmcQueue<int, 4> q;
+        std::atomic<bool> entered{false};
+        Errc got = Errc::os_error;
+        std::thread c([&] {
+            entered.store(true, std::memory_order_release);
+            got = q.pop().code();
+        });
+        while (!entered.load(std::memory_order_acquire)) {}
+        // Delay from 0 to ~20 us in steps (r % 64), so the close lands in every phase of the wait.
+        for (int i = 0, n = (r % 64) * 30; i < n; ++i) staticrt::platform::cpu_relax();
+        q.close();
+        c.join();
+        ASSERT_EQ(got, Errc::closed) << "round " << r;
+    }
+}
+
 TEST(MpmcQueue, CloseUnderLoad_EveryAcceptedPushIsPopped) {
     staticrt::test::Watchdog wd{60s};
     staticrt::MpmcQueue<std::uint64_t, 16> q;

@@ -49,10 +49,11 @@ struct ExitStatus {
 
 /// Options for spawning.
 struct SpawnOptions {
-    /// Child side: send SIGTERM to the child when its parent thread/process dies (Linux:
+    /// End the child when its parent dies, however it dies (Linux: SIGTERM through
     /// PR_SET_PDEATHSIG, applied by fork_process(); spawned children apply it themselves through
-    /// set_parent_death_signal() because exec-ing needs a fresh fork). Windows: a job object is not
-    /// used; see docs/processes.md.
+    /// set_parent_death_signal() because exec-ing needs a fresh fork. Windows: the child is
+    /// created suspended and assigned to a JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE job whose only
+    /// handle the parent holds; see docs/processes.md).
     bool die_with_parent = false;
 };
 

@@ -2,8 +2,10 @@
 // process-shared mutex that can live inside them.
 //
 // SharedMemory maps a named segment: create() makes a new zero-filled one (the name must be
-// free), open() maps an existing one, unlink() removes the name (POSIX: the memory lives on
-// until the last mapping goes; Windows: names vanish with the last handle, unlink() is a no-op).
+// free), open() maps an existing one, unlink() removes the name: open() then fails, existing
+// mappings stay valid, and create() of the same name makes a new segment (POSIX: shm_unlink;
+// Windows: a tombstone in the segment plus a generation suffix, see docs/processes.md). On
+// Windows a segment also vanishes once no process maps it, unlinked or not.
 // The mapping is released by close() or the destructor. Names are 1..kMaxSharedMemoryName-1
 // characters of [A-Za-z0-9._-], without a slash; the platform adds "/" (POSIX) or "Local\"
 // (Windows). Errors: a bad name -> Errc::invalid_argument (os_code 0); a name that is taken ->
@@ -47,16 +49,21 @@ public:
     ~SharedMemory();
 
     /// Creates a new segment of `bytes` (> 0) zero-filled bytes and maps it read-write.
-    /// Errc::exhausted when the name is taken. Errc::invalid_argument: bad name or 0 bytes,
-    /// or this object already maps a segment.
+    /// Errc::exhausted when the name is taken (os_code EEXIST / ERROR_ALREADY_EXISTS).
+    /// Errc::invalid_argument: bad name or 0 bytes, or this object already maps a segment.
+    /// Windows only, Errc::exhausted with os_code 0: this process maps 256 segments already, or
+    /// 8 unlinked segments of this name are still mapped somewhere.
     [[nodiscard]] Result<void> create(const char* name, std::size_t bytes) noexcept;
-    /// Maps an existing segment read-write, at its full size.
+    /// Maps an existing segment read-write, at its full size (the size given to create()).
     /// Errc::invalid_argument (os_code ENOENT / ERROR_FILE_NOT_FOUND) when there is none.
+    /// Windows only, Errc::exhausted with os_code 0: this process maps 256 segments already.
     [[nodiscard]] Result<void> open(const char* name) noexcept;
     /// Unmaps (the name stays; see unlink()). Does nothing when nothing is mapped.
     void close() noexcept;
     /// Removes the name. The memory lives until its last mapping is closed.
-    /// Errc::invalid_argument (os_code ENOENT) when there is no such segment. Windows: no-op.
+    /// Errc::invalid_argument (os_code ENOENT / ERROR_FILE_NOT_FOUND) when there is no such
+    /// segment. Windows: Errc::not_supported for a section made by another program (no
+    /// staticrt trailer); see create() for the bound on unlinked segments still mapped.
     [[nodiscard]] static Result<void> unlink(const char* name) noexcept;
 
     [[nodiscard]] void* data() const noexcept { return m_data; }

@@ -3,7 +3,11 @@
 // wait() blocks while `word` still holds `expected`, until woken, until the deadline, or
 // spuriously: callers always re-check their condition in a loop. wake_one()/wake_all()
 // wake threads parked on the same word. Linux: futex (FUTEX_PRIVATE_FLAG for
-// Scope::process_private). Windows: WaitOnAddress within a process.
+// Scope::process_private). Windows: WaitOnAddress within a process; process_shared words inside
+// a SharedMemory segment park on a per-thread named event found through a session-wide table
+// keyed by (segment, offset), so the word may sit at different addresses in each process;
+// process_shared words outside any segment use WaitOnAddress with rounds capped at 1..64 ms
+// (see docs/platform.md, "Windows").
 //
 // Memory ordering: wait() compares `word` against `expected` atomically with going to sleep
 // (no lost wake-up when the waker changes the word and then calls wake_*). The wait itself
@@ -33,6 +37,8 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
 /// Blocks while word == expected. Returns:
 ///  - success: woken, or the word differed, or a spurious wake-up (re-check!);
 ///  - Errc::timeout: the deadline passed (Deadline::poll() returns timeout at once when equal);
+///  - Errc::exhausted: Windows, process_shared: every slot of the parking table is taken
+///    (1280 threads of the session parked at once);
 ///  - Errc::not_supported: process_shared where the platform cannot (see docs).
 [[nodiscard]] Result<void> wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, Deadline deadline,
                                 WaitScope scope = WaitScope::process_private) noexcept;

@@ -39,7 +39,7 @@ template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
 class SpscQueue {
     static_assert(queue_detail::QueueChecks<T, N, Scope == WaitScope::process_shared>::ok);
     using Seq = queue_detail::SeqOf<N>;
-    using Cells = queue_detail::CellMap<T, N, platform::kCacheLine>;
+    using Cells = queue_detail::CellMap<N>;
     using Attempt = queue_detail::Attempt;
 
 public:

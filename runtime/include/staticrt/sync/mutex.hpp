@@ -95,15 +95,18 @@ public:
     /// Blocks until the mutex is held. Relocking from the owner (a certain deadlock) traps.
     void lock() noexcept {
         if (const Result<void> r = lock(Deadline::never()); !r) {
-            detail::contract_violation(r.code() == Errc::would_block
-                                           ? "Mutex::lock() by the thread that already holds it (deadlock)"
-                                           : "Mutex::lock() failed: the platform cannot wait in this scope");
+            detail::contract_violation(
+                r.code() == Errc::would_block ? "Mutex::lock() by the thread that already holds it (deadlock)"
+                : r.code() == Errc::exhausted
+                    ? "Mutex::lock() failed: the platform's table of parked threads is full (Win32 process-shared wait)"
+                    : "Mutex::lock() failed: the platform cannot wait in this scope");
         }
     }
 
     /// Takes the mutex before the deadline. Errc::timeout: still held by another thread at the
     /// deadline (Deadline::poll() tries once); Errc::would_block: the caller already holds it;
-    /// Errc::not_supported: the platform cannot wait on process-shared memory.
+    /// Errc::not_supported: the platform cannot wait on process-shared memory; Errc::exhausted:
+    /// the platform's table of parked threads is full (Win32 process-shared waits, 1280 slots).
     [[nodiscard]] Result<void> lock(Deadline deadline) noexcept {
         if (try_lock()) return ok();
         if (held_by_current_thread()) return Errc::would_block;

@@ -1,6 +1,8 @@
 // staticrt/ipc/detail/shared_wait.hpp — a process-shared wait-on-address that degrades to a
-// short sleep where the platform cannot park across processes (Win32 until its kernel-object
-// wait lands: platform::wait returns Errc::not_supported for WaitScope::process_shared).
+// short sleep where the platform cannot park across processes. Linux (shared futex) and Win32
+// (per-thread kernel events through a session parking table, docs/platform.md) both park; the
+// fallback is for a platform whose platform::wait returns Errc::not_supported for
+// WaitScope::process_shared.
 // Callers loop and re-check, so a return is always allowed to be spurious.
 #pragma once
 
