@@ -255,7 +255,10 @@ private:
                 // this load misses is not lost: it bumps the parking word after storing the
                 // hint ([mpmc.closed.hint]), so a sleeper wakes and re-tries.
                 if (m_closed_hint.load(std::memory_order_relaxed) == 0) return Attempt::would_block;
-                return drained_after_close() ? Attempt::closed : Attempt::would_block;
+                // Closed but not drained: the remaining elements are claimed or published
+                // already, and the consumer that takes the last one wakes nobody, so do not
+                // park (a parked consumer would sleep forever): yield until drained.
+                return drained_after_close() ? Attempt::closed : Attempt::busy;
             },
             d);
         if (r) m_not_full.notify_one();

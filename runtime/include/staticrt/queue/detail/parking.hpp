@@ -27,8 +27,11 @@
 
 namespace staticrt::queue_detail {
 
-/// What one non-blocking attempt of a blocking call found.
-enum class Attempt : std::uint8_t { done, would_block, closed };
+/// What one non-blocking attempt of a blocking call found. `busy`: not done yet, but what it
+/// waits for is already in flight on other threads and nobody will notify this side about it
+/// (MPMC after close(): another consumer may take the last element without waking anyone), so
+/// the caller yields and re-tries instead of parking.
+enum class Attempt : std::uint8_t { done, would_block, closed, busy };
 
 /// Spin iterations (each one attempt + cpu_relax) before a blocking call yields. Long enough
 /// to cover a cross-core round trip (~60-300 ns here), short enough not to burn a time slice
@@ -82,14 +85,14 @@ public:
     [[nodiscard]] Result<void> wait_for(Fn&& attempt, Deadline deadline) noexcept {
         for (std::uint32_t i = 0; i < kSpinAttempts; ++i) {
             const Attempt a = attempt();
-            if (a != Attempt::would_block) return finish(a);
+            if (a != Attempt::would_block && a != Attempt::busy) return finish(a);
             if (deadline.is_poll()) return unexpected(Errc::timeout);
             platform::cpu_relax();
         }
         for (std::uint32_t i = 0; i < kYieldAttempts; ++i) {
             platform::yield_now();
             const Attempt a = attempt();
-            if (a != Attempt::would_block) return finish(a);
+            if (a != Attempt::would_block && a != Attempt::busy) return finish(a);
             if (deadline.expired()) return unexpected(Errc::timeout);
         }
         // The waiter decides its barrier flavour BEFORE it registers, from the platform's answer
@@ -120,13 +123,17 @@ public:
             // the word, so wait() below returns at once instead of sleeping.
             const std::uint32_t seq = m_seq.load(std::memory_order_acquire);
             const Attempt a = attempt();
-            if (a != Attempt::would_block) {
+            if (a != Attempt::would_block && a != Attempt::busy) {
                 out = finish(a);
                 break;
             }
             if (deadline.expired()) {
                 out = unexpected(Errc::timeout);
                 break;
+            }
+            if (a == Attempt::busy) {  // the outcome is decided by operations in flight: no sleep
+                platform::yield_now();
+                continue;
             }
             const Result<void> w = platform::wait(m_seq, seq, deadline, Scope);
             if (!w && w.code() != Errc::timeout) {  // not_supported / os_error
