@@ -17,11 +17,6 @@ namespace {
 static_assert(sizeof(pthread_mutex_t) <= 56, "RobustMutex::m_storage is too small for pthread_mutex_t");
 static_assert(alignof(pthread_mutex_t) <= 8, "RobustMutex::m_storage is under-aligned for pthread_mutex_t");
 
-bool name_char_ok(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-';
-}
-
 // "/" + name into out (kMaxSharedMemoryName + 1 bytes). False on a bad name.
 bool os_name(const char* name, char* out) noexcept {
     if (!valid_shared_memory_name(name)) return false;
@@ -45,18 +40,6 @@ Error map_errno(int err) noexcept {
 pthread_mutex_t* native(unsigned char* storage) noexcept { return static_cast<pthread_mutex_t*>(static_cast<void*>(storage)); }
 
 }  // namespace
-
-bool valid_shared_memory_name(const char* name) noexcept {
-    if (name == nullptr || name[0] == '\0') return false;
-    std::size_t n = 0;
-    for (; name[n] != '\0'; ++n) {
-        if (n + 1 >= kMaxSharedMemoryName) return false;
-        if (!name_char_ok(name[n])) return false;
-    }
-    // "." and ".." are directory entries in /dev/shm, not segment names.
-    if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) return false;
-    return true;
-}
 
 SharedMemory::SharedMemory(SharedMemory&& other) noexcept
     : m_data(other.m_data), m_size(other.m_size), m_native(other.m_native) {

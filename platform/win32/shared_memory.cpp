@@ -26,11 +26,6 @@
 namespace staticrt::platform {
 namespace {
 
-bool name_char_ok(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-';
-}
-
 constexpr char kPrefix[] = "Local\\";
 /// Generations of one name that may exist at once (the live one plus tombstones still mapped).
 constexpr unsigned kGenerations = 8;
@@ -172,6 +167,20 @@ Probe open_generation(const char* os, View& v, DWORD& err) noexcept {
     // [shm.tombstone] acquire: pairs with [shm.unlink] (the name lock orders them already).
     if (v.trailer != nullptr && v.trailer->unlinked.load(std::memory_order_acquire) != 0) return Probe::tombstone;
     return Probe::live;
+}
+
+// Finds the live generation of `name` (under its name lock): true with `v` mapped on it and its
+// OS name in `os`, false when every generation is absent or a tombstone; an OS error otherwise.
+Result<bool> find_live(const char* name, char* os, View& v) noexcept {
+    for (unsigned g = 0; g < kGenerations; ++g) {
+        os_name(name, g, os);
+        DWORD err = 0;
+        const Probe p = open_generation(os, v, err);
+        if (p == Probe::failed) return unexpected(map_error(err));
+        if (p == Probe::live) return true;
+        v.release();
+    }
+    return false;
 }
 
 // ---- the table of this process's mappings, read by wait.cpp (seqlock per entry, no heap)
@@ -362,17 +371,6 @@ bool shared_word_key(const void* address, SharedWordKey& out) noexcept {
 
 }  // namespace win32
 
-bool valid_shared_memory_name(const char* name) noexcept {
-    if (name == nullptr || name[0] == '\0') return false;
-    std::size_t n = 0;
-    for (; name[n] != '\0'; ++n) {
-        if (n + 1 >= kMaxSharedMemoryName) return false;
-        if (!name_char_ok(name[n])) return false;
-    }
-    if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) return false;
-    return true;
-}
-
 SharedMemory::SharedMemory(SharedMemory&& other) noexcept
     : m_data(other.m_data), m_size(other.m_size), m_native(other.m_native) {
     std::memcpy(m_name, other.m_name, sizeof m_name);
@@ -456,29 +454,21 @@ Result<void> SharedMemory::open(const char* name) noexcept {
     NameLock lock;
     if (auto r = lock.acquire(name); !r) return r;
     char os[kOsNameBytes];
-    for (unsigned g = 0; g < kGenerations; ++g) {
-        os_name(name, g, os);
-        View v;
-        DWORD err = 0;
-        const Probe p = open_generation(os, v, err);
-        if (p == Probe::failed) return unexpected(map_error(err));
-        if (p != Probe::live) {
-            v.release();
-            continue;
-        }
-        if (!register_mapping(v.data, v.size, segment_id(os))) {
-            v.release();
-            return unexpected(Errc::exhausted);  // os_code 0: kMaxMappings views in this process
-        }
-        m_data = v.data;
-        // A staticrt section knows its exact size; a section made by another program reports
-        // its size rounded up to whole pages.
-        m_size = v.trailer != nullptr ? static_cast<std::size_t>(v.trailer->bytes) : v.size;
-        m_native = reinterpret_cast<std::uintptr_t>(v.section);
-        std::strcpy(m_name, name);
-        return ok();
+    View v;
+    const Result<bool> live = find_live(name, os, v);
+    if (!live) return unexpected(live.error());
+    if (!*live) return unexpected(map_error(ERROR_FILE_NOT_FOUND));
+    if (!register_mapping(v.data, v.size, segment_id(os))) {
+        v.release();
+        return unexpected(Errc::exhausted);  // os_code 0: kMaxMappings views in this process
     }
-    return unexpected(map_error(ERROR_FILE_NOT_FOUND));
+    m_data = v.data;
+    // A staticrt section knows its exact size; a section made by another program reports its
+    // size rounded up to whole pages.
+    m_size = v.trailer != nullptr ? static_cast<std::size_t>(v.trailer->bytes) : v.size;
+    m_native = reinterpret_cast<std::uintptr_t>(v.section);
+    std::strcpy(m_name, name);
+    return ok();
 }
 
 void SharedMemory::close() noexcept {
@@ -498,26 +488,18 @@ Result<void> SharedMemory::unlink(const char* name) noexcept {
     NameLock lock;
     if (auto r = lock.acquire(name); !r) return r;
     char os[kOsNameBytes];
-    for (unsigned g = 0; g < kGenerations; ++g) {
-        os_name(name, g, os);
-        View v;
-        DWORD err = 0;
-        const Probe p = open_generation(os, v, err);
-        if (p == Probe::failed) return unexpected(map_error(err));
-        if (p != Probe::live) {
-            v.release();
-            continue;
-        }
-        if (v.trailer == nullptr) {  // made by another program: we cannot take its name away
-            v.release();
-            return unexpected(Errc::not_supported);
-        }
-        // [shm.unlink] release: pairs with [shm.tombstone].
-        v.trailer->unlinked.store(1, std::memory_order_release);
+    View v;
+    const Result<bool> live = find_live(name, os, v);
+    if (!live) return unexpected(live.error());
+    if (!*live) return unexpected(map_error(ERROR_FILE_NOT_FOUND));
+    if (v.trailer == nullptr) {  // made by another program: we cannot take its name away
         v.release();
-        return ok();
+        return unexpected(Errc::not_supported);
     }
-    return unexpected(map_error(ERROR_FILE_NOT_FOUND));
+    // [shm.unlink] release: pairs with [shm.tombstone].
+    v.trailer->unlinked.store(1, std::memory_order_release);
+    v.release();
+    return ok();
 }
 
 // ------------------------------------------------------------------ RobustMutex

@@ -85,14 +85,14 @@ public:
     [[nodiscard]] Result<void> wait_for(Fn&& attempt, Deadline deadline) noexcept {
         for (std::uint32_t i = 0; i < kSpinAttempts; ++i) {
             const Attempt a = attempt();
-            if (a != Attempt::would_block && a != Attempt::busy) return finish(a);
+            if (settled(a)) return finish(a);
             if (deadline.is_poll()) return unexpected(Errc::timeout);
             platform::cpu_relax();
         }
         for (std::uint32_t i = 0; i < kYieldAttempts; ++i) {
             platform::yield_now();
             const Attempt a = attempt();
-            if (a != Attempt::would_block && a != Attempt::busy) return finish(a);
+            if (settled(a)) return finish(a);
             if (deadline.expired()) return unexpected(Errc::timeout);
         }
         // The waiter decides its barrier flavour BEFORE it registers, from the platform's answer
@@ -123,7 +123,7 @@ public:
             // the word, so wait() below returns at once instead of sleeping.
             const std::uint32_t seq = m_seq.load(std::memory_order_acquire);
             const Attempt a = attempt();
-            if (a != Attempt::would_block && a != Attempt::busy) {
+            if (settled(a)) {
                 out = finish(a);
                 break;
             }
@@ -171,6 +171,8 @@ public:
     [[nodiscard]] std::uint32_t waiters() const noexcept { return m_waiters.load(std::memory_order_relaxed); }
 
 private:
+    /// The attempt ended the wait (done or closed); would_block and busy try again.
+    static bool settled(Attempt a) noexcept { return a == Attempt::done || a == Attempt::closed; }
     static Result<void> finish(Attempt a) noexcept {
         return a == Attempt::done ? ok() : Result<void>(unexpected(Errc::closed));
     }
