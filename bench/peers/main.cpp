@@ -36,11 +36,20 @@ std::vector<Workload>& registry() {
     static std::vector<Workload> r;
     return r;
 }
+std::vector<Workload>& scaling_registry() {
+    static std::vector<Workload> r;
+    return r;
+}
 }  // namespace
 
 int add_workloads(std::initializer_list<Workload> ws) {
     for (const Workload& w : ws) registry().push_back(w);
     return static_cast<int>(registry().size());
+}
+
+int add_scaling_workloads(std::initializer_list<Workload> ws) {
+    for (const Workload& w : ws) scaling_registry().push_back(w);
+    return static_cast<int>(scaling_registry().size());
 }
 
 void pin_to_cpu(int cpu) noexcept {
@@ -53,6 +62,7 @@ void pin_to_cpu(int cpu) noexcept {
 }
 
 int cpu_for_thread(const Options& o, int i) noexcept {
+    if (o.spread) return o.cpu_a + i;
     if (i % 2 == 0) return o.cpu_a;
     return o.cpu_b;
 }
@@ -151,12 +161,30 @@ Sample run_in_child(double (*fn)(const Options&), const Options& o, double limit
     return s;
 }
 
+/// true when pred(term) holds for any comma-separated term of `list`.
+template <class Pred>
+bool any_term(const char* list, Pred pred) {
+    const std::string all = list;
+    std::size_t b = 0;
+    for (;;) {
+        const std::size_t e = all.find(',', b);
+        if (pred(all.substr(b, e == std::string::npos ? std::string::npos : e - b))) return true;
+        if (e == std::string::npos) return false;
+        b = e + 1;
+    }
+}
+
 double probe_fn(const Options& o) { return raw_atomic_rtt_ns(o, o.scaled(o.rtt_rounds)); }
 
 void usage() {
     std::printf(
         "staticrt-bench-peers [--reps N] [--scale X] [--spsc-items N] [--mpmc-items N] [--rtt-rounds N]\n"
-        "                     [--stall-s S] [--filter SUBSTR] [--cpus A,B] [--list]\n");
+        "                     [--stall-s S] [--filter SUBSTR[,SUBSTR...]] [--libs LIB[,LIB...]]\n"
+        "                     [--cpus A,B] [--scaling] [--list]\n"
+        "  --filter: run the \"workload library\" lines that contain any of the substrings\n"
+        "  --libs:   ... and whose library is one of these names\n"
+        "  --scaling: run the scaling workloads (1..16 threads on distinct cores) instead of the\n"
+        "             2-core comparison; for machines with more than 2 cores\n");
 }
 
 }  // namespace
@@ -166,6 +194,7 @@ int main(int argc, char** argv) {
     using namespace staticrt::bench;
     Options o;
     bool list = false;
+    const char* libs = nullptr;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> const char* {
@@ -182,28 +211,33 @@ int main(int argc, char** argv) {
         else if (a == "--rtt-rounds") o.rtt_rounds = std::strtoull(next(), nullptr, 10);
         else if (a == "--stall-s") o.stall_s = std::atof(next());
         else if (a == "--filter") o.filter = next();
+        else if (a == "--libs") libs = next();
         else if (a == "--cpus") {
             const char* s = next();
             o.cpu_a = std::atoi(s);
             const char* c = std::strchr(s, ',');
             o.cpu_b = c ? std::atoi(c + 1) : o.cpu_a + 1;
-        } else if (a == "--list") list = true;
+        } else if (a == "--scaling") o.spread = true;
+        else if (a == "--list") list = true;
         else {
             usage();
             return a == "--help" || a == "-h" ? 0 : 2;
         }
     }
     std::vector<const Workload*> ws;
-    for (const Workload& w : registry()) {
+    for (const Workload& w : o.spread ? scaling_registry() : registry()) {
         const std::string key = std::string(w.name) + " " + w.library;
-        if (o.filter == nullptr || key.find(o.filter) != std::string::npos) ws.push_back(&w);
+        if ((o.filter == nullptr || any_term(o.filter, [&](const std::string& t) { return key.find(t) != std::string::npos; })) &&
+            (libs == nullptr || any_term(libs, [&](const std::string& t) { return t == w.library; })))
+            ws.push_back(&w);
     }
     if (list) {
         for (const Workload* w : ws) std::printf("%s %s %s\n", w->name, w->library, w->unit);
         return 0;
     }
-    std::printf("# staticrt-bench-peers: %zu measurements x %d reps, cpus %d,%d of %u, scale %g, stall %g s\n",
-                ws.size(), o.reps, o.cpu_a, o.cpu_b, std::thread::hardware_concurrency(), o.items_scale, o.stall_s);
+    std::printf("# staticrt-bench-peers: %zu measurements x %d reps, cpus %d,%d%s of %u, scale %g, stall %g s\n",
+                ws.size(), o.reps, o.cpu_a, o.cpu_b, o.spread ? " (scaling: thread i on cpu A+i)" : "",
+                std::thread::hardware_concurrency(), o.items_scale, o.stall_s);
     // results[rep][workload index]
     std::vector<std::vector<Sample>> results(static_cast<std::size_t>(o.reps), std::vector<Sample>(ws.size()));
     for (int rep = 0; rep < o.reps; ++rep) {

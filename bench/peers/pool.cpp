@@ -4,6 +4,8 @@
 //   pool_wake_latency    submit to an idle pool -> the task starts; median ns over rounds
 //   pool_wake_latency_p99                                      ... and the 99th percentile
 //   parallel_map         squares of 1..10M into an array; items/s
+// and with --scaling, scale_pool_dispatch_wW, scale_parallel_map_tT and scale_map_compute_tT
+// (a compute-bound map: ~64 multiply-xor rounds per item) at 1..16 threads (end of the file).
 //
 // Peers: oneTBB (task_group in a task_arena; tbb::parallel_for), a plain pool of std::thread +
 // std::mutex + std::condition_variable + std::deque<std::function<void()>> (what a C++ user
@@ -96,8 +98,9 @@ private:
 // ------------------------------------------------------------------ pool_dispatch
 std::atomic<std::uint64_t> g_ran{0};
 
-double dispatch_staticrt(const sb::Options& o) {
-    static staticrt::ThreadPool<2, 4096> pool;
+template <std::size_t W>
+double dispatch_staticrt_w(const sb::Options& o) {
+    static staticrt::ThreadPool<W, 4096> pool;
     if (!pool.start({})) return -1;
     const std::uint64_t n = o.scaled(kDispatchTasks);
     const std::int64_t t0 = sb::now_ns();
@@ -109,6 +112,7 @@ double dispatch_staticrt(const sb::Options& o) {
     (void)pool.shutdown();
     return g_ran.load() == n ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
 }
+double dispatch_staticrt(const sb::Options& o) { return dispatch_staticrt_w<2>(o); }
 
 double dispatch_staticrt_futures(const sb::Options& o) {
     static staticrt::ThreadPool<2, 4096, staticrt::kDefaultPoolStackBytes, 64, 8192> pool;
@@ -131,8 +135,8 @@ double dispatch_staticrt_futures(const sb::Options& o) {
     return g_ran.load() == n ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
 }
 
-double dispatch_std(const sb::Options& o) {
-    StdPool pool(2);
+double dispatch_std_w(const sb::Options& o, int workers) {
+    StdPool pool(workers);
     const std::uint64_t n = o.scaled(kDispatchTasks);
     const std::int64_t t0 = sb::now_ns();
     for (std::uint64_t i = 0; i < n; ++i) pool.submit([] { g_ran.fetch_add(1, std::memory_order_relaxed); });
@@ -141,8 +145,8 @@ double dispatch_std(const sb::Options& o) {
     return g_ran.load() == n ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
 }
 
-double dispatch_tbb(const sb::Options& o) {
-    tbb::task_arena arena(2);
+double dispatch_tbb_w(const sb::Options& o, int workers) {
+    tbb::task_arena arena(workers);
     tbb::task_group g;
     const std::uint64_t n = o.scaled(kDispatchTasks);
     const std::int64_t t0 = sb::now_ns();
@@ -153,6 +157,9 @@ double dispatch_tbb(const sb::Options& o) {
     const std::int64_t t1 = sb::now_ns();
     return g_ran.load() == n ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
 }
+
+double dispatch_std(const sb::Options& o) { return dispatch_std_w(o, 2); }
+double dispatch_tbb(const sb::Options& o) { return dispatch_tbb_w(o, 2); }
 
 // ------------------------------------------------------------------ pool_wake_latency
 // Each round: t0 = now; submit a task that stores now - t0; wait for it (the waiting style
@@ -228,51 +235,81 @@ std::vector<std::uint64_t>& map_in(std::uint64_t n) {
     return v;
 }
 
-bool check_squares(const std::vector<std::uint64_t>& out) {
-    for (std::uint64_t i = 0; i < out.size(); i += 9973) {
-        if (out[i] != (i + 1) * (i + 1)) return false;
+/// squares: one multiply per 16 bytes moved (memory-bound); mix: ~64 dependent multiply-xor
+/// rounds per item (compute-bound, ~100 ns), so the thread count, not the memory, sets the rate.
+struct Square {
+    static constexpr std::uint64_t kItems = kMapItems;
+    static std::uint64_t f(std::uint64_t x) noexcept { return x * x; }
+};
+struct Mix {
+    static constexpr std::uint64_t kItems = 2'000'000;
+    static std::uint64_t f(std::uint64_t x) noexcept {
+        for (int i = 0; i < 64; ++i) {
+            x ^= x >> 29;
+            x *= 0xbf58476d1ce4e5b9ULL;
+        }
+        return x;
     }
-    return out.back() == out.size() * out.size();
+};
+
+template <class K>
+bool check_map(const std::vector<std::uint64_t>& out) {
+    for (std::uint64_t i = 0; i < out.size(); i += 997) {
+        if (out[i] != K::f(i + 1)) return false;
+    }
+    return out.back() == K::f(out.size());
 }
 
-double map_staticrt(const sb::Options& o) {
-    static staticrt::ThreadPool<1, 64> pool;  // 1 worker + the calling thread
+/// Threads = the calling thread + W workers (staticrt's map runs chunks on the caller too).
+/// ChunksPerThread == 0: the pool's default chunking (about 16 chunks per thread); 4: the default
+/// before 2026-11-26 (kept as staticrt_chunks4 for comparison).
+template <class K, std::size_t W, std::size_t ChunksPerThread = 0>
+double map_staticrt_w(const sb::Options& o) {
+    static staticrt::ThreadPool<W, 64> pool;
     if (!pool.start({})) return -1;
-    const std::uint64_t n = o.scaled(kMapItems);
+    const std::uint64_t n = o.scaled(K::kItems);
     auto& in = map_in(n);
     std::vector<std::uint64_t> out(n);
     const std::int64_t t0 = sb::now_ns();
-    if (!pool.map([](std::uint64_t x) { return x * x; }, std::span<const std::uint64_t>(in), std::span<std::uint64_t>(out)))
+    const std::size_t chunk = ChunksPerThread == 0 ? 0 : (n + (W + 1) * ChunksPerThread - 1) / ((W + 1) * ChunksPerThread);
+    if (!pool.map([](std::uint64_t x) { return K::f(x); }, std::span<const std::uint64_t>(in),
+                  std::span<std::uint64_t>(out), chunk))
         return -1;
     const std::int64_t t1 = sb::now_ns();
     (void)pool.shutdown();
-    return check_squares(out) ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
+    return check_map<K>(out) ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
 }
+double map_staticrt(const sb::Options& o) { return map_staticrt_w<Square, 1>(o); }  // 1 worker + the caller
 
-double map_tbb(const sb::Options& o) {
-    tbb::task_arena arena(2);
-    const std::uint64_t n = o.scaled(kMapItems);
+/// tbb::parallel_for in a task_arena(threads): the calling thread + threads - 1 workers.
+template <class K>
+double map_tbb_t(const sb::Options& o, int threads) {
+    tbb::task_arena arena(threads);
+    const std::uint64_t n = o.scaled(K::kItems);
     auto& in = map_in(n);
     std::vector<std::uint64_t> out(n);
     const std::int64_t t0 = sb::now_ns();
     arena.execute([&] {
         tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, n), [&](const tbb::blocked_range<std::uint64_t>& r) {
-            for (std::uint64_t i = r.begin(); i < r.end(); ++i) out[i] = in[i] * in[i];
+            for (std::uint64_t i = r.begin(); i < r.end(); ++i) out[i] = K::f(in[i]);
         });
     });
     const std::int64_t t1 = sb::now_ns();
-    return check_squares(out) ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
+    return check_map<K>(out) ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
 }
+double map_tbb(const sb::Options& o) { return map_tbb_t<Square>(o, 2); }
 
-double map_loop(const sb::Options& o) {
-    const std::uint64_t n = o.scaled(kMapItems);
+template <class K>
+double map_loop_k(const sb::Options& o) {
+    const std::uint64_t n = o.scaled(K::kItems);
     auto& in = map_in(n);
     std::vector<std::uint64_t> out(n);
     const std::int64_t t0 = sb::now_ns();
-    for (std::uint64_t i = 0; i < n; ++i) out[i] = in[i] * in[i];
+    for (std::uint64_t i = 0; i < n; ++i) out[i] = K::f(in[i]);
     const std::int64_t t1 = sb::now_ns();
-    return check_squares(out) ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
+    return check_map<K>(out) ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
 }
+double map_loop(const sb::Options& o) { return map_loop_k<Square>(o); }
 
 double map_python(const sb::Options& o) {
     // 1M items at most: pickling 10M ints through two pipes takes tens of seconds.
@@ -316,5 +353,42 @@ const int kRegistered = sb::add_workloads({
     {"parallel_map", "plain_loop", "items/s", Better::higher, false, &map_loop},
     {"parallel_map", "python_mp_pool2", "items/s", Better::higher, true, &map_python},
 });
+
+// --scaling: the same workloads at 1..16 threads, each worker pinned to its own core.
+// pool_dispatch: W workers + the submitting thread; parallel_map / map_compute: T threads in all
+// (staticrt: T - 1 workers + the caller; tbb: task_arena(T)); the plain loop is one thread.
+template <std::size_t W> double dispatch_tbb_n(const sb::Options& o) { return dispatch_tbb_w(o, static_cast<int>(W)); }
+template <std::size_t W> double dispatch_std_n(const sb::Options& o) { return dispatch_std_w(o, static_cast<int>(W)); }
+template <class K, std::size_t T> double map_staticrt_t(const sb::Options& o) { return map_staticrt_w<K, T - 1>(o); }
+template <class K, std::size_t T> double map_staticrt_t4(const sb::Options& o) { return map_staticrt_w<K, T - 1, 4>(o); }
+template <class K, std::size_t T> double map_tbb_n(const sb::Options& o) { return map_tbb_t<K>(o, static_cast<int>(T)); }
+
+#define STATICRT_BENCH_SCALE_DISPATCH(W, NAME)                                                 \
+    {NAME, "staticrt", "tasks/s", Better::higher, true, &dispatch_staticrt_w<W>},              \
+    {NAME, "std_pool", "tasks/s", Better::higher, true, &dispatch_std_n<W>},                   \
+    {NAME, "tbb_task_group", "tasks/s", Better::higher, true, &dispatch_tbb_n<W>}
+#define STATICRT_BENCH_SCALE_MAP(K, T, NAME)                                                   \
+    {NAME, "staticrt", "items/s", Better::higher, true, &map_staticrt_t<K, T>},                \
+    {NAME, "staticrt_chunks4", "items/s", Better::higher, true, &map_staticrt_t4<K, T>},       \
+    {NAME, "tbb_parallel_for", "items/s", Better::higher, true, &map_tbb_n<K, T>},             \
+    {NAME, "plain_loop", "items/s", Better::higher, false, &map_loop_k<K>}
+
+const int kScalingRegistered = sb::add_scaling_workloads({
+    STATICRT_BENCH_SCALE_DISPATCH(1, "scale_pool_dispatch_w1"),
+    STATICRT_BENCH_SCALE_DISPATCH(2, "scale_pool_dispatch_w2"),
+    STATICRT_BENCH_SCALE_DISPATCH(4, "scale_pool_dispatch_w4"),
+    STATICRT_BENCH_SCALE_DISPATCH(8, "scale_pool_dispatch_w8"),
+    STATICRT_BENCH_SCALE_DISPATCH(15, "scale_pool_dispatch_w15"),
+    STATICRT_BENCH_SCALE_MAP(Square, 2, "scale_parallel_map_t2"),
+    STATICRT_BENCH_SCALE_MAP(Square, 4, "scale_parallel_map_t4"),
+    STATICRT_BENCH_SCALE_MAP(Square, 8, "scale_parallel_map_t8"),
+    STATICRT_BENCH_SCALE_MAP(Square, 16, "scale_parallel_map_t16"),
+    STATICRT_BENCH_SCALE_MAP(Mix, 2, "scale_map_compute_t2"),
+    STATICRT_BENCH_SCALE_MAP(Mix, 4, "scale_map_compute_t4"),
+    STATICRT_BENCH_SCALE_MAP(Mix, 8, "scale_map_compute_t8"),
+    STATICRT_BENCH_SCALE_MAP(Mix, 16, "scale_map_compute_t16"),
+});
+#undef STATICRT_BENCH_SCALE_DISPATCH
+#undef STATICRT_BENCH_SCALE_MAP
 
 }  // namespace

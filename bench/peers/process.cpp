@@ -14,6 +14,7 @@
 //   shm_pingpong_rtt  a token bounced between two processes through two process-shared
 //                     SpscQueues in a shared segment, vs the same queues between two threads;
 //                     ns per round trip (the goal: processes within 1.3x of threads)
+//   scale_process_map_wW (--scaling): process_map at W = 1..16 workers vs multiprocessing.Pool(W)
 //   logring_lines     2 forked processes write lines into the default LogRing<> while this
 //                     process drains to a null sink; writers retry when the ring is full, so
 //                     nothing is lost (a drop is an ERROR); lines/s
@@ -60,10 +61,11 @@ struct MapData {
 /// warm == true: one untimed map first, so the workers already map the segment (the steady state
 /// of a program that keeps its data in shared memory); false: the first map over a fresh segment,
 /// where each worker takes a first-touch fault per page it reaches (docs/processes.md).
+template <std::size_t W = 2>
 double process_map_shared(const sb::Options& o, bool warm) {
     std::uint64_t n = o.scaled(kMapItems);
     if (n > kMapItems) n = kMapItems;
-    staticrt::ipc::ProcessPool<2> pool;  // the pool first, then the data (see process_map_staticrt)
+    staticrt::ipc::ProcessPool<W> pool;  // the pool first, then the data (see process_map_staticrt)
     staticrt::ipc::PoolOptions po;
     po.start_method = staticrt::ipc::StartMethod::fork;
     if (!pool.start(po)) return -1;
@@ -116,7 +118,7 @@ double process_map_staticrt(const sb::Options& o) {
     return static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0);
 }
 
-double process_map_python(const sb::Options& o) {
+double process_map_python_w(const sb::Options& o, int workers) {
     // Python pickles every item through a pipe: 1M items already take seconds.
     std::uint64_t n = o.scaled(kMapItems);
     if (n > 1'000'000) n = 1'000'000;
@@ -126,7 +128,7 @@ double process_map_python(const sb::Options& o) {
                   "import multiprocessing, time\n"
                   "def sq(v): return v * v\n"
                   "if __name__ == '__main__':\n"
-                  "    pool = multiprocessing.Pool(2)\n"
+                  "    pool = multiprocessing.Pool(%d)\n"
                   "    pool.map(sq, range(100))\n"
                   "    start = time.perf_counter()\n"
                   "    out = pool.map(sq, range(1, %llu))\n"
@@ -134,13 +136,15 @@ double process_map_python(const sb::Options& o) {
                   "    pool.close(); pool.join()\n"
                   "    print(len(out) / took if out[-1] == (%llu - 1) ** 2 else -1)\n"
                   "\"",
-                  static_cast<unsigned long long>(n + 1), static_cast<unsigned long long>(n + 1));
+                  workers, static_cast<unsigned long long>(n + 1), static_cast<unsigned long long>(n + 1));
     FILE* f = ::popen(cmd, "r");
     if (f == nullptr) return -1;
     double v = -1;
     if (std::fscanf(f, "%lf", &v) != 1) v = -1;
     return ::pclose(f) == 0 ? v : -1;
 }
+
+double process_map_python(const sb::Options& o) { return process_map_python_w(o, 2); }
 
 // ------------------------------------------------------------------ ping-pong
 using Queue = staticrt::SpscQueue<std::uint64_t, 64, staticrt::WaitScope::process_shared>;
@@ -273,5 +277,23 @@ const int kRegistered = sb::add_workloads({
     {"shm_pingpong_rtt", "staticrt_threads", "ns", Better::lower, true, &pingpong_threads},
     {"logring_lines", "staticrt_2proc", "lines/s", Better::higher, true, &logring_two_processes},
 });
+
+// --scaling: process_map at 1..16 worker processes (warm map_shared, as staticrt_process_pool2)
+// against multiprocessing.Pool(W).map.
+template <std::size_t W> double scale_process_staticrt(const sb::Options& o) { return process_map_shared<W>(o, true); }
+template <std::size_t W> double scale_process_python(const sb::Options& o) { return process_map_python_w(o, static_cast<int>(W)); }
+
+#define STATICRT_BENCH_SCALE_PROCESS(W, NAME)                                                  \
+    {NAME, "staticrt_process_pool", "items/s", Better::higher, true, &scale_process_staticrt<W>}, \
+    {NAME, "python_mp_pool", "items/s", Better::higher, true, &scale_process_python<W>}
+
+const int kScalingRegistered = sb::add_scaling_workloads({
+    STATICRT_BENCH_SCALE_PROCESS(1, "scale_process_map_w1"),
+    STATICRT_BENCH_SCALE_PROCESS(2, "scale_process_map_w2"),
+    STATICRT_BENCH_SCALE_PROCESS(4, "scale_process_map_w4"),
+    STATICRT_BENCH_SCALE_PROCESS(8, "scale_process_map_w8"),
+    STATICRT_BENCH_SCALE_PROCESS(16, "scale_process_map_w16"),
+});
+#undef STATICRT_BENCH_SCALE_PROCESS
 
 }  // namespace

@@ -31,6 +31,7 @@ struct Options {
     const char* filter = nullptr;          ///< --filter S: run only "workload library" lines containing S
     int cpu_a = 0;                         ///< --cpus A,B: the two cores of 1-to-1 workloads
     int cpu_b = 1;
+    bool spread = false;                   ///< --scaling: thread i of a workload on CPU cpu_a + i
 
     [[nodiscard]] std::uint64_t scaled(std::uint64_t n) const noexcept {
         const auto v = static_cast<std::uint64_t>(static_cast<double>(n) * items_scale);
@@ -52,11 +53,16 @@ struct Workload {
 
 /// Registers workloads (in the order given; files are linked in glob order). Returns a dummy.
 int add_workloads(std::initializer_list<Workload> ws);
+/// Registers scaling workloads: run only with --scaling (instead of the ordinary ones), with
+/// Options::spread set, so a workload's threads go to distinct CPUs. Their names carry the
+/// thread count (e.g. "scale_mpmc_4p4c"); they are for machines with more than 2 cores.
+int add_scaling_workloads(std::initializer_list<Workload> ws);
 
 // ------------------------------------------------------------------ helpers for workloads
 /// Pins the calling thread to `cpu` modulo the machine's CPU count (no-op where unsupported).
 void pin_to_cpu(int cpu) noexcept;
-/// The CPU for thread number `i` of a workload: alternates cpu_a, cpu_b, then the others.
+/// The CPU for thread number `i` of a workload: alternates cpu_a, cpu_b; with Options::spread,
+/// cpu_a + i (modulo the CPU count), so thread i has a core of its own where the machine has one.
 [[nodiscard]] int cpu_for_thread(const Options& o, int i) noexcept;
 /// Monotonic nanoseconds.
 [[nodiscard]] std::int64_t now_ns() noexcept;

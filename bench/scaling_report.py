@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Tables of the scaling study for docs/SCALING.md (from bench/run_scaling.sh output).
+
+usage: bench/scaling_report.py SCALING.txt [QUEUES2.txt] [AB.txt] DOC.md
+
+Rewrites the part of DOC.md between the lines '<!-- scaling tables: begin -->' and
+'<!-- scaling tables: end -->' (the prose around them is kept):
+  - one table per workload family of SCALING.txt (staticrt-bench-peers --scaling): a row per
+    thread count, a column per library (median over repetitions; STALL when no repetition
+    finished), and the median same-repetition ratio of staticrt to the best peer that finished;
+  - QUEUES2.txt (the 2-core queue workloads on cores 0,1 of the same machine): median per
+    library and staticrt's median same-repetition ratio to each peer;
+  - AB.txt (sections '### VARIANT rep N KIND' of the same program's output): median per
+    (workload, library) for each variant.
+"""
+import re
+import statistics
+import sys
+from collections import OrderedDict
+
+BEGIN = "<!-- scaling tables: begin -->"
+END = "<!-- scaling tables: end -->"
+
+
+def parse(path):
+    """-> (meta, reps): reps is a list of OrderedDict {(workload, lib): float | 'STALL' | 'ERROR'}."""
+    meta, reps, units = OrderedDict(), [], {}
+    for line in open(path):
+        p = line.split()
+        if not p:
+            continue
+        if p[0] == "#" and len(p) >= 2 and p[1] in ("date", "cpu", "compiler", "command"):
+            meta.setdefault(p[1], " ".join(p[2:]))
+        elif p[0] == "rep":
+            reps.append(OrderedDict())
+        elif len(p) == 4 and reps and not p[0].startswith("#") and p[0] not in ("probe", "ratio"):
+            units[p[0]] = p[3]
+            try:
+                reps[-1][(p[0], p[1])] = float(p[2])
+            except ValueError:
+                reps[-1][(p[0], p[1])] = p[2]
+    return meta, reps, units
+
+
+def fmt(v, unit):
+    if v is None:
+        return "STALL"
+    if unit == "ns":
+        return "%.0f" % v
+    if v >= 1e9:
+        return "%.2f G" % (v / 1e9)
+    if v >= 1e6:
+        return "%.1f M" % (v / 1e6)
+    return "%.0f k" % (v / 1e3)
+
+
+def median_of(reps, key):
+    xs = [r[key] for r in reps if isinstance(r.get(key), float)]
+    return statistics.median(xs) if xs else None
+
+
+def same_rep_ratio(reps, wl, ours, peers, lower_better):
+    rs = []
+    for r in reps:
+        a = r.get((wl, ours))
+        vals = [r[(wl, p)] for p in peers if isinstance(r.get((wl, p)), float)]
+        if isinstance(a, float) and vals:
+            rs.append(a / (min(vals) if lower_better else max(vals)))
+    return (statistics.median(rs), len(rs)) if rs else (None, 0)
+
+
+def scaling_tables(path):
+    meta, reps, units = parse(path)
+    out = ["Source: `%s` — %s; %s; %d repetitions; %s." % (
+        path, meta.get("cpu", "?"), meta.get("compiler", "?"), len(reps), meta.get("date", "?"))]
+    families = OrderedDict()  # family -> OrderedDict(workload -> label), libs
+    for r in reps:
+        for (wl, lib) in r:
+            m = re.match(r"(scale_.+)_((?:w|t)?\d+(?:p\d+c)?)$", wl)
+            fam, label = (m.group(1), m.group(2)) if m else (wl, "")
+            f = families.setdefault(fam, {"rows": OrderedDict(), "libs": []})
+            f["rows"][wl] = label
+            if lib not in f["libs"]:
+                f["libs"].append(lib)
+    for fam, f in families.items():
+        unit = units.get(next(iter(f["rows"])), "")
+        ours = [lib for lib in f["libs"] if lib.startswith("staticrt")]
+        peers = [lib for lib in f["libs"] if not lib.startswith("staticrt")]
+        out.append("")
+        out.append("**%s** (%s, median)" % (fam, unit))
+        out.append("")
+        head = ["threads"] + f["libs"] + ["%s / best peer" % ours[0]] if ours else ["threads"] + f["libs"]
+        out.append("| " + " | ".join(head) + " |")
+        out.append("|" + "---|" * len(head))
+        for wl, label in f["rows"].items():
+            row = [label] + [fmt(median_of(reps, (wl, lib)), unit) for lib in f["libs"]]
+            if ours:
+                ratio, n = same_rep_ratio(reps, wl, ours[0], peers, unit == "ns")
+                row.append("%.2fx" % ratio if ratio is not None else "n/a")
+            out.append("| " + " | ".join(row) + " |")
+    return out
+
+
+def two_core_table(path):
+    meta, reps, units = parse(path)
+    out = ["", "Source: `%s` — %s; cores 0,1; %d repetitions (counted per workload below)." % (
+        path, meta.get("cpu", "?"), len(reps))]
+    wls = OrderedDict()
+    for r in reps:
+        for (wl, lib) in r:
+            wls.setdefault(wl, [])
+            if lib not in wls[wl]:
+                wls[wl].append(lib)
+    out.append("")
+    out.append("| workload | library | median | staticrt / it (median same-rep ratio) |")
+    out.append("|---|---|---|---|")
+    for wl, libs in wls.items():
+        unit = units.get(wl, "")
+        for lib in libs:
+            cell = ""
+            if not lib.startswith("staticrt") and (wl, "staticrt") in {k for r in reps for k in r}:
+                ratio, n = same_rep_ratio(reps, wl, "staticrt", [lib], unit == "ns")
+                cell = "%.2fx (%d)" % (ratio, n) if ratio is not None else "n/a"
+            out.append("| %s | %s | %s %s | %s |" % (wl, lib, fmt(median_of(reps, (wl, lib)), unit), unit, cell))
+    return out
+
+
+def ab_table(path):
+    vals = OrderedDict()
+    variants = []
+    cur = None
+    for line in open(path):
+        m = re.match(r"### (\S+) rep (\d+)", line)
+        if m:
+            cur = m.group(1)
+            if cur not in variants:
+                variants.append(cur)
+            continue
+        p = line.split()
+        if cur and len(p) == 4 and p[0] not in ("probe", "rep") and not p[0].startswith("#"):
+            d = vals.setdefault((p[0], p[1]), {})
+            try:
+                d.setdefault(cur, []).append(float(p[2]))
+            except ValueError:
+                d.setdefault(cur, [])
+    out = ["", "Source: `%s` (medians; repetitions interleaved A, B4, B16)." % path, ""]
+    out.append("| workload | library | " + " | ".join(variants) + " |")
+    out.append("|---|---|" + "---|" * len(variants))
+    for (wl, lib), d in vals.items():
+        cells = []
+        for v in variants:
+            xs = d.get(v)
+            cells.append("-" if xs is None else (fmt(statistics.median(xs), "items/s") if xs else "STALL"))
+        out.append("| %s | %s | %s |" % (wl, lib, " | ".join(cells)))
+    return out
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__)
+        return 2
+    doc = argv[-1]
+    lines = scaling_tables(argv[1])
+    for extra in argv[2:-1]:
+        text = open(extra).read()
+        lines += ab_table(extra) if "### " in text else two_core_table(extra)
+    old = open(doc).read()
+    if BEGIN not in old or END not in old:
+        print("%s: missing the marker lines %s / %s" % (doc, BEGIN, END), file=sys.stderr)
+        return 1
+    head, rest = old.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    open(doc, "w").write(head + BEGIN + "\n" + "\n".join(lines) + "\n" + END + tail)
+    print("wrote %s" % doc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
