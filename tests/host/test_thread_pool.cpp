@@ -338,6 +338,30 @@ TEST(ThreadPool, Map_ExplicitChunk_CoversEveryElement) {
     }
 }
 
+TEST(ThreadPool, Map_DefaultChunk_EveryCountAroundTheChunkTarget_CoversEveryElementOnce) {
+    // chunk == 0 cuts about 16 chunks per participating thread: counts below, at and above that
+    // target (and one item) must still map every element exactly once.
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<Pool>();
+    for (std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{47}, std::size_t{48},
+                          std::size_t{49}, std::size_t{97}, std::size_t{1001}, std::size_t{65537}}) {
+        std::vector<int> in(n);
+        std::iota(in.begin(), in.end(), 0);
+        std::vector<std::atomic<int>> seen(n);
+        std::vector<int> out(n, -1);
+        ASSERT_TRUE(pool->map(
+            [&](int x) {
+                seen[static_cast<std::size_t>(x)].fetch_add(1);
+                return x * 2;
+            },
+            std::span<const int>(in), std::span<int>(out)));
+        for (std::size_t i = 0; i < n; ++i) {
+            ASSERT_EQ(seen[i].load(), 1) << "n=" << n << " i=" << i;
+            ASSERT_EQ(out[i], static_cast<int>(2 * i)) << "n=" << n;
+        }
+    }
+}
+
 TEST(ThreadPool, Map_OutputTooShort_ReturnsInvalidArgument) {
     auto pool = started<Pool>();
     int in[4] = {};
