@@ -13,33 +13,17 @@ Rewrites the part of DOC.md between the lines '<!-- scaling tables: begin -->' a
   - AB.txt (sections '### VARIANT rep N KIND' of the same program's output): median per
     (workload, library) for each variant.
 """
+import os
 import re
 import statistics
 import sys
 from collections import OrderedDict
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import parse as parse_run, same_rep_ratio  # noqa: E402  (bench/report.py)
+
 BEGIN = "<!-- scaling tables: begin -->"
 END = "<!-- scaling tables: end -->"
-
-
-def parse(path):
-    """-> (meta, reps): reps is a list of OrderedDict {(workload, lib): float | 'STALL' | 'ERROR'}."""
-    meta, reps, units = OrderedDict(), [], {}
-    for line in open(path):
-        p = line.split()
-        if not p:
-            continue
-        if p[0] == "#" and len(p) >= 2 and p[1] in ("date", "cpu", "compiler", "command"):
-            meta.setdefault(p[1], " ".join(p[2:]))
-        elif p[0] == "rep":
-            reps.append(OrderedDict())
-        elif len(p) == 4 and reps and not p[0].startswith("#") and p[0] not in ("probe", "ratio"):
-            units[p[0]] = p[3]
-            try:
-                reps[-1][(p[0], p[1])] = float(p[2])
-            except ValueError:
-                reps[-1][(p[0], p[1])] = p[2]
-    return meta, reps, units
 
 
 def fmt(v, unit):
@@ -59,18 +43,8 @@ def median_of(reps, key):
     return statistics.median(xs) if xs else None
 
 
-def same_rep_ratio(reps, wl, ours, peers, lower_better):
-    rs = []
-    for r in reps:
-        a = r.get((wl, ours))
-        vals = [r[(wl, p)] for p in peers if isinstance(r.get((wl, p)), float)]
-        if isinstance(a, float) and vals:
-            rs.append(a / (min(vals) if lower_better else max(vals)))
-    return (statistics.median(rs), len(rs)) if rs else (None, 0)
-
-
 def scaling_tables(path):
-    meta, reps, units = parse(path)
+    meta, reps, _, _, units = parse_run(path)
     out = ["Source: `%s` — %s; %s; %d repetitions; %s." % (
         path, meta.get("cpu", "?"), meta.get("compiler", "?"), len(reps), meta.get("date", "?"))]
     families = OrderedDict()  # family -> OrderedDict(workload -> label), libs
@@ -102,7 +76,7 @@ def scaling_tables(path):
 
 
 def two_core_table(path):
-    meta, reps, units = parse(path)
+    meta, reps, _, _, units = parse_run(path)
     out = ["", "Source: `%s` — %s; cores 0,1; %d repetitions (counted per workload below)." % (
         path, meta.get("cpu", "?"), len(reps))]
     wls = OrderedDict()

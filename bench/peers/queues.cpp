@@ -254,10 +254,10 @@ double pingpong(const sb::Options& o) {
 }
 
 template <class A> double spsc(const sb::Options& o) { return throughput<A>(o, 1, 1, o.scaled(o.spsc_items)); }
-template <class A> double mpmc11(const sb::Options& o) { return throughput<A>(o, 1, 1, o.scaled(o.mpmc_items)); }
-template <class A> double mpmc22(const sb::Options& o) { return throughput<A>(o, 2, 2, o.scaled(o.mpmc_items)); }
-template <class A> double rtt(const sb::Options& o) { return pingpong<A>(o); }
 template <class A, int K> double mpmcKK(const sb::Options& o) { return throughput<A>(o, K, K, o.scaled(o.mpmc_items)); }
+template <class A> double mpmc11(const sb::Options& o) { return mpmcKK<A, 1>(o); }
+template <class A> double mpmc22(const sb::Options& o) { return mpmcKK<A, 2>(o); }
+template <class A> double rtt(const sb::Options& o) { return pingpong<A>(o); }
 double rtt_raw(const sb::Options& o) { return sb::raw_atomic_rtt_ns(o, o.scaled(o.rtt_rounds)); }
 
 using sb::Better;

@@ -169,18 +169,18 @@ Probe open_generation(const char* os, View& v, DWORD& err) noexcept {
     return Probe::live;
 }
 
-// Finds the live generation of `name` (under its name lock): true with `v` mapped on it and its
-// OS name in `os`, false when every generation is absent or a tombstone; an OS error otherwise.
-Result<bool> find_live(const char* name, char* os, View& v) noexcept {
+// Finds the live generation of `name` (under its name lock): `v` mapped on it and its OS name in
+// `os`; the not-found error when every generation is absent or a tombstone; an OS error otherwise.
+Result<void> find_live(const char* name, char* os, View& v) noexcept {
     for (unsigned g = 0; g < kGenerations; ++g) {
         os_name(name, g, os);
         DWORD err = 0;
         const Probe p = open_generation(os, v, err);
         if (p == Probe::failed) return unexpected(map_error(err));
-        if (p == Probe::live) return true;
+        if (p == Probe::live) return ok();
         v.release();
     }
-    return false;
+    return unexpected(map_error(ERROR_FILE_NOT_FOUND));
 }
 
 // ---- the table of this process's mappings, read by wait.cpp (seqlock per entry, no heap)
@@ -455,9 +455,7 @@ Result<void> SharedMemory::open(const char* name) noexcept {
     if (auto r = lock.acquire(name); !r) return r;
     char os[kOsNameBytes];
     View v;
-    const Result<bool> live = find_live(name, os, v);
-    if (!live) return unexpected(live.error());
-    if (!*live) return unexpected(map_error(ERROR_FILE_NOT_FOUND));
+    if (auto r = find_live(name, os, v); !r) return r;
     if (!register_mapping(v.data, v.size, segment_id(os))) {
         v.release();
         return unexpected(Errc::exhausted);  // os_code 0: kMaxMappings views in this process
@@ -489,9 +487,7 @@ Result<void> SharedMemory::unlink(const char* name) noexcept {
     if (auto r = lock.acquire(name); !r) return r;
     char os[kOsNameBytes];
     View v;
-    const Result<bool> live = find_live(name, os, v);
-    if (!live) return unexpected(live.error());
-    if (!*live) return unexpected(map_error(ERROR_FILE_NOT_FOUND));
+    if (auto r = find_live(name, os, v); !r) return r;
     if (v.trailer == nullptr) {  // made by another program: we cannot take its name away
         v.release();
         return unexpected(Errc::not_supported);
