@@ -25,6 +25,9 @@ const char* to_string(Errc code) noexcept {
         case Errc::broken: return "broken";
         case Errc::permission_denied: return "permission_denied";
         case Errc::not_supported: return "not_supported";
+        case Errc::corrupted: return "corrupted";
+        case Errc::process_stalled: return "process_stalled";
+        case Errc::no_space: return "no_space";
     }
     return "unknown";
 }

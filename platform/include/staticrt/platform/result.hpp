@@ -37,6 +37,9 @@ enum class Errc : std::uint8_t {
     broken,            ///< a barrier (or similar) is in the broken state
     permission_denied, ///< the OS forbids what was asked (e.g. a real-time priority)
     not_supported,     ///< this platform cannot do what was asked
+    corrupted,         ///< shared state read from another process failed validation
+    process_stalled,   ///< a worker process made no progress within its stall timeout
+    no_space,          ///< the OS has no room for the resource (e.g. a full /dev/shm: ENOSPC)
 };
 
 /// A short, static, human-readable name of an Errc ("timeout", "no_such_cpu", ...).
