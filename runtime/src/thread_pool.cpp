@@ -64,6 +64,9 @@ constexpr JobOps kHelperOps{&helper_run, &helper_cancel, &helper_relocate};
 }  // namespace
 
 void RunContext::report_failure(Error e) const noexcept { pool->report(worker, e); }
+void RunContext::report_future_failure(Error e) const noexcept {
+    if (pool->reports_future_failures()) pool->report(worker, e);
+}
 
 CellHeader* PoolCore::cell(std::uint32_t pos) const noexcept {
     return static_cast<CellHeader*>(static_cast<void*>(static_cast<std::byte*>(m_cells) + (pos & m_mask) * m_stride));
@@ -336,6 +339,7 @@ Result<void> PoolCore::start(const PoolOptions& options) noexcept {
     if (m_started || m_shutdown_state.load(std::memory_order_acquire) != 0) return Errc::invalid_argument;
     m_spin_ns = options.spin_ns < 0 ? 0 : options.spin_ns;
     m_hook = options.on_failure;
+    m_report_futures = options.report_future_failures;
     if (options.lock_memory) {
         if (auto r = platform::lock_all_memory(); !r) {
             if (options.strict) return unexpected(r.error());

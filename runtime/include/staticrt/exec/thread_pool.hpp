@@ -68,7 +68,7 @@ struct FutureJob {
             (void)self->promise.set(Result<void>());
         } else if constexpr (FutureValue<R>::is_result) {
             R r = std::apply(self->fn, std::move(self->args));
-            if (!r) ctx.report_failure(r.error());
+            if (!r) ctx.report_future_failure(r.error());
             (void)self->promise.set(std::move(r));
         } else {
             (void)self->promise.set(Result<V>(std::apply(self->fn, std::move(self->args))));
@@ -77,7 +77,7 @@ struct FutureJob {
     }
     static void cancel(void* p) noexcept {
         auto* self = static_cast<FutureJob*>(p);
-        (void)self->promise.set_error(Error{Errc::closed});
+        (void)self->promise.cancel();  // Errc::closed, Future::cancelled() true
         self->~FutureJob();
     }
     static void relocate(void* dst, void* src) noexcept {

@@ -43,6 +43,10 @@ struct PoolOptions {
     std::int64_t spin_ns = 50'000;            ///< an idle worker polls this long before it sleeps
     const char* name = "srt-pool";            ///< worker thread names: "<name>-<index>" (15 chars max)
     FailureHook on_failure{};
+    /// Also call on_failure for a failed task whose caller holds a Future (the future already
+    /// carries the error). Off by default, like Python's executors (excepthook never sees them);
+    /// detached tasks and map/parallel_for items have nobody else to tell and always report.
+    bool report_future_failures = false;
 };
 
 /// A snapshot of one worker's counters (each written only by that worker, read without locks).
@@ -65,6 +69,8 @@ struct RunContext {
     PoolCore* pool;
     std::size_t worker;
     void report_failure(Error e) const noexcept;
+    /// report_failure() only when PoolOptions::report_future_failures is set.
+    void report_future_failure(Error e) const noexcept;
 };
 
 /// The type-erased operations of a task stored in a cell. run() and cancel() also destroy it;
@@ -161,6 +167,7 @@ public:
     [[nodiscard]] Result<void> run_parallel(ParallelJob& job, std::size_t helpers) noexcept;
     /// Calls the failure hook (on the worker that ran the failed task).
     void report(std::size_t worker, Error e) noexcept;
+    [[nodiscard]] bool reports_future_failures() const noexcept { return m_report_futures; }
 
 protected:
     constexpr PoolCore(void* cells, std::size_t stride, std::uint32_t capacity, WorkerBlock* workers,
@@ -204,6 +211,7 @@ private:
     bool m_started = false;
     std::int64_t m_spin_ns = 50'000;
     FailureHook m_hook{};
+    bool m_report_futures = false;
     Error m_priority_error{};
     Error m_lock_error{};
 
