@@ -276,7 +276,7 @@ public:
             Out* out;
             detail::ParallelFailures* fail;
         };
-        detail::ParallelFailures fail{errors.data()};
+        detail::ParallelFailures fail{errors.empty() ? nullptr : errors.data()};
         Ctx ctx{&fn, in.data(), out.data(), &fail};
         std::size_t unrun = 0;
         auto r = parallel(in.size(), 0, chunk, deadline, &ctx, [](void* p, std::size_t b, std::size_t e) noexcept {
@@ -305,7 +305,7 @@ public:
             std::size_t first;
             detail::ParallelFailures* fail;
         };
-        detail::ParallelFailures fail{errors.data()};
+        detail::ParallelFailures fail{errors.empty() ? nullptr : errors.data()};
         Ctx ctx{&fn, first, &fail};
         std::size_t unrun = 0;
         auto r = parallel(last - first, first, chunk, deadline, &ctx, [](void* p, std::size_t b, std::size_t e) noexcept {

@@ -45,8 +45,9 @@ struct PoolOptions {
     const char* name = "srt-pool";            ///< worker thread names: "<name>-<index>" (15 chars max)
     FailureHook on_failure{};
     /// Also call on_failure for a failed task whose caller holds a Future (the future already
-    /// carries the error). Off by default, like Python's executors (excepthook never sees them);
-    /// detached tasks and map/parallel_for items have nobody else to tell and always report.
+    /// carries the error). Off by default, like Python's executors (excepthook never sees them).
+    /// Detached tasks always report (nobody else sees their result); map_checked /
+    /// parallel_for_checked items never do (their caller gets a ParallelReport).
     bool report_future_failures = false;
     /// Stall reporting (0: off). A worker that makes no progress on one task for longer than this
     /// is reported once per task through on_failure (Errc::process_stalled, the worker's index) and
