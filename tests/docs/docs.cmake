@@ -15,7 +15,8 @@ if(NOT STATICRT_TOP_LEVEL)
 endif()
 find_package(Doxygen QUIET)
 if(DOXYGEN_FOUND)
-  set(STATICRT_DOXY_INPUT "${PROJECT_SOURCE_DIR}/platform/include ${PROJECT_SOURCE_DIR}/runtime/include ${PROJECT_SOURCE_DIR}/docs/ARCHITECTURE.md")
+  # The headers, and the guides as related pages (their links to each other resolve there too).
+  set(STATICRT_DOXY_INPUT "${PROJECT_SOURCE_DIR}/platform/include ${PROJECT_SOURCE_DIR}/runtime/include ${PROJECT_SOURCE_DIR}/docs")
   set(STATICRT_DOXY_OUT ${PROJECT_BINARY_DIR}/docs)
   configure_file(${PROJECT_SOURCE_DIR}/docs/Doxyfile.in ${PROJECT_BINARY_DIR}/Doxyfile @ONLY)
   add_custom_target(${_docs_target}
