@@ -3,7 +3,8 @@
 #   ROUTE=add_subdirectory  a CMake project builds staticrt's source tree inside itself
 #   ROUTE=pkg-config        installs staticrt, then a Makefile compiles with `pkg-config --cflags --libs`
 #   ROUTE=install-cross     (fixture) configures, builds and installs staticrt with TOOLCHAIN into PREFIX
-# Every route also builds and runs the README's ```cpp blocks (READ_ME + PYTHON given).
+# Every route also builds and runs the README's ```cpp blocks (READ_ME + PYTHON given), and the CMake
+# routes build the README's own ```cmake project for that route, with its first ```cpp block as main.cpp.
 # Host: BUILD_DIR is the built staticrt to install. Cross: TOOLCHAIN is a toolchain file, PREFIX a cross
 # install made by ROUTE=install-cross, EMULATOR runs the programs (empty: build only).
 # The consumer gets the same compiler flags (a sanitizer build needs its runtime linked into it too).
@@ -103,6 +104,43 @@ else()
       message(FATAL_ERROR "the parent project's install also installed staticrt: ${leaked}")
     endif()
   endif()
+endif()
+
+# The README's ```cmake block for this route, taken literally: a new project made from the README alone.
+# (Cross: only find_package; the cross add_subdirectory route is the consumer project above, so the
+# library is not built from source twice more.)
+if(READ_ME AND (ROUTE STREQUAL "find_package" OR (ROUTE STREQUAL "add_subdirectory" AND NOT TOOLCHAIN)))
+  run("extracting the README's CMake blocks" ${PYTHON} ${STATICRT_SOURCE_DIR}/tests/docs/readme_blocks.py
+      ${READ_ME} ${WORK_DIR}/readme_cmake --lang cmake)
+  file(GLOB cmake_blocks ${WORK_DIR}/readme_cmake/*.cmake)
+  set(chosen)
+  foreach(b IN LISTS cmake_blocks)
+    file(READ ${b} text)
+    if(text MATCHES "${ROUTE}\\(" AND text MATCHES "add_executable\\(app ")
+      set(chosen ${b})
+    endif()
+  endforeach()
+  if(NOT chosen)
+    message(FATAL_ERROR "the README has no ```cmake block that uses ${ROUTE}() and add_executable(app ...)")
+  endif()
+  set(app ${WORK_DIR}/readme_app)
+  configure_file(${chosen} ${app}/CMakeLists.txt COPYONLY)
+  configure_file(${blocks_dir}/readme_1.cpp ${app}/main.cpp COPYONLY)
+  set(app_args)
+  if(ROUTE STREQUAL "add_subdirectory")
+    file(READ ${chosen} text)
+    string(REGEX MATCH "add_subdirectory\\(([^ )]+)" _ "${text}")
+    get_filename_component(parent ${app}/${CMAKE_MATCH_1} DIRECTORY)
+    file(MAKE_DIRECTORY ${parent})
+    file(CREATE_LINK ${STATICRT_SOURCE_DIR} ${app}/${CMAKE_MATCH_1} SYMBOLIC)
+  else()
+    set(app_args -DCMAKE_PREFIX_PATH=${PREFIX})
+  endif()
+  run("configuring the README's ${ROUTE} project"
+      ${CMAKE_COMMAND} -S ${app} -B ${app}/build -G ${GENERATOR} ${toolchain_args} ${app_args}
+      -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${LINK_FLAGS}")
+  run("building the README's ${ROUTE} project" ${CMAKE_COMMAND} --build ${app}/build)
+  list(APPEND programs ../readme_app/build/app)
 endif()
 
 foreach(p IN LISTS programs)
