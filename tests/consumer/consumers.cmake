@@ -40,10 +40,10 @@ endforeach()
 # ---- aarch64: cross-compile staticrt once (Release, no tests), then each route with the installed
 # toolchain file; the programs run under qemu-aarch64 when it is there. The cross build only uses
 # the host's flags for nothing (a sanitizer runtime is host-only).
-# Once per host compiler is enough: not repeated by the sanitizer presets (their flags do not reach
-# a cross build), so the test command spends the cross builds' minutes once.
+# Once per test command is enough: only the plain g++ build registers them (the clang and sanitizer
+# builds' flags do not reach a cross build), so the test command spends the cross builds' minutes once.
 find_program(STATICRT_AARCH64_CXX aarch64-linux-gnu-g++)
-if(STATICRT_AARCH64_CXX AND STATICRT_SANITIZE STREQUAL "none")
+if(STATICRT_AARCH64_CXX AND STATICRT_SANITIZE STREQUAL "none" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   set(_cross_toolchain ${PROJECT_SOURCE_DIR}/toolchain/aarch64-linux-gnu.cmake)
   set(_cross_prefix ${PROJECT_BINARY_DIR}/consumer/aarch64-prefix)
   set(_cross_emulator)
