@@ -320,10 +320,19 @@ Result<void> ProcessPoolBase::start_worker(std::size_t i) noexcept {
     ++m_worker_starts;
     ProcessOptions po;
     po.daemon = true;
+    m_pids[i].store(0, std::memory_order_relaxed);  // [pool.pids]
+    Result<void> started = ok();
     if (m_options.start_method == StartMethod::fork) {
         m_fork_args[i] = ForkArgs{m_control, m_base, i, cpu, m_owner};
-        return m_procs[i].start_fork(&fork_worker, &m_fork_args[i], po);
+        started = m_procs[i].start_fork(&fork_worker, &m_fork_args[i], po);
+    } else {
+        started = start_spawned(i, cpu, po);
     }
+    if (started) m_pids[i].store(m_procs[i].pid(), std::memory_order_relaxed);  // [pool.pids]
+    return started;
+}
+
+Result<void> ProcessPoolBase::start_spawned(std::size_t i, std::size_t cpu, const ProcessOptions& po) noexcept {
     char seg_arg[platform::kMaxSharedMemoryName + 48];
     if (m_segment->handle() >= 0) {
         char* at = seg_arg;
@@ -419,6 +428,7 @@ Result<void> ProcessPoolBase::shutdown_impl(Deadline deadline) noexcept {
     }
     m_job_active = false;
     m_started = false;
+    for (auto& p : m_pids) p.store(0, std::memory_order_relaxed);  // [pool.pids]
     if (killed) return unexpected(Errc::timeout);
     return ok();
 }
@@ -430,8 +440,10 @@ std::size_t ProcessPoolBase::live_workers() noexcept {
 }
 
 platform::ProcessId ProcessPoolBase::worker_pid(std::size_t i) const noexcept {
-    if (i >= m_workers || !m_started || m_meta[i].down) return 0;
-    return m_procs[i].pid();  // the parent's own record: known when start() returns, never read back from the segment
+    if (i >= m_workers) return 0;
+    // [pool.pids] relaxed: a diagnostic value; the parent's own record (set when the start
+    // returned), never read back from the segment.
+    return m_pids[i].load(std::memory_order_relaxed);
 }
 
 void ProcessPoolBase::reap_if_due(MapReport* rep) noexcept {
@@ -513,6 +525,7 @@ void ProcessPoolBase::reap(MapReport* rep) noexcept {
             }
             if (rep != nullptr) ++rep->worker_restarts;
             w.down = true;
+            m_pids[i].store(0, std::memory_order_relaxed);  // [pool.pids]
             // [pool.pid] relaxed: did it come up? A replacement that exited by itself before it
             // did (cannot map the segment, saw a stray stop word) is a failed start.
             const bool came_up = m_control->slots[i].pid.load(std::memory_order_relaxed) == m_procs[i].pid();

@@ -225,6 +225,7 @@ protected:
 
 private:
     [[nodiscard]] Result<void> start_worker(std::size_t i) noexcept;
+    [[nodiscard]] Result<void> start_spawned(std::size_t i, std::size_t cpu, const ProcessOptions& po) noexcept;
     [[nodiscard]] Result<MapReport> run_job(const char* fn, const char* region, std::uint64_t region_id,
                                             std::size_t in_off, std::size_t in_size, std::size_t out_off,
                                             std::size_t out_size, std::size_t count, bool* item_ok,
@@ -266,6 +267,9 @@ private:
         std::int64_t seen_at_ns;
     };
     WorkerMeta m_meta[kMaxPoolWorkers] = {};
+    /// worker_pid(): the pid the parent started in each slot (0: none). Atomic so that another
+    /// thread (a watchdog, a test's killer) may read it while the driver replaces workers.
+    std::atomic<platform::ProcessId> m_pids[kMaxPoolWorkers] = {};
     std::int64_t m_next_reap_ns = 0;  ///< Instant when reap_if_due() looks again
     std::uint8_t m_chunk_attempts[kMaxPoolChunks] = {};
     struct CallMeta {
