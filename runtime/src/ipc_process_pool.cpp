@@ -582,6 +582,7 @@ Result<MapReport> ProcessPoolBase::map_impl(const char* fn, const void* in, std:
     if (m_broken != Errc::ok) return unexpected(m_broken);
     MapReport total;
     if (count == 0) return total;
+    if (deadline.is_poll() || deadline.expired()) return unexpected(Errc::timeout);  // passed: nothing runs
     // align64(b * in_size) <= b * in_size + 63, so this batch always fits with its padding.
     const std::size_t batch = (m_arena_bytes - 64) / (in_size + out_size);
     if (batch == 0) return unexpected(Errc::invalid_argument);  // one item does not fit the arena
@@ -614,6 +615,7 @@ Result<MapReport> ProcessPoolBase::map_shared_impl(const char* fn, const char* r
         return unexpected(Errc::invalid_argument);
     if (m_broken != Errc::ok) return unexpected(m_broken);
     if (count == 0) return MapReport{};
+    if (deadline.is_poll() || deadline.expired()) return unexpected(Errc::timeout);  // passed: nothing runs
     return run_job(fn, region, region_id, in_off, in_size, out_off, out_size, count, item_ok, deadline);
 }
 

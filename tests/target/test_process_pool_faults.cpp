@@ -1,5 +1,5 @@
 // ProcessPool faults, the portable parts (issue 10): start() refuses CPUs this process may not
-// use; a map that misses its deadline is cancelled (Errc::timeout) and the pool stays usable;
+// use; a map whose deadline has passed is Errc::timeout and the pool stays usable;
 // shutdown takes a deadline and the pool starts again. Uses "tgt_square" (registered in
 // test_process.cpp before its child hook, so spawned workers find it on every target).
 #include <doctest/doctest.h>
@@ -38,10 +38,12 @@ TEST_CASE("ProcessPool faults: a map past its deadline is cancelled, the pool st
     CHECK(*probe == 9);
     std::vector<long long> in(100000), out(100000, -1);
     for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<long long>(i % 1000);
-    // A deadline that has passed: the map cannot be complete at its first look, so it is
-    // cancelled (workers in it are killed and replaced) and reports a timeout.
+    // A deadline that has passed already: Errc::timeout at once, nothing runs. (The cancel of a
+    // map caught by its deadline while it runs is timing-dependent with a function that ends:
+    // tests/host/test_process_pool_faults.cpp covers it with one that never does.)
     auto late = pool.map("tgt_square", std::span<const long long>(in), std::span<long long>(out), {}, Deadline::poll());
     CHECK(late.code() == Errc::timeout);
+    CHECK(out[1] == -1);
     auto r = pool.map("tgt_square", std::span<const long long>(in), std::span<long long>(out), {},
                       Deadline::after(120s));
     REQUIRE(r);

@@ -387,7 +387,8 @@ public:
     /// deadline: a map still running then is cancelled and returns Errc::timeout: unclaimed
     /// chunks are dropped, workers still inside one of its chunks are killed and replaced (so
     /// nothing writes into `out` after the return; its contents are then unspecified), and the
-    /// pool stays usable. Errc::process_died / corrupted: the pool is broken (a replacement
+    /// pool stays usable. A deadline that has passed already (or Deadline::poll()): Errc::timeout
+    /// at once, nothing runs. Errc::process_died / corrupted: the pool is broken (a replacement
     /// could not be started max_start_failures times); shut it down.
     template <class In, class Out>
     [[nodiscard]] Result<MapReport> map(const char* fn, std::span<const In> in, std::span<Out> out,
