@@ -5,11 +5,13 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstring>
 #include <vector>
 
 #include "skip.hpp"
 #include "staticrt/ipc/process_pool.hpp"
 #include "staticrt/platform/cpu.hpp"
+#include "staticrt/platform/shared_memory.hpp"
 
 using namespace std::chrono_literals;
 using staticrt::Deadline;
@@ -56,4 +58,24 @@ TEST_CASE("ProcessPool faults: a map past its deadline is cancelled, the pool st
     REQUIRE(pool.start());
     CHECK(pool.apply<long long>("tgt_square", 4LL, Deadline::after(60s)).value_or(-1) == 16);
     pool.shutdown();
+}
+
+TEST_CASE("SharedMemory::create_unique: unpredictable names, each made exclusively") {
+    namespace platform = staticrt::platform;
+    platform::SharedMemory a, b, c;
+    REQUIRE(a.create_unique("staticrt-u-", 4096));
+    REQUIRE(b.create_unique("staticrt-u-", 4096));
+    CHECK(std::strlen(a.name()) == std::strlen("staticrt-u-") + 16);
+    CHECK(std::strncmp(a.name(), "staticrt-u-", 11) == 0);
+    CHECK(std::strcmp(a.name(), b.name()) != 0);
+    CHECK(c.create(a.name(), 4096).code() == Errc::exhausted);  // exclusive: the name is taken
+    CHECK(c.create_unique("staticrt-a-prefix-far-too-long-for-sixteen-more-digits-", 4096).code() ==
+          Errc::invalid_argument);
+    char name_a[platform::kMaxSharedMemoryName], name_b[platform::kMaxSharedMemoryName];
+    std::strcpy(name_a, a.name());
+    std::strcpy(name_b, b.name());
+    a.close();
+    b.close();
+    CHECK(platform::SharedMemory::unlink(name_a));
+    CHECK(platform::SharedMemory::unlink(name_b));
 }
