@@ -98,6 +98,10 @@ long long pf_scribble_chunks_once(long long x) noexcept {
 }
 
 long long pf_getpid(long long) noexcept { return static_cast<long long>(::getpid()); }
+long long pf_slow_getpid(long long) noexcept {
+    ::usleep(20'000);
+    return static_cast<long long>(::getpid());
+}
 
 long long pf_sigterm_is_default(long long) noexcept {
     struct sigaction sa {};
@@ -124,6 +128,7 @@ STATICRT_TEST_POOL_FN("pf_spin_forever", &pf_spin_forever);
 STATICRT_TEST_POOL_FN("pf_stop_once", &pf_stop_once);
 STATICRT_TEST_POOL_FN("pf_scribble_chunks_once", &pf_scribble_chunks_once);
 STATICRT_TEST_POOL_FN("pf_getpid", &pf_getpid);
+STATICRT_TEST_POOL_FN("pf_slow_getpid", &pf_slow_getpid);
 STATICRT_TEST_POOL_FN("pf_sigterm_is_default", &pf_sigterm_is_default);
 STATICRT_TEST_POOL_FN("pf_reenter", &pf_reenter);
 
@@ -153,6 +158,19 @@ void expect_usable(ProcessPool<2>& pool) {
     for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], in[i] * in[i]) << i;
 }
 
+// Returns once both workers of the pool run (two slow calls in flight answered by two pids):
+// a worker still starting (slow under ASan) holds no chunk and would not be killed by a cancel.
+void wait_both_up(ProcessPool<2>& pool) {
+    for (;;) {
+        auto a = pool.submit<long long>("pf_slow_getpid", 0LL);
+        auto b = pool.submit<long long>("pf_slow_getpid", 0LL);
+        ASSERT_TRUE(a && b);
+        const long long pa = a->get(Deadline::after(60s)).value_or(-1);
+        const long long pb = b->get(Deadline::after(60s)).value_or(-1);
+        if (pa > 0 && pb > 0 && pa != pb) return;
+    }
+}
+
 PoolOptions with(StartMethod m) {
     PoolOptions o;
     o.start_method = m;
@@ -175,6 +193,7 @@ TEST_P(PoolFaults, Map_StuckFunction_DeadlineTimeoutCancelsAndPoolStaysUsable) {
     test::Watchdog wd{60s};
     ProcessPool<2> pool;
     ASSERT_TRUE(pool.start(with(GetParam())));
+    wait_both_up(pool);
     const auto before0 = pool.worker_pid(0), before1 = pool.worker_pid(1);
     std::vector<long long> in(8, 1), out(8, 0);
     auto r = pool.map("pf_block_forever", std::span<const long long>(in), std::span<long long>(out), {},
