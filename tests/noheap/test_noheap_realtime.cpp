@@ -49,3 +49,28 @@ TEST(NoHeap, PiMutex_UncontendedAndParkedPaths_AllocateNothing) {
     EXPECT_EQ(c.count(), 0u);
     t.join();
 }
+
+#include "staticrt/exec/periodic.hpp"
+
+namespace {
+staticrt::PeriodicTask<256 * 1024> g_periodic;
+}
+
+// The steady state (sleep to the release, run, account, record lateness) allocates nothing.
+// Thread start itself may make glibc's one TLS-vector allocation (see test_noheap_sync.cpp),
+// so counting starts after the task runs.
+TEST(NoHeap, PeriodicTask_SteadyStateRuns_AllocateNothing) {
+    static std::atomic<std::uint64_t> runs{0};
+    staticrt::PeriodicOptions o;
+    o.period = std::chrono::microseconds(200);
+    ASSERT_TRUE(g_periodic.start([] { runs.fetch_add(1, std::memory_order_relaxed); }, o));
+    while (runs.load() < 5) std::this_thread::yield();
+    AllocationCounter c;
+    while (runs.load() < 40) std::this_thread::yield();
+    ASSERT_TRUE(g_periodic.lateness(g_snap));
+    const auto st = g_periodic.stats();
+    const std::size_t allocs = c.count();
+    ASSERT_TRUE(g_periodic.stop());
+    EXPECT_EQ(allocs, 0u);
+    EXPECT_GE(st.runs, 39u);  // the 40th may still be completing
+}

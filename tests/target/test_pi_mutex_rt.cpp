@@ -48,7 +48,7 @@ struct Gate {
 void wait_until(const std::atomic<std::uint32_t>& flag) {
     while (flag.load(std::memory_order_acquire) == 0) std::this_thread::yield();
 }
-void raise(std::atomic<std::uint32_t>& flag) { flag.store(1, std::memory_order_release); }
+void set_flag(std::atomic<std::uint32_t>& flag) { flag.store(1, std::memory_order_release); }
 
 /// Where the scenario runs: the RT CPU, the orchestrator's CPU, and why not when it cannot.
 struct RtSetup {
@@ -79,7 +79,7 @@ RtSetup prepare() {
     std::atomic<std::uint32_t> held{0};
     std::thread holder([&] {
         probe.lock();
-        raise(held);
+        set_flag(held);
         while (held.load(std::memory_order_acquire) != 2) std::this_thread::yield();
         probe.unlock();
     });
@@ -131,7 +131,7 @@ InversionResult inversion(std::size_t cpu) {
     std::thread low([&] {
         become_rt(cpu, 10);
         m.lock();
-        raise(locked);
+        set_flag(locked);
         go_low.wait();
         out.medium_at_holder_awake = medium.load(std::memory_order_relaxed);
         for (std::uint64_t i = 0; i < kHolderWork; ++i) holder_work.store(i + 1, std::memory_order_relaxed);
@@ -140,16 +140,16 @@ InversionResult inversion(std::size_t cpu) {
     wait_until(locked);
     std::thread mid([&] {
         become_rt(cpu, 20);
-        raise(medium_ready);
+        set_flag(medium_ready);
         spin(medium, kBudget, high_done);  // occupies the CPU from now on (below high, above low)
     });
     wait_until(medium_ready);
     std::thread high([&] {
         become_rt(cpu, 30);
-        raise(high_trying);
+        set_flag(high_trying);
         m.lock();  // parks: low holds it
         out.medium_at_acquire = medium.load(std::memory_order_relaxed);
-        raise(high_done);
+        set_flag(high_done);
         m.unlock();
     });
     wait_until(high_trying);
@@ -194,7 +194,7 @@ TEST_CASE("pi_mutex rt: out-of-order release keeps the remaining boost, drops th
         become_rt(cpu, 10);
         a.lock();
         b.lock();
-        raise(held);
+        set_flag(held);
         go.wait();  // wakes boosted to 30 (A's waiter), preempting both spinners
         lower_at_awake = lower.load(std::memory_order_relaxed);
         between_at_awake = between.load(std::memory_order_relaxed);
@@ -220,13 +220,13 @@ TEST_CASE("pi_mutex rt: out-of-order release keeps the remaining boost, drops th
     while (!a.has_waiters()) std::this_thread::yield();
     std::thread s15([&] {
         become_rt(cpu, 15);
-        raise(ready15);
+        set_flag(ready15);
         spin(lower, kBudget, none);
     });
     wait_until(ready15);
     std::thread s25([&] {
         become_rt(cpu, 25);
-        raise(ready25);
+        set_flag(ready25);
         spin(between, kBudget, none);
     });
     wait_until(ready25);
@@ -256,7 +256,7 @@ TEST_CASE("pi_mutex rt: boost propagates along a chain of PI mutexes") {
     std::thread low([&] {  // 10: holds A
         become_rt(cpu, 10);
         a.lock();
-        raise(l_held);
+        set_flag(l_held);
         go.wait();  // wakes at 30 through the chain high -> B -> mid -> A -> low
         spinner_at_awake = spinner.load(std::memory_order_relaxed);
         a.unlock();
@@ -265,7 +265,7 @@ TEST_CASE("pi_mutex rt: boost propagates along a chain of PI mutexes") {
     std::thread mid([&] {  // 15: holds B, waits on A
         become_rt(cpu, 15);
         b.lock();
-        raise(m_held);
+        set_flag(m_held);
         a.lock();
         a.unlock();
         b.unlock();
@@ -281,7 +281,7 @@ TEST_CASE("pi_mutex rt: boost propagates along a chain of PI mutexes") {
     while (!b.has_waiters()) std::this_thread::yield();
     std::thread sp([&] {  // 20: between the chain's owners and its head
         become_rt(cpu, 20);
-        raise(ready);
+        set_flag(ready);
         spin(spinner, kBudget, none);
     });
     wait_until(ready);
