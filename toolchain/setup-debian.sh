@@ -12,7 +12,9 @@ all_pkgs=("${demo_pkgs[@]}"
   g++-mingw-w64-x86-64-posix wine wine64
   binutils python3 util-linux
   # peers for bench/staticrt-bench-peers
-  libatomic-queue-dev libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libxenium-dev libtbb-dev)
+  libatomic-queue-dev libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libxenium-dev libtbb-dev
+  rt-tests                                         # cyclictest: the kernel's wake-up floor (bench rt_* rows)
+)
 
 pkgs=("${all_pkgs[@]}")
 [[ "${1:-}" == "--demo" ]] && pkgs=("${demo_pkgs[@]}")

@@ -181,6 +181,9 @@ void usage() {
         "staticrt-bench-peers [--reps N] [--scale X] [--spsc-items N] [--mpmc-items N] [--rtt-rounds N]\n"
         "                     [--stall-s S] [--filter SUBSTR[,SUBSTR...]] [--libs LIB[,LIB...]]\n"
         "                     [--cpus A,B] [--scaling] [--list]\n"
+        "                     [--rt-trials N] [--rt-interval-us N] [--rt-priority N]\n"
+        "  --rt-*: the rt_* workloads (rt.cpp): wake-ups per measurement (50000), their gap in us (200)\n"
+        "          and SCHED_FIFO level (80); they take trials x gap each: use --stall-s 30 for 50000\n"
         "  --filter: run the \"workload library\" lines that contain any of the substrings\n"
         "  --libs:   ... and whose library is one of these names\n"
         "  --scaling: run the scaling workloads (1..16 threads on distinct cores) instead of the\n"
@@ -210,6 +213,9 @@ int main(int argc, char** argv) {
         else if (a == "--mpmc-items") o.mpmc_items = std::strtoull(next(), nullptr, 10);
         else if (a == "--rtt-rounds") o.rtt_rounds = std::strtoull(next(), nullptr, 10);
         else if (a == "--stall-s") o.stall_s = std::atof(next());
+        else if (a == "--rt-trials") o.rt_trials = std::strtoull(next(), nullptr, 10);
+        else if (a == "--rt-interval-us") o.rt_interval_us = std::atoi(next());
+        else if (a == "--rt-priority") o.rt_priority = std::atoi(next());
         else if (a == "--filter") o.filter = next();
         else if (a == "--libs") libs = next();
         else if (a == "--cpus") {
