@@ -136,7 +136,7 @@ std::int64_t g_emit[kHistory];
 staticrt::LatencyHistogram g_latency;
 staticrt::LatencyHistogram::Snapshot g_latency_snap;
 staticrt::LatencyHistogram::Snapshot g_floor_snap;
-staticrt::PeriodicTask<platform::kMinStackBytes < 64 * 1024 ? 64 * 1024 : platform::kMinStackBytes> g_floor;
+staticrt::PeriodicTask<> g_floor;
 staticrt::CpuSet g_floor_cpu;
 std::int64_t g_deadline_ns = 1'000'000;
 std::atomic<std::uint64_t> g_deadline_misses{0};  // results later than emit + deadline (consumer only writes)

@@ -24,7 +24,7 @@
 // ([periodic.stop]); pool runs are serialised by [periodic.inflight] (release at the end of a run,
 // acquire before the next submit), which also keeps the histogram single-writer.
 //
-//   static staticrt::PeriodicTask<64 * 1024> control;
+//   static staticrt::PeriodicTask<> control;
 //   (void)control.start([] { step(); }, {.period = std::chrono::milliseconds(1),
 //                                        .thread = {.name = "ctl", .priority = {SchedPolicy::fifo, 80}}});
 //   ...; (void)control.stop();  // control.stats().deadline_misses, control.lateness(snapshot)
@@ -140,7 +140,11 @@ private:
     LatencyHistogram m_lateness;
 };
 
-template <std::size_t StackBytes = 64 * 1024, std::size_t TaskBytes = 64>
+/// The default timer-thread stack: 64 KiB, or the platform's minimum where that is larger (aarch64).
+inline constexpr std::size_t kPeriodicStackBytes =
+    platform::kMinStackBytes > 64 * 1024 ? platform::kMinStackBytes : 64 * 1024;
+
+template <std::size_t StackBytes = kPeriodicStackBytes, std::size_t TaskBytes = 64>
 class PeriodicTask {
 public:
     constexpr PeriodicTask() noexcept = default;
