@@ -108,7 +108,11 @@ void become_rt(std::size_t cpu, int level) {
     REQUIRE(platform::pin_current_thread(platform::CpuSet::single(cpu)));
 }
 
-void spin(Counter& progress, std::uint64_t budget, const std::atomic<std::uint32_t>& stop) {
+/// Spins uncounted until `start` is set (so that slow thread creation, e.g. under qemu or ASan,
+/// does not eat the budget), then counts up to `budget` steps or until `stop`.
+void spin(Counter& progress, std::uint64_t budget, const std::atomic<std::uint32_t>& stop,
+          const std::atomic<std::uint32_t>& start) {
+    while (start.load(std::memory_order_acquire) == 0) platform::cpu_relax();
     for (std::uint64_t i = 0; i < budget && stop.load(std::memory_order_relaxed) == 0; ++i)
         progress.store(i + 1, std::memory_order_relaxed);  // [test.progress] relaxed: a counter read by the waiters
 }
@@ -125,7 +129,7 @@ template <class M>
 InversionResult inversion(std::size_t cpu) {
     M m;
     Counter medium{0}, holder_work{0};
-    std::atomic<std::uint32_t> locked{0}, medium_ready{0}, high_trying{0}, high_done{0};
+    std::atomic<std::uint32_t> locked{0}, medium_ready{0}, high_trying{0}, high_done{0}, counting{0};
     Gate go_low;
     InversionResult out;
     std::thread low([&] {
@@ -141,7 +145,7 @@ InversionResult inversion(std::size_t cpu) {
     std::thread mid([&] {
         become_rt(cpu, 20);
         set_flag(medium_ready);
-        spin(medium, kBudget, high_done);  // occupies the CPU from now on (below high, above low)
+        spin(medium, kBudget, high_done, counting);  // occupies the CPU from now on (below high, above low)
     });
     wait_until(medium_ready);
     std::thread high([&] {
@@ -153,7 +157,8 @@ InversionResult inversion(std::size_t cpu) {
         m.unlock();
     });
     wait_until(high_trying);
-    go_low.set();  // the holder wakes while the spinner spins
+    set_flag(counting);  // the spinner's budget starts now ...
+    go_low.set();        // ... and the holder wakes while it spins
     high.join();
     mid.join();
     low.join();
@@ -188,7 +193,7 @@ TEST_CASE("pi_mutex rt: out-of-order release keeps the remaining boost, drops th
     Counter lower{0}, between{0};  // spinners at 15 (below B's waiter) and 25 (between the waiters)
     std::uint64_t lower_at_b = 0, between_at_b = 0, lower_at_a = 0, between_at_a = 0;
     std::uint64_t lower_at_awake = 0, between_at_awake = 0;
-    std::atomic<std::uint32_t> held{0}, ready15{0}, ready25{0}, none{0};
+    std::atomic<std::uint32_t> held{0}, ready15{0}, ready25{0}, none{0}, counting{0};
     Gate go;
     std::thread low([&] {
         become_rt(cpu, 10);
@@ -221,15 +226,16 @@ TEST_CASE("pi_mutex rt: out-of-order release keeps the remaining boost, drops th
     std::thread s15([&] {
         become_rt(cpu, 15);
         set_flag(ready15);
-        spin(lower, kBudget, none);
+        spin(lower, kBudget, none, counting);
     });
     wait_until(ready15);
     std::thread s25([&] {
         become_rt(cpu, 25);
         set_flag(ready25);
-        spin(between, kBudget, none);
+        spin(between, kBudget, none, counting);
     });
     wait_until(ready25);
+    set_flag(counting);
     go.set();
     for (std::thread* t : {&low, &h1, &h2, &s15, &s25}) t->join();
     (void)platform::pin_current_thread(s.saved);
@@ -251,7 +257,7 @@ TEST_CASE("pi_mutex rt: boost propagates along a chain of PI mutexes") {
     staticrt::PiMutex a, b;
     Counter spinner{0};
     std::uint64_t spinner_at_h = 0, spinner_at_awake = 0;
-    std::atomic<std::uint32_t> l_held{0}, m_held{0}, ready{0}, none{0};
+    std::atomic<std::uint32_t> l_held{0}, m_held{0}, ready{0}, none{0}, counting{0};
     Gate go;
     std::thread low([&] {  // 10: holds A
         become_rt(cpu, 10);
@@ -282,9 +288,10 @@ TEST_CASE("pi_mutex rt: boost propagates along a chain of PI mutexes") {
     std::thread sp([&] {  // 20: between the chain's owners and its head
         become_rt(cpu, 20);
         set_flag(ready);
-        spin(spinner, kBudget, none);
+        spin(spinner, kBudget, none, counting);
     });
     wait_until(ready);
+    set_flag(counting);
     go.set();
     for (std::thread* t : {&low, &mid, &high, &sp}) t->join();
     (void)platform::pin_current_thread(s.saved);
