@@ -53,6 +53,7 @@ void set_flag(std::atomic<std::uint32_t>& flag) { flag.store(1, std::memory_orde
 /// Where the scenario runs: the RT CPU, the orchestrator's CPU, and why not when it cannot.
 struct RtSetup {
     bool ok = false;
+    const char* id = "no-rt-priority";
     const char* why = "";
     std::size_t rt_cpu = 0;
     platform::CpuSet saved{};
@@ -61,11 +62,13 @@ struct RtSetup {
 RtSetup prepare() {
     RtSetup s;
     if (!platform::pi_supported()) {
+        s.id = "no-pi-win32";
         s.why = "no priority inheritance on this platform (Windows): PiMutex is a plain mutex";
         return s;
     }
     auto cpus = platform::process_affinity();
     if (!cpus || cpus->count() < 2) {
+        s.id = "needs-2-cpus";
         s.why = "needs 2 CPUs (one for the SCHED_FIFO threads, one for the test thread)";
         return s;
     }
@@ -88,6 +91,7 @@ RtSetup prepare() {
     held.store(2, std::memory_order_release);
     holder.join();
     if (r.code() == staticrt::Errc::not_supported) {
+        s.id = "no-pi-futex";
         s.why = "PI futexes not supported by this kernel/emulator (ENOSYS)";
         return s;
     }
@@ -171,7 +175,7 @@ InversionResult inversion(std::size_t cpu) {
 TEST_CASE("pi_mutex rt: plain Mutex shows inversion, PiMutex bounds it (progress counts)") {
     staticrt::test::Watchdog wd{120s, "pi inversion"};
     RtSetup s = prepare();
-    if (!s.ok) STATICRT_SKIP("no-rt-priority", s.why);
+    if (!s.ok) STATICRT_SKIP(s.id, s.why);
     const InversionResult plain = inversion<staticrt::Mutex>(s.rt_cpu);
     const InversionResult pi = inversion<staticrt::PiMutex>(s.rt_cpu);
     (void)platform::pin_current_thread(s.saved);
@@ -187,7 +191,7 @@ TEST_CASE("pi_mutex rt: plain Mutex shows inversion, PiMutex bounds it (progress
 TEST_CASE("pi_mutex rt: out-of-order release keeps the remaining boost, drops the released one") {
     staticrt::test::Watchdog wd{120s, "pi out of order"};
     RtSetup s = prepare();
-    if (!s.ok) STATICRT_SKIP("no-rt-priority", s.why);
+    if (!s.ok) STATICRT_SKIP(s.id, s.why);
     const std::size_t cpu = s.rt_cpu;
     staticrt::PiMutex a, b;
     Counter lower{0}, between{0};  // spinners at 15 (below B's waiter) and 25 (between the waiters)
@@ -252,7 +256,7 @@ TEST_CASE("pi_mutex rt: out-of-order release keeps the remaining boost, drops th
 TEST_CASE("pi_mutex rt: boost propagates along a chain of PI mutexes") {
     staticrt::test::Watchdog wd{120s, "pi chain"};
     RtSetup s = prepare();
-    if (!s.ok) STATICRT_SKIP("no-rt-priority", s.why);
+    if (!s.ok) STATICRT_SKIP(s.id, s.why);
     const std::size_t cpu = s.rt_cpu;
     staticrt::PiMutex a, b;
     Counter spinner{0};
