@@ -56,8 +56,11 @@ std::atomic<int> g_lock_pi2{0};
 
 /// The acquired word: clears kPiOwnerDied (we report it once) and says whether it was set.
 Result<void> acquired(std::atomic<std::uint32_t>& word) noexcept {
-    // [pi.died] relaxed RMW: only the owner clears this bit; the kernel may set kPiWaiters concurrently.
-    const std::uint32_t prev = word.fetch_and(~kPiOwnerDied, std::memory_order_relaxed);
+    // [pi.handover] acquire RMW (also clears kPiOwnerDied: only the owner clears it; the kernel may set
+    // kPiWaiters concurrently, hence an RMW): pairs with the previous owner's [pi.handover] release
+    // in pi_unlock_slow(). The kernel's handover is a full barrier on the hardware; this pair states
+    // the same order in the C++ model (and lets ThreadSanitizer see it).
+    const std::uint32_t prev = word.fetch_and(~kPiOwnerDied, std::memory_order_acquire);
     if ((prev & kPiOwnerDied) != 0) return Errc::owner_died;
     return ok();
 }
@@ -142,6 +145,9 @@ Result<void> pi_unlock_slow(std::atomic<std::uint32_t>& word, WaitScope scope) n
         // [pi.unlock] release: publishes the critical section to the next [pi.lock] acquire.
         if (word.compare_exchange_strong(v, 0, std::memory_order_release, std::memory_order_relaxed)) return ok();
     }
+    // [pi.handover] release RMW (value unchanged): the critical section happens-before the next
+    // owner's acquire in acquired(), whom the kernel hands the word to below.
+    (void)word.fetch_or(0, std::memory_order_release);
     if (futex_pi(word, FUTEX_UNLOCK_PI, scope, nullptr) == 0) return ok();  // kernel: full barrier
     const int err = errno;
     if (err == EPERM) return Errc::not_owner;
