@@ -137,11 +137,12 @@ void scribble(T& obj, std::uint64_t& state) {
         p[i] = static_cast<unsigned char>(state);
     }
 }
+using SharedMpmc8 = staticrt::MpmcQueue<std::uint32_t, 8, staticrt::WaitScope::process_shared>;
 }  // namespace
 
 TEST_CASE_TEMPLATE("Faults: a scribbled queue ends every call with a value or an error, by its deadline", Q,
                    staticrt::MpmcQueue<std::uint32_t, 8>, staticrt::SpscQueue<std::uint32_t, 8>,
-                   (staticrt::MpmcQueue<std::uint32_t, 8, staticrt::WaitScope::process_shared>)) {
+                   SharedMpmc8) {
     std::uint64_t state = 0x9E3779B97F4A7C15ull;
     for (int round = 0; round < 200; ++round) {
         alignas(Q) unsigned char storage[sizeof(Q)];

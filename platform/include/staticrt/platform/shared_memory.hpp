@@ -15,7 +15,8 @@
 // RobustMutex is a process-shared mutex placed in shared memory (position-independent: each
 // process may map it at another address). When its owner dies holding it, the next locker gets
 // Errc::owner_died *with the lock held*, repairs the protected data and calls
-// mark_consistent(); unlocking without that makes the mutex unusable (Errc::broken for all).
+// mark_consistent(); unlocking without that makes the mutex unusable (Errc::broken for all;
+// ipc::ProcessMutex repairs it at unlock and carries the owner-died report on instead).
 //
 // Memory ordering: lock() acquires and unlock() releases, like std::mutex, across processes.
 //

@@ -96,7 +96,7 @@ public:
         Slot* slot = nullptr;
         for (std::uint32_t spins = 0;; ++spins) {
             if (spins == kMaxWriteSpins) {
-                // [log.drop] relaxed: statistics, as below.
+                // [log.corrupt] / [log.drop] relaxed: statistics.
                 m_corrupted.fetch_add(1, std::memory_order_relaxed);
                 m_dropped.fetch_add(1, std::memory_order_relaxed);
                 return false;
