@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <random>
 #include <thread>
 #include <vector>
@@ -148,8 +149,9 @@ TEST(ShmQueueFaults, KillStormOnProducers_EveryOkPushPoppedOnceLaterItemsFlowPop
         ASSERT_TRUE(p.kill());
         ASSERT_TRUE(p.join(Deadline::after(20s)));
         // A healthy producer's element after the death must arrive (not vanish behind a dead claim).
-        ASSERT_TRUE(seg->q.push(make(0, next[0] + 0), Deadline::after(20s)));
+        // (We are the only consumer: make room by popping while the queue is full.)
         const std::uint32_t want = next[0] + 1;
+        while (!seg->q.try_push(make(0, next[0]))) ASSERT_TRUE(take(Deadline::after(20s))) << "round " << r;
         while (next[0] != want) ASSERT_TRUE(take(Deadline::after(20s))) << "round " << r;
         // Everything the dead producer pushed ok was popped; at most its in-flight one is lost.
         const std::uint32_t ok_pushes = seg->pushed[id].load();
@@ -264,12 +266,17 @@ TEST(ShmScribbleFuzz, RandomBytesFromAnotherProcess_EveryStructureEndsInValueOrE
 TEST(ShmScribbleFuzz, LogRingHugeLength_DrainStaysInsideTheSlot) {
     // The one known crash: a published slot with len = 0xFFFFFFFF (drain read past the ring).
     test::Watchdog wd{30s};
-    static FuzzRing ring;  // static: the last slot ends where the object ends (ASan sees overruns)
-    ASSERT_TRUE(ring.write("hello"));
-    // Find the published slot's len behind the API: it is the 32-bit word after the slot word.
+    // A fresh ring in static storage sized exactly: the last slot ends where the object ends.
+    alignas(FuzzRing) static unsigned char storage[sizeof(FuzzRing)];
+    FuzzRing& ring = *::new (storage) FuzzRing;
+    std::size_t sink_bytes = 0;
+    for (std::size_t i = 0; i + 1 < FuzzRing::kSlots; ++i) ASSERT_TRUE(ring.write("abc"));
+    ASSERT_EQ(ring.drain(&count_sink, &sink_bytes), FuzzRing::kSlots - 1);
+    ASSERT_TRUE(ring.write("hello"));  // lands in the LAST slot: an overrun leaves the object
+    // Find the published slot's len behind the API (the only 32-bit word holding 5).
     auto* bytes = reinterpret_cast<unsigned char*>(&ring);
     std::size_t found = 0;
-    for (std::size_t off = 0; off + 8 <= sizeof ring; off += 4) {
+    for (std::size_t off = sizeof ring - 128; off + 8 <= sizeof ring; off += 4) {  // the last slot
         std::uint32_t v;
         std::memcpy(&v, bytes + off, 4);
         if (v == 5u) {  // len of "hello"
