@@ -108,6 +108,7 @@ TEST_CASE("Faults: a past deadline gives Errc::timeout in every primitive") {
     staticrt::MpmcQueue<int, 2, staticrt::WaitScope::process_shared> smq;
     staticrt::Mutex cm;
     staticrt::Condition cv;
+    staticrt::Latch latch{1};
     for_each_past_deadline([&](Deadline d, const char* what) {
         CAPTURE(what);
         CHECK(pm.lock(d).code() == Errc::timeout);  // before: os_error (EINVAL) for Instant(-5)
@@ -118,6 +119,7 @@ TEST_CASE("Faults: a past deadline gives Errc::timeout in every primitive") {
         CHECK(mq.pop(d).code() == Errc::timeout);
         CHECK(sq.pop(d).code() == Errc::timeout);
         CHECK(smq.pop(d).code() == Errc::timeout);
+        CHECK(latch.wait(d).code() == Errc::timeout);
         std::unique_lock lk(cm);
         CHECK(cv.wait(lk, d).code() == Errc::timeout);
     });

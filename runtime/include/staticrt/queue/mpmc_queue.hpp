@@ -310,17 +310,21 @@ private:
         queue_detail::Slot<T>& s = m_slots[Cells::index(pos)];
         // [mpmc.consume] acquire: as in take().
         if (s.seq.load(std::memory_order_acquire) != Seq::empty(pos)) return false;
+        // [mpmc.owner.load] acquire: pairs with [mpmc.owner].
+        const std::uint64_t c = m_claims.word[Cells::index(pos)].load(std::memory_order_acquire);
+        const bool named = static_cast<std::uint32_t>(c >> 32) == pos && static_cast<std::uint32_t>(c) != 0;
+        // An empty queue's head cell names an older position: done without touching the
+        // producers' tail line (a spinning consumer reading it slows producers; [mpmc.closed.hint.load]).
+        // [mpmc.closed.hint.load] relaxed: as in pop_into().
+        if (!named && m_closed_hint.load(std::memory_order_relaxed) == 0) return false;
         // [mpmc.drain] acquire on the tail: is position h claimed at all?
         const std::uint64_t t = m_tail.load(std::memory_order_acquire);
         if ((t & ~kClosedBit) <= h) return false;  // genuinely empty
-        // [mpmc.owner.load] acquire: pairs with [mpmc.owner].
-        const std::uint64_t c = m_claims.word[Cells::index(pos)].load(std::memory_order_acquire);
         const std::int64_t now = Instant::now().ns();
         if (st.head != h || st.claim != c) {
             st = Stall{h, c, now};
             return false;
         }
-        const bool named = static_cast<std::uint32_t>(c >> 32) == pos && static_cast<std::uint32_t>(c) != 0;
         if (named) {
             if (now - st.since < kDeadClaimCheckNs) return false;
             if (platform::process_exists(static_cast<platform::ProcessId>(static_cast<std::uint32_t>(c)))) {
@@ -372,7 +376,7 @@ private:
                     while (tk == Take::empty && skip_dead_claim(stall)) tk = take<Construct>(out);
                 }
                 if (tk == Take::got) return Attempt::done;
-                if (tk == Take::corrupted || head_past_tail()) return Attempt::corrupted;
+                if (tk == Take::corrupted) return Attempt::corrupted;
                 // [mpmc.closed.hint.load] relaxed: a spinning consumer must not read the
                 // producers' tail line on every attempt (that line bounces at every claim and
                 // slowed producers ~8x); the exact check runs once the hint is set. A close()
@@ -380,6 +384,8 @@ private:
                 // hint ([mpmc.closed.hint]), so a sleeper wakes and re-tries.
                 if (m_closed_hint.load(std::memory_order_relaxed) == 0)
                     return kShared && stall.head != ~std::uint64_t{0} ? Attempt::stalled : Attempt::would_block;
+                // Closed: "drained" needs head == tail, which a head past the tail never reaches.
+                if (head_past_tail()) return Attempt::corrupted;
                 // Closed but not drained: the remaining elements are claimed or published
                 // already, and the consumer that takes the last one wakes nobody, so do not
                 // park (a parked consumer would sleep forever): yield until drained.
