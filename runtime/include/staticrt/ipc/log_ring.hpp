@@ -189,6 +189,9 @@ public:
         for (;;) {
             const std::uint32_t sig = m_signal.load(std::memory_order_seq_cst);  // [log.signal] see write()
             if (has_lines()) return ok();
+            // A signal word that keeps changing without lines (a scribbling peer) must not
+            // outlast the deadline.
+            if (deadline.expired()) return unexpected(Errc::timeout);
             if (head_claimed()) {
                 const Deadline check = Deadline::at(Instant(Instant::now().ns() + kDeadWriterCheckNs));
                 if (deadline.instant().ns() > check.instant().ns()) {
