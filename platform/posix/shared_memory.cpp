@@ -168,7 +168,7 @@ std::intptr_t SharedMemory::handle() const noexcept {
     return m_native == 0 ? -1 : static_cast<std::intptr_t>(m_native - 1);
 }
 
-Result<void> SharedMemory::open(const char* name) noexcept {
+Result<void> SharedMemory::open(const char* name, OpenCheck check) noexcept {
     char path[kMaxSharedMemoryName + 1];
     if (m_data != nullptr || !os_name(name, path)) return unexpected(Errc::invalid_argument);
     const int fd = ::shm_open(path, O_RDWR | O_CLOEXEC, 0600);
@@ -178,6 +178,13 @@ Result<void> SharedMemory::open(const char* name) noexcept {
         const int err = errno;
         ::close(fd);
         return unexpected(map_errno(err));
+    }
+    // Untrusted: a segment another user made (or one that others may write) could be squatted
+    // or scribbled by them. Checked on the open descriptor, so the name cannot be swapped after.
+    if (check == OpenCheck::owner_and_mode &&
+        (st.st_uid != ::geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
+        ::close(fd);
+        return unexpected(Errc::permission_denied);
     }
     if (st.st_size <= 0) {  // the creator has not sized it yet
         ::close(fd);
@@ -250,7 +257,8 @@ Result<void> RobustMutex::lock(Deadline deadline) noexcept {
     int rc = 0;
     if (deadline.is_never()) {
         rc = ::pthread_mutex_lock(native(m_storage));
-    } else if (deadline.is_poll()) {
+    } else if (deadline.is_poll() || deadline.instant().ns() <= 0) {
+        // A deadline before the clock's epoch is long past: poll (a negative timespec is EINVAL).
         rc = ::pthread_mutex_trylock(native(m_storage));
         if (rc == EBUSY) rc = ETIMEDOUT;
     } else {

@@ -454,7 +454,9 @@ Result<void> SharedMemory::create(const char* name, std::size_t bytes) noexcept 
     return ok();
 }
 
-Result<void> SharedMemory::open(const char* name) noexcept {
+// OpenCheck is not applied on Windows (see shared_memory.hpp): "Local\" names are per session
+// and a section gets its creator's default DACL.
+Result<void> SharedMemory::open(const char* name, OpenCheck /*check*/) noexcept {
     if (m_data != nullptr || !valid_shared_memory_name(name)) return unexpected(Errc::invalid_argument);
     NameLock lock;
     if (auto r = lock.acquire(name); !r) return r;

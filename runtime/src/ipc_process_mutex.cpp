@@ -31,12 +31,19 @@ void ProcessMutex::clear_owner() noexcept {
 Result<void> ProcessMutex::lock(Deadline deadline) noexcept {
     if (held_by_current_thread()) return unexpected(Errc::invalid_argument);
     auto r = m_native.lock(deadline);
-    if (r || r.code() == Errc::owner_died) {
-        set_owner();
+    if (!r && r.code() != Errc::owner_died) return r;
+    set_owner();
+    if (!r) {
+        // The OS reports a dead holder: repair the OS mutex state only at unlock/mark_consistent.
         // [pmutex.consistent] relaxed: under the lock.
-        m_consistent.store(r ? 1u : 0u, std::memory_order_relaxed);
+        m_native_dirty.store(1, std::memory_order_relaxed);
+        m_consistent.store(0, std::memory_order_relaxed);
+        return r;
     }
-    return r;
+    // A previous holder unlocked without mark_consistent(): the data is still suspect; say so.
+    // [pmutex.consistent] relaxed: under the lock (written by holders only).
+    if (m_consistent.load(std::memory_order_relaxed) == 0) return unexpected(Errc::owner_died);
+    return ok();
 }
 
 void ProcessMutex::lock() noexcept {
@@ -57,16 +64,28 @@ void ProcessMutex::unlock() noexcept {
 
 Result<void> ProcessMutex::unlock_checked() noexcept {
     if (!held_by_current_thread()) return unexpected(Errc::not_owner);
+    // Unlocking an OS robust mutex in its owner-died state would make it unrecoverable for
+    // everyone (POSIX ENOTRECOVERABLE). Make the OS mutex usable again, but keep m_consistent
+    // at 0: the next locker is told owner_died (the inconsistency is carried, never lost).
+    // [pmutex.consistent] relaxed: under the lock.
+    if (m_native_dirty.load(std::memory_order_relaxed) != 0) {
+        (void)m_native.mark_consistent();
+        m_native_dirty.store(0, std::memory_order_relaxed);
+    }
     clear_owner();
     return m_native.unlock();
 }
 
 Result<void> ProcessMutex::mark_consistent() noexcept {
     if (!held_by_current_thread()) return unexpected(Errc::not_owner);
-    if (is_consistent()) return ok();
-    auto r = m_native.mark_consistent();
-    if (r) m_consistent.store(1, std::memory_order_relaxed);  // [pmutex.consistent] under the lock
-    return r;
+    // [pmutex.consistent] relaxed: under the lock.
+    if (m_native_dirty.load(std::memory_order_relaxed) != 0) {
+        auto r = m_native.mark_consistent();
+        if (!r) return r;
+        m_native_dirty.store(0, std::memory_order_relaxed);
+    }
+    m_consistent.store(1, std::memory_order_relaxed);
+    return ok();
 }
 
 bool ProcessMutex::held_by_current_thread() const noexcept {

@@ -116,24 +116,41 @@ Result<void> semaphore_release(std::atomic<std::uint32_t>& count, const std::ato
 // ------------------------------------------------------------------------------------ event
 void event_set(std::atomic<std::uint32_t>& flag, const std::atomic<std::uint32_t>& sleepers,
                WaitScope scope) noexcept {
-    // [event.set] seq_cst (includes release): pairs with [event.wait]; store half of the
-    // [event.sleepers] Dekker pair with event_wait_slow().
-    if (flag.exchange(1, std::memory_order_seq_cst) == 0 &&
-        sleepers.load(std::memory_order_seq_cst) != 0)  // [event.sleepers] seq_cst
+    // Raise bit 0 and count the raise in bits 1.. (w + 3 from a lowered word), so a sleeper that
+    // captured the word before sees it change even if clear() follows at once (the pulse).
+    std::uint32_t w = flag.load(std::memory_order_relaxed);  // [event.peek] relaxed: the CAS decides
+    for (;;) {
+        if ((w & 1u) != 0) {
+            // Already up: nothing to publish beyond what the raising set() did... but this set()'s
+            // own writes must still be ordered before a waiter's success: a seq_cst RMW that
+            // changes nothing does it. [event.set] seq_cst: pairs with [event.wait].
+            if (flag.compare_exchange_weak(w, w, std::memory_order_seq_cst, std::memory_order_relaxed)) return;
+            continue;
+        }
+        // [event.set] seq_cst (includes release): pairs with [event.wait]; store half of the
+        // [event.sleepers] Dekker pair with event_wait_slow().
+        if (flag.compare_exchange_weak(w, w + 3u, std::memory_order_seq_cst, std::memory_order_relaxed)) break;
+    }
+    if (sleepers.load(std::memory_order_seq_cst) != 0)  // [event.sleepers] seq_cst
         platform::wake_all(flag, scope);
 }
 
 Result<void> event_wait_slow(std::atomic<std::uint32_t>& flag, std::atomic<std::uint32_t>& sleepers,
                              Deadline deadline, WaitScope scope) noexcept {
     if (deadline.is_poll()) return Errc::timeout;
+    // The word before registering: any set() after this point changes it (count or flag).
+    // [event.wait] acquire: pairs with [event.set].
+    const std::uint32_t start = flag.load(std::memory_order_acquire);
+    if ((start & 1u) != 0) return ok();
     sleepers.fetch_add(1, std::memory_order_seq_cst);  // [event.sleepers] seq_cst: Dekker pair with [event.set]
     Result<void> result = ok();
-    // [event.wait] seq_cst (includes acquire): pairs with [event.set].
-    while (flag.load(std::memory_order_seq_cst) == 0) {
-        const Result<void> r = platform::wait(flag, 0, deadline, scope);
+    // [event.wait] seq_cst (includes acquire): pairs with [event.set]. Done when the flag is up
+    // or the set count moved (a set(); clear(); pulse while we slept).
+    for (std::uint32_t w = flag.load(std::memory_order_seq_cst); w == start; w = flag.load(std::memory_order_seq_cst)) {
+        const Result<void> r = platform::wait(flag, start, deadline, scope);
         if (!r) {
             // [event.wait] acquire: a set() that raced with the deadline still counts.
-            if (r.code() != Errc::timeout || flag.load(std::memory_order_acquire) == 0) result = r;
+            if (r.code() != Errc::timeout || flag.load(std::memory_order_acquire) == start) result = r;
             break;
         }
     }

@@ -15,7 +15,8 @@
 // RobustMutex is a process-shared mutex placed in shared memory (position-independent: each
 // process may map it at another address). When its owner dies holding it, the next locker gets
 // Errc::owner_died *with the lock held*, repairs the protected data and calls
-// mark_consistent(); unlocking without that makes the mutex unusable (Errc::broken for all).
+// mark_consistent(); unlocking without that makes the mutex unusable (Errc::broken for all;
+// ipc::ProcessMutex repairs it at unlock and carries the owner-died report on instead).
 //
 // Memory ordering: lock() acquires and unlock() releases, like std::mutex, across processes.
 //
@@ -37,6 +38,14 @@ inline constexpr std::size_t kMaxSharedMemoryName = 64;
 
 /// True when `name` is a valid portable segment name (see the header comment).
 [[nodiscard]] bool valid_shared_memory_name(const char* name) noexcept;
+
+/// What open() checks about an existing segment before mapping it (a segment is untrusted input).
+/// owner_and_mode (the default): POSIX refuses a segment owned by another user (st_uid !=
+/// geteuid()) or writable by group/others (mode & 022) with Errc::permission_denied. Windows
+/// does no check (the flag is accepted and ignored): names live in the session's "Local\"
+/// namespace, and a section made by CreateFileMapping gets the creator's default DACL, so another
+/// user cannot create or open it there. none: map whatever is there (the caller's decision).
+enum class OpenCheck : std::uint8_t { owner_and_mode, none };
 
 /// A mapping of a named shared-memory segment. Move-only; unmaps on destruction.
 class SharedMemory {
@@ -75,7 +84,8 @@ public:
     /// Maps an existing segment read-write, at its full size (the size given to create()).
     /// Errc::invalid_argument (os_code ENOENT / ERROR_FILE_NOT_FOUND) when there is none.
     /// Windows only, Errc::exhausted with os_code 0: this process maps 256 segments already.
-    [[nodiscard]] Result<void> open(const char* name) noexcept;
+    /// Errc::permission_denied (os_code 0): refused by `check` (see OpenCheck).
+    [[nodiscard]] Result<void> open(const char* name, OpenCheck check = OpenCheck::owner_and_mode) noexcept;
     /// Unmaps (the name stays; see unlink()). Does nothing when nothing is mapped.
     void close() noexcept;
     /// Removes the name. The memory lives until its last mapping is closed.

@@ -87,8 +87,15 @@ public:
     }
     /// At a time point of steady_clock (used as is), or of any other clock (converted once, now).
     template <class Clock, class Dur>
+    /// Saturating: time_point::min() (or anything far in the past) polls, time_point::max()
+    /// is never(); the difference to now is taken in saturated nanoseconds, never in Dur
+    /// (tp - Clock::now() overflows for extreme time points).
     [[nodiscard]] static Deadline at(std::chrono::time_point<Clock, Dur> tp) noexcept {
-        return after(tp - Clock::now());
+        const std::int64_t t = to_ns_saturating(tp.time_since_epoch());
+        if (t == std::numeric_limits<std::int64_t>::max()) return never();
+        if (t == std::numeric_limits<std::int64_t>::min()) return poll();
+        const std::int64_t now = to_ns_saturating(Clock::now().time_since_epoch());
+        return after(std::chrono::nanoseconds(Instant::sat_sub(t, now)));
     }
 
     [[nodiscard]] constexpr bool is_never() const noexcept { return m_ns == kNeverNs; }

@@ -16,6 +16,10 @@
 // against the claim word), its torn line is never printed, and the loss is counted in
 // dropped() and reported ("staticrt.logring: 1 line lost: writer <pid> died while writing it").
 //
+// Untrusted shared memory: the drain clamps a slot's length to LineBytes (a scribbled len never
+// reads past the slot), and write() gives up after kMaxWriteSpins attempts at claiming, counting
+// the line as dropped and corrupted() (a "non-blocking" write never spins forever on garbage).
+//
 // Memory ordering: a line's text and metadata are written before [log.publish] (release) and
 // read after [log.consume] (acquire); the drain returns the slot with [log.free] (release),
 // which [log.claim] (acquire) in a producer pairs with. A dead writer's slot is freed by
@@ -71,6 +75,9 @@ public:
     /// How long the drain waits on a claimed, unpublished slot before it checks whether the
     /// writer's process still exists (and then again at most this often).
     static constexpr std::int64_t kDeadWriterCheckNs = 20'000'000;
+    /// Claim attempts after which write() declares the ring corrupt and drops the line. A live
+    /// ring needs a handful (each failed attempt means another producer made progress).
+    static constexpr std::uint32_t kMaxWriteSpins = 1u << 16;
 
     LogRing() noexcept {
         for (std::size_t i = 0; i < Slots; ++i) m_slots[i].word.store(pack(static_cast<std::uint32_t>(i), 0), std::memory_order_relaxed);
@@ -87,7 +94,13 @@ public:
         // [log.tail] relaxed: only a starting guess; the slot CAS below decides.
         std::uint32_t pos = m_tail.load(std::memory_order_relaxed);
         Slot* slot = nullptr;
-        for (;;) {
+        for (std::uint32_t spins = 0;; ++spins) {
+            if (spins == kMaxWriteSpins) {
+                // [log.corrupt] / [log.drop] relaxed: statistics.
+                m_corrupted.fetch_add(1, std::memory_order_relaxed);
+                m_dropped.fetch_add(1, std::memory_order_relaxed);
+                return false;
+            }
             slot = &m_slots[pos & (Slots - 1)];
             // [log.claim] acquire: pairs with [log.free]/[log.reclaim], so the drain's reads of the slot are done.
             std::uint64_t w = slot->word.load(std::memory_order_acquire);
@@ -150,8 +163,11 @@ public:
                 report_dead_writer(sink, context, buf, count, pid_of(w));
                 continue;
             }
-            const std::size_t n = detail::format_log_line(buf, sizeof buf, slot.pid, slot.tid, slot.ns - m_start_ns,
-                                                          slot.text, slot.len);
+            // The len a writer stored is untrusted: never read past the slot's text.
+            const std::size_t len = slot.len < LineBytes ? slot.len : LineBytes;
+            const std::size_t n = detail::format_log_line(buf, sizeof buf, slot.pid, slot.tid,
+                                                          since_start(slot.ns),
+                                                          slot.text, len);
             // [log.free] release: our reads of the slot are done; pairs with [log.claim].
             slot.word.store(pack(pos + static_cast<std::uint32_t>(Slots), 0), std::memory_order_release);
             m_head.store(pos + 1, std::memory_order_relaxed);  // [log.head] drain-only
@@ -173,6 +189,9 @@ public:
         for (;;) {
             const std::uint32_t sig = m_signal.load(std::memory_order_seq_cst);  // [log.signal] see write()
             if (has_lines()) return ok();
+            // A signal word that keeps changing without lines (a scribbling peer) must not
+            // outlast the deadline.
+            if (deadline.expired()) return unexpected(Errc::timeout);
             if (head_claimed()) {
                 const Deadline check = Deadline::at(Instant(Instant::now().ns() + kDeadWriterCheckNs));
                 if (deadline.instant().ns() > check.instant().ns()) {
@@ -208,6 +227,8 @@ public:
     }
     /// Lines cut to LineBytes.
     [[nodiscard]] std::uint64_t truncated() const noexcept { return m_truncated.load(std::memory_order_relaxed); }
+    /// Writes that gave up because the ring's words made no sense (kMaxWriteSpins); also in dropped().
+    [[nodiscard]] std::uint64_t corrupted() const noexcept { return m_corrupted.load(std::memory_order_relaxed); }
 
 private:
     struct Slot {
@@ -218,6 +239,11 @@ private:
         std::int64_t ns;
         char text[LineBytes];
     };
+
+    /// ns - m_start_ns without signed overflow (both may be scribbled).
+    [[nodiscard]] std::int64_t since_start(std::int64_t ns) const noexcept {
+        return static_cast<std::int64_t>(static_cast<std::uint64_t>(ns) - static_cast<std::uint64_t>(m_start_ns));
+    }
 
     static constexpr std::uint64_t pack(std::uint32_t seq, std::uint32_t pid) noexcept {
         return static_cast<std::uint64_t>(seq) << 32 | pid;
@@ -277,7 +303,7 @@ private:
         std::memcpy(text + n, kTail, sizeof kTail - 1);
         n += sizeof kTail - 1;
         const std::size_t len = detail::format_log_line(buf, kFormattedBytes, platform::current_process_id(),
-                                                        platform::current_thread_id(), Instant::now().ns() - m_start_ns,
+                                                        platform::current_thread_id(), since_start(Instant::now().ns()),
                                                         text, n);
         sink(context, buf, len);
         ++count;
@@ -301,7 +327,7 @@ private:
         n += 14;
         m_reported_drops = d;
         const std::size_t len = detail::format_log_line(buf, kFormattedBytes, platform::current_process_id(),
-                                                        platform::current_thread_id(), Instant::now().ns() - m_start_ns,
+                                                        platform::current_thread_id(), since_start(Instant::now().ns()),
                                                         text, n);
         sink(context, buf, len);
         ++count;
@@ -314,6 +340,7 @@ private:
     std::atomic<std::uint64_t> m_dropped{0};
     std::atomic<std::uint64_t> m_truncated{0};
     std::atomic<std::uint64_t> m_dead_writer_lines{0};
+    std::atomic<std::uint64_t> m_corrupted{0};
     // drain
     alignas(64) std::atomic<std::uint32_t> m_head{0};
     std::atomic<std::uint32_t> m_waiting{0};

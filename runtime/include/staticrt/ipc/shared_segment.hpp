@@ -83,9 +83,12 @@ public:
     /// Maps an existing segment, waiting (until `deadline`) for its creator to finish.
     /// Errc::invalid_argument: no such name (os_code ENOENT) or the segment holds another type;
     /// Errc::timeout: the creator did not finish in time.
-    [[nodiscard]] Result<void> open(const char* name, Deadline deadline = Deadline::poll()) noexcept {
+    /// Errc::permission_denied: another user's segment, or one others may write (see
+    /// platform::OpenCheck; pass OpenCheck::none to opt out).
+    [[nodiscard]] Result<void> open(const char* name, Deadline deadline = Deadline::poll(),
+                                    platform::OpenCheck check = platform::OpenCheck::owner_and_mode) noexcept {
         for (;;) {
-            auto r = m_shm.open(name);
+            auto r = m_shm.open(name, check);
             if (r) break;
             if (r.code() != Errc::would_block) return r;
             if (deadline.expired() || deadline.is_poll()) return unexpected(Errc::timeout);

@@ -6,12 +6,20 @@
 // (std::atomic_ref<T>::is_always_lock_free); otherwise they take the lock. For compound
 // updates hold get_lock() and use value() / operator[] — like Python's `with v.get_lock():`.
 //
+// A holder that died (a process killed inside the critical section) is reported, never hidden
+// and never fatal: lock()/guard() return Errc::owner_died with the lock held until someone calls
+// mark_consistent() (see process_mutex.hpp); the checked load(i, Deadline)/store(i, v, Deadline)
+// report it too. The plain load()/store() of a locked T and the std::lock_guard idiom keep
+// working after a death (no trap) and leave the state marked inconsistent for the checked calls.
+//
 // Memory ordering: atomic calls are seq_cst-free: store() releases, load() acquires
 // ([sv.store]/[sv.load]); fetch_add() is acq_rel. Under get_lock() everything is ordered by the lock.
 //
 //   staticrt::ipc::SharedValue<long> counter;
 //   (void)counter.create("demo-counter", 0);
 //   { std::lock_guard g(counter.get_lock()); counter.value() += 1; }
+//   { staticrt::ipc::ProcessMutexGuard g(counter.get_lock());          // checked form
+//     if (g.owner_died()) { repair(); (void)g.mark_consistent(); } }
 #pragma once
 
 #include <atomic>
@@ -56,8 +64,10 @@ public:
         for (auto& v : m_seg->values) v = initial;
         return ok();
     }
-    [[nodiscard]] Result<void> open(const char* name, Deadline deadline = Deadline::poll()) noexcept {
-        return m_seg.open(name, deadline);
+    /// Errc::permission_denied: another user's segment or one others may write (platform::OpenCheck).
+    [[nodiscard]] Result<void> open(const char* name, Deadline deadline = Deadline::poll(),
+                                    platform::OpenCheck check = platform::OpenCheck::owner_and_mode) noexcept {
+        return m_seg.open(name, deadline, check);
     }
     void close() noexcept { m_seg.close(); }
     [[nodiscard]] bool is_open() const noexcept { return m_seg.is_open(); }
@@ -69,6 +79,34 @@ public:
     [[nodiscard]] T& operator[](std::size_t i) const noexcept { return m_seg->values[i]; }
     [[nodiscard]] std::span<T, N> span() const noexcept { return std::span<T, N>(m_seg->values); }
     [[nodiscard]] static constexpr std::size_t size() noexcept { return N; }
+
+    /// Takes the lock until `deadline`; see ProcessMutexGuard (owner_died: held, repair, mark_consistent()).
+    [[nodiscard]] ProcessMutexGuard guard(Deadline deadline = Deadline::never()) const noexcept {
+        return ProcessMutexGuard(get_lock(), deadline);
+    }
+    /// Element i, reporting: Errc::owner_died (a lock holder died and nobody marked the state
+    /// consistent: no value is returned, repair under guard()), Errc::timeout. Lock-free T: always ok.
+    [[nodiscard]] Result<T> load(std::size_t i, Deadline deadline) const noexcept {
+        if constexpr (kLockFree) {
+            return load(i);
+        } else {
+            ProcessMutexGuard g(get_lock(), deadline);
+            if (!g.status()) return unexpected(g.status().error());
+            return Result<T>(m_seg->values[i]);
+        }
+    }
+    /// Stores v into element i, reporting as load(i, Deadline); on an error nothing is stored.
+    [[nodiscard]] Result<void> store(std::size_t i, const T& v, Deadline deadline) const noexcept {
+        if constexpr (kLockFree) {
+            store(i, v);
+            return ok();
+        } else {
+            ProcessMutexGuard g(get_lock(), deadline);
+            if (!g.status()) return g.status();
+            m_seg->values[i] = v;
+            return ok();
+        }
+    }
 
     [[nodiscard]] T load(std::size_t i) const noexcept {
         if constexpr (kLockFree) {
@@ -113,8 +151,9 @@ public:
     static constexpr bool kLockFree = SharedArray<T, 1>::kLockFree;
 
     [[nodiscard]] Result<void> create(const char* name, const T& initial = T{}) noexcept { return m_a.create(name, initial); }
-    [[nodiscard]] Result<void> open(const char* name, Deadline deadline = Deadline::poll()) noexcept {
-        return m_a.open(name, deadline);
+    [[nodiscard]] Result<void> open(const char* name, Deadline deadline = Deadline::poll(),
+                                    platform::OpenCheck check = platform::OpenCheck::owner_and_mode) noexcept {
+        return m_a.open(name, deadline, check);
     }
     void close() noexcept { m_a.close(); }
     [[nodiscard]] bool is_open() const noexcept { return m_a.is_open(); }
@@ -124,6 +163,12 @@ public:
     [[nodiscard]] T& value() const noexcept { return m_a[0]; }
     [[nodiscard]] T load() const noexcept { return m_a.load(0); }
     void store(const T& v) const noexcept { m_a.store(0, v); }
+    /// Checked forms: Errc::owner_died / Errc::timeout (see SharedArray::load(i, Deadline)).
+    [[nodiscard]] Result<T> load(Deadline deadline) const noexcept { return m_a.load(0, deadline); }
+    [[nodiscard]] Result<void> store(const T& v, Deadline deadline) const noexcept { return m_a.store(0, v, deadline); }
+    /// Takes the lock until `deadline` (ProcessMutexGuard).
+    [[nodiscard]] ProcessMutexGuard guard(Deadline deadline = Deadline::never()) const noexcept { return m_a.guard(deadline); }
+    [[nodiscard]] bool is_consistent() const noexcept { return get_lock().is_consistent(); }
     T fetch_add(T d) const noexcept
         requires std::is_integral_v<T>
     {

@@ -13,6 +13,16 @@
 // popped in push order. Shared memory: as SpscQueue (WaitScope::process_shared, trivially
 // copyable T, zero-filled memory is an empty queue).
 //
+// Untrusted shared memory: whatever the segment holds, every call ends (try_* at once, blocking
+// ones by their deadline) and impossible states (a cell sequence ahead of its position, a head
+// past the tail) are reported as Errc::corrupted (try_* return false).
+// Dead peers (process_shared only; docs/queues.md, "A dead producer or consumer"): a producer
+// records its pid with its claim; a blocking pop() that finds the head cell claimed but never
+// published for kDeadClaimCheckNs asks whether that process exists and, if not, skips the cell
+// (counted in lost_to_dead_producers()), so later items keep flowing and pop() after close()
+// ends. A consumer killed between claiming and freeing a cell leaves it full for good: producers
+// reaching it report Errc::timeout (never a silent loss).
+//
 //   staticrt::MpmcQueue<Job, 256> q;
 //   (void)q.push(job, staticrt::Deadline::after(10ms));     // any producer
 //   while (auto j = q.pop()) run(*j);                        // any consumer; ends at close()
@@ -26,6 +36,7 @@
 #include <utility>
 
 #include "staticrt/platform/arch.hpp"
+#include "staticrt/platform/process.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
@@ -45,12 +56,30 @@ class MpmcQueue {
     using Cells = queue_detail::CellMap<N>;
     using Attempt = queue_detail::Attempt;
     static constexpr std::uint64_t kClosedBit = std::uint64_t{1} << 63;
-    enum class Put : std::uint8_t { ok, full, closed };
+    static constexpr bool kShared = Scope == WaitScope::process_shared;
+    enum class Put : std::uint8_t { ok, full, closed, corrupted };
+    enum class Take : std::uint8_t { got, empty, corrupted };
+    struct NoClaims {};
+    struct Claims {  // process_shared: who claimed each cell (position << 32 | pid), and skips
+        std::atomic<std::uint64_t> word[N]{};
+        std::atomic<std::uint64_t> lost{0};
+    };
+    struct Stall {  // a blocking pop's view of a head cell that stays claimed and unpublished
+        std::uint64_t head = ~std::uint64_t{0};
+        std::uint64_t claim = 0;
+        std::int64_t since = 0;
+    };
 
 public:
     using value_type = T;
     static constexpr std::size_t kCapacity = N;
     static constexpr WaitScope kScope = Scope;
+    /// How long a blocking pop waits on a claimed, unpublished head cell before it asks whether
+    /// the claiming process still exists (process_shared only).
+    static constexpr std::int64_t kDeadClaimCheckNs = 10'000'000;
+    /// After close(): a claim that names no process (its producer died before recording itself)
+    /// is given up after this long, so that pop() after close() always ends.
+    static constexpr std::int64_t kUnattributedAfterCloseNs = 1'000'000'000;
 
     // ---------------------------------------------------------------- lifetime
     /// An empty, open queue. constexpr: usable as a constinit global.
@@ -88,7 +117,7 @@ public:
     }
     /// Any thread. false: empty.
     [[nodiscard]] bool try_pop(T& out) noexcept {
-        if (!take<false>(&out)) return false;
+        if (take<false>(&out) != Take::got) return false;
         m_not_full.notify_one();
         return true;
     }
@@ -105,7 +134,7 @@ public:
     /// Any thread. Moves up to out.size() elements into `out`; returns how many.
     [[nodiscard]] std::size_t try_pop_n(std::span<T> out) noexcept {
         std::size_t n = 0;
-        while (n < out.size() && take<false>(&out[n])) ++n;
+        while (n < out.size() && take<false>(&out[n]) == Take::got) ++n;
         if (n == 1) m_not_full.notify_one();
         else if (n > 1) m_not_full.notify_all();
         return n;
@@ -128,11 +157,15 @@ public:
     [[nodiscard]] Result<void> emplace_placed(Deadline d, OnPlace&& on_place, Args&&... args) noexcept {
         Put p = put(on_place, std::forward<Args>(args)...);
         if (p == Put::closed) return unexpected(Errc::closed);
+        if (p == Put::corrupted) return unexpected(Errc::corrupted);
         if (p == Put::full) {
             const Result<void> r = m_not_full.wait_for(
                 [&]() noexcept {
                     const Put q = put(on_place, std::forward<Args>(args)...);
-                    return q == Put::ok ? Attempt::done : q == Put::closed ? Attempt::closed : Attempt::would_block;
+                    return q == Put::ok          ? Attempt::done
+                           : q == Put::closed    ? Attempt::closed
+                           : q == Put::corrupted ? Attempt::corrupted
+                                                 : Attempt::would_block;
                 },
                 d);
             if (!r) return r;
@@ -183,6 +216,12 @@ public:
     /// Producers registered to sleep in push() on a full queue, a snapshot (tests wait on it).
     [[nodiscard]] std::uint32_t blocked_producers() const noexcept { return m_not_full.waiters(); }
     [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
+    /// process_shared: cells skipped because their producer died between claiming and publishing
+    /// (each is one lost element, never a silent one). 0 for a private queue.
+    [[nodiscard]] std::uint64_t lost_to_dead_producers() const noexcept {
+        if constexpr (kShared) return m_claims.lost.load(std::memory_order_relaxed);  // [mpmc.lost] relaxed: a statistic
+        else return 0;
+    }
 
 private:
     struct NoHook {
@@ -202,6 +241,7 @@ private:
             const std::uint32_t seq = s->seq.load(std::memory_order_acquire);
             const auto diff = static_cast<std::int32_t>(seq - Seq::empty(pos));
             if (diff == 0) {
+                if constexpr (kShared) pre_claim(pos);
                 // [mpmc.claim] relaxed CAS: the cell's ownership was established by [mpmc.free.load];
                 // the CAS only elects one producer. Failure reloads t.
                 if (m_tail.compare_exchange_weak(t, t + 1, std::memory_order_relaxed, std::memory_order_relaxed)) break;
@@ -211,8 +251,19 @@ private:
                 if (now == t) return Put::full;
                 t = now;
             } else {
-                t = m_tail.load(std::memory_order_relaxed);  // another producer claimed it
+                // Another producer claimed it: the tail moved past t before that producer wrote
+                // the cell (and [mpmc.free.load] acquired its write), so an unchanged tail here
+                // means the cell holds a sequence no position ever gave it: corrupt memory.
+                const std::uint64_t now = m_tail.load(std::memory_order_relaxed);
+                if (now == t) return Put::corrupted;
+                t = now;
             }
+        }
+        if constexpr (kShared) {
+            // [mpmc.owner] release: names us as the claimant of this position for a consumer that
+            // finds the cell stalled; pairs with [mpmc.owner.load].
+            m_claims.word[Cells::index(static_cast<std::uint32_t>(t))].store(
+                pack_claim(static_cast<std::uint32_t>(t)), std::memory_order_release);
         }
         on_place();  // claimed, not yet visible to consumers
         s->construct(std::forward<Args>(args)...);
@@ -222,7 +273,7 @@ private:
     }
 
     template <bool Construct>
-    bool take(T* out) noexcept {
+    Take take(T* out) noexcept {
         std::uint64_t h = m_head.load(std::memory_order_relaxed);
         queue_detail::Slot<T>* s;
         for (;;) {
@@ -236,10 +287,14 @@ private:
                 if (m_head.compare_exchange_weak(h, h + 1, std::memory_order_relaxed, std::memory_order_relaxed)) break;
             } else if (diff < 0) {
                 const std::uint64_t now = m_head.load(std::memory_order_relaxed);
-                if (now == h) return false;  // empty (or the producer of this cell is mid-write)
+                if (now == h) return Take::empty;  // empty (or the producer of this cell is mid-write)
                 h = now;
             } else {
-                h = m_head.load(std::memory_order_relaxed);
+                // A consumer took it: its head CAS came before the free that [mpmc.consume]
+                // acquired, so an unchanged head means an impossible sequence: corrupt memory.
+                const std::uint64_t now = m_head.load(std::memory_order_relaxed);
+                if (now == h) return Take::corrupted;
+                h = now;
             }
         }
         if constexpr (Construct) ::new (static_cast<void*>(out)) T(std::move(s->value));
@@ -248,6 +303,65 @@ private:
         // [mpmc.free] release: the move-out completes before a producer reuses the cell; pairs
         // with [mpmc.free.load].
         s->seq.store(Seq::next_lap(static_cast<std::uint32_t>(h)), std::memory_order_release);
+        return Take::got;
+    }
+
+    static std::uint64_t pack_claim(std::uint32_t pos) noexcept {
+        return static_cast<std::uint64_t>(pos) << 32 | static_cast<std::uint32_t>(platform::current_process_id());
+    }
+    /// Before the claim CAS: names us for `pos` unless a competitor for `pos` already did (the
+    /// winner re-records itself after the CAS). A producer killed between the CAS and the
+    /// re-record is still named, by its own pre-claim, unless a competitor pre-claimed first.
+    void pre_claim(std::uint32_t pos) noexcept {
+        std::atomic<std::uint64_t>& w = m_claims.word[Cells::index(pos)];
+        std::uint64_t c = w.load(std::memory_order_relaxed);  // [mpmc.owner] relaxed peek; the CAS decides
+        if (static_cast<std::uint32_t>(c >> 32) != pos)
+            // [mpmc.owner] release CAS: see put().
+            (void)w.compare_exchange_strong(c, pack_claim(pos), std::memory_order_release, std::memory_order_relaxed);
+    }
+
+    /// Blocking-pop side, process_shared: the head cell is claimed and unpublished. Once that has
+    /// lasted kDeadClaimCheckNs with the same claim and its process is gone (or, after close(),
+    /// no process is named for kUnattributedAfterCloseNs), skips the cell. True: the head moved
+    /// (by us or another consumer); try again.
+    bool skip_dead_claim(Stall& st) noexcept {
+        const std::uint64_t h = m_head.load(std::memory_order_acquire);  // [mpmc.skip] acquire: a fresh head
+        const auto pos = static_cast<std::uint32_t>(h);
+        queue_detail::Slot<T>& s = m_slots[Cells::index(pos)];
+        // [mpmc.consume] acquire: as in take().
+        if (s.seq.load(std::memory_order_acquire) != Seq::empty(pos)) return false;
+        // [mpmc.owner.load] acquire: pairs with [mpmc.owner].
+        const std::uint64_t c = m_claims.word[Cells::index(pos)].load(std::memory_order_acquire);
+        const bool named = static_cast<std::uint32_t>(c >> 32) == pos && static_cast<std::uint32_t>(c) != 0;
+        // An empty queue's head cell names an older position: done without touching the
+        // producers' tail line (a spinning consumer reading it slows producers; [mpmc.closed.hint.load]).
+        // [mpmc.closed.hint.load] relaxed: as in pop_into().
+        if (!named && m_closed_hint.load(std::memory_order_relaxed) == 0) return false;
+        // [mpmc.drain] acquire on the tail: is position h claimed at all?
+        const std::uint64_t t = m_tail.load(std::memory_order_acquire);
+        if ((t & ~kClosedBit) <= h) return false;  // genuinely empty
+        const std::int64_t now = Instant::now().ns();
+        if (st.head != h || st.claim != c) {
+            st = Stall{h, c, now};
+            return false;
+        }
+        if (named) {
+            if (now - st.since < kDeadClaimCheckNs) return false;
+            if (platform::process_exists(static_cast<platform::ProcessId>(static_cast<std::uint32_t>(c)))) {
+                st.since = now;  // alive: look again later
+                return false;
+            }
+        } else if ((t & kClosedBit) == 0 || now - st.since < kUnattributedAfterCloseNs) {
+            return false;
+        }
+        // [mpmc.skip] relaxed CAS: elects the one consumer that skips (as [mpmc.claim.pop]).
+        std::uint64_t expected = h;
+        if (!m_head.compare_exchange_strong(expected, h + 1, std::memory_order_relaxed, std::memory_order_relaxed))
+            return true;
+        // [mpmc.free] release: the cell is free for the next lap, as after a pop.
+        s.seq.store(Seq::next_lap(pos), std::memory_order_release);
+        m_claims.lost.fetch_add(1, std::memory_order_relaxed);  // [mpmc.lost] relaxed: a statistic
+        st = Stall{};
         return true;
     }
 
@@ -259,22 +373,39 @@ private:
         if ((t & kClosedBit) == 0) return false;
         return m_head.load(std::memory_order_acquire) == (t & ~kClosedBit);
     }
+    /// A head beyond the tail never happens (positions are 64-bit and never wrap): corrupt memory.
+    bool head_past_tail() const noexcept {
+        // [mpmc.observe] relaxed: a plausibility check; a live queue can only make h <= t truer.
+        const std::uint64_t h = m_head.load(std::memory_order_relaxed);
+        return h > (m_tail.load(std::memory_order_relaxed) & ~kClosedBit);
+    }
 
     template <bool Construct>
     Result<void> pop_into(T* out, Deadline d) noexcept {
-        if (take<Construct>(out)) {
+        const Take first = take<Construct>(out);
+        if (first == Take::got) {
             m_not_full.notify_one();
             return ok();
         }
+        if (first == Take::corrupted) return unexpected(Errc::corrupted);
+        Stall stall;
         const Result<void> r = m_not_empty.wait_for(
             [&]() noexcept {
-                if (take<Construct>(out)) return Attempt::done;
+                Take tk = take<Construct>(out);
+                if constexpr (kShared) {
+                    while (tk == Take::empty && skip_dead_claim(stall)) tk = take<Construct>(out);
+                }
+                if (tk == Take::got) return Attempt::done;
+                if (tk == Take::corrupted) return Attempt::corrupted;
                 // [mpmc.closed.hint.load] relaxed: a spinning consumer must not read the
                 // producers' tail line on every attempt (that line bounces at every claim and
                 // slowed producers ~8x); the exact check runs once the hint is set. A close()
                 // this load misses is not lost: it bumps the parking word after storing the
                 // hint ([mpmc.closed.hint]), so a sleeper wakes and re-tries.
-                if (m_closed_hint.load(std::memory_order_relaxed) == 0) return Attempt::would_block;
+                if (m_closed_hint.load(std::memory_order_relaxed) == 0)
+                    return kShared && stall.head != ~std::uint64_t{0} ? Attempt::stalled : Attempt::would_block;
+                // Closed: "drained" needs head == tail, which a head past the tail never reaches.
+                if (head_past_tail()) return Attempt::corrupted;
                 // Closed but not drained: the remaining elements are claimed or published
                 // already, and the consumer that takes the last one wakes nobody, so do not
                 // park (a parked consumer would sleep forever): yield until drained.
@@ -297,6 +428,8 @@ private:
     alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_closed_hint{0};
     // cells
     alignas(platform::kCacheLine) queue_detail::Slot<T> m_slots[N];
+    // process_shared: claimants and skips (empty for a private queue)
+    [[no_unique_address]] std::conditional_t<kShared, Claims, NoClaims> m_claims;
 };
 
 }  // namespace staticrt

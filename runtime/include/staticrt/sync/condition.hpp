@@ -45,6 +45,19 @@ template <class M>
     const M* const m = lock.mutex();
     return m != nullptr && lock.owns_lock() && m->held_by_current_thread();
 }
+/// After a wait retook `lock`: Errc::owner_died when the lock is a robust process mutex whose
+/// state is inconsistent (a holder died; ProcessMutex::is_consistent()), else ok.
+template <class Lock>
+[[nodiscard]] Result<void> condition_relock_state(const Lock& lock) noexcept {
+    if constexpr (requires { { lock.is_consistent() } -> std::convertible_to<bool>; }) {
+        if (!lock.is_consistent()) return Errc::owner_died;
+    }
+    return ok();
+}
+template <class M>
+[[nodiscard]] Result<void> condition_relock_state(const std::unique_lock<M>& lock) noexcept {
+    return lock.mutex() != nullptr ? condition_relock_state(*lock.mutex()) : ok();
+}
 }  // namespace detail
 
 template <WaitScope Scope>
@@ -73,7 +86,8 @@ public:
     // ---- blocking (caller holds `lock`; it holds it again when these return, whatever the result)
     /// Releases `lock`, sleeps until notified, the deadline, or spuriously, and retakes `lock`.
     /// Errc::not_owner: the caller does not hold `lock` (nothing happened); Errc::timeout: the
-    /// deadline passed. Spurious success is possible: re-check your predicate (or use the
+    /// deadline passed; Errc::owner_died (lock held again): `lock` is a ProcessMutex whose
+    /// state is inconsistent because a holder died (repair, mark_consistent()). Spurious success is possible: re-check your predicate (or use the
     /// predicate overloads).
     template <class Lock>
     [[nodiscard]] Result<void> wait(Lock& lock, Deadline deadline = Deadline::never()) noexcept {
@@ -85,8 +99,9 @@ public:
         lock.unlock();
         // A notify between unlock() and the wait changes m_seq, so the wait returns at once.
         const Result<void> r = platform::wait(m_seq, seq, deadline, Scope);
-        lock.lock();
+        lock.lock();  // ProcessMutex: never traps on a dead holder; the state check below reports it
         m_waiters.fetch_sub(1, std::memory_order_relaxed);  // [cond.register] under the lock again
+        if (auto st = detail::condition_relock_state(lock); !st) return st;
         if (!r) return r.code() == Errc::timeout ? Result<void>(Errc::timeout) : r;
         return ok();
     }
@@ -99,6 +114,7 @@ public:
         if (!detail::condition_lock_held(lock)) return Errc::not_owner;
         while (!pred()) {
             const Result<void> r = wait(lock, deadline);
+            if (!r && r.code() == Errc::owner_died) return r;  // the caller must repair first
             if (!r) return pred() ? ok() : r;
         }
         return ok();

@@ -4,6 +4,9 @@
 // wait(deadline) returns at once while it is up and otherwise sleeps until set() or the deadline
 // (Errc::timeout). set() with nobody sleeping never enters the kernel. No pointers inside: the
 // process_shared flavour (ProcessEvent) may live in shared memory.
+// A pulse is never lost (as in Python): a thread that is waiting when set() happens returns
+// success even if clear() follows before it wakes. The word holds the flag (bit 0) and a count
+// of set() calls that raised it (bits 1..31), so a waiter sees a set() by the count changing.
 //
 // Memory ordering: everything written before set() is visible to a thread once its wait()
 // returned success or is_set() returned true ([event.set] pairs with [event.wait]).
@@ -48,8 +51,9 @@ public:
     void set() noexcept { detail::event_set(m_flag, m_sleepers, Scope); }
     /// Lowers the flag. Threads that already returned from wait() are unaffected.
     void clear() noexcept {
-        // [event.clear] relaxed: publishes nothing; later waiters simply find the flag down.
-        m_flag.store(0, std::memory_order_relaxed);
+        // [event.clear] relaxed: publishes nothing; later waiters simply find the flag down. An
+        // RMW keeps the set count (bits 1..) that sleeping waiters compare against.
+        m_flag.fetch_and(~1u, std::memory_order_relaxed);
     }
 
     // ---- blocking
@@ -70,11 +74,15 @@ public:
     // ---- observers
     [[nodiscard]] bool is_set() const noexcept {
         // [event.wait] acquire: pairs with [event.set].
-        return m_flag.load(std::memory_order_acquire) != 0;
+        return (m_flag.load(std::memory_order_acquire) & 1u) != 0;
+    }
+    /// Threads registered as sleeping in wait() (a snapshot; tests use it to know a waiter sleeps).
+    [[nodiscard]] std::uint32_t waiting() const noexcept {
+        return m_sleepers.load(std::memory_order_relaxed);  // [event.peek] relaxed snapshot
     }
 
 private:
-    std::atomic<std::uint32_t> m_flag{0};      ///< 1 while set; written by set()/clear()
+    std::atomic<std::uint32_t> m_flag{0};      ///< bit 0: set; bits 1..: raising set() count (wraps)
     std::atomic<std::uint32_t> m_sleepers{0};  ///< threads registered to sleep in wait()
 };
 

@@ -31,7 +31,11 @@ namespace staticrt::queue_detail {
 /// waits for is already in flight on other threads and nobody will notify this side about it
 /// (MPMC after close(): another consumer may take the last element without waking anyone), so
 /// the caller yields and re-tries instead of parking.
-enum class Attempt : std::uint8_t { done, would_block, closed, busy };
+// stalled: like would_block, but the sleep is capped at kStallRecheckNs so that the caller can
+// re-check a stall only time reveals (a process-shared queue's dead claimant). corrupted: the
+// shared structure holds impossible values; settles with Errc::corrupted.
+enum class Attempt : std::uint8_t { done, would_block, closed, busy, stalled, corrupted };
+inline constexpr std::int64_t kStallRecheckNs = 5'000'000;
 
 /// Spin iterations (each one attempt + cpu_relax) before a blocking call yields. Long enough
 /// to cover a cross-core round trip (~60-300 ns here), short enough not to burn a time slice
@@ -135,7 +139,12 @@ public:
                 platform::yield_now();
                 continue;
             }
-            const Result<void> w = platform::wait(m_seq, seq, deadline, Scope);
+            Deadline until = deadline;
+            if (a == Attempt::stalled) {  // capped sleep: the attempt must run again soon
+                const Deadline cap = Deadline::at(Instant(Instant::sat_add(Instant::now().ns(), kStallRecheckNs)));
+                if (deadline.is_never() || cap.instant() < deadline.instant()) until = cap;
+            }
+            const Result<void> w = platform::wait(m_seq, seq, until, Scope);
             if (!w && w.code() != Errc::timeout) {  // not_supported / os_error
                 out = w;
                 break;
@@ -172,9 +181,12 @@ public:
 
 private:
     /// The attempt ended the wait (done or closed); would_block and busy try again.
-    static bool settled(Attempt a) noexcept { return a == Attempt::done || a == Attempt::closed; }
+    static bool settled(Attempt a) noexcept {
+        return a == Attempt::done || a == Attempt::closed || a == Attempt::corrupted;
+    }
     static Result<void> finish(Attempt a) noexcept {
-        return a == Attempt::done ? ok() : Result<void>(unexpected(Errc::closed));
+        if (a == Attempt::done) return ok();
+        return Result<void>(unexpected(a == Attempt::corrupted ? Errc::corrupted : Errc::closed));
     }
     void wake(bool all) noexcept {
         // [park.seq.bump] release: a sleeper whose wait() compared an older value returns.
