@@ -109,3 +109,41 @@ TEST(ThreadPoolPlacement, PinFalse_NothingPinnedNothingShared) {
     EXPECT_EQ(p.cpu[0], kNone);
     EXPECT_FALSE(p.shares);
 }
+
+TEST(ThreadPoolPlacement, FloatingCallerOnOneCpu_WorkerStartsElsewhere) {
+    // A caller that is not pinned but runs on CPU c when it calls start(): the default placement
+    // keeps ThreadPool<1>'s worker off c's core (the peer program's parallel_map case: a forked,
+    // unpinned child that often runs on CPU 0). The caller is pinned only to read current_cpu()
+    // reliably, then unpinned again before start().
+    auto aff = platform::process_affinity();
+    ASSERT_TRUE(aff);
+    auto cores = platform::physical_core_cpus();
+    ASSERT_TRUE(cores);
+    if (cores->count() < 2) GTEST_SKIP() << "fewer than two physical cores in the affinity";
+    const std::size_t c0 = aff->first();
+    Placement p;
+    std::thread t([&] {
+        if (!platform::pin_current_thread(CpuSet::single(c0))) return;
+        // Widen back to everything: the kernel keeps the thread on c0 until something moves it.
+        if (!platform::pin_current_thread(*aff)) return;
+        p.pinned = true;
+        auto pool = std::make_unique<staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 64, 16>>();
+        auto before = platform::current_cpu();  // read around start(): the thread could move
+        if (!pool->start({})) return;
+        auto after = platform::current_cpu();
+        p.started = true;
+        p.shares = pool->shares_caller_cpu();
+        p.cpu[0] = pool->stats(0).cpu;
+        p.cpu[1] = (before && after && *before == *after) ? *before : kNone;
+        (void)pool->shutdown(staticrt::ShutdownMode::drain);
+    });
+    t.join();
+    ASSERT_TRUE(p.pinned);
+    ASSERT_TRUE(p.started);
+    EXPECT_FALSE(p.shares);  // not reported for a floating caller
+    EXPECT_TRUE(cores->contains(p.cpu[0]));
+    // Where the caller ran on c0 just before and just after start() (nearly always), the worker is elsewhere.
+    if (p.cpu[1] == c0) {
+        EXPECT_NE(core_of(p.cpu[0]), core_of(c0));
+    }
+}

@@ -34,8 +34,8 @@ struct FailureHook {
 /// Options for ThreadPool::start(). Every field has a usable default.
 struct PoolOptions {
     /// CPUs to pin workers to, worker i on the i-th CPU of the set (wrapping). Empty: one CPU
-    /// per physical core of the process affinity (platform::physical_core_cpus()), and when the
-    /// thread calling start() is pinned, the cores it is pinned to come last (see shares_caller_cpu()).
+    /// per physical core of the process affinity (platform::physical_core_cpus()), the cores the
+    /// thread calling start() is pinned to (or, unpinned, runs on) taken last (see shares_caller_cpu()).
     CpuSet cpus{};
     bool pin = true;                          ///< false: workers float (cpus ignored)
     platform::Priority priority{};            ///< e.g. {SchedPolicy::fifo, 50}
