@@ -18,6 +18,8 @@ staticrt_bench_flag_test(peers.scale_trailing staticrt-bench-peers "--scale 0.5x
 staticrt_bench_flag_test(peers.cpus_second staticrt-bench-peers "--cpus 0,y" 2 "--cpus: not a whole number \\('y'\\)")
 staticrt_bench_flag_test(peers.missing_value staticrt-bench-peers "--stall-s" 2 "--stall-s: needs a value")
 staticrt_bench_flag_test(peers.unknown staticrt-bench-peers "--bogus" 2 "unknown argument '--bogus'")
+staticrt_bench_flag_test(peers.state_bands_order staticrt-bench-peers "--state-bands 170,90" 2 "--state-bands: needs FAST < SLOW")
+staticrt_bench_flag_test(peers.state_bands_comma staticrt-bench-peers "--state-bands 90" 2 "--state-bands: needs FAST,SLOW")
 staticrt_bench_flag_test(peers.list staticrt-bench-peers "--list --filter spsc_throughput --reps 2" 0 "spsc_throughput staticrt items/s")
 staticrt_bench_flag_test(queue_ab.help staticrt-queue-ab "--help" 0 "usage: staticrt-queue-ab")
 staticrt_bench_flag_test(queue_ab.reps_negative staticrt-queue-ab "spsc -3" 2 "reps: not a whole number \\('-3'\\)")

@@ -2,10 +2,14 @@
 """Write docs/bench/BENCHMARKS.md from staticrt-bench-peers output (run by bench/run_peers.sh).
 
   bench/report.py docs/bench/peers.txt docs/bench/BENCHMARKS.md [--notes bench/notes.md] [--plot peers.png]
+  bench/report.py peers.txt            # no output page: print the per-state goal table to stdout
 
-The document: machine/compiler/date (from the '# ' header lines run_peers.sh writes), the queue
-goals with their measured median same-repetition ratios, the per-workload table (median, min,
-max over repetitions), the program's own ratio lines, the plot, and the notes file.
+The document: machine/compiler/date (from the '# ' header lines run_peers.sh writes), the machine
+states seen (one per repetition, from the raw round-trip probe before and after it), the goals
+(GOALS below: the one list) per state, worst state first, with the repetitions in each state (a
+goal is met only if it is met in every state observed), the goals over all repetitions, the
+per-workload table (median, min, max over repetitions), the program's own ratio lines, the plot,
+and the notes file.
 """
 import argparse
 import statistics
@@ -43,6 +47,141 @@ def parse(path):
     return meta, reps, probes, ratios, units
 
 
+# The goals of issue 15, in one place: (text, workload, staticrt library, peers, lower is better,
+# threshold). peers: a list of library names, or EVERY = every peer of that workload that ran in the
+# repetition (the ratio is then against the best of them). A ratio is ours / peer in the same
+# repetition; the goal holds when ratio >= threshold (higher is better) or <= threshold (lower).
+EVERY = "every peer"
+GOALS = [
+    ("pool_dispatch (detached) >= 2x std pool", "pool_dispatch", "staticrt", ["std_pool"], False, 2.0),
+    ("pool_dispatch (detached) >= 1.5x oneTBB task_group", "pool_dispatch", "staticrt", ["tbb_task_group"], False, 1.5),
+    ("pool_dispatch with futures >= 1x std pool", "pool_dispatch", "staticrt_futures", ["std_pool"], False, 1.0),
+    ("parallel_map >= 0.95x oneTBB parallel_for", "parallel_map", "staticrt", ["tbb_parallel_for"], False, 0.95),
+    ("SPSC throughput, public blocking API >= 1.0x every peer", "spsc_throughput", "staticrt", EVERY, False, 1.0),
+    ("(extra) SPSC throughput, public blocking API >= 1.0x atomic_queue spinning", "spsc_throughput", "staticrt",
+     ["atomic_queue_spin"], False, 1.0),
+    ("(extra) SPSC throughput, staticrt try_ spin loop >= 1.0x atomic_queue spinning", "spsc_throughput",
+     "staticrt_try", ["atomic_queue_spin"], False, 1.0),
+    ("ping-pong round trip <= 1.1x raw atomic floor", "pingpong_rtt", "staticrt", ["raw_atomic"], True, 1.1),
+    ("MPMC 1p1c throughput >= 1.0x every peer", "mpmc_throughput_1p1c", "staticrt", EVERY, False, 1.0),
+    ("MPMC 2p2c (oversubscribed) throughput >= 1.0x every peer", "mpmc_throughput_2p2c", "staticrt", EVERY, False,
+     1.0),
+]
+
+# Default state bands of staticrt-bench-peers (--state-bands), used for files without a '# states' line.
+DEFAULT_BANDS = (90.0, 170.0)
+
+
+def parse_states(path):
+    """The state of each repetition, in order: [{'state', 'before', 'after'}], and the bands.
+
+    Files written before the state lines existed get the band of their one probe per repetition,
+    named '<band>?' (one probe cannot show a state change).
+    """
+    bands = DEFAULT_BANDS
+    states = []
+    probes = []  # the 'probe' line of each rep, for old files
+    nrep = 0
+    for line in open(path):
+        p = line.split()
+        if len(p) >= 6 and p[0] == "#" and p[1] == "states":
+            try:
+                bands = (float(p[3]), float(p[5]))
+            except ValueError:
+                pass
+        elif p and p[0] == "rep":
+            nrep += 1
+            probes.append(None)
+        elif p and p[0] == "probe" and probes:
+            try:
+                probes[-1] = float(p[2])
+            except (IndexError, ValueError):
+                pass
+        elif len(p) >= 7 and p[0] == "state" and p[3] == "rtt_before" and p[5] == "rtt_after":
+            def num(t):
+                try:
+                    return float(t)
+                except ValueError:
+                    return None
+            states.append({"state": p[2], "before": num(p[4]), "after": num(p[6])})
+    if not states and nrep:
+        def band(v):
+            if v is None:
+                return "unknown"
+            return ("fast" if v < bands[0] else "mid" if v < bands[1] else "slow") + "?"
+        states = [{"state": band(v), "before": v, "after": None} for v in probes]
+    return bands, states
+
+
+def goal_ratio(reps, goal, peers_of):
+    """Per-repetition ratios of a goal: {rep index: ours / best named peer in that rep}."""
+    _, wl, ours, peers, lower, _ = goal
+    names = peers_of(wl) if peers == EVERY else peers
+    out = {}
+    for i, r in enumerate(reps):
+        a = r.get((wl, ours))
+        vals = [r[(wl, p)] for p in names if isinstance(r.get((wl, p)), float)]
+        if not isinstance(a, float) or not vals:
+            continue
+        best = min(vals) if lower else max(vals)
+        if best > 0:
+            out[i] = a / best
+    return out
+
+
+def goal_met(goal, ratio):
+    lower, threshold = goal[4], goal[5]
+    return ratio <= threshold if lower else ratio >= threshold
+
+
+def per_state_goals(reps, states, peers_of):
+    """Rows per goal: (goal, [(state, n, median ratio, met)] worst state first, met everywhere or None)."""
+    rows = []
+    for g in GOALS:
+        by_rep = goal_ratio(reps, g, peers_of)
+        by_state = OrderedDict()
+        for i, v in by_rep.items():
+            st = states[i]["state"] if i < len(states) else "unrecorded"
+            by_state.setdefault(st, []).append(v)
+        cells = [(st, len(vs), med(vs), goal_met(g, med(vs))) for st, vs in by_state.items()]
+        # worst first: the state farthest on the wrong side of the goal
+        cells.sort(key=lambda c: -c[2] if g[4] else c[2])
+        everywhere = None if not cells else all(c[3] for c in cells)
+        rows.append((g, cells, everywhere))
+    return rows
+
+
+def state_lines(reps, states, bands, peers_of):
+    """Markdown: the states seen and every goal per state (also printed when no output page is given)."""
+    out = []
+    out.append(f"State bands (raw core-to-core round trip, probed before and after each repetition): "
+               f"fast < {bands[0]:g} ns <= mid < {bands[1]:g} ns <= slow; probes in two bands: mixed.")
+    out.append("")
+    out.append("| state | reps | rtt before (ns) | rtt after (ns) |\n|---|---|---|---|")
+    seen = OrderedDict()
+    for st in states:
+        seen.setdefault(st["state"], []).append(st)
+    for name, sts in sorted(seen.items(), key=lambda kv: kv[0]):
+        def span(key):
+            vs = [s[key] for s in sts if s[key] is not None]
+            return "n/a" if not vs else f"{min(vs):.0f} .. {max(vs):.0f}"
+        out.append(f"| {name} | {len(sts)} | {span('before')} | {span('after')} |")
+    out.append("")
+    out.append("Each goal per state, worst state first (median of same-repetition ratios within the state; "
+               "n = repetitions in that state with a value on both sides). Met = met in every state observed.")
+    out.append("")
+    out.append("| goal | worst state | per state (worst first) | met in every state |\n|---|---|---|---|")
+    for g, cells, everywhere in per_state_goals(reps, states, peers_of):
+        if not cells:
+            out.append(f"| {g[0]} | n/a | not measured | n/a |")
+            continue
+        per = "; ".join(f"{st}: {m:.2f}x (n={n}){'' if ok else ' **miss**'}" for st, n, m, ok in cells)
+        worst = cells[0]
+        out.append(f"| {g[0]} | {worst[0]} {worst[2]:.2f}x | {per} | {'yes' if everywhere else '**no**'} |")
+    out.append("")
+    return out
+
+
 def med(xs):
     return statistics.median(xs) if xs else None
 
@@ -73,11 +212,22 @@ def fmt(v):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input", help="staticrt-bench-peers output, e.g. docs/bench/peers.txt")
-    ap.add_argument("output", help="Markdown page to write, e.g. docs/bench/BENCHMARKS.md")
+    ap.add_argument("output", nargs="?",
+                    help="Markdown page to write, e.g. docs/bench/BENCHMARKS.md; omitted: print the machine "
+                         "states and the per-state goal table to stdout")
     ap.add_argument("--notes", help="Markdown appended at the end (e.g. bench/notes.md)")
     ap.add_argument("--plot", default="peers.png", help="image linked from the page, relative to it (default: peers.png)")
     args = ap.parse_args()
     meta, reps, probes, ratios, units = parse(args.input)
+    bands, states = parse_states(args.input)
+    if args.output is None:
+        libs0 = OrderedDict()
+        for r in reps:
+            for (wl, lib) in r:
+                libs0.setdefault(wl, OrderedDict())[lib] = True
+        print("\n".join(state_lines(reps, states, bands,
+                                    lambda wl: [l for l in libs0.get(wl, {}) if not l.startswith("staticrt")])))
+        return 0
     notes = open(args.notes).read() if args.notes else ""
     out = ["# Benchmarks: staticrt vs peers", ""]
     out.append("Generated by `bench/run_peers.sh` (builds the `bench` preset, runs `staticrt-bench-peers`, "
@@ -98,30 +248,21 @@ def main():
     def peers_of(wl):
         return [l for l in libs.get(wl, {}) if not l.startswith("staticrt")]
 
-    out.append("## Queue goals: median of same-repetition ratios")
+    out.append("## Machine states and goals per state")
+    out.append("")
+    out.extend(state_lines(reps, states, bands, peers_of))
+    out.append("## Goals over all repetitions: median of same-repetition ratios")
     out.append("")
     out.append("\"best peer\" is, per repetition, the best value among the peers that finished (STALL runs "
-               "are left out); repetitions where staticrt or every peer stalled are not counted.")
+               "are left out); repetitions where staticrt or every peer stalled are not counted. This mixes "
+               "machine states: the table above is the one that decides whether a goal is met.")
     out.append("")
     out.append("| goal | measured | met |\n|---|---|---|")
-    goals = [
-        ("SPSC throughput, public blocking API >= 1.0x atomic_queue spinning", "spsc_throughput", "staticrt",
-         ["atomic_queue_spin"], False, lambda x: x >= 1.0),
-        ("(extra) SPSC throughput, staticrt try_ spin loop >= 1.0x atomic_queue spinning", "spsc_throughput", "staticrt_try",
-         ["atomic_queue_spin"], False, lambda x: x >= 1.0),
-        ("SPSC throughput >= 1.0x the best peer (any)", "spsc_throughput", "staticrt",
-         peers_of("spsc_throughput"), False, lambda x: x >= 1.0),
-        ("ping-pong round trip <= 1.1x raw atomic floor", "pingpong_rtt", "staticrt", ["raw_atomic"], True,
-         lambda x: x <= 1.1),
-        ("MPMC 1p1c throughput >= 1.0x best peer", "mpmc_throughput_1p1c", "staticrt",
-         peers_of("mpmc_throughput_1p1c"), False, lambda x: x >= 1.0),
-        ("MPMC 2p2c (oversubscribed) throughput >= 1.0x best peer", "mpmc_throughput_2p2c", "staticrt",
-         peers_of("mpmc_throughput_2p2c"), False, lambda x: x >= 1.0),
-    ]
-    for text, wl, ours, peers, lower, ok in goals:
-        m, n = same_rep_ratio(reps, wl, ours, peers, lower)
-        met = "n/a" if m is None else ("yes" if ok(m) else "**no**")
-        out.append(f"| {text} | {'n/a' if m is None else f'{m:.2f}x'} ({n} reps) | {met} |")
+    for g in GOALS:
+        rs = list(goal_ratio(reps, g, peers_of).values())
+        m = med(rs)
+        met = "n/a" if m is None else ("yes" if goal_met(g, m) else "**no**")
+        out.append(f"| {g[0]} | {'n/a' if m is None else f'{m:.2f}x'} ({len(rs)} reps) | {met} |")
     out.append("")
     # Issue 13 (real-time, bench/peers/rt.cpp): wake latency against cyclictest in the same repetition.
     out.append("## Goals (issue 13): real-time wake latency, median of same-repetition figures")

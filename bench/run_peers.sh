@@ -2,7 +2,10 @@
 # Regenerates docs/bench/peers.txt, docs/bench/peers.png and docs/bench/BENCHMARKS.md: builds the bench preset, runs
 # staticrt-bench-peers with REPS repetitions (default 3), then plots. Extra arguments go to
 # the peer program, e.g. `bench/run_peers.sh --scale 0.5` or `REPS=7 bench/run_peers.sh`.
-# Run it on a quiet machine: other processes on the cores move every figure.
+# Run it on a quiet machine: other processes on the cores move every figure. Every repetition is
+# classified by the raw round-trip probe before and after it (fast / mid / slow / mixed; bands:
+# --state-bands, docs/performance.md "Machine states"); the per-state goal table is printed at the end.
+# Use enough repetitions to see the states the machine goes through (e.g. REPS=15).
 set -eu
 cd "$(dirname "$0")/.."
 REPS=${REPS:-3}
@@ -19,3 +22,4 @@ mkdir -p docs/bench
 python3 bench/plot.py peers docs/bench/peers.txt docs/bench/peers.png
 python3 bench/report.py docs/bench/peers.txt docs/bench/BENCHMARKS.md --notes bench/notes.md --plot peers.png
 echo "wrote docs/bench/peers.txt docs/bench/peers.png docs/bench/BENCHMARKS.md"
+python3 bench/report.py docs/bench/peers.txt

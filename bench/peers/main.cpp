@@ -1,11 +1,17 @@
 // staticrt-bench-peers: staticrt side by side with peer libraries, repetition by repetition.
 //
 // Output (one line each, parsed by bench/report.py, plotted by bench/plot.py):
+//   # states fast_below <ns> slow_from <ns>      (once, after the header: the state bands)
 //   rep N
-//   probe raw_atomic_rtt <ns> ns
+//   probe raw_atomic_rtt <ns> ns                (before the repetition's workloads)
 //   <workload> <library> <value> <unit>        or  <workload> <library> STALL|ERROR <unit>
+//   state N <fast|mid|slow|mixed|unknown> rtt_before <ns|STALL> rtt_after <ns|STALL>
 // then, after all repetitions, per workload and per (staticrt*, peer) pair:
 //   ratio <workload> <staticrt-lib> <peer> <median of same-repetition ratios> <n reps> <better>
+// The machine state of a repetition is the band of the raw core-to-core round trip (the same
+// probe as pingpong_rtt raw_atomic), measured before and after the repetition: both in one band
+// gives that band, two bands give "mixed", a stalled probe "unknown". bench/report.py gives each
+// goal per state. The bands (--state-bands, default 90,170 ns) and why: docs/performance.md.
 // Every measurement runs in a forked child process with a watchdog: a stalled peer's threads
 // cannot be stopped, so the child is killed and the run reported as STALL.
 #include <poll.h>
@@ -177,11 +183,36 @@ bool any_term(const char* list, Pred pred) {
 
 double probe_fn(const Options& o) { return raw_atomic_rtt_ns(o, o.scaled(o.rtt_rounds)); }
 
+/// Round-trip bands that name a repetition's machine state (--state-bands FAST,SLOW).
+struct StateBands {
+    double fast_below = 90;   ///< rtt < this: "fast"
+    double slow_from = 170;   ///< rtt >= this: "slow"; in between: "mid"
+};
+
+const char* band_of(const Sample& probe, const StateBands& b) {
+    if (probe.outcome != Outcome::value) return "unknown";
+    if (probe.value < b.fast_below) return "fast";
+    return probe.value < b.slow_from ? "mid" : "slow";
+}
+
+/// The state of a repetition from its probes before and after.
+const char* state_of(const Sample& before, const Sample& after, const StateBands& b) {
+    const char* x = band_of(before, b);
+    const char* y = band_of(after, b);
+    if (std::strcmp(x, "unknown") == 0 || std::strcmp(y, "unknown") == 0) return "unknown";
+    return std::strcmp(x, y) == 0 ? x : "mixed";
+}
+
+void print_probe_value(const Sample& s) {
+    if (s.outcome == Outcome::value) std::printf("%.1f", s.value);
+    else std::printf("STALL");
+}
+
 void usage(std::FILE* to) {
     std::fprintf(to,
         "usage: staticrt-bench-peers [--reps N] [--scale X] [--spsc-items N] [--mpmc-items N] [--rtt-rounds N]\n"
         "                            [--stall-s S] [--filter SUBSTR[,SUBSTR...]] [--libs LIB[,LIB...]]\n"
-        "                            [--cpus A,B] [--scaling] [--list] [--help]\n"
+        "                            [--cpus A,B] [--state-bands FAST,SLOW] [--scaling] [--list] [--help]\n"
         "                            [--rt-trials N] [--rt-interval-us N] [--rt-priority N]\n"
         "  --rt-trials N, --rt-interval-us N, --rt-priority N   the rt_* workloads (rt.cpp): wake-ups per\n"
         "                  measurement (50000), their gap in us (200), SCHED_FIFO level (80); each takes\n"
@@ -193,6 +224,9 @@ void usage(std::FILE* to) {
         "  --filter: run the \"workload library\" lines that contain any of the substrings\n"
         "  --libs:   ... and whose library is one of these names\n"
         "  --cpus A,B      the two CPUs of the 2-core workloads (scaling: thread i on CPU A+i)\n"
+        "  --state-bands FAST,SLOW  machine-state bands of the raw round-trip probe, run before and\n"
+        "                  after every repetition: fast < FAST ns <= mid < SLOW ns <= slow; probes in\n"
+        "                  two bands: mixed (default 90,170; 0 < FAST < SLOW)\n"
         "  --scaling: run the scaling workloads (1..16 threads on distinct cores) instead of the\n"
         "             2-core comparison; for machines with more than 2 cores\n"
         "  --list          print the selected measurements and exit\n");
@@ -205,6 +239,7 @@ int main(int argc, char** argv) {
     using namespace staticrt::bench;
     Options o;
     bool list = false;
+    StateBands bands;
     const char* libs = nullptr;
     namespace f = staticrt::bench_flags;
     constexpr const char* prog = "staticrt-bench-peers";
@@ -236,6 +271,15 @@ int main(int argc, char** argv) {
                 const std::string second = s.substr(comma + 1);
                 o.cpu_b = static_cast<int>(f::whole(prog, "--cpus", second.c_str(), 0, 4095));
             }
+        } else if (a == "--state-bands") {
+            const std::string s = next();
+            const auto comma = s.find(',');
+            if (comma == std::string::npos) f::bad_value(prog, "--state-bands", s.c_str(), "needs FAST,SLOW");
+            const std::string lo = s.substr(0, comma);
+            const std::string hi = s.substr(comma + 1);
+            bands.fast_below = f::number(prog, "--state-bands", lo.c_str(), 1e-3, 1e9);
+            bands.slow_from = f::number(prog, "--state-bands", hi.c_str(), 1e-3, 1e9);
+            if (!(bands.fast_below < bands.slow_from)) f::bad_value(prog, "--state-bands", s.c_str(), "needs FAST < SLOW");
         } else if (a == "--scaling") o.spread = true;
         else if (a == "--list") list = true;
         else if (a == "--help" || a == "-h") {
@@ -261,6 +305,7 @@ int main(int argc, char** argv) {
     std::printf("# staticrt-bench-peers: %zu measurements x %d reps, cpus %d,%d%s of %u, scale %g, stall %g s\n",
                 ws.size(), o.reps, o.cpu_a, o.cpu_b, o.spread ? " (scaling: thread i on cpu A+i)" : "",
                 std::thread::hardware_concurrency(), o.items_scale, o.stall_s);
+    std::printf("# states fast_below %g slow_from %g\n", bands.fast_below, bands.slow_from);
     // results[rep][workload index]
     std::vector<std::vector<Sample>> results(static_cast<std::size_t>(o.reps), std::vector<Sample>(ws.size()));
     for (int rep = 0; rep < o.reps; ++rep) {
@@ -276,6 +321,13 @@ int main(int argc, char** argv) {
             else std::printf("%s %s %s %s\n", w.name, w.library, s.outcome == Outcome::stall ? "STALL" : "ERROR", w.unit);
             std::fflush(stdout);
         }
+        const Sample after = run_in_child(&probe_fn, o, o.stall_s);
+        std::printf("state %d %s rtt_before ", rep + 1, state_of(probe, after, bands));
+        print_probe_value(probe);
+        std::printf(" rtt_after ");
+        print_probe_value(after);
+        std::printf("\n");
+        std::fflush(stdout);
     }
     // Median same-repetition ratios staticrt* / peer, per workload.
     std::printf("# ratio <workload> <staticrt-lib> <peer> <median staticrt/peer> <reps> <better>\n");

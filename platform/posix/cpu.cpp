@@ -312,6 +312,8 @@ Result<std::size_t> current_cpu() noexcept {
     return static_cast<std::size_t>(c);
 }
 
+Result<CpuSet> current_thread_affinity() noexcept { return get_affinity(0); }
+
 namespace detail {
 /// Used by thread.cpp: pins thread `tid` after the same checks as pin_current_thread().
 Result<void> pin_tid(long tid, const CpuSet& cpus) noexcept {

@@ -229,6 +229,16 @@ Result<std::size_t> current_cpu() noexcept {
     return static_cast<std::size_t>(flat);
 }
 
+Result<CpuSet> current_thread_affinity() noexcept {
+    const MachineInfo& m = machine();
+    GROUP_AFFINITY ga{};
+    if (!::GetThreadGroupAffinity(::GetCurrentThread(), &ga)) return unexpected(win32::last_error());
+    CpuSet set;
+    for_each_cpu(m, ga, [&](std::uint32_t cpu) { (void)set.add(cpu); });
+    if (set.empty()) return unexpected(Errc::os_error);
+    return set;
+}
+
 namespace win32 {
 
 Result<GROUP_AFFINITY> group_affinity_of(const CpuSet& cpus) noexcept {

@@ -363,7 +363,43 @@ Result<void> PoolCore::start(const PoolOptions& options) noexcept {
             pin = false;
         }
     }
+    // Caller-aware placement (issue 15): CPUs on a core the calling thread is pinned to go last,
+    // so a caller pinned to CPU 0 does not share it with a worker while other CPUs are free.
+    // `apart` is taken first, `near` only when workers outnumber the CPUs in `apart`. A caller
+    // that is not pinned is treated the same for the default set, with the CPU it runs on now
+    // (it tends to stay there: a worker pinned onto it would wait for the load balancer), but
+    // sharing is then not reported, since that caller may move.
+    CpuSet apart = cpus;
+    CpuSet near;
+    bool caller_pinned = false;
+    if (pin) {
+        auto mine = platform::current_thread_affinity();
+        auto all = platform::process_affinity();
+        CpuSet caller;
+        if (mine && all && !mine->empty() && (*mine & *all) != *all) {
+            caller_pinned = true;
+            caller = *mine;
+        } else if (auto now = platform::current_cpu(); now && options.cpus.empty()) {
+            caller = CpuSet::single(*now);
+        }
+        if (!caller.empty()) {
+            CpuSet caller_cores;  // indexed by CpuTopology::core_index
+            for (std::size_t c = caller.first(); c < platform::kMaxCpus; c = caller.next(c + 1)) {
+                if (auto t = platform::topology(c)) caller_cores.add(t->core_index);
+            }
+            apart = CpuSet{};
+            for (std::size_t c = cpus.first(); c < platform::kMaxCpus; c = cpus.next(c + 1)) {
+                auto t = platform::topology(c);
+                const bool shared = caller.contains(c) || (t && caller_cores.contains(t->core_index));
+                (shared ? near : apart).add(c);
+            }
+        }
+    }
+    // Explicit options.cpus keep their order (worker i on the i-th CPU); only the default is reordered.
+    const bool reorder = options.cpus.empty();
     const std::size_t ncpus = cpus.count();
+    const std::size_t napart = apart.count();
+    m_shares_caller_cpu = false;
     for (std::uint32_t i = 0; i < m_worker_count; ++i) {
         WorkerBlock& w = m_workers[i];
         w.pool = this;
@@ -386,7 +422,9 @@ Result<void> PoolCore::start(const PoolOptions& options) noexcept {
         to.name = w.name;
         to.priority = options.priority;
         if (pin) {
-            w.cpu = cpus.nth(i % ncpus);
+            const std::size_t k = i % ncpus;
+            w.cpu = !reorder ? cpus.nth(k) : k < napart ? apart.nth(k) : near.nth(k - napart);
+            if (caller_pinned && near.contains(w.cpu)) m_shares_caller_cpu = true;
             one = CpuSet::single(w.cpu);
             to.affinity = &one;
         }

@@ -109,6 +109,9 @@ struct GroupAffinity {
 [[nodiscard]] Result<void> pin_current_thread(const CpuSet& cpus) noexcept;
 /// The CPU the calling thread runs on right now (may change at once unless pinned).
 [[nodiscard]] Result<std::size_t> current_cpu() noexcept;
+/// The CPUs the calling thread may run on now (its own affinity, narrowed by pin_current_thread();
+/// process_affinity() is the process's). On Windows: the thread's group affinity.
+[[nodiscard]] Result<CpuSet> current_thread_affinity() noexcept;
 
 }  // namespace staticrt::platform
 

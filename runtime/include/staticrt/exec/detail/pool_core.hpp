@@ -35,7 +35,8 @@ struct FailureHook {
 /// Options for ThreadPool::start(). Every field has a usable default.
 struct PoolOptions {
     /// CPUs to pin workers to, worker i on the i-th CPU of the set (wrapping). Empty: one CPU
-    /// per physical core of the process affinity (platform::physical_core_cpus()).
+    /// per physical core of the process affinity (platform::physical_core_cpus()), the cores the
+    /// thread calling start() is pinned to (or, unpinned, runs on) taken last (see shares_caller_cpu()).
     CpuSet cpus{};
     bool pin = true;                          ///< false: workers float (cpus ignored)
     platform::Priority priority{};            ///< e.g. {SchedPolicy::fifo, 50}
@@ -192,6 +193,11 @@ public:
     /// Non-fatal start-up errors (Errc::ok when none): real-time priority refused, memory lock refused.
     [[nodiscard]] Error priority_error() const noexcept { return m_priority_error; }
     [[nodiscard]] Error memory_lock_error() const noexcept { return m_lock_error; }
+    /// True when start() found the calling thread pinned (its affinity narrower than the process's)
+    /// and still put a worker on a core the caller is pinned to: the default placement does that
+    /// only when workers outnumber the other CPUs (or options.cpus asked for it). Such a worker
+    /// and the caller take turns on one core, e.g. parallel_for runs at about one thread's rate.
+    [[nodiscard]] bool shares_caller_cpu() const noexcept { return m_shares_caller_cpu; }
     /// Index of the calling worker, or worker_count() when the caller is not one of them.
     [[nodiscard]] std::size_t current_worker() const noexcept;
 
@@ -255,6 +261,7 @@ private:
     std::uint32_t m_joined = 0;  ///< workers joined so far (shutdown may resume after a timeout)
     Error m_priority_error{};
     Error m_lock_error{};
+    bool m_shares_caller_cpu = false;
 
     // Producers (submitters).
     alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_tail{0};  ///< bit 31: closed; bits 0-30: position
