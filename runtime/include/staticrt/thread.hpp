@@ -8,6 +8,9 @@
 // to stderr). join(deadline) waits for the end (Errc::timeout leaves it joinable); joining a
 // thread from itself traps. A Thread must be joined before it is destroyed or restarted.
 // Windows reserves thread stacks itself (VirtualAlloc, not the C heap); the array is unused there.
+// Daemon threads (Python's daemon=True): start(f, {.daemon = true}) may be left running when the
+// process exits; its Thread's destructor then abandons it instead of trapping. The thread runs on
+// the object's stack, so a daemon Thread must have static storage (a global or a static).
 //
 // Thread roles: one controlling thread calls start/join/pin/set_priority; is_alive() and
 // name() may be read from any thread.
@@ -92,7 +95,8 @@ public:
     constexpr Thread() noexcept = default;
     Thread(const Thread&) = delete;
     Thread& operator=(const Thread&) = delete;
-    /// A thread still started and not joined is a contract violation (trap).
+    /// A thread still started and not joined is a contract violation (trap), unless it was
+    /// started with {.daemon = true}: then it is abandoned (it ends with the process).
     ~Thread() = default;
 
     // ---- non-blocking
@@ -149,9 +153,11 @@ public:
 private:
     static Result<void> run(void* owner) noexcept {
         auto* self = static_cast<Thread*>(owner);
-        Result<void> r = self->m_task();
-        self->m_task.reset();  // captured state is released when the thread ends, as in Python
-        return r;
+        // The callable moves onto this thread's own stack: its captured state is released when
+        // the thread ends (as in Python), and a daemon thread still running at exit keeps it
+        // while ~Thread() runs.
+        Task<TaskBytes, Result<void>()> task = std::move(self->m_task);
+        return task();
     }
 
     alignas(64) std::byte m_stack[StackBytes];  // the OS thread's stack: written only by that thread
