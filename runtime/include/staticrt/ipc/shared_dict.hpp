@@ -7,9 +7,10 @@
 // are trivially copyable; keys are hashed and compared byte by byte, so a Key must have no padding
 // (integers, enums, FixedString<M> for text). Every call that takes the lock takes a Deadline.
 //
-// Faults: a process that dies inside a call leaves at most one entry half-written; the next caller
-// gets Errc::owner_died, by which time the table is already repaired (that entry is dropped, the
-// count recounted): retry the call. A table scribbled by a buggy peer gives Errc::corrupted, never
+// Faults: a process that dies inside a call is noticed by the next caller, which gets
+// Errc::owner_died once the table is repaired: the dead call's change is undone or completed
+// (an assignment is rolled back from an undo record, a half-written new entry is dropped, the
+// count recounted), never half-applied, and entries stored before are kept. Retry the call. A table scribbled by a buggy peer gives Errc::corrupted, never
 // an out-of-bounds access (indices are computed locally, never read from shared memory).
 //
 // Thread roles: any thread of any process that maps it. Memory ordering: every call runs under the
@@ -152,8 +153,10 @@ private:
     }
     [[nodiscard]] Result<Probe> probe(const Key& key) const noexcept;
     void repair() const noexcept;
-    /// Stores key/value into slot i in crash order: kWriting, data, kFull.
-    void write_slot(std::uint32_t i, const Key* key, const Value& value) const noexcept;
+    /// A new entry into free slot i in crash order: kWriting, data, kFull.
+    void write_new(std::uint32_t i, const Key& key, const Value& value) const noexcept;
+    /// A new value for full slot i: the old one is saved in the undo record first.
+    void assign(std::uint32_t i, const Value& value) const noexcept;
     void erase_slot(std::uint32_t i) const noexcept;
     [[nodiscard]] std::uint32_t state_of(std::uint32_t i) const noexcept {
         // [dict.state] relaxed: under the lock (the lock orders it between holders).
@@ -169,6 +172,10 @@ private:
     mutable std::atomic<std::uint32_t> m_count{0};
     mutable std::atomic<std::uint32_t> m_repairs{0};
     mutable Slot m_slots[kSlots];
+    // The undo record of an assignment in progress (one holder at a time): repair() restores it.
+    mutable std::atomic<std::uint32_t> m_undo_valid{0};
+    mutable std::uint32_t m_undo_slot = 0;
+    mutable Value m_undo_value{};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -192,6 +199,16 @@ Result<void> SharedDict<K, V, N>::acquire(Deadline deadline) const noexcept {
 
 template <class K, class V, std::size_t N>
 void SharedDict<K, V, N>::repair() const noexcept {
+    // relaxed loads/stores: under the lock ([dict.state]).
+    if (m_undo_valid.load(std::memory_order_relaxed) != 0) {
+        const std::uint32_t i = m_undo_slot;
+        if (i < kSlots) {  // validated: shared memory
+            std::memcpy(&m_slots[i].value, &m_undo_value, sizeof(V));
+            m_slots[i].state.store(kFull, std::memory_order_relaxed);
+        }
+        std::atomic_signal_fence(std::memory_order_seq_cst);  // [dict.crash]
+        m_undo_valid.store(0, std::memory_order_relaxed);
+    }
     std::uint32_t n = 0;
     for (std::uint32_t i = 0; i < kSlots; ++i) {
         const std::uint32_t s = state_of(i);
@@ -233,17 +250,31 @@ auto SharedDict<K, V, N>::probe(const K& key) const noexcept -> Result<Probe> {
 }
 
 template <class K, class V, std::size_t N>
-void SharedDict<K, V, N>::write_slot(std::uint32_t i, const K* key, const V& value) const noexcept {
+void SharedDict<K, V, N>::write_new(std::uint32_t i, const K& key, const V& value) const noexcept {
     Slot& s = m_slots[i];
     // [dict.crash] relaxed + signal fences: the lock orders these stores between live holders; the
     // fences keep them in program order, so a holder that dies (like a signal at any instruction)
     // leaves kWriting on a half-written slot, which repair() drops.
     s.state.store(kWriting, std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    if (key != nullptr) std::memcpy(&s.key, key, sizeof(K));
+    std::memcpy(&s.key, &key, sizeof(K));
     std::memcpy(&s.value, &value, sizeof(V));
     std::atomic_signal_fence(std::memory_order_seq_cst);
     s.state.store(kFull, std::memory_order_relaxed);
+}
+
+template <class K, class V, std::size_t N>
+void SharedDict<K, V, N>::assign(std::uint32_t i, const V& value) const noexcept {
+    // [dict.crash] as in write_new(): undo record, then the value, then the record is retired; a
+    // holder dying in between leaves a valid record that repair() rolls back.
+    m_undo_slot = i;
+    std::memcpy(&m_undo_value, &m_slots[i].value, sizeof(V));
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    m_undo_valid.store(1, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    std::memcpy(&m_slots[i].value, &value, sizeof(V));
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    m_undo_valid.store(0, std::memory_order_relaxed);
 }
 
 template <class K, class V, std::size_t N>
@@ -265,11 +296,11 @@ Result<bool> SharedDict<K, V, N>::insert(const K& key, const V& value, Deadline 
     if (auto p = probe(key); !p) {
         out = unexpected(p.error());
     } else if (p->found != kNone) {
-        write_slot(p->found, nullptr, value);
+        assign(p->found, value);
     } else if (m_count.load(std::memory_order_relaxed) >= N || p->free == kNone) {
         out = Errc::full;
     } else {
-        write_slot(p->free, &key, value);
+        write_new(p->free, key, value);
         m_count.store(m_count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // [dict.count]
         out = true;
     }
@@ -290,7 +321,8 @@ Result<V> SharedDict<K, V, N>::update(const K& key, const V& initial, F&& f, Dea
         const std::uint32_t i = fresh ? p->free : p->found;
         V v = fresh ? initial : m_slots[i].value;
         f(v);
-        write_slot(i, fresh ? &key : nullptr, v);
+        if (fresh) write_new(i, key, v);
+        else assign(i, v);
         if (fresh) m_count.store(m_count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         out = v;
     }
