@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 #include <utility>
 
@@ -63,6 +64,13 @@ public:
     [[nodiscard]] bool joinable() const noexcept { return m_handle.joinable(); }
     [[nodiscard]] platform::ThreadId id() const noexcept { return m_handle.id(); }
     [[nodiscard]] const char* name() const noexcept { return m_name; }
+    /// The thread moved its callable out of the Thread (Thread::run); ~Thread waits for that, so
+    /// it never destroys a Task a just-started daemon thread is still moving.
+    void mark_taken() noexcept {
+        // [thread.taken] release: the move out of the Task is complete; pairs with wait_taken().
+        m_taken.store(1, std::memory_order_release);
+    }
+    void wait_taken() const noexcept;
 
 private:
     static void entry(void* self) noexcept;
@@ -70,6 +78,7 @@ private:
     platform::ThreadHandle m_handle;
     Run m_run = nullptr;
     void* m_owner = nullptr;
+    std::atomic<std::uint32_t> m_taken{0};
     char m_name[platform::kMaxThreadName] = {};
 };
 
@@ -97,7 +106,7 @@ public:
     Thread& operator=(const Thread&) = delete;
     /// A thread still started and not joined is a contract violation (trap), unless it was
     /// started with {.daemon = true}: then it is abandoned (it ends with the process).
-    ~Thread() = default;
+    ~Thread() { m_core.wait_taken(); }
 
     // ---- non-blocking
     /// Starts the OS thread running f() on this object's stack. f returns void or Result<void>.
@@ -157,6 +166,7 @@ private:
         // the thread ends (as in Python), and a daemon thread still running at exit keeps it
         // while ~Thread() runs.
         Task<TaskBytes, Result<void>()> task = std::move(self->m_task);
+        self->m_core.mark_taken();
         return task();
     }
 
