@@ -123,6 +123,22 @@ def main():
         met = "n/a" if m is None else ("yes" if ok(m) else "**no**")
         out.append(f"| {text} | {'n/a' if m is None else f'{m:.2f}x'} ({n} reps) | {met} |")
     out.append("")
+    # Issue 13 (real-time, bench/peers/rt.cpp): wake latency against cyclictest in the same repetition.
+    out.append("## Goals (issue 13): real-time wake latency, median of same-repetition figures")
+    out.append("")
+    out.append("| goal | measured | met |\n|---|---|---|")
+    for text, wl, peer, limit in (
+            ("rt_wake_latency p99 <= cyclictest p99 + 2 us", "rt_wake_latency_p99", "cyclictest", 2000.0),
+            ("rt_wake_latency max <= cyclictest max + 10 us", "rt_wake_latency_max", "cyclictest", 10000.0)):
+        ds = [r[(wl, "staticrt")] - r[(wl, peer)] for r in reps
+              if isinstance(r.get((wl, "staticrt")), float) and isinstance(r.get((wl, peer)), float)]
+        m = med(ds)
+        met = "n/a" if m is None else ("yes" if m <= limit else "**no**")
+        out.append(f"| {text} | {'n/a' if m is None else f'{m / 1e3:+.1f} us'} ({len(ds)} reps) | {met} |")
+    m, n = same_rep_ratio(reps, "rt_wake_latency_p99", "staticrt", ["std_pool"], True)
+    out.append(f"| rt_wake_latency p99 <= 0.5x std pool | {'n/a' if m is None else f'{m:.2f}x'} ({n} reps) | "
+               f"{'n/a' if m is None else ('yes' if m <= 0.5 else '**no**')} |")
+    out.append("")
     out.append("## Results (median over repetitions; min .. max; STALL = killed by the 5 s watchdog)")
     out.append("")
     for wl, ls in libs.items():

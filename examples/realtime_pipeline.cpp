@@ -6,16 +6,18 @@
 // The producer emits "sensor" samples at a fixed rate (a tone plus noise) and stamps each with
 // the monotonic clock. The dispatcher writes each sample into a history ring and submits one
 // 32-tap low-pass FIR task per sample to a pool whose workers are pinned one per core. Each task
-// pushes its output to the consumer, which measures emit -> result latency in a log-linear
-// histogram. At the end it prints throughput, latency p50/p99/p999/max, the pool's per-worker
+// pushes its output to the consumer, which measures emit -> result latency in a
+// staticrt::LatencyHistogram. At the end it prints throughput, latency p50/p99/p999/max, the pool's per-worker
 // stats, and the heap allocations made after start-up — counted by this file's own operator new
 // and malloc — which must be 0.
 //
 //   ./realtime_pipeline [--rate HZ] [--seconds S] [--cpus 0,1] [--rt-priority P]
 //
-// Defaults: 20000 samples/s for 3 s, workers on one CPU per physical core, normal priority.
-// --rt-priority asks for SCHED_FIFO at level P (needs CAP_SYS_NICE; refused is reported, not fatal)
-// and locks memory.
+// Defaults: 20000 samples/s for 3 s, workers on one CPU per physical core, SCHED_FIFO 50 with
+// locked memory when the process may (refused is reported, not fatal; --rt-priority 0 turns it
+// off). It also reports deadline misses and, measured in the same run by a cyclictest-like probe
+// (a pinned SCHED_FIFO thread sleeping on absolute deadlines), the kernel's wake-up floor, so the
+// pipeline's latency can be read as "floor + ours". --help lists the flags; bad values are refused.
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -24,6 +26,8 @@
 #include <cstring>
 #include <new>
 
+#include "staticrt/diag/histogram.hpp"
+#include "staticrt/exec/periodic.hpp"
 #include "staticrt/exec/thread_pool.hpp"
 #include "staticrt/platform/cpu.hpp"
 #include "staticrt/platform/thread.hpp"
@@ -101,7 +105,9 @@ struct Config {
     double rate = 20000.0;
     double seconds = 3.0;
     staticrt::CpuSet cpus{};
-    int rt_priority = 0;
+    int rt_priority = 50;        // 0: normal priority, no memory lock
+    double deadline_us = 1000;   // emit -> result deadline of each sample
+    double floor_period_us = 1000;
 };
 
 struct Sample {
@@ -124,53 +130,17 @@ float g_coeff[kTaps];
 float g_history[kHistory];
 std::int64_t g_emit[kHistory];
 
-// ------------------------------------------------------------------ latency histogram
-// Log-linear: 32 sub-buckets per power of two of nanoseconds (about 3% resolution).
-class Histogram {
-public:
-    void add(std::int64_t ns) noexcept {
-        if (ns < 1) ns = 1;
-        ++m_counts[index(static_cast<std::uint64_t>(ns))];
-        ++m_total;
-        if (ns > m_max) m_max = ns;
-    }
-    [[nodiscard]] std::int64_t percentile(double p) const noexcept {
-        if (m_total == 0) return 0;
-        const auto want = static_cast<std::uint64_t>(std::ceil(p * static_cast<double>(m_total)));
-        std::uint64_t seen = 0;
-        for (std::size_t i = 0; i < kBuckets; ++i) {
-            seen += m_counts[i];
-            if (seen >= want && m_counts[i] != 0) {
-                const std::int64_t upper = upper_bound(i);
-                return upper < m_max ? upper : m_max;
-            }
-        }
-        return m_max;
-    }
-    [[nodiscard]] std::int64_t max() const noexcept { return m_max; }
-    [[nodiscard]] std::uint64_t total() const noexcept { return m_total; }
+// ------------------------------------------------------------------ latency
+// emit -> result latency (recorded by the consumer thread only) and the kernel's floor, measured
+// in the same run by a cyclictest-like PeriodicTask (see main()).
+staticrt::LatencyHistogram g_latency;
+staticrt::LatencyHistogram::Snapshot g_latency_snap;
+staticrt::LatencyHistogram::Snapshot g_floor_snap;
+staticrt::PeriodicTask<> g_floor;
+staticrt::CpuSet g_floor_cpu;
+std::int64_t g_deadline_ns = 1'000'000;
+std::atomic<std::uint64_t> g_deadline_misses{0};  // results later than emit + deadline (consumer only writes)
 
-private:
-    static constexpr std::size_t kSub = 32;
-    static constexpr std::size_t kBuckets = 64 * kSub;
-    static std::size_t index(std::uint64_t v) noexcept {
-        if (v < kSub) return static_cast<std::size_t>(v);
-        const int msb = 63 - __builtin_clzll(v);
-        const std::uint64_t sub = (v >> (msb - 5)) & (kSub - 1);
-        return static_cast<std::size_t>(msb - 4) * kSub + static_cast<std::size_t>(sub);
-    }
-    static std::int64_t upper_bound(std::size_t i) noexcept {
-        if (i < kSub) return static_cast<std::int64_t>(i);
-        const std::size_t msb = i / kSub + 4;
-        const std::uint64_t sub = i % kSub;
-        return static_cast<std::int64_t>(((kSub + sub + 1) << (msb - 5)) - 1);
-    }
-    std::uint64_t m_counts[kBuckets] = {};
-    std::uint64_t m_total = 0;
-    std::int64_t m_max = 0;
-};
-
-Histogram g_latency;
 std::atomic<std::uint64_t> g_consumed{0};
 std::atomic<std::uint64_t> g_emitted{0};
 std::atomic<std::uint64_t> g_late{0};  // samples the producer emitted behind schedule by > 1 ms
@@ -210,7 +180,8 @@ void consumer(void*) noexcept {
         auto out = g_outputs.pop(Deadline::never());
         if (!out) break;  // closed and drained
         const std::int64_t now = Instant::now().ns();
-        g_latency.add(now - out->emit_ns);
+        g_latency.record_signed(now - out->emit_ns);
+        if (now - out->emit_ns > g_deadline_ns) g_deadline_misses.fetch_add(1, std::memory_order_relaxed);
         g_checksum += static_cast<double>(out->y);
         g_consumed.fetch_add(1, std::memory_order_relaxed);
     }
@@ -235,9 +206,32 @@ bool parse_cpus(const char* s, staticrt::CpuSet& out) {
     return !out.empty();
 }
 
-int usage() {
-    std::fprintf(stderr, "usage: realtime_pipeline [--rate HZ] [--seconds S] [--cpus 0,1] [--rt-priority P]\n");
+constexpr const char* kUsage =
+    "usage: realtime_pipeline [--rate HZ] [--seconds S] [--cpus 0,1] [--rt-priority P] [--deadline-us US]\n"
+    "                         [--floor-period-us US] [--help]\n"
+    "  --rate HZ            samples per second (default 20000)\n"
+    "  --seconds S          run time (default 3)\n"
+    "  --cpus LIST          worker CPUs, e.g. 0,1 (default: one per physical core)\n"
+    "  --rt-priority P      SCHED_FIFO level of the workers, 1..98; the producer, consumer and the floor\n"
+    "                       probe run at P+1; memory is locked (mlockall). 0: normal priority, no lock.\n"
+    "                       Default 50; refused (no CAP_SYS_NICE) is reported and the run goes on.\n"
+    "  --deadline-us US     a result later than emit + US is a deadline miss (default 1000)\n"
+    "  --floor-period-us US period of the kernel-floor probe (a pinned SCHED_FIFO thread sleeping on\n"
+    "                       absolute deadlines, like cyclictest), run beside the pipeline (default 1000)\n";
+
+int bad_value(const char* flag, const char* value) {
+    std::fprintf(stderr, "realtime_pipeline: bad value for %s: '%s'\n%s", flag, value, kUsage);
     return 2;
+}
+
+/// Parses a whole-string number in [lo, hi]; false on anything else.
+bool parse_number(const char* s, double lo, double hi, double& out) {
+    if (s == nullptr || *s == '\0') return false;
+    char* end = nullptr;
+    const double v = std::strtod(s, &end);
+    if (end == s || *end != '\0' || !(v >= lo && v <= hi)) return false;
+    out = v;
+    return true;
 }
 
 alignas(16) std::byte g_producer_stack[platform::kMinStackBytes > 64 * 1024 ? platform::kMinStackBytes : 64 * 1024];
@@ -250,14 +244,44 @@ platform::ThreadHandle g_consumer;
 int main(int argc, char** argv) {
     Config cfg;
     for (int i = 1; i < argc; ++i) {
-        const bool has = i + 1 < argc;
-        if (std::strcmp(argv[i], "--rate") == 0 && has) cfg.rate = std::atof(argv[++i]);
-        else if (std::strcmp(argv[i], "--seconds") == 0 && has) cfg.seconds = std::atof(argv[++i]);
-        else if (std::strcmp(argv[i], "--cpus") == 0 && has) { if (!parse_cpus(argv[++i], cfg.cpus)) return usage(); }
-        else if (std::strcmp(argv[i], "--rt-priority") == 0 && has) cfg.rt_priority = std::atoi(argv[++i]);
-        else return usage();
+        const char* flag = argv[i];
+        if (std::strcmp(flag, "--help") == 0 || std::strcmp(flag, "-h") == 0) {
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
+        const bool known = std::strcmp(flag, "--rate") == 0 || std::strcmp(flag, "--seconds") == 0 ||
+                           std::strcmp(flag, "--cpus") == 0 || std::strcmp(flag, "--rt-priority") == 0 ||
+                           std::strcmp(flag, "--deadline-us") == 0 || std::strcmp(flag, "--floor-period-us") == 0;
+        if (!known) {
+            std::fprintf(stderr, "realtime_pipeline: unknown option '%s'\n%s", flag, kUsage);
+            return 2;
+        }
+        if (i + 1 >= argc) {
+            std::fprintf(stderr, "realtime_pipeline: %s needs a value\n%s", flag, kUsage);
+            return 2;
+        }
+        const char* value = argv[++i];
+        double v = 0;
+        if (std::strcmp(flag, "--cpus") == 0) {
+            if (!parse_cpus(value, cfg.cpus)) return bad_value(flag, value);
+        } else if (std::strcmp(flag, "--rate") == 0) {
+            if (!parse_number(value, 1, 10'000'000, v)) return bad_value(flag, value);
+            cfg.rate = v;
+        } else if (std::strcmp(flag, "--seconds") == 0) {
+            if (!parse_number(value, 0.001, 86'400, v)) return bad_value(flag, value);
+            cfg.seconds = v;
+        } else if (std::strcmp(flag, "--rt-priority") == 0) {
+            if (!parse_number(value, 0, 98, v) || v != static_cast<double>(static_cast<int>(v))) return bad_value(flag, value);
+            cfg.rt_priority = static_cast<int>(v);
+        } else if (std::strcmp(flag, "--deadline-us") == 0) {
+            if (!parse_number(value, 1, 1e9, v)) return bad_value(flag, value);
+            cfg.deadline_us = v;
+        } else {
+            if (!parse_number(value, 10, 1e6, v)) return bad_value(flag, value);
+            cfg.floor_period_us = v;
+        }
     }
-    if (!(cfg.rate > 0) || !(cfg.seconds > 0)) return usage();
+    g_deadline_ns = static_cast<std::int64_t>(cfg.deadline_us * 1e3);
 
     // Windowed-sinc low-pass, cut-off at 1/8 of the sample rate, Hamming window.
     double sum = 0;
@@ -289,15 +313,37 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "pool start failed: %s\n", staticrt::to_string(r.error().code));
         return 1;
     }
-    if (g_pool.priority_error().code != staticrt::Errc::ok) {
-        std::printf("  real-time priority refused (%s): running at normal priority\n",
-                    staticrt::to_string(g_pool.priority_error().code));
-    }
-    if (g_pool.memory_lock_error().code != staticrt::Errc::ok) {
-        std::printf("  memory lock refused (%s)\n", staticrt::to_string(g_pool.memory_lock_error().code));
+    if (cfg.rt_priority == 0) {
+        std::printf("  real-time: off (--rt-priority 0): normal priority, memory not locked\n");
+    } else {
+        if (g_pool.priority_error().code != staticrt::Errc::ok) {
+            std::printf("  real-time: SCHED_FIFO %d REFUSED (%s): running at normal priority (needs root or CAP_SYS_NICE)\n",
+                        cfg.rt_priority, staticrt::to_string(g_pool.priority_error().code));
+        } else {
+            std::printf("  real-time: workers SCHED_FIFO %d, producer/consumer/floor probe %d\n", cfg.rt_priority,
+                        io_priority.level);
+        }
+        if (g_pool.memory_lock_error().code != staticrt::Errc::ok)
+            std::printf("  memory lock (mlockall) REFUSED (%s)\n", staticrt::to_string(g_pool.memory_lock_error().code));
+        else
+            std::printf("  memory locked (mlockall)\n");
     }
     if (io_priority.policy != platform::SchedPolicy::normal && !platform::set_current_priority(io_priority)) {
         io_priority = {};  // refused: every pipeline thread stays at normal priority
+    }
+    {
+        // The kernel's floor in this run: a thread at the pipeline's I/O priority, pinned to the
+        // first worker CPU, sleeping on absolute deadlines (what cyclictest measures).
+        const staticrt::WorkerStats w0 = g_pool.stats(0);
+        auto procs = platform::process_affinity();
+        g_floor_cpu = staticrt::CpuSet::single(w0.cpu != platform::kMaxCpus ? w0.cpu : (procs ? procs->first() : 0));
+        staticrt::PeriodicOptions fo;
+        fo.period = std::chrono::nanoseconds(static_cast<std::int64_t>(cfg.floor_period_us * 1e3));
+        fo.thread = {"floor", io_priority, &g_floor_cpu};
+        if (!g_floor.start([] {}, fo)) {
+            fo.thread.priority = {};
+            if (!g_floor.start([] {}, fo)) std::printf("  floor probe could not start\n");
+        }
     }
     if (!platform::start_thread(g_consumer, {g_consumer_stack, sizeof g_consumer_stack}, &consumer, nullptr,
                                 {"consumer", io_priority, nullptr}) ||
@@ -324,6 +370,7 @@ int main(int argc, char** argv) {
     g_outputs.close();
     (void)platform::join(g_producer, Deadline::never());
     (void)platform::join(g_consumer, Deadline::never());
+    (void)g_floor.stop();
     const std::int64_t t1 = Instant::now().ns();
     const std::uint64_t allocs_after = g_allocations.load(std::memory_order_relaxed) - allocs_at_start;
     (void)g_pool.shutdown();
@@ -333,9 +380,24 @@ int main(int argc, char** argv) {
     std::printf("  emitted %llu, processed %llu in %.3f s: %.0f results/s (%llu emitted > 1 ms late)\n",
                 static_cast<unsigned long long>(g_emitted.load()), static_cast<unsigned long long>(done), secs,
                 static_cast<double>(done) / secs, static_cast<unsigned long long>(g_late.load()));
+    (void)g_latency.snapshot(g_latency_snap);  // the consumer is joined: no retry needed
+    (void)g_floor.lateness(g_floor_snap);
+    const auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e3; };
     std::printf("  latency emit->result: p50 %.1f us  p99 %.1f us  p999 %.1f us  max %.1f us\n",
-                static_cast<double>(g_latency.percentile(0.50)) / 1e3, static_cast<double>(g_latency.percentile(0.99)) / 1e3,
-                static_cast<double>(g_latency.percentile(0.999)) / 1e3, static_cast<double>(g_latency.max()) / 1e3);
+                us(g_latency_snap.p50()), us(g_latency_snap.p99()), us(g_latency_snap.p999()), us(g_latency_snap.max()));
+    std::printf("  deadline misses (result > emit + %.0f us): %llu of %llu\n", cfg.deadline_us,
+                static_cast<unsigned long long>(g_deadline_misses.load()), static_cast<unsigned long long>(done));
+    const staticrt::PeriodicStats fs = g_floor.stats();
+    std::printf("  kernel floor (cyclictest-like probe, cpu %zu, %s, every %.0f us, %llu wake-ups):\n"
+                "                        p50 %.1f us  p99 %.1f us  p999 %.1f us  max %.1f us\n",
+                g_floor_cpu.first(), io_priority.policy == platform::SchedPolicy::normal ? "normal priority" : "SCHED_FIFO",
+                cfg.floor_period_us, static_cast<unsigned long long>(g_floor_snap.count()), us(g_floor_snap.p50()),
+                us(g_floor_snap.p99()), us(g_floor_snap.p999()), us(g_floor_snap.max()));
+    if (fs.skipped != 0) std::printf("  floor probe: %llu periods skipped (woke more than a period late)\n",
+                                     static_cast<unsigned long long>(fs.skipped));
+    std::printf("  pipeline above the floor: p50 +%.1f us  p99 +%.1f us  max +%.1f us\n",
+                us(g_latency_snap.p50()) - us(g_floor_snap.p50()), us(g_latency_snap.p99()) - us(g_floor_snap.p99()),
+                us(g_latency_snap.max()) - us(g_floor_snap.max()));
     for (std::size_t w = 0; w < g_pool.worker_count(); ++w) {
         const staticrt::WorkerStats st = g_pool.stats(w);
         std::printf("  worker %zu: cpu %s%zu  tasks %llu  busy %.1f ms  idle %.1f ms  wakes %llu  queue high-water %u\n",

@@ -13,7 +13,9 @@ all_pkgs=("${demo_pkgs[@]}"
   binutils python3 util-linux
   python3-matplotlib doxygen pkg-config             # bench/plot.py; the `docs` target; the pkg-config consumer test
   # peers for bench/staticrt-bench-peers
-  libatomic-queue-dev libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libxenium-dev libtbb-dev)
+  libatomic-queue-dev libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libxenium-dev libtbb-dev
+  rt-tests                                         # cyclictest: the kernel's wake-up floor (bench rt_* rows)
+)
 
 pkgs=("${all_pkgs[@]}")
 [[ "${1:-}" == "--demo" ]] && pkgs=("${demo_pkgs[@]}")

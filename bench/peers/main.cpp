@@ -182,6 +182,10 @@ void usage(std::FILE* to) {
         "usage: staticrt-bench-peers [--reps N] [--scale X] [--spsc-items N] [--mpmc-items N] [--rtt-rounds N]\n"
         "                            [--stall-s S] [--filter SUBSTR[,SUBSTR...]] [--libs LIB[,LIB...]]\n"
         "                            [--cpus A,B] [--scaling] [--list] [--help]\n"
+        "                            [--rt-trials N] [--rt-interval-us N] [--rt-priority N]\n"
+        "  --rt-trials N, --rt-interval-us N, --rt-priority N   the rt_* workloads (rt.cpp): wake-ups per\n"
+        "                  measurement (50000), their gap in us (200), SCHED_FIFO level (80); each takes\n"
+        "                  trials x gap: use --stall-s 30 with 50000\n"
         "  --reps N        repetitions, every library back to back in each (1..1000)\n"
         "  --scale X       multiply every item / round count by X (0 < X <= 1000)\n"
         "  --spsc-items N, --mpmc-items N, --rtt-rounds N   base counts before --scale (>= 1)\n"
@@ -216,6 +220,9 @@ int main(int argc, char** argv) {
         else if (a == "--mpmc-items") o.mpmc_items = f::whole(prog, "--mpmc-items", next(), 1);
         else if (a == "--rtt-rounds") o.rtt_rounds = f::whole(prog, "--rtt-rounds", next(), 1);
         else if (a == "--stall-s") o.stall_s = f::number(prog, "--stall-s", next(), 0.001, 86400);
+        else if (a == "--rt-trials") o.rt_trials = f::whole(prog, "--rt-trials", next(), 1, 100'000'000);
+        else if (a == "--rt-interval-us") o.rt_interval_us = static_cast<int>(f::whole(prog, "--rt-interval-us", next(), 10, 1'000'000));
+        else if (a == "--rt-priority") o.rt_priority = static_cast<int>(f::whole(prog, "--rt-priority", next(), 1, 99));
         else if (a == "--filter") o.filter = next();
         else if (a == "--libs") libs = next();
         else if (a == "--cpus") {

@@ -32,6 +32,9 @@ struct Options {
     int cpu_a = 0;                         ///< --cpus A,B: the two cores of 1-to-1 workloads
     int cpu_b = 1;
     bool spread = false;                   ///< --scaling: thread i of a workload on CPU cpu_a + i
+    std::uint64_t rt_trials = 50'000;      ///< --rt-trials N: wake-ups per rt_* measurement (rt.cpp)
+    int rt_interval_us = 200;              ///< --rt-interval-us N: gap between rt_* wake-ups (past the spin budget)
+    int rt_priority = 80;                  ///< --rt-priority N: SCHED_FIFO level of rt_* threads (and cyclictest -p)
 
     [[nodiscard]] std::uint64_t scaled(std::uint64_t n) const noexcept {
         const auto v = static_cast<std::uint64_t>(static_cast<double>(n) * items_scale);
