@@ -148,7 +148,8 @@ void* trampoline(void* p) noexcept {
 
 ThreadHandle::~ThreadHandle() {
     // relaxed: a started handle is destroyed by its owner; any value but kIdle is a bug.
-    if (m_state.load(std::memory_order_relaxed) != kIdle)
+    // A daemon thread is abandoned, not joined: it ends with the process (options.daemon).
+    if (m_state.load(std::memory_order_relaxed) != kIdle && !m_options.daemon)
         staticrt::detail::contract_violation("ThreadHandle destroyed while its thread is started and not joined");
 }
 
@@ -207,6 +208,7 @@ Result<void> start_thread(ThreadHandle& handle, StackSpan stack, ThreadEntry ent
         s = handle.m_setup.load(std::memory_order_acquire);
     }
     handle.m_options = ThreadOptions{};  // the caller's name/affinity pointers are not kept
+    handle.m_options.daemon = options.daemon;  // read by ~ThreadHandle
     if (s == kSetupFailed) {
         (void)::pthread_join(t, nullptr);
         handle.m_tid.store(0, std::memory_order_relaxed);

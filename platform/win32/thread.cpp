@@ -109,7 +109,8 @@ bool stack_ok(StackSpan s) noexcept {
 
 ThreadHandle::~ThreadHandle() {
     // [thread.dtor] acquire: pairs with [thread.join.done]; a handle joined elsewhere reads kIdle.
-    if (m_state.load(std::memory_order_acquire) != kIdle) {
+    // A daemon thread is abandoned, not joined: it ends with the process (options.daemon).
+    if (m_state.load(std::memory_order_acquire) != kIdle && !m_options.daemon) {
         detail::contract_violation("ThreadHandle destroyed while its thread is started and not joined (call join())");
     }
 }

@@ -39,10 +39,18 @@ Result<void> ThreadCore::start(platform::StackSpan stack, const ThreadOptions& o
     m_name[i] = '\0';
     m_run = run;
     m_owner = owner;
+    m_taken.store(0, std::memory_order_relaxed);  // relaxed: published by the thread's creation
     ThreadOptions opts = options;
     opts.name = m_name[0] != '\0' ? m_name : nullptr;
     // The platform's thread start publishes m_run/m_owner/the task to the new thread.
     return platform::start_thread(m_handle, stack, &ThreadCore::entry, this, opts);
+}
+
+void ThreadCore::wait_taken() const noexcept {
+    if (!m_handle.joinable()) return;
+    // [thread.taken] acquire: pairs with mark_taken(). A started thread reaches Thread::run()
+    // promptly; only a Thread destroyed while its (daemon) thread runs waits here.
+    while (m_taken.load(std::memory_order_acquire) == 0) platform::yield_now();
 }
 
 Result<void> ThreadCore::join(Deadline deadline) noexcept {

@@ -8,6 +8,9 @@
 // to stderr). join(deadline) waits for the end (Errc::timeout leaves it joinable); joining a
 // thread from itself traps. A Thread must be joined before it is destroyed or restarted.
 // Windows reserves thread stacks itself (VirtualAlloc, not the C heap); the array is unused there.
+// Daemon threads (Python's daemon=True): start(f, {.daemon = true}) may be left running when the
+// process exits; its Thread's destructor then abandons it instead of trapping. The thread runs on
+// the object's stack, so a daemon Thread must have static storage (a global or a static).
 //
 // Thread roles: one controlling thread calls start/join/pin/set_priority; is_alive() and
 // name() may be read from any thread.
@@ -21,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 #include <utility>
 
@@ -60,6 +64,13 @@ public:
     [[nodiscard]] bool joinable() const noexcept { return m_handle.joinable(); }
     [[nodiscard]] platform::ThreadId id() const noexcept { return m_handle.id(); }
     [[nodiscard]] const char* name() const noexcept { return m_name; }
+    /// The thread moved its callable out of the Thread (Thread::run); ~Thread waits for that, so
+    /// it never destroys a Task a just-started daemon thread is still moving.
+    void mark_taken() noexcept {
+        // [thread.taken] release: the move out of the Task is complete; pairs with wait_taken().
+        m_taken.store(1, std::memory_order_release);
+    }
+    void wait_taken() const noexcept;
 
 private:
     static void entry(void* self) noexcept;
@@ -67,6 +78,7 @@ private:
     platform::ThreadHandle m_handle;
     Run m_run = nullptr;
     void* m_owner = nullptr;
+    std::atomic<std::uint32_t> m_taken{0};
     char m_name[platform::kMaxThreadName] = {};
 };
 
@@ -92,8 +104,9 @@ public:
     constexpr Thread() noexcept = default;
     Thread(const Thread&) = delete;
     Thread& operator=(const Thread&) = delete;
-    /// A thread still started and not joined is a contract violation (trap).
-    ~Thread() = default;
+    /// A thread still started and not joined is a contract violation (trap), unless it was
+    /// started with {.daemon = true}: then it is abandoned (it ends with the process).
+    ~Thread() { m_core.wait_taken(); }
 
     // ---- non-blocking
     /// Starts the OS thread running f() on this object's stack. f returns void or Result<void>.
@@ -149,9 +162,12 @@ public:
 private:
     static Result<void> run(void* owner) noexcept {
         auto* self = static_cast<Thread*>(owner);
-        Result<void> r = self->m_task();
-        self->m_task.reset();  // captured state is released when the thread ends, as in Python
-        return r;
+        // The callable moves onto this thread's own stack: its captured state is released when
+        // the thread ends (as in Python), and a daemon thread still running at exit keeps it
+        // while ~Thread() runs.
+        Task<TaskBytes, Result<void>()> task = std::move(self->m_task);
+        self->m_core.mark_taken();
+        return task();
     }
 
     alignas(64) std::byte m_stack[StackBytes];  // the OS thread's stack: written only by that thread

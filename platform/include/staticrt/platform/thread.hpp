@@ -58,6 +58,9 @@ struct ThreadOptions {
     const char* name = nullptr;      ///< truncated to kMaxThreadName - 1 characters
     Priority priority{};             ///< applied before the thread runs user code
     const CpuSet* affinity = nullptr;///< pinned before the thread runs user code; nullptr = inherit
+    /// Python's daemon=True: the handle may be destroyed while the thread still runs (at process
+    /// exit), which is otherwise a contract violation. The thread's stack must outlive it.
+    bool daemon = false;
 };
 
 using ThreadEntry = void (*)(void* arg) noexcept;
@@ -71,7 +74,7 @@ public:
     constexpr ThreadHandle() noexcept = default;
     ThreadHandle(const ThreadHandle&) = delete;
     ThreadHandle& operator=(const ThreadHandle&) = delete;
-    ~ThreadHandle();  ///< a thread still started and not joined is a contract violation (trap)
+    ~ThreadHandle();  ///< a thread still started and not joined is a contract violation (trap), unless daemon
 
     /// True from a successful start_thread() until join() succeeded.
     [[nodiscard]] bool joinable() const noexcept { return m_state.load(std::memory_order_acquire) != kIdle; }

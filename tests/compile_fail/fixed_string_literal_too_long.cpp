@@ -1,0 +1,5 @@
+// FixedString never truncates: a literal longer than its capacity does not compile.
+// expect: the string literal is longer than N characters
+#include "staticrt/fixed_string.hpp"
+constexpr staticrt::FixedString<4> s{"apples"};
+int main() { return static_cast<int>(s.size()); }
