@@ -26,7 +26,7 @@
 using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
-using staticrt::WaitScope;
+using staticrt::platform::WaitScope;
 using staticrt::ipc::PoolOptions;
 using staticrt::ipc::ProcessPool;
 namespace platform = staticrt::platform;
