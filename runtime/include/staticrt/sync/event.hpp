@@ -72,6 +72,11 @@ public:
         // [event.wait] acquire: pairs with [event.set].
         return m_flag.load(std::memory_order_acquire) != 0;
     }
+    /// Threads registered to sleep in wait(): a snapshot, for tests and diagnostics (a test
+    /// waits for it before setting, so the wake path is the one exercised).
+    [[nodiscard]] std::uint32_t sleepers() const noexcept {
+        return m_sleepers.load(std::memory_order_relaxed);  // relaxed: a snapshot, no ordering promised
+    }
 
 private:
     std::atomic<std::uint32_t> m_flag{0};      ///< 1 while set; written by set()/clear()
