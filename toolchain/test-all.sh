@@ -31,9 +31,12 @@ export STATICRT_WINEPREFIX="${STATICRT_WINEPREFIX:-$root/build/wineprefix}"
 failed_stages=(); stage_lines=()
 all_passed=0; all_failed=0; all_skipped=0
 
+# mawk (Debian's awk) reads a pipe in blocks: -W interactive makes the progress lines live.
+live_awk() { if awk -W version 2>&1 | grep -q mawk; then awk -W interactive "$@"; else awk "$@"; fi; }
+
 # Build output: keep the log, show one "[n/m]" line per 10 % (ninja's own progress lines).
 build_progress() {
-  awk -v p="$1" '
+  live_awk -v p="$1" '
     /^\[[0-9]+\/[0-9]+\] / { split(substr($1, 2), a, "/"); pct = int(a[1] * 10 / a[2]);
       if (pct > last) { last = pct; printf "  %s build %3d%% %s\n", p, pct * 10, $0; fflush() } next }
     /error|warning:/ { print; fflush() }'
@@ -42,7 +45,7 @@ build_progress() {
 # ctest -V output: show results that are not "Passed", doctest summaries, skip lines, and one
 # progress line per 25 tests.
 test_progress() {
-  awk -v p="$1" '
+  live_awk -v p="$1" '
     /^ *[0-9]+\/[0-9]+ Test +#[0-9]+: / {
       n++; split($1, a, "/"); total = a[2]
       if ($0 !~ / Passed +[0-9.]+ sec$/) { print; bad++ }
@@ -84,7 +87,7 @@ analyse() {
         num = order[k]; name = tname[num]; st = tstat[num]
         if (has_dt[num]) {
           ncase += dt_total[num]
-          # doctest's own "skipped" column counts the cases a --test-case filter left out: not skips.
+          # the "skipped" column of doctest counts the cases a --test-case filter left out: not skips.
           p += dt_pass[num] - nsk[num]; sk += nsk[num]; fl += dt_fail[num]
           for (j = 1; j <= nsk[num]; j++) out = out sprintf("skip %s\t%s\t%s\n", name, sk_id[num, j], sk_why[num, j])
           if (st != "passed") { out = out sprintf("fail %s\n", name); if (dt_fail[num] == 0) fl++ }
