@@ -171,8 +171,9 @@ def main():
         t0 = time.time()
         bdir = configure(src, m["build"])
         targets = sorted({SUITES[s.partition(":")[0]] for s in m["run"]})
-        if m["build"] not in baseline_done:  # the unmutated tree must build and pass first
-            rc, out, _ = sh(["cmake", "--build", bdir, "-j2", "--target"] + list(SUITES.values()))
+        if m["build"] not in baseline_done:  # the unmutated tree must build first
+            needed = sorted({SUITES[s.partition(":")[0]] for x in mutants if x["build"] == m["build"] for s in x["run"]})
+            rc, out, _ = sh(["cmake", "--build", bdir, "-j2", "--target"] + needed)
             if rc != 0:
                 sys.exit("the unmutated tree does not build:\n" + out[-3000:])
             baseline_done.add(m["build"])
@@ -204,7 +205,8 @@ def main():
             open(path, "w", encoding="utf-8").write(pristine)
     # restore the scratch build to the unmutated tree
     for kind in baseline_done:
-        sh(["cmake", "--build", os.path.join(SCRATCH, kind), "-j2", "--target"] + list(SUITES.values()))
+        needed = sorted({SUITES[s.partition(":")[0]] for x in mutants if x["build"] == kind for s in x["run"]})
+        sh(["cmake", "--build", os.path.join(SCRATCH, kind), "-j2", "--target"] + needed)
     print()
     print("| mutant | file | what it breaks | result | caught by |")
     print("|---|---|---|---|---|")

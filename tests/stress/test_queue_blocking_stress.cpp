@@ -31,7 +31,7 @@ class SpscBlockingStress : public ::testing::TestWithParam<Combo> {};
 TEST_P(SpscBlockingStress, EveryItemInOrder_NoLostWakeUp) {
     staticrt::test::Watchdog wd{std::chrono::seconds(300)};
     const auto n = static_cast<std::uint64_t>(staticrt::test::scaled(200'000, 2'000));
-    static staticrt::SpscQueue<std::uint64_t, 2> q;  // static: reused, drained at the end of each run
+    staticrt::SpscQueue<std::uint64_t, 2> q;
     const auto r = staticrt::test::spsc_blocking(q, n, GetParam().pb, GetParam().cb);
     EXPECT_TRUE(r.ok) << r.what;
     EXPECT_EQ(r.popped, n);

@@ -2,11 +2,18 @@
 // (full size) and the doctest target suite (reduced, so qemu and wine run it too).
 //
 // No timed pop that "continues" and no re-notifying extra call: every wait is a blocking call with
-// a long deadline, and that deadline expiring is a FAILURE (a lost wake-up), reported with what
-// was waiting. Exactly one side of an SPSC run may use a non-blocking call (spinning with a
+// a long deadline (20 s), and that deadline expiring is a FAILURE (a lost wake-up), reported with
+// what was waiting, also when the call then succeeds (it found its item only because the
+// deadline woke it). Exactly one side of an SPSC run may use a non-blocking call (spinning with a
 // yield); the other side blocks, so a non-blocking call that forgets its notify leaves the
 // blocked side asleep and the run fails. Every item is checked exactly: SPSC in order, MPMC each
 // item once with each producer's items in increasing order per consumer.
+//
+// Left alone, a fast side rarely finds the other one parked (on a loaded machine the blocked side
+// mostly finds work during its spin and yield phases), so a missing notify would go unseen. Every
+// kForceEvery items the calling side therefore waits until the other side is PARKED
+// (waiting_consumers() / waiting_producers(), the queues' test observers) before its next call:
+// that call must wake it, or the run fails at the deadline.
 #pragma once
 
 #include <atomic>
@@ -58,23 +65,49 @@ struct StressOutcome {
 /// expiring means a sleeper was never woken.
 inline Deadline lost_wakeup_limit() { return Deadline::after(std::chrono::seconds(20)); }
 
+inline constexpr std::uint64_t kForceEvery = 16;
+
+/// Waits until pred() (the other side parked) or stop(); false after 20 s without either.
+template <class Pred, class Stop>
+bool until_parked(Pred pred, Stop stop) {
+    const Deadline d = lost_wakeup_limit();
+    while (!pred()) {
+        if (stop()) return true;
+        if (d.expired()) return false;
+        std::this_thread::yield();
+    }
+    return true;
+}
+
 /// One producer, one consumer, items 1..n. At most one of pb/cb is non-blocking.
 template <class Q>
 StressOutcome spsc_blocking(Q& q, std::uint64_t n, ProduceBy pb, ConsumeBy cb) {
     StressOutcome out;
     std::atomic<bool> abort{false};
     std::thread producer([&] {
-        std::uint64_t i = 1;
+        std::uint64_t i = 1, forced = 0;
         while (i <= n && !abort.load(std::memory_order_relaxed)) {
+            if (cb == ConsumeBy::pop && i > 1 && i / kForceEvery != forced) {  // the consumer drains, then parks
+                forced = i / kForceEvery;
+                if (!until_parked([&] { return q.waiting_consumers() > 0; }, [&] { return abort.load(); })) {
+                    out.fail("the consumer never parked on an empty queue", i);
+                    abort = true;
+                    return;
+                }
+            }
             switch (pb) {
-                case ProduceBy::push:
-                    if (!q.push(i, lost_wakeup_limit())) {
+                case ProduceBy::push: {
+                    const Deadline limit = lost_wakeup_limit();
+                    // A push that succeeds only once its deadline passed was woken by the timeout,
+                    // not by the consumer: a lost wake-up too.
+                    if (!q.push(i, limit) || limit.expired()) {
                         out.fail("blocking push never woken (lost wake-up on the not-full side)", i);
                         abort = true;
                         return;
                     }
                     ++i;
                     break;
+                }
                 case ProduceBy::try_push:
                     if (q.try_push(i)) ++i;
                     else std::this_thread::yield();
@@ -95,14 +128,25 @@ StressOutcome spsc_blocking(Q& q, std::uint64_t n, ProduceBy pb, ConsumeBy cb) {
             }
         }
     });
-    std::uint64_t expect = 1;
+    std::uint64_t expect = 1, forced = 0;
     while (expect <= n && out.ok) {
+        // Half-way between the producer's forced points, while the producer still has a full
+        // queue's worth to push: wait until it is parked on the full queue; this pop must wake it.
+        if (pb == ProduceBy::push && expect + Q::capacity() + 1 <= n &&
+            (expect + kForceEvery / 2) / kForceEvery != forced) {
+            forced = (expect + kForceEvery / 2) / kForceEvery;
+            if (!until_parked([&] { return q.waiting_producers() > 0; }, [] { return false; })) {
+                out.fail("the producer never parked on a full queue", expect);
+                break;
+            }
+        }
         std::uint64_t got[3] = {};
         std::size_t k = 0;
         switch (cb) {
             case ConsumeBy::pop: {
-                auto r = q.pop(lost_wakeup_limit());
-                if (!r) {
+                const Deadline limit = lost_wakeup_limit();
+                auto r = q.pop(limit);
+                if (!r || limit.expired()) {  // expired: found the item only when the deadline woke it
                     out.fail("blocking pop never woken (lost wake-up on the not-empty side)", expect);
                     break;
                 }
@@ -147,10 +191,19 @@ StressOutcome mpmc_blocking(Q& q, int producers, int consumers, std::uint64_t pe
     std::vector<std::thread> threads;
     for (int p = 0; p < producers; ++p) {
         threads.emplace_back([&, p] {
+            std::uint64_t forced = 0;
             for (std::uint64_t s = 0; s < per && !failed.load(std::memory_order_relaxed);) {
+                if (cb == ConsumeBy::pop && s > 0 && s / kForceEvery != forced) {  // consumers drain and park
+                    forced = s / kForceEvery;
+                    if (!until_parked([&] { return q.waiting_consumers() > 0; }, [&] { return failed.load(); })) {
+                        failed = true;
+                        break;
+                    }
+                }
                 const std::uint64_t v = (static_cast<std::uint64_t>(p) << kShift) | s;
                 if (pb == ProduceBy::push) {
-                    if (!q.push(v, lost_wakeup_limit())) {
+                    const Deadline limit = lost_wakeup_limit();
+                    if (!q.push(v, limit) || limit.expired()) {
                         failed = true;
                         break;
                     }
@@ -170,10 +223,27 @@ StressOutcome mpmc_blocking(Q& q, int producers, int consumers, std::uint64_t pe
             auto& res = cout[static_cast<std::size_t>(c)];
             std::vector<std::uint64_t> last(static_cast<std::size_t>(producers), 0);
             std::vector<bool> any(static_cast<std::size_t>(producers), false);
+            std::uint64_t forced = 0;
             for (;;) {
+                if (cb != ConsumeBy::pop && pb == ProduceBy::push &&
+                    (res.popped + kForceEvery / 2) / kForceEvery != forced) {  // producers fill and park
+                    forced = (res.popped + kForceEvery / 2) / kForceEvery;
+                    if (!until_parked([&] { return q.waiting_producers() > 0; },
+                                      [&] { return q.closed() || failed.load() || producing.load() == 0; })) {
+                        res.fail("no producer ever parked on a full queue", res.popped);
+                        failed = true;
+                        break;
+                    }
+                }
                 std::uint64_t v = 0;
                 if (cb == ConsumeBy::pop) {
-                    auto r = q.pop(lost_wakeup_limit());
+                    const Deadline limit = lost_wakeup_limit();
+                    auto r = q.pop(limit);
+                    if (r && limit.expired()) {
+                        res.fail("blocking pop woken only by its deadline (lost wake-up on the not-empty side)", res.popped);
+                        failed = true;
+                        break;
+                    }
                     if (!r) {
                         if (r.code() != Errc::closed) {
                             res.fail("blocking pop never woken (lost wake-up on the not-empty side)", res.popped);
