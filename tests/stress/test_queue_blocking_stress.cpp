@@ -30,7 +30,7 @@ class SpscBlockingStress : public ::testing::TestWithParam<Combo> {};
 
 TEST_P(SpscBlockingStress, EveryItemInOrder_NoLostWakeUp) {
     staticrt::test::Watchdog wd{std::chrono::seconds(300)};
-    const auto n = static_cast<std::uint64_t>(staticrt::test::scaled(200'000, 2'000));
+    const auto n = static_cast<std::uint64_t>(staticrt::test::scaled(50'000, 2'000));
     staticrt::SpscQueue<std::uint64_t, 2> q;
     const auto r = staticrt::test::spsc_blocking(q, n, GetParam().pb, GetParam().cb);
     EXPECT_TRUE(r.ok) << r.what;
@@ -45,7 +45,7 @@ INSTANTIATE_TEST_SUITE_P(Calls, SpscBlockingStress, ::testing::ValuesIn(kSpscCom
 
 TEST(MpmcBlockingStress, TwoByTwo_Blocking_EveryItemOnce) {
     staticrt::test::Watchdog wd{std::chrono::seconds(300)};
-    const auto per = static_cast<std::uint64_t>(staticrt::test::scaled(100'000, 1'000));
+    const auto per = static_cast<std::uint64_t>(staticrt::test::scaled(25'000, 1'000));
     staticrt::MpmcQueue<std::uint64_t, 2> q;
     const auto r = staticrt::test::mpmc_blocking(q, 2, 2, per, ProduceBy::push, ConsumeBy::pop);
     EXPECT_TRUE(r.ok) << r.what;
@@ -54,7 +54,7 @@ TEST(MpmcBlockingStress, TwoByTwo_Blocking_EveryItemOnce) {
 
 TEST(MpmcBlockingStress, TryPushProducers_BlockedConsumers_EveryItemOnce) {
     staticrt::test::Watchdog wd{std::chrono::seconds(300)};
-    const auto per = static_cast<std::uint64_t>(staticrt::test::scaled(100'000, 1'000));
+    const auto per = static_cast<std::uint64_t>(staticrt::test::scaled(25'000, 1'000));
     staticrt::MpmcQueue<std::uint64_t, 2> q;
     const auto r = staticrt::test::mpmc_blocking(q, 2, 2, per, ProduceBy::try_push, ConsumeBy::pop);
     EXPECT_TRUE(r.ok) << r.what;
@@ -63,7 +63,7 @@ TEST(MpmcBlockingStress, TryPushProducers_BlockedConsumers_EveryItemOnce) {
 
 TEST(MpmcBlockingStress, BlockedProducers_TryPopConsumers_EveryItemOnce) {
     staticrt::test::Watchdog wd{std::chrono::seconds(300)};
-    const auto per = static_cast<std::uint64_t>(staticrt::test::scaled(100'000, 1'000));
+    const auto per = static_cast<std::uint64_t>(staticrt::test::scaled(25'000, 1'000));
     staticrt::MpmcQueue<std::uint64_t, 2> q;
     const auto r = staticrt::test::mpmc_blocking(q, 2, 2, per, ProduceBy::push, ConsumeBy::try_pop);
     EXPECT_TRUE(r.ok) << r.what;
