@@ -2,7 +2,8 @@
 # Usage: cmake -DNM=<nm> -DLIBS=<lib;lib> -P nm_audit.cmake
 set(forbidden
   "^_?malloc$" "^_?calloc$" "^_?realloc$" "^_?free$" "^_?aligned_alloc$" "^_?posix_memalign$"
-  "^_?strdup$" "^_Znw" "^_Zna" "^_Zdl" "^_Zda" "^__cxa_allocate_exception$" "^__cxa_throw$"
+  "^_?memalign$" "^_?valloc$" "^_?pvalloc$" "^_?reallocarray$" "^_?_aligned_malloc$" "^_?_aligned_free$"
+  "^_?strdup$" "^_?strndup$" "^_Znw" "^_Zna" "^_Zdl" "^_Zda" "^__cxa_allocate_exception$" "^__cxa_throw$"
   "^__cxa_begin_catch$" "^_Unwind_Resume$" "^__gxx_personality")
 set(failed 0)
 foreach(lib IN LISTS LIBS)

@@ -1,5 +1,6 @@
 // A Barrier of zero parties must not compile when constant-initialised.
 // expect: barrier_parties_must_be_positive
+// also: does not have a constant initializer
 #include "staticrt/sync/barrier.hpp"
 
 constinit staticrt::Barrier g_barrier{0};

@@ -1,21 +1,61 @@
-# Compiles SRC and passes only when the compile fails with the message on its "// expect: " line.
+# Compiles SRC and passes only when the compile fails with the message on its "// expect: " line
+# on a diagnostic line (an error, or a note under it; not an echoed source line), and with no other error:
+# every "error:" line the compiler prints must carry the expected message, so a second, unrelated
+# error (a typo, a missing include) fails the test instead of hiding behind the expected one.
+# A follow-on error the expected one causes (the compiler carries on after a static_assert) may be
+# named on "// also: <text>" lines of SRC: error lines carrying such a text are accepted too.
 file(STRINGS ${SRC} expect_lines REGEX "^// expect: ")
 if(NOT expect_lines)
   message(FATAL_ERROR "${SRC} has no '// expect: <message>' line")
 endif()
 list(GET expect_lines 0 expect)
 string(REGEX REPLACE "^// expect: " "" expect "${expect}")
+file(STRINGS ${SRC} also_lines REGEX "^// also: ")
+set(also)
+foreach(a IN LISTS also_lines)
+  string(REGEX REPLACE "^// also: " "" a "${a}")
+  list(APPEND also "${a}")
+endforeach()
 set(inc)
 foreach(d IN LISTS INCLUDES)
   list(APPEND inc "-I${d}")
 endforeach()
-execute_process(COMMAND ${CXX} -std=c++20 -fsyntax-only -fno-exceptions -fno-rtti ${inc} ${SRC}
+execute_process(COMMAND ${CXX} -std=c++20 -fsyntax-only -fno-exceptions -fno-rtti -fno-diagnostics-color ${inc} ${SRC}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(rc EQUAL 0)
   message(FATAL_ERROR "${SRC} compiled, but it must not")
 endif()
-string(FIND "${out}${err}" "${expect}" pos)
-if(pos EQUAL -1)
-  message(FATAL_ERROR "${SRC} failed to compile, but without the expected message '${expect}':\n${err}")
+string(REPLACE ";" "," text "${out}${err}")
+string(REPLACE "\n" ";" lines "${text}")
+set(matched 0)
+set(others "")
+foreach(line IN LISTS lines)
+  # A diagnostic line: "file:line:col: error: ..." / "...: note: ..." (an echoed source line
+  # has no such prefix). The expected text counts on an error line or on a note (clang reports
+  # a constexpr trap function's name in the note under "not a constant initializer").
+  string(FIND "${line}" "${expect}" pos)
+  if(NOT pos EQUAL -1 AND line MATCHES "^[^ ].*:[0-9]+:[0-9]+: (fatal error|error|note): ")
+    math(EXPR matched "${matched} + 1")
+  endif()
+  if(line MATCHES "(^|: )(fatal )?error: ")
+    if(pos EQUAL -1)
+      set(follow_on 0)
+      foreach(a IN LISTS also)
+        string(FIND "${line}" "${a}" apos)
+        if(NOT apos EQUAL -1)
+          set(follow_on 1)
+        endif()
+      endforeach()
+      if(NOT follow_on)
+        string(APPEND others "  ${line}\n")
+      endif()
+    endif()
+  endif()
+endforeach()
+if(matched EQUAL 0)
+  message(FATAL_ERROR "${SRC} failed to compile, but no error line carries the expected message '${expect}':\n${err}")
 endif()
-message(STATUS "failed to compile as expected: ${expect}")
+if(NOT others STREQUAL "")
+  message(FATAL_ERROR "${SRC} failed with the expected message, and with other errors too:\n${others}")
+endif()
+message(STATUS "failed to compile as expected (${matched} error line(s)): ${expect}")

@@ -1,5 +1,6 @@
 // A negative initial count must not compile (run-time values go through init(), which returns
 // Errc::invalid_argument).
+// also: does not have a constant initializer
 // expect: sync_count_must_not_be_negative
 #include "staticrt/sync/semaphore.hpp"
 

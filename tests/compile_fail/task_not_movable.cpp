@@ -1,5 +1,6 @@
 // A callable that cannot be moved (Task relocates callables when it moves) must not compile.
 // expect: the callable must be nothrow move-constructible
+// also: incomplete definition of type 'staticrt::detail::TaskCallable
 #include "staticrt/task.hpp"
 
 struct Pinned {

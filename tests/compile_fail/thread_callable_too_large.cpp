@@ -1,5 +1,6 @@
 // A Thread stores its callable inline: one larger than its task slot must not compile.
 // expect: the callable is larger than the Task's slot
+// also: incomplete definition of type 'staticrt::detail::TaskCallable
 #include <array>
 
 #include "staticrt/thread.hpp"

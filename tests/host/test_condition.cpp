@@ -8,6 +8,7 @@
 
 #include "staticrt/sync/condition.hpp"
 #include "staticrt/sync/mutex.hpp"
+#include "eventually.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -73,10 +74,10 @@ TEST(Condition, NotifyOne_WakesPredicateWaiter) {
     bool seen = false;
     std::thread t([&] {
         std::unique_lock lk(m);
-        ASSERT_TRUE(g_cond.wait(lk, [&] { return ready; }));
+        ASSERT_TRUE(g_cond.wait(lk, Deadline::after(10s), [&] { return ready; }));
         seen = ready;
     });
-    std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(staticrt::test::eventually([] { return g_cond.waiting() == 1; }));  // registered: notify_one must wake it
     {
         std::lock_guard lk(m);
         ready = true;
@@ -150,7 +151,7 @@ TEST(ProcessCondition, WithProcessMutex_WaitNotifyAndNotOwner) {
         std::unique_lock lk(m);
         EXPECT_TRUE(cv.wait(lk, Deadline::after(10s), [&] { return ready; }));
     });
-    std::this_thread::sleep_for(5ms);
+    ASSERT_TRUE(staticrt::test::eventually([&] { return cv.waiting() == 1; }));
     {
         std::unique_lock lk(m);
         ready = true;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "staticrt/sync/event.hpp"
+#include "eventually.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -45,9 +46,9 @@ TEST(Event, Set_WakesEveryWaiterAndPublishesData) {
     std::thread ts[4];
     for (auto& t : ts)
         t = std::thread([&] {
-            if (g_ready.wait() && data == 42) ++ok;
+            if (g_ready.wait(Deadline::after(10s)) && data == 42) ++ok;
         });
-    std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(staticrt::test::eventually([] { return g_ready.sleepers() == 4; }));  // all parked: set() must wake each
     data = 42;
     g_ready.set();
     for (auto& t : ts) t.join();

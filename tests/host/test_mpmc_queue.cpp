@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "staticrt/queue/mpmc_queue.hpp"
+#include "eventually.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -20,8 +21,8 @@ TEST(MpmcQueue, Close_WithBlockedConsumers_WakesAllWithClosed) {
     staticrt::MpmcQueue<int, 8> q;
     std::atomic<int> closed{0};
     std::vector<std::thread> ts;
-    for (int i = 0; i < 4; ++i) ts.emplace_back([&] { if (q.pop().code() == Errc::closed) ++closed; });
-    std::this_thread::sleep_for(20ms);
+    for (int i = 0; i < 4; ++i) ts.emplace_back([&] { if (q.pop(Deadline::after(10s)).code() == Errc::closed) ++closed; });
+    ASSERT_TRUE(staticrt::test::eventually([&] { return q.waiting_consumers() == 4; }));  // all parked: close must wake each
     q.close();
     for (auto& t : ts) t.join();
     EXPECT_EQ(closed.load(), 4);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "staticrt/sync/mutex.hpp"
+#include "eventually.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -99,7 +100,7 @@ TEST(Mutex, LockDeadline_WhenReleasedInTime_Succeeds) {
         got = static_cast<bool>(m.lock(Deadline::after(10s)));
         if (got) m.unlock();
     });
-    std::this_thread::sleep_for(20ms);  // let it park
+    ASSERT_TRUE(staticrt::test::eventually([&] { return m.has_sleepers(); }));  // the locker announced it sleeps
     m.unlock();
     t.join();
     EXPECT_TRUE(got.load());

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "staticrt/sync/semaphore.hpp"
+#include "eventually.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -45,8 +46,8 @@ TEST(Semaphore, Acquire_WhenEmpty_TimesOut) {
 TEST(Semaphore, Release_WakesSleeper) {
     staticrt::test::Watchdog wd{10s};
     std::atomic<bool> got{false};
-    std::thread t([&] { got = static_cast<bool>(g_sem.acquire()); });
-    std::this_thread::sleep_for(10ms);
+    std::thread t([&] { got = static_cast<bool>(g_sem.acquire(Deadline::after(10s))); });
+    ASSERT_TRUE(staticrt::test::eventually([] { return g_sem.sleepers() == 1; }));  // parked: release takes the wake path
     EXPECT_TRUE(g_sem.release());
     t.join();
     EXPECT_TRUE(got.load());
@@ -58,8 +59,8 @@ TEST(Semaphore, ReleaseMany_WakesManySleepers) {
     Semaphore s;
     std::atomic<int> got{0};
     std::thread ts[3];
-    for (auto& t : ts) t = std::thread([&] { if (s.acquire()) ++got; });
-    std::this_thread::sleep_for(10ms);
+    for (auto& t : ts) t = std::thread([&] { if (s.acquire(Deadline::after(10s))) ++got; });
+    ASSERT_TRUE(staticrt::test::eventually([&] { return s.sleepers() == 3; }));  // all parked
     EXPECT_TRUE(s.release(3));
     for (auto& t : ts) t.join();
     EXPECT_EQ(got.load(), 3);
@@ -113,7 +114,7 @@ TEST(BoundedSemaphore, Acquire_WhenExhausted_TimesOutThenSucceedsAfterRelease) {
     ASSERT_TRUE(s.acquire());
     EXPECT_EQ(s.acquire(Deadline::after(5ms)).code(), Errc::timeout);
     std::thread t([&] {
-        std::this_thread::sleep_for(10ms);
+        EXPECT_TRUE(staticrt::test::eventually([&] { return s.sleepers() == 1; }));  // the acquirer is parked
         EXPECT_TRUE(s.release());
     });
     EXPECT_TRUE(s.acquire(Deadline::after(10s)));

@@ -11,6 +11,7 @@
 
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
+#include "eventually.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -175,11 +176,11 @@ TYPED_TEST(BoundedQueue, Pop_BlockedConsumer_WokenByPush) {
     staticrt::test::Watchdog wd{20s};
     typename TypeParam::template Of<int, 4> q;
     std::thread consumer([&] {
-        auto r = q.pop();
+        auto r = q.pop(Deadline::after(10s));
         ASSERT_TRUE(r);
         EXPECT_EQ(*r, 42);
     });
-    std::this_thread::sleep_for(20ms);  // let it park (not required for correctness)
+    ASSERT_TRUE(staticrt::test::eventually([&] { return q.waiting_consumers() == 1; }));  // parked: push must wake it
     EXPECT_TRUE(q.push(42));
     consumer.join();
 }
@@ -188,8 +189,8 @@ TYPED_TEST(BoundedQueue, Push_BlockedProducer_WokenByPop) {
     staticrt::test::Watchdog wd{20s};
     typename TypeParam::template Of<int, 1> q;
     ASSERT_TRUE(q.push(1));
-    std::thread producer([&] { EXPECT_TRUE(q.push(2)); });
-    std::this_thread::sleep_for(20ms);
+    std::thread producer([&] { EXPECT_TRUE(q.push(2, Deadline::after(10s))); });
+    ASSERT_TRUE(staticrt::test::eventually([&] { return q.waiting_producers() == 1; }));  // parked: pop must wake it
     EXPECT_EQ(*q.pop(), 1);
     EXPECT_EQ(*q.pop(), 2);
     producer.join();
@@ -200,9 +201,9 @@ TYPED_TEST(BoundedQueue, Close_WakesBlockedConsumerAndProducer) {
     typename TypeParam::template Of<int, 1> empty_q;
     typename TypeParam::template Of<int, 1> full_q;
     ASSERT_TRUE(full_q.push(1));
-    std::thread consumer([&] { EXPECT_EQ(empty_q.pop().code(), Errc::closed); });
-    std::thread producer([&] { EXPECT_EQ(full_q.push(2).code(), Errc::closed); });
-    std::this_thread::sleep_for(20ms);
+    std::thread consumer([&] { EXPECT_EQ(empty_q.pop(Deadline::after(10s)).code(), Errc::closed); });
+    std::thread producer([&] { EXPECT_EQ(full_q.push(2, Deadline::after(10s)).code(), Errc::closed); });
+    ASSERT_TRUE(staticrt::test::eventually([&] { return empty_q.waiting_consumers() == 1 && full_q.waiting_producers() == 1; }));
     empty_q.close();
     full_q.close();
     consumer.join();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "staticrt/exec/thread_pool.hpp"
+#include "eventually.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -220,7 +221,9 @@ TEST(ThreadPool, ShutdownCancel_PendingFuturesReportClosed) {
     std::vector<staticrt::Future<int>> fs;
     for (int i = 0; i < 16; ++i) fs.push_back(std::move(*pool->submit([&ran, i] { ran.fetch_add(1); return i; })));
     std::thread opener([&] {
-        std::this_thread::sleep_for(10ms);
+        // Open only once shutdown has closed the pool (it set the cancel flag before): the
+        // running task then ends into a cancelling pool, whatever the timing.
+        EXPECT_TRUE(staticrt::test::eventually([&] { return pool->closed(); }));
         gate.open.store(true);
     });
     EXPECT_TRUE(pool->shutdown(ShutdownMode::cancel));

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "counting_alloc.hpp"
+#include "eventually.hpp"
 #include "staticrt/sync.hpp"
 #include "staticrt/task.hpp"
 #include "staticrt/thread.hpp"
@@ -99,9 +100,9 @@ TEST(NoHeap, ParkedPaths_AllocateNothing) {
     }));
     AllocationCounter c;
     begin.set();
-    std::this_thread::sleep_for(5ms);
+    ASSERT_TRUE(staticrt::test::eventually([] { return g_sem.sleepers() == 1; }));  // parked in acquire()
     ASSERT_TRUE(g_sem.release());
-    std::this_thread::sleep_for(2ms);
+    ASSERT_TRUE(staticrt::test::eventually([] { return g_event.sleepers() == 1; }));  // parked in wait()
     g_event.set();
     EXPECT_TRUE(g_latch.arrive_and_wait());
     EXPECT_TRUE(g_barrier.wait());

@@ -11,6 +11,8 @@ void* __libc_calloc(std::size_t, std::size_t);
 void* __libc_realloc(void*, std::size_t);
 void __libc_free(void*);
 void* __libc_memalign(std::size_t, std::size_t);
+void* __libc_valloc(std::size_t);
+void* __libc_pvalloc(std::size_t);
 }
 
 namespace {
@@ -36,6 +38,31 @@ void* realloc(void* p, std::size_t n) {
     return __libc_realloc(p, n);
 }
 void free(void* p) { __libc_free(p); }
+// The aligned and legacy allocation functions: a header template calling one of them is heap use too.
+void* aligned_alloc(std::size_t alignment, std::size_t n) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    return __libc_memalign(alignment, n);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t n) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (alignment < sizeof(void*) || (alignment & (alignment - 1)) != 0) return 22;  // EINVAL
+    void* p = __libc_memalign(alignment, n);
+    if (p == nullptr) return 12;  // ENOMEM
+    *out = p;
+    return 0;
+}
+void* memalign(std::size_t alignment, std::size_t n) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    return __libc_memalign(alignment, n);
+}
+void* valloc(std::size_t n) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    return __libc_valloc(n);
+}
+void* pvalloc(std::size_t n) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    return __libc_pvalloc(n);
+}
 }
 
 void* operator new(std::size_t n) {

@@ -4,15 +4,16 @@
 //   ... use a primitive ...
 //   EXPECT_EQ(c.count(), 0u);
 //
-// counting_alloc.cpp replaces malloc/calloc/realloc/free (glibc: through __libc_* entry points)
-// and every operator new/delete, so both C and C++ allocations are seen.
+// counting_alloc.cpp replaces malloc/calloc/realloc/free, aligned_alloc/posix_memalign/memalign/
+// valloc/pvalloc (glibc: through __libc_* entry points) and every operator new/delete, so both C
+// and C++ allocations are seen (tests/noheap/test_noheap_counter.cpp checks each one).
 #pragma once
 
 #include <cstddef>
 
 namespace staticrt::test {
 
-/// Total allocations (malloc, calloc, realloc, operator new of any form) since process start.
+/// Total allocations (any of the functions above, operator new of any form) since process start.
 std::size_t allocation_count() noexcept;
 
 class AllocationCounter {

@@ -13,6 +13,8 @@
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
 
+#include "skip.hpp"
+
 using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
@@ -45,7 +47,8 @@ TEST_CASE_TEMPLATE("Queue: deadline, close, drain", Q, staticrt::SpscQueue<int, 
         int v = 0;
         CHECK(q.try_pop(v));
         CHECK(v == 1);
-        return;
+        STATICRT_SKIP("win-no-shared-wait",
+                      "process-shared blocking calls return not_supported here (Windows): only try_push/try_pop checked");
     }
     CHECK(slept == Errc::timeout);
     CHECK(q.push(1));

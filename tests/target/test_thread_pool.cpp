@@ -10,6 +10,8 @@
 #include "staticrt/exec/future.hpp"
 #include "staticrt/exec/thread_pool.hpp"
 
+#include "eventually.hpp"
+
 using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
@@ -82,7 +84,8 @@ TEST_CASE("ThreadPool: full queue, closed after shutdown, cancel reports closed"
     REQUIRE(b);
     CHECK(pool->try_submit([] { return 3; }).code() == Errc::full);
     std::thread opener([&] {
-        std::this_thread::sleep_for(20ms);
+        // Open only once shutdown has closed the pool (it set the cancel flag before).
+        CHECK(staticrt::test::eventually([&] { return pool->closed(); }));
         open.store(true);
     });
     CHECK(pool->shutdown(staticrt::ShutdownMode::cancel));

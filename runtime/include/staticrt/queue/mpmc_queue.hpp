@@ -200,6 +200,10 @@ public:
     }
 
     // ---------------------------------------------------------------- observers
+    /// Threads parked (or registered to park) in pop() / in push(): snapshots, for tests and
+    /// diagnostics (a test waits for one before the call that must wake it).
+    [[nodiscard]] std::uint32_t waiting_consumers() const noexcept { return m_not_empty.waiters(); }
+    [[nodiscard]] std::uint32_t waiting_producers() const noexcept { return m_not_full.waiters(); }
     [[nodiscard]] bool closed() const noexcept {
         // [mpmc.closed.load] acquire: pairs with [mpmc.close].
         return (m_tail.load(std::memory_order_acquire) & kClosedBit) != 0;

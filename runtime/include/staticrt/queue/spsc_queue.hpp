@@ -148,6 +148,10 @@ public:
     }
 
     // ---------------------------------------------------------------- observers
+    /// Threads parked (or registered to park) in pop() / in push(): snapshots, for tests and
+    /// diagnostics (a test waits for one before the call that must wake it).
+    [[nodiscard]] std::uint32_t waiting_consumers() const noexcept { return m_not_empty.waiters(); }
+    [[nodiscard]] std::uint32_t waiting_producers() const noexcept { return m_not_full.waiters(); }
     [[nodiscard]] bool closed() const noexcept {
         return m_closed.load(std::memory_order_acquire) != 0;  // [spsc.closed.load] acquire: pairs with [spsc.close]
     }

@@ -80,6 +80,11 @@ public:
     [[nodiscard]] std::uint32_t waiting() const noexcept {
         return m_sleepers.load(std::memory_order_relaxed);  // [event.peek] relaxed snapshot
     }
+    /// Threads registered to sleep in wait(): a snapshot, for tests and diagnostics (a test
+    /// waits for it before setting, so the wake path is the one exercised).
+    [[nodiscard]] std::uint32_t sleepers() const noexcept {
+        return m_sleepers.load(std::memory_order_relaxed);  // relaxed: a snapshot, no ordering promised
+    }
 
 private:
     std::atomic<std::uint32_t> m_flag{0};      ///< bit 0: set; bits 1..: raising set() count (wraps)

@@ -136,6 +136,12 @@ public:
     [[nodiscard]] bool is_locked() const noexcept {
         return m_state.load(std::memory_order_relaxed) != kUnlocked;  // [mutex.peek] relaxed snapshot
     }
+    /// True when the mutex is held and a contended locker announced it will sleep (state 2): a
+    /// snapshot, for tests and diagnostics (a test waits for it before unlocking, so the wake
+    /// path is the one exercised).
+    [[nodiscard]] bool has_sleepers() const noexcept {
+        return m_state.load(std::memory_order_relaxed) == 2;  // [mutex.peek] relaxed snapshot
+    }
 
 private:
     static constexpr std::uint32_t kUnlocked = 0, kLocked = 1;

@@ -89,6 +89,11 @@ public:
     // ---- observers
     /// The current count (a snapshot).
     [[nodiscard]] std::uint32_t value() const noexcept { return m_count.load(std::memory_order_relaxed); }
+    /// Threads registered to sleep in acquire(): a snapshot, for tests and diagnostics (a test
+    /// waits for it before releasing, so the wake path is the one exercised).
+    [[nodiscard]] std::uint32_t sleepers() const noexcept {
+        return m_sleepers.load(std::memory_order_relaxed);  // relaxed: a snapshot, no ordering promised
+    }
 
 private:
     std::atomic<std::uint32_t> m_count{0};     ///< written by acquirers and releasers
@@ -147,6 +152,11 @@ public:
     [[nodiscard]] std::uint32_t value() const noexcept { return m_count.load(std::memory_order_relaxed); }
     /// The bound (the initial value).
     [[nodiscard]] constexpr std::uint32_t limit() const noexcept { return m_limit; }
+    /// Threads registered to sleep in acquire(): a snapshot, for tests and diagnostics (a test
+    /// waits for it before releasing, so the wake path is the one exercised).
+    [[nodiscard]] std::uint32_t sleepers() const noexcept {
+        return m_sleepers.load(std::memory_order_relaxed);  // relaxed: a snapshot, no ordering promised
+    }
 
 private:
     std::atomic<std::uint32_t> m_count{0};
