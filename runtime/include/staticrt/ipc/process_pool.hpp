@@ -173,7 +173,9 @@ public:
     void call_release(std::uint32_t slot, std::uint32_t gen) noexcept;
 
 protected:
-    ProcessPoolBase(Process* procs, std::size_t workers) noexcept : m_procs(procs), m_workers(workers) {}
+    /// All zero (a constinit pool lands in .bss); ProcessPool::start() binds its Process table.
+    constexpr ProcessPoolBase() noexcept = default;
+    void bind_workers(Process* procs, std::size_t workers) noexcept { m_procs = procs, m_workers = workers; }
     [[nodiscard]] Result<void> start_impl(PoolControl* control, unsigned char* arena, std::size_t arena_bytes,
                                           const char* segment, const PoolOptions& options) noexcept;
     [[nodiscard]] Result<MapReport> map_impl(const char* fn, const void* in, std::size_t in_size, void* out,
@@ -199,14 +201,14 @@ private:
     std::size_t reap_if_due(MapReport* rep) noexcept;
     void post_work() noexcept;
 
-    Process* m_procs;
-    std::size_t m_workers;
+    Process* m_procs = nullptr;
+    std::size_t m_workers = 0;
     PoolControl* m_control = nullptr;
     unsigned char* m_base = nullptr;  ///< start of the pool's mapping (offsets are relative to it)
     unsigned char* m_arena = nullptr;
     std::size_t m_arena_bytes = 0;
     const char* m_segment = nullptr;
-    PoolOptions m_options{};
+    PoolOptions m_options{StartMethod::spawn, nullptr, 0, 0, std::chrono::milliseconds{0}};  // zero; start() sets it
     bool m_started = false;
     bool m_job_active = false;
     std::uint32_t m_gen = 0;  ///< generation of the current / last job
@@ -306,7 +308,12 @@ class ProcessPool : public detail::ProcessPoolBase {
     static_assert(ArenaBytes >= 4096, "ProcessPool<..., ArenaBytes>: the arena needs at least 4096 bytes");
 
 public:
-    ProcessPool() noexcept : detail::ProcessPoolBase(m_procs, Workers) {}
+    /// Static RAM in this process: sizeof (the Process table and bookkeeping); defined below.
+    static const std::size_t static_bytes;
+    /// The shared segment start() creates (mapped by the parent and every worker).
+    static constexpr std::size_t shared_bytes = SharedSegment<detail::PoolBlock<ArenaBytes>>::kBytes;
+
+    constexpr ProcessPool() noexcept = default;
     ProcessPool(const ProcessPool&) = delete;
     ProcessPool& operator=(const ProcessPool&) = delete;
     ~ProcessPool() { shutdown(); }
@@ -396,6 +403,9 @@ private:
     SharedSegment<detail::PoolBlock<ArenaBytes>> m_segment;
 };
 
+template <std::size_t Workers, std::size_t ArenaBytes>
+constexpr std::size_t ProcessPool<Workers, ArenaBytes>::static_bytes = sizeof(ProcessPool<Workers, ArenaBytes>);
+
 namespace detail {
 /// Writes a fresh pool segment name into out (kMaxSharedMemoryName bytes).
 void make_pool_name(char* out) noexcept;
@@ -406,6 +416,7 @@ Result<void> ProcessPool<Workers, ArenaBytes>::start(const PoolOptions& options)
     static_assert(SharedSegment<detail::PoolBlock<ArenaBytes>>::kHeaderBytes == 64,
                   "ProcessPool: the pool segment's header must be 64 bytes (workers compute offsets from it)");
     if (m_segment.is_open()) return unexpected(Errc::invalid_argument);
+    bind_workers(m_procs, Workers);
     char name[platform::kMaxSharedMemoryName];
     detail::make_pool_name(name);
     if (auto r = m_segment.create(name); !r) return r;
