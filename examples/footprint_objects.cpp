@@ -27,7 +27,7 @@
 namespace fp {
 // External linkage and distinct names: check_sections.cmake finds each one by "g_fp_".
 constinit staticrt::ThreadPool<2> g_fp_thread_pool;
-constinit staticrt::Thread<64 * 1024> g_fp_thread;
+constinit staticrt::Thread<staticrt::kDefaultPoolStackBytes> g_fp_thread;  // 64 KiB (aarch64: 128 KiB)
 constinit staticrt::ResultSlots<64> g_fp_result_slots;
 constinit staticrt::MpmcQueue<int, 1024> g_fp_mpmc_queue;
 constinit staticrt::SpscQueue<int, 1024> g_fp_spsc_queue;
