@@ -1,6 +1,6 @@
 # The check behind staticrt_check_no_heap() (StaticrtNoHeap.cmake); also usable alone:
 #   cmake -DEXE=<exe> [-DMAP=<linker map with --cref>] [-DNM=<nm>] [-DALLOW=<regex;...>] -P staticrt_no_heap_check.cmake
-# Fails (and deletes EXE) when EXE's link references an allocation symbol from anything other
+# KEEP=1: do not delete EXE on failure. Fails (and deletes EXE) when EXE's link references an allocation symbol from anything other
 # than the C/C++ runtime libraries, naming the symbol and the referencing object.
 set(forbidden_mangled
   "^_?malloc$" "^_?calloc$" "^_?realloc$" "^_?free$" "^_?aligned_alloc$" "^_?posix_memalign$"
@@ -105,7 +105,9 @@ if(findings)
   list(REMOVE_DUPLICATES findings)
   list(LENGTH findings n)
   string(REPLACE ";" "\n    " text "${findings}")
-  file(REMOVE "${EXE}")
+  if(NOT KEEP)  # KEEP: leave the executable (the check's own test)
+    file(REMOVE "${EXE}")
+  endif()
   message(FATAL_ERROR "staticrt_check_no_heap: ${EXE} references ${n} heap allocation symbol(s):\n    ${text}\n"
                       "(the executable was deleted; remove the allocation, or list the symbol in ALLOW)")
 endif()
