@@ -37,6 +37,8 @@ for p in "${presets[@]}"; do
   log="build/$p/ctest.log"
   ctest --preset "$p" 2>&1 | tee "$log" | grep -Ev '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* +Passed +[0-9.]+ sec$'
   rc=${PIPESTATUS[0]}
+  # firmware_app and its std twin: text/data/bss on this target (docs/footprint.md).
+  ctest --test-dir "build/$p" -R '^footprint\.firmware_app(_std)?_sizes$' -V 2>&1 | grep -o 'staticrt\.sections .*' || true
   summary=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
   if [[ -n "$summary" ]]; then
     n_total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$summary")
