@@ -5,9 +5,11 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 #include <span>
+#include <thread>
 
 #include "staticrt/exec/future.hpp"
 #include "staticrt/exec/thread_pool.hpp"
@@ -26,6 +28,8 @@ constinit T64 g_thread;
 constinit Pool g_pool;
 constinit staticrt::ResultSlots<8> g_slots;
 constinit staticrt::ipc::ProcessPool<2> g_process_pool;
+constinit staticrt::ResultSlots<64> g_race_slots;
+constinit staticrt::ThreadPool<2, 64, staticrt::kDefaultPoolStackBytes, 64, 64> g_race_pool;
 // Never used: their bytes are what the compiler emitted.
 constinit T64 g_untouched_thread;
 constinit Pool g_untouched_pool;
@@ -76,6 +80,33 @@ TEST_CASE("Footprint: zero-initialised objects work on first use (late-bound sel
     CHECK(g_slots.capacity() == 8);
     (void)p->promise.set_value(5);
     CHECK(p->future.get().value_or(0) == 5);
+}
+
+TEST_CASE("Footprint: first uses racing from several threads bind once and lose nothing") {
+    constexpr int kThreads = 4, kEach = 8;
+    std::atomic<int> go{0}, good{0};
+    std::thread threads[kThreads];
+    for (auto& t : threads) {
+        t = std::thread([&] {
+            while (go.load(std::memory_order_acquire) == 0) std::this_thread::yield();
+            for (int i = 0; i < kEach; ++i) {
+                auto p = g_race_slots.make<int>();  // the first calls race to bind the slots
+                if (!p) continue;
+                (void)p->promise.set_value(i);
+                if (p->future.get().value_or(-1) == i) good.fetch_add(1, std::memory_order_relaxed);
+                // Queued before start(): the first submits race to bind the pool's storage.
+                if (g_race_pool.submit_detached([] {})) good.fetch_add(1, std::memory_order_relaxed);
+            }
+        });
+    }
+    go.store(1, std::memory_order_release);
+    for (auto& t : threads) t.join();
+    CHECK(good.load() == 2 * kThreads * kEach);
+    CHECK(g_race_pool.pending() == static_cast<std::size_t>(kThreads * kEach));
+    REQUIRE(g_race_pool.start({.pin = false}));
+    CHECK(g_race_pool.wait_idle(staticrt::Deadline::after(std::chrono::seconds(30))));
+    CHECK(g_race_pool.pending() == 0);
+    CHECK(g_race_pool.shutdown());
 }
 
 TEST_CASE("Footprint: the manifest adds up sizeof, shared segments and OS stacks") {
