@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates docs/bench/peers.txt, docs/bench/peers.svg and docs/BENCHMARKS.md: builds the bench preset, runs
+# Regenerates docs/bench/peers.txt, docs/bench/peers.png and docs/bench/BENCHMARKS.md: builds the bench preset, runs
 # staticrt-bench-peers with REPS repetitions (default 3), then plots. Extra arguments go to
 # the peer program, e.g. `bench/run_peers.sh --scale 0.5` or `REPS=7 bench/run_peers.sh`.
 # Run it on a quiet machine: other processes on the cores move every figure.
@@ -16,6 +16,6 @@ mkdir -p docs/bench
   echo "# command bench/run_peers.sh (REPS=$REPS) $*"
   build/bench/bench/staticrt-bench-peers --reps "$REPS" "$@"
 } | tee docs/bench/peers.txt
-python3 bench/plot.py docs/bench/peers.txt docs/bench/peers.svg
-python3 bench/report.py docs/bench/peers.txt docs/BENCHMARKS.md bench/notes.md
-echo "wrote docs/bench/peers.txt docs/bench/peers.svg docs/BENCHMARKS.md"
+python3 bench/plot.py peers docs/bench/peers.txt docs/bench/peers.png
+python3 bench/report.py docs/bench/peers.txt docs/bench/BENCHMARKS.md --notes bench/notes.md --plot peers.png
+echo "wrote docs/bench/peers.txt docs/bench/peers.png docs/bench/BENCHMARKS.md"

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Tables of the scaling study for docs/SCALING.md (from bench/run_scaling.sh output).
 
-usage: bench/scaling_report.py SCALING.txt [QUEUES2.txt] [AB.txt] DOC.md
+  bench/scaling_report.py SCALING.txt [QUEUES2.txt] [AB.txt] DOC.md
+  e.g. bench/scaling_report.py docs/bench/scaling-16core.txt docs/bench/queues2-16core.txt \
+       docs/bench/ab-16core.txt docs/bench/SCALING.md
+The line chart of the same data: bench/plot.py scaling SCALING.txt docs/bench/scaling.png
 
 Rewrites the part of DOC.md between the lines '<!-- scaling tables: begin -->' and
 '<!-- scaling tables: end -->' (the prose around them is kept):
@@ -13,6 +16,7 @@ Rewrites the part of DOC.md between the lines '<!-- scaling tables: begin -->' a
   - AB.txt (sections '### VARIANT rep N KIND' of the same program's output): median per
     (workload, library) for each variant.
 """
+import argparse
 import os
 import re
 import statistics
@@ -129,13 +133,15 @@ def ab_table(path):
     return out
 
 
-def main(argv):
-    if len(argv) < 3:
-        print(__doc__)
-        return 2
-    doc = argv[-1]
-    lines = scaling_tables(argv[1])
-    for extra in argv[2:-1]:
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("scaling", help="staticrt-bench-peers --scaling output")
+    ap.add_argument("extra", nargs="*", help="2-core queue run (QUEUES2.txt) and/or A/B run (AB.txt)")
+    ap.add_argument("doc", help="Markdown page whose marked block is rewritten")
+    args = ap.parse_args()
+    doc = args.doc
+    lines = scaling_tables(args.scaling)
+    for extra in args.extra:
         text = open(extra).read()
         lines += ab_table(extra) if "### " in text else two_core_table(extra)
     old = open(doc).read()
@@ -150,4 +156,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())

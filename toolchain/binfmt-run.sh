@@ -7,7 +7,7 @@
 # it is not there yet). Kernels >= 6.7 give every user namespace its own binfmt_misc, so we
 # mount one and register qemu-aarch64 / qemu-arm (flag F: the interpreter is opened now).
 # QEMU_LD_PREFIX=SYSROOT lets the emulator find the target's dynamic loader and libraries.
-# Needed by tests whose binary posix_spawns itself (see TOOLCHAIN-NOTES trap 2).
+# Needed by tests whose binary posix_spawns itself (see docs/processes.md, "Running the self-spawning tests under qemu").
 # Inside the namespace SCHED_FIFO is refused (EPERM): run real-time tests outside it.
 set -eu
 if [ "$#" -lt 2 ]; then

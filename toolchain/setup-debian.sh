@@ -11,6 +11,7 @@ all_pkgs=("${demo_pkgs[@]}"
   g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user
   g++-mingw-w64-x86-64-posix wine wine64
   binutils python3 util-linux
+  python3-matplotlib doxygen pkg-config             # bench/plot.py; the `docs` target; the pkg-config consumer test
   # peers for bench/staticrt-bench-peers
   libatomic-queue-dev libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libxenium-dev libtbb-dev)
 

@@ -5,6 +5,7 @@
 // the include path (bench/ab/queue_ab.sh does that), and compare the medians.
 //
 //   staticrt-queue-ab <spsc|mpmc11|mpmc22|rtt> [reps=11] [items=2000000]
+//   staticrt-queue-ab --help
 #include <pthread.h>
 #include <sched.h>
 
@@ -22,6 +23,7 @@
 #include <atomic_queue/atomic_queue.h>
 #include <xenium/vyukov_bounded_queue.hpp>
 
+#include "../flags.hpp"
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
@@ -166,14 +168,30 @@ double raw_round_trip(u64 rounds) {
 
 }  // namespace
 
+void usage(std::FILE* to) {
+    std::fprintf(to,
+                 "usage: staticrt-queue-ab <spsc|mpmc11|mpmc22|rtt> [reps=11] [items=2000000]\n"
+                 "  spsc, mpmc11, mpmc22: throughput (1p1c / 2p2c), staticrt against atomic_queue and xenium\n"
+                 "  rtt:  ping-pong round trip against the raw atomic floor (rounds = items / 10)\n"
+                 "  reps: interleaved repetitions (1..100000); items: per repetition (>= 1)\n");
+}
+
 int main(int argc, char** argv) {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: %s <spsc|mpmc11|mpmc22|rtt> [reps=11] [items=2000000]\n", argv[0]);
-        return 1;
+    namespace f = staticrt::bench_flags;
+    constexpr const char* prog = "staticrt-queue-ab";
+    if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc < 2 || argc > 4) {
+        usage(stderr);
+        return 2;
     }
     const std::string what = argv[1];
-    const int reps = argc > 2 ? std::atoi(argv[2]) : 11;
-    const u64 items = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 2000000;
+    if (what != "spsc" && what != "mpmc11" && what != "mpmc22" && what != "rtt")
+        f::bad_value(prog, "workload", argv[1], "not one of spsc, mpmc11, mpmc22, rtt");
+    const int reps = argc > 2 ? static_cast<int>(f::whole(prog, "reps", argv[2], 1, 100000)) : 11;
+    const u64 items = argc > 3 ? f::whole(prog, "items", argv[3], 1) : 2000000;
     const bool rtt = what == "rtt";
     const int n = what == "mpmc22" ? 2 : 1;
     const char* names[4] = {"staticrt", "staticrt_try", "atomic_queue_spin", "xenium"};

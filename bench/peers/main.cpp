@@ -1,6 +1,6 @@
 // staticrt-bench-peers: staticrt side by side with peer libraries, repetition by repetition.
 //
-// Output (one line each, parsed by bench/plot.py):
+// Output (one line each, parsed by bench/report.py, plotted by bench/plot.py):
 //   rep N
 //   probe raw_atomic_rtt <ns> ns
 //   <workload> <library> <value> <unit>        or  <workload> <library> STALL|ERROR <unit>
@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "../flags.hpp"
 #include "registry.hpp"
 
 namespace staticrt::bench {
@@ -176,15 +177,21 @@ bool any_term(const char* list, Pred pred) {
 
 double probe_fn(const Options& o) { return raw_atomic_rtt_ns(o, o.scaled(o.rtt_rounds)); }
 
-void usage() {
-    std::printf(
-        "staticrt-bench-peers [--reps N] [--scale X] [--spsc-items N] [--mpmc-items N] [--rtt-rounds N]\n"
-        "                     [--stall-s S] [--filter SUBSTR[,SUBSTR...]] [--libs LIB[,LIB...]]\n"
-        "                     [--cpus A,B] [--scaling] [--list]\n"
+void usage(std::FILE* to) {
+    std::fprintf(to,
+        "usage: staticrt-bench-peers [--reps N] [--scale X] [--spsc-items N] [--mpmc-items N] [--rtt-rounds N]\n"
+        "                            [--stall-s S] [--filter SUBSTR[,SUBSTR...]] [--libs LIB[,LIB...]]\n"
+        "                            [--cpus A,B] [--scaling] [--list] [--help]\n"
+        "  --reps N        repetitions, every library back to back in each (1..1000)\n"
+        "  --scale X       multiply every item / round count by X (0 < X <= 1000)\n"
+        "  --spsc-items N, --mpmc-items N, --rtt-rounds N   base counts before --scale (>= 1)\n"
+        "  --stall-s S     watchdog: a measurement not done in S seconds is killed, reported STALL\n"
         "  --filter: run the \"workload library\" lines that contain any of the substrings\n"
         "  --libs:   ... and whose library is one of these names\n"
+        "  --cpus A,B      the two CPUs of the 2-core workloads (scaling: thread i on CPU A+i)\n"
         "  --scaling: run the scaling workloads (1..16 threads on distinct cores) instead of the\n"
-        "             2-core comparison; for machines with more than 2 cores\n");
+        "             2-core comparison; for machines with more than 2 cores\n"
+        "  --list          print the selected measurements and exit\n");
 }
 
 }  // namespace
@@ -195,33 +202,42 @@ int main(int argc, char** argv) {
     Options o;
     bool list = false;
     const char* libs = nullptr;
+    namespace f = staticrt::bench_flags;
+    constexpr const char* prog = "staticrt-bench-peers";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> const char* {
-            if (i + 1 >= argc) {
-                usage();
-                std::exit(2);
-            }
+            if (i + 1 >= argc) f::bad_value(prog, a.c_str(), "", "needs a value");
             return argv[++i];
         };
-        if (a == "--reps") o.reps = std::atoi(next());
-        else if (a == "--scale") o.items_scale = std::atof(next());
-        else if (a == "--spsc-items") o.spsc_items = std::strtoull(next(), nullptr, 10);
-        else if (a == "--mpmc-items") o.mpmc_items = std::strtoull(next(), nullptr, 10);
-        else if (a == "--rtt-rounds") o.rtt_rounds = std::strtoull(next(), nullptr, 10);
-        else if (a == "--stall-s") o.stall_s = std::atof(next());
+        if (a == "--reps") o.reps = static_cast<int>(f::whole(prog, "--reps", next(), 1, 1000));
+        else if (a == "--scale") o.items_scale = f::number(prog, "--scale", next(), 1e-9, 1000);
+        else if (a == "--spsc-items") o.spsc_items = f::whole(prog, "--spsc-items", next(), 1);
+        else if (a == "--mpmc-items") o.mpmc_items = f::whole(prog, "--mpmc-items", next(), 1);
+        else if (a == "--rtt-rounds") o.rtt_rounds = f::whole(prog, "--rtt-rounds", next(), 1);
+        else if (a == "--stall-s") o.stall_s = f::number(prog, "--stall-s", next(), 0.001, 86400);
         else if (a == "--filter") o.filter = next();
         else if (a == "--libs") libs = next();
         else if (a == "--cpus") {
-            const char* s = next();
-            o.cpu_a = std::atoi(s);
-            const char* c = std::strchr(s, ',');
-            o.cpu_b = c ? std::atoi(c + 1) : o.cpu_a + 1;
+            const std::string s = next();
+            const auto comma = s.find(',');
+            const std::string first = s.substr(0, comma);
+            o.cpu_a = static_cast<int>(f::whole(prog, "--cpus", first.c_str(), 0, 4095));
+            if (comma == std::string::npos) {
+                o.cpu_b = o.cpu_a + 1;
+            } else {
+                const std::string second = s.substr(comma + 1);
+                o.cpu_b = static_cast<int>(f::whole(prog, "--cpus", second.c_str(), 0, 4095));
+            }
         } else if (a == "--scaling") o.spread = true;
         else if (a == "--list") list = true;
-        else {
-            usage();
-            return a == "--help" || a == "-h" ? 0 : 2;
+        else if (a == "--help" || a == "-h") {
+            usage(stdout);
+            return 0;
+        } else {
+            std::fprintf(stderr, "%s: unknown argument '%s'\n", prog, a.c_str());
+            usage(stderr);
+            return 2;
         }
     }
     std::vector<const Workload*> ws;

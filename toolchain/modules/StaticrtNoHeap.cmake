@@ -20,7 +20,8 @@
 #   target_link_libraries(app PRIVATE staticrt::staticrt)
 #   staticrt_check_no_heap(app)
 include_guard(GLOBAL)
-set(_STATICRT_NO_HEAP_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/staticrt_no_heap_check.cmake)
+# A cache entry, so the function works from any directory scope (add_subdirectory, find_package).
+set(_STATICRT_NO_HEAP_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/staticrt_no_heap_check.cmake CACHE INTERNAL "staticrt_check_no_heap script")
 
 function(staticrt_check_no_heap target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "ALLOW")
