@@ -43,7 +43,8 @@ function(staticrt_check_no_heap target)
   endif()
   add_custom_command(TARGET ${target} POST_BUILD
     COMMAND ${CMAKE_COMMAND} -DNM=${nm} -DEXE=$<TARGET_FILE:${target}> -DMAP=${map}
-            "-DALLOW=${arg_ALLOW}" -P ${_STATICRT_NO_HEAP_SCRIPT}
+            "-DALLOW=${arg_ALLOW}" "-DBASE_DIRS=${CMAKE_BINARY_DIR};${CMAKE_CURRENT_BINARY_DIR}"
+            -P ${_STATICRT_NO_HEAP_SCRIPT}
     COMMENT "staticrt: checking ${target} for heap allocation symbols"
     VERBATIM)
 endfunction()
