@@ -28,6 +28,7 @@ const char* to_string(Errc code) noexcept {
         case Errc::corrupted: return "corrupted";
         case Errc::process_stalled: return "process_stalled";
         case Errc::no_space: return "no_space";
+        case Errc::task_failed: return "task_failed";
     }
     return "unknown";
 }

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "staticrt/platform/process.hpp"
 #include "staticrt/platform/shared_memory.hpp"
 
 namespace staticrt::platform {
@@ -23,6 +24,27 @@ bool valid_shared_memory_name(const char* name) noexcept {
     }
     // "." and ".." are directory entries in /dev/shm, not segment names.
     return std::strcmp(name, ".") != 0 && std::strcmp(name, "..") != 0;
+}
+
+Result<void> SharedMemory::create_unique(const char* prefix, std::size_t bytes) noexcept {
+    constexpr std::size_t kDigits = 16;
+    const std::size_t plen = prefix == nullptr ? 0 : std::strlen(prefix);
+    if (prefix == nullptr || plen + kDigits + 1 > kMaxSharedMemoryName) return unexpected(Errc::invalid_argument);
+    char name[kMaxSharedMemoryName];
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        unsigned char rnd[kDigits / 2];
+        if (auto r = random_bytes(rnd, sizeof rnd); !r) return r;
+        std::memcpy(name, prefix, plen);
+        for (std::size_t i = 0; i < sizeof rnd; ++i) {
+            name[plen + 2 * i] = "0123456789abcdef"[rnd[i] >> 4];
+            name[plen + 2 * i + 1] = "0123456789abcdef"[rnd[i] & 15];
+        }
+        name[plen + kDigits] = '\0';
+        auto r = create(name, bytes);
+        // Errc::exhausted with an OS code: the name is taken (squatted or a collision): another one.
+        if (r || r.code() != Errc::exhausted || r.error().os_code == 0) return r;
+    }
+    return unexpected(Errc::exhausted);
 }
 
 }  // namespace staticrt::platform

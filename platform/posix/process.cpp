@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -263,6 +264,37 @@ Result<void> set_parent_death_signal(ProcessId expected_parent) noexcept {
     if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return unexpected(Errc::os_error, errno);
     if (expected_parent != 0 && ::getppid() != static_cast<pid_t>(expected_parent))
         return unexpected(Errc::process_died);
+    return ok();
+}
+
+Result<void> harden_worker_process(ProcessId expected_parent) noexcept {
+    // Default dispositions: a forked worker must not run the parent's handlers (a SIGTERM
+    // handler that only sets a flag would keep an orphaned worker running its job).
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        (void)::signal(sig, SIG_DFL);  // EINVAL for the few numbers that are not signals: ignored
+    }
+    sigset_t none;
+    ::sigemptyset(&none);
+    (void)::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    // SIGKILL, not SIGTERM: a worker has nothing to clean up, and it cannot be caught.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return unexpected(Errc::os_error, errno);
+    if (expected_parent != 0 && ::getppid() != static_cast<pid_t>(expected_parent))
+        return unexpected(Errc::process_died);
+    return ok();
+}
+
+Result<void> random_bytes(void* out, std::size_t bytes) noexcept {
+    auto* at = static_cast<unsigned char*>(out);
+    while (bytes > 0) {
+        const ssize_t n = ::getrandom(at, bytes, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return unexpected(Errc::os_error, errno);
+        }
+        at += n;
+        bytes -= static_cast<std::size_t>(n);
+    }
     return ok();
 }
 

@@ -1,7 +1,9 @@
 // POSIX shared memory (shm_open + mmap) and the robust process-shared pthread mutex.
 #include "staticrt/platform/shared_memory.hpp"
+#include "staticrt/platform/process.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
@@ -27,6 +29,7 @@ bool os_name(const char* name, char* out) noexcept {
 
 Error map_errno(int err) noexcept {
     switch (err) {
+        case ENOSPC: return Error{Errc::no_space, err};
         case EEXIST: return Error{Errc::exhausted, err};
         case ENOENT: return Error{Errc::invalid_argument, err};
         case ENAMETOOLONG:
@@ -35,6 +38,18 @@ Error map_errno(int err) noexcept {
         case EPERM: return Error{Errc::permission_denied, err};
         default: return Error{Errc::os_error, err};
     }
+}
+
+// Sizes a fresh segment and reserves its pages: tmpfs (/dev/shm, memfd) allocates them in
+// fallocate, so a full /dev/shm is ENOSPC here instead of a SIGBUS at the first touch of a page
+// that ftruncate only promised. Returns 0 or the errno.
+int size_and_reserve(int fd, std::size_t bytes) noexcept {
+    if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) return errno;
+    int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+    while (rc == EINTR) rc = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+    // EINVAL/EOPNOTSUPP: a file system that cannot reserve (not tmpfs); keep the ftruncate size.
+    if (rc == EINVAL || rc == EOPNOTSUPP) return 0;
+    return rc;
 }
 
 pthread_mutex_t* native(unsigned char* storage) noexcept { return static_cast<pthread_mutex_t*>(static_cast<void*>(storage)); }
@@ -46,6 +61,7 @@ SharedMemory::SharedMemory(SharedMemory&& other) noexcept
     std::memcpy(m_name, other.m_name, sizeof m_name);
     other.m_data = nullptr;
     other.m_size = 0;
+    other.m_native = 0;
     other.m_name[0] = '\0';
 }
 
@@ -58,6 +74,7 @@ SharedMemory& SharedMemory::operator=(SharedMemory&& other) noexcept {
         std::memcpy(m_name, other.m_name, sizeof m_name);
         other.m_data = nullptr;
         other.m_size = 0;
+        other.m_native = 0;
         other.m_name[0] = '\0';
     }
     return *this;
@@ -70,8 +87,7 @@ Result<void> SharedMemory::create(const char* name, std::size_t bytes) noexcept 
     if (m_data != nullptr || bytes == 0 || !os_name(name, path)) return unexpected(Errc::invalid_argument);
     const int fd = ::shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return unexpected(map_errno(errno));
-    if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
-        const int err = errno;
+    if (const int err = size_and_reserve(fd, bytes); err != 0) {
         ::close(fd);
         ::shm_unlink(path);
         return unexpected(map_errno(err));
@@ -87,6 +103,69 @@ Result<void> SharedMemory::create(const char* name, std::size_t bytes) noexcept 
     m_size = bytes;
     std::strcpy(m_name, name);
     return ok();
+}
+
+Result<void> SharedMemory::create_anonymous(std::size_t bytes) noexcept {
+    if (m_data != nullptr || bytes == 0) return unexpected(Errc::invalid_argument);
+    int fd = -1;
+#if defined(__linux__)
+    fd = static_cast<int>(::syscall(SYS_memfd_create, "staticrt", 1u /* MFD_CLOEXEC */));
+#endif
+    if (fd < 0) {
+        // No memfd: a random name, created exclusively and unlinked at once.
+        for (int attempt = 0; attempt < 8 && fd < 0; ++attempt) {
+            unsigned char rnd[8];
+            if (auto r = random_bytes(rnd, sizeof rnd); !r) return r;
+            char path[kMaxSharedMemoryName + 1];
+            std::snprintf(path, sizeof path, "/staticrt-anon-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+                          rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+            fd = ::shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (fd < 0 && errno != EEXIST) return unexpected(map_errno(errno));
+            if (fd >= 0) ::shm_unlink(path);
+        }
+        if (fd < 0) return unexpected(Errc::exhausted, EEXIST);
+    }
+    if (const int err = size_and_reserve(fd, bytes); err != 0) {
+        ::close(fd);
+        return unexpected(map_errno(err));
+    }
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        const int err = errno;
+        ::close(fd);
+        return unexpected(map_errno(err));
+    }
+    m_data = p;
+    m_size = bytes;
+    m_native = static_cast<std::uintptr_t>(fd) + 1;
+    m_name[0] = '\0';
+    return ok();
+}
+
+Result<void> SharedMemory::open_inherited(std::int64_t owner, std::intptr_t handle) noexcept {
+    if (m_data != nullptr || owner <= 0 || handle < 0) return unexpected(Errc::invalid_argument);
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%lld/fd/%lld", static_cast<long long>(owner), static_cast<long long>(handle));
+    const int fd = ::open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return unexpected(map_errno(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || st.st_size <= 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return unexpected(Errc::invalid_argument);
+    }
+    const auto bytes = static_cast<std::size_t>(st.st_size);
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const int err = errno;
+    ::close(fd);
+    if (p == MAP_FAILED) return unexpected(map_errno(err));
+    m_data = p;
+    m_size = bytes;
+    m_name[0] = '\0';
+    return ok();
+}
+
+std::intptr_t SharedMemory::handle() const noexcept {
+    return m_native == 0 ? -1 : static_cast<std::intptr_t>(m_native - 1);
 }
 
 Result<void> SharedMemory::open(const char* name) noexcept {
@@ -117,6 +196,8 @@ Result<void> SharedMemory::open(const char* name) noexcept {
 
 void SharedMemory::close() noexcept {
     if (m_data != nullptr) (void)::munmap(m_data, m_size);
+    if (m_native != 0) (void)::close(static_cast<int>(m_native - 1));
+    m_native = 0;
     m_data = nullptr;
     m_size = 0;
     m_name[0] = '\0';

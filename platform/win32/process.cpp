@@ -274,6 +274,28 @@ Result<void> set_parent_death_signal(ProcessId expected_parent) noexcept {
     return unexpected(Errc::not_supported);
 }
 
+Result<void> harden_worker_process(ProcessId expected_parent) noexcept {
+    // Children end with the parent through the kill-on-close job (die_with_parent); a spawned
+    // process starts with default handlers. Nothing else to do here.
+    (void)expected_parent;
+    return ok();
+}
+
+}  // namespace staticrt::platform
+extern "C" BOOLEAN NTAPI SystemFunction036(PVOID buffer, ULONG length);  // RtlGenRandom (advapi32)
+namespace staticrt::platform {
+
+Result<void> random_bytes(void* out, std::size_t bytes) noexcept {
+    auto* at = static_cast<unsigned char*>(out);
+    while (bytes > 0) {
+        const ULONG n = bytes > 0x10000u ? 0x10000u : static_cast<ULONG>(bytes);
+        if (!SystemFunction036(at, n)) return unexpected(Errc::os_error, static_cast<int>(::GetLastError()));
+        at += n;
+        bytes -= n;
+    }
+    return ok();
+}
+
 void exit_process(int code) noexcept {
     std::fflush(nullptr);
     std::_Exit(code);

@@ -44,6 +44,11 @@ Error map_error(DWORD e) noexcept {
         case ERROR_FILE_NOT_FOUND: return Error{Errc::invalid_argument, static_cast<int>(e)};
         case ERROR_INVALID_NAME: return Error{Errc::invalid_argument, static_cast<int>(e)};
         case ERROR_ACCESS_DENIED: return Error{Errc::permission_denied, static_cast<int>(e)};
+        // A pagefile-backed section is committed by CreateFileMapping (SEC_COMMIT): no room is
+        // reported there, never at the first touch.
+        case ERROR_COMMITMENT_LIMIT:
+        case ERROR_NOT_ENOUGH_MEMORY:
+        case ERROR_DISK_FULL: return Error{Errc::no_space, static_cast<int>(e)};
         default: return Error{Errc::os_error, static_cast<int>(e)};
     }
 }
@@ -468,6 +473,21 @@ Result<void> SharedMemory::open(const char* name) noexcept {
     std::strcpy(m_name, name);
     return ok();
 }
+
+// Anonymous, inherited segments: a named section already vanishes with its last handle or
+// view on Windows, so ProcessPool uses create_unique() there.
+Result<void> SharedMemory::create_anonymous(std::size_t bytes) noexcept {
+    (void)bytes;
+    return unexpected(Errc::not_supported);
+}
+
+Result<void> SharedMemory::open_inherited(std::int64_t owner, std::intptr_t handle) noexcept {
+    (void)owner;
+    (void)handle;
+    return unexpected(Errc::not_supported);
+}
+
+std::intptr_t SharedMemory::handle() const noexcept { return -1; }
 
 void SharedMemory::close() noexcept {
     if (m_data != nullptr) {

@@ -3,6 +3,7 @@
 // ("## thread pool").
 #include "staticrt/exec/detail/pool_core.hpp"
 
+#include <chrono>
 #include <new>
 
 #include "staticrt/platform/memory.hpp"
@@ -26,6 +27,8 @@ void add_relaxed(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept {
 
 void run_chunks(ParallelJob& job) noexcept {
     for (;;) {
+        // With a deadline, no chunk starts after it; the caller reports Errc::timeout.
+        if (job.has_deadline && job.deadline.expired()) return;
         // [pool.chunk] relaxed: hands out distinct chunk indices; results are published by
         // [pool.helper_done] (helpers) or belong to the caller itself.
         const std::size_t k = job.next.fetch_add(1, std::memory_order_relaxed);
@@ -64,6 +67,9 @@ constexpr JobOps kHelperOps{&helper_run, &helper_cancel, &helper_relocate};
 }  // namespace
 
 void RunContext::report_failure(Error e) const noexcept { pool->report(worker, e); }
+void RunContext::report_future_failure(Error e) const noexcept {
+    if (pool->reports_future_failures()) pool->report(worker, e);
+}
 
 CellHeader* PoolCore::cell(std::uint32_t pos) const noexcept {
     return static_cast<CellHeader*>(static_cast<void*>(static_cast<std::byte*>(m_cells) + (pos & m_mask) * m_stride));
@@ -282,6 +288,8 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
             // [pool.cancel] relaxed: a task taken just after shutdown(cancel) may still run; its
             // future then reports its value, which is allowed.
             const bool cancel = m_cancel.load(std::memory_order_relaxed);
+            // [pool.progress] relaxed: the progress epoch check_stalls() reads; a snapshot only.
+            w.started.store(done + 1, std::memory_order_relaxed);
             run_or_cancel(c, pos, w.index, cancel, w.scratch);
             if (cancel) add_relaxed(w.cancelled, 1);
             // [pool.done] release: the task's effects happen-before an acquire read in pending().
@@ -336,6 +344,8 @@ Result<void> PoolCore::start(const PoolOptions& options) noexcept {
     if (m_started || m_shutdown_state.load(std::memory_order_acquire) != 0) return Errc::invalid_argument;
     m_spin_ns = options.spin_ns < 0 ? 0 : options.spin_ns;
     m_hook = options.on_failure;
+    m_report_futures = options.report_future_failures;
+    m_stall_ns = options.stall_timeout_ns < 0 ? 0 : options.stall_timeout_ns;
     if (options.lock_memory) {
         if (auto r = platform::lock_all_memory(); !r) {
             if (options.strict) return unexpected(r.error());
@@ -403,10 +413,6 @@ Result<void> PoolCore::start(const PoolOptions& options) noexcept {
     return ok();
 }
 
-void PoolCore::join_started(std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) (void)platform::join(m_handles[i], Deadline::never());
-}
-
 std::size_t PoolCore::current_worker() const noexcept {
     const platform::ThreadId me = platform::current_thread_id();
     for (std::uint32_t i = 0; i < m_started_count; ++i) {
@@ -415,30 +421,68 @@ std::size_t PoolCore::current_worker() const noexcept {
     return m_worker_count;
 }
 
-Result<void> PoolCore::shutdown(ShutdownMode mode) noexcept {
-    std::uint32_t state = 0;
-    // [pool.shutdown_state] acq_rel: one caller runs the shutdown; later callers wait for state 2.
-    if (!m_shutdown_state.compare_exchange_strong(state, 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
-        if (current_worker() < m_worker_count) return ok();
-        while (m_shutdown_state.load(std::memory_order_acquire) != 2) platform::yield_now();
-        return ok();
-    }
-    if (m_started && current_worker() < m_worker_count) {
-        m_shutdown_state.store(0, std::memory_order_release);
-        return Errc::invalid_argument;  // a worker cannot join itself
+Result<void> PoolCore::shutdown(ShutdownMode mode, Deadline deadline) noexcept {
+    const bool is_worker = m_started && current_worker() < m_worker_count;
+    // [pool.shutdown_state] acquire loads / acq_rel CAS: one caller at a time runs the shutdown
+    // (state 1); state 3 means closed with workers still to join, which any later call resumes.
+    std::uint32_t state = m_shutdown_state.load(std::memory_order_acquire);
+    for (;;) {
+        if (state == 2) return ok();
+        if (state == 1 || (state == 3 && is_worker)) {
+            if (is_worker) return ok();  // a worker cannot wait for its own pool
+            if (deadline.expired()) return Errc::timeout;
+            platform::yield_now();
+            state = m_shutdown_state.load(std::memory_order_acquire);
+            continue;
+        }
+        if (m_shutdown_state.compare_exchange_weak(state, 1, std::memory_order_acq_rel, std::memory_order_acquire)) break;
     }
     if (mode == ShutdownMode::cancel) m_cancel.store(true, std::memory_order_relaxed);  // [pool.cancel]
-    // [pool.close] seq_cst RMW: after it no claim succeeds; pairs with [pool.closed] acquire loads
-    // and is the store half of a [pool.sleep] Dekker pair with the exchange below.
-    m_tail.fetch_or(kClosed, std::memory_order_seq_cst);
-    const std::uint32_t n = m_sleepers.exchange(0, std::memory_order_seq_cst);  // [pool.sleep]
-    if (n != 0) {
-        m_tokens.fetch_add(n, std::memory_order_release);  // [pool.token]
-        platform::wake_all(m_tokens);
+    if (state == 0) {
+        if (is_worker) {
+            m_shutdown_state.store(0, std::memory_order_release);
+            return Errc::invalid_argument;  // a worker cannot join itself
+        }
+        // [pool.close] seq_cst RMW: after it no claim succeeds; pairs with [pool.closed] acquire loads
+        // and is the store half of a [pool.sleep] Dekker pair with the exchange below.
+        m_tail.fetch_or(kClosed, std::memory_order_seq_cst);
+        const std::uint32_t n = m_sleepers.exchange(0, std::memory_order_seq_cst);  // [pool.sleep]
+        if (n != 0) {
+            m_tokens.fetch_add(n, std::memory_order_release);  // [pool.token]
+            platform::wake_all(m_tokens);
+        }
+        m_space_epoch.fetch_add(1, std::memory_order_release);  // [pool.space_epoch]: blocked submitters see closed
+        platform::wake_all(m_space_epoch);
     }
-    m_space_epoch.fetch_add(1, std::memory_order_release);  // [pool.space_epoch]: blocked submitters see closed
-    platform::wake_all(m_space_epoch);
-    join_started(m_started_count);
+    while (m_joined < m_started_count) {
+        // With stall reporting on, join in slices so a stuck worker is reported while we wait.
+        Deadline slice = deadline;
+        if (m_stall_ns > 0) {
+            const Deadline step = Deadline::after(std::chrono::nanoseconds(m_stall_ns / 4 + 1'000'000));
+            if (step.instant() < deadline.instant()) slice = step;
+        }
+        const auto r = platform::join(m_handles[m_joined], slice);
+        if (r) {
+            ++m_joined;
+            continue;
+        }
+        if (r.code() != Errc::timeout) {
+            m_shutdown_state.store(3, std::memory_order_release);
+            return r;
+        }
+        (void)check_stalls();
+        if (deadline.expired()) {
+            m_shutdown_state.store(3, std::memory_order_release);  // [pool.shutdown_state]
+            return Errc::timeout;
+        }
+    }
+    drain_leftovers();
+    notify_idle();
+    m_shutdown_state.store(2, std::memory_order_release);  // [pool.shutdown_state]
+    return ok();
+}
+
+void PoolCore::drain_leftovers() noexcept {
     // Leftovers exist only when no worker ran (never started, or start() failed early).
     const bool cancel = m_cancel.load(std::memory_order_relaxed);
     for (;;) {
@@ -453,9 +497,45 @@ Result<void> PoolCore::shutdown(ShutdownMode mode) noexcept {
             platform::yield_now();  // a submitter is between claim and publish
         }
     }
-    notify_idle();
-    m_shutdown_state.store(2, std::memory_order_release);  // [pool.shutdown_state]
-    return ok();
+}
+
+std::size_t PoolCore::check_stalls() noexcept {
+    if (m_stall_ns <= 0) return 0;
+    // [pool.stall_check] acquire/release: one checker at a time owns the seen_* fields.
+    if (m_stall_check.exchange(true, std::memory_order_acquire)) return 0;
+    const std::int64_t now = Instant::now().ns();
+    std::size_t stalled = 0;
+    for (std::uint32_t i = 0; i < m_started_count; ++i) {
+        WorkerBlock& w = m_workers[i];
+        // [pool.progress] relaxed loads, started first: a task counts as running only when the
+        // later load of `done` has not passed it. A snapshot; a stall is decided over many checks.
+        const std::uint64_t started = w.started.load(std::memory_order_relaxed);
+        const std::uint64_t done = w.done.load(std::memory_order_relaxed);
+        if (started != done + 1) continue;  // idle (or between tasks)
+        if (w.seen_task.load(std::memory_order_relaxed) != started) {
+            w.seen_task.store(started, std::memory_order_relaxed);  // first seen now: the clock starts
+            w.seen_ns.store(now, std::memory_order_relaxed);
+            continue;
+        }
+        if (now - w.seen_ns.load(std::memory_order_relaxed) < m_stall_ns) continue;
+        ++stalled;
+        if (w.reported_task.load(std::memory_order_relaxed) == started) continue;  // once per task
+        w.reported_task.store(started, std::memory_order_relaxed);
+        w.stalls.store(w.stalls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        report(i, Error{Errc::process_stalled});
+    }
+    m_stall_check.store(false, std::memory_order_release);  // [pool.stall_check]
+    return stalled;
+}
+
+void PoolCore::wait_checking(std::atomic<std::uint32_t>& word, std::uint32_t v, Deadline deadline) noexcept {
+    if (m_stall_ns <= 0) {
+        (void)platform::wait(word, v, deadline);
+        return;
+    }
+    const Deadline step = Deadline::after(std::chrono::nanoseconds(m_stall_ns / 4 + 1'000'000));
+    (void)platform::wait(word, v, step.instant() < deadline.instant() ? step : deadline);
+    (void)check_stalls();
 }
 
 std::size_t PoolCore::pending() const noexcept {
@@ -480,7 +560,7 @@ Result<void> PoolCore::wait_idle(Deadline deadline) noexcept {
             m_idle_waiters.fetch_sub(1, std::memory_order_relaxed);
             return Errc::timeout;
         }
-        (void)platform::wait(m_idle_epoch, epoch, deadline);
+        wait_checking(m_idle_epoch, epoch, deadline);
         m_idle_waiters.fetch_sub(1, std::memory_order_relaxed);
     }
 }
@@ -498,11 +578,15 @@ WorkerStats PoolCore::stats(std::size_t worker) const noexcept {
     s.wakes = w.wakes.load(std::memory_order_relaxed);
     s.queue_high_water = w.high_water.load(std::memory_order_relaxed);
     s.cpu = worker < m_started_count ? w.cpu : platform::kMaxCpus;
+    s.stalls = w.stalls.load(std::memory_order_relaxed);
+    const std::uint64_t started = w.started.load(std::memory_order_relaxed);  // [pool.progress]
+    s.stalled = started == done + 1 && w.reported_task.load(std::memory_order_relaxed) == started;
     return s;
 }
 
 Result<void> PoolCore::run_parallel(ParallelJob& job, std::size_t helpers) noexcept {
     if (closed()) return Errc::closed;
+    job.has_deadline = !job.deadline.is_never();
     job.next.store(0, std::memory_order_relaxed);
     job.active.store(0, std::memory_order_relaxed);
     if (current_worker() < m_worker_count) helpers = 0;  // nested: run inline, never wait on our own queue
@@ -517,12 +601,15 @@ Result<void> PoolCore::run_parallel(ParallelJob& job, std::size_t helpers) noexc
     for (int spin = 0;; ++spin) {
         const std::uint32_t epoch = m_par_epoch.load(std::memory_order_acquire);  // [pool.par_epoch]
         // [pool.helper_done] acquire: the helpers' results are visible once this reads 0.
-        if (job.active.load(std::memory_order_acquire) == 0) return ok();
+        if (job.active.load(std::memory_order_acquire) == 0) {
+            // Chunks below `next` were each run whole; any at or above it were never started.
+            return job.next.load(std::memory_order_relaxed) < job.chunks ? Result<void>(Errc::timeout) : ok();
+        }
         if (spin < 2048) {
             platform::cpu_relax();
             continue;
         }
-        (void)platform::wait(m_par_epoch, epoch, Deadline::never());
+        wait_checking(m_par_epoch, epoch, Deadline::never());
     }
 }
 

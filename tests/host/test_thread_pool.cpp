@@ -74,6 +74,7 @@ TEST(ThreadPool, Submit_TaskReturnsError_FutureReportsItAndHookRuns) {
         std::atomic<int> code{0};
     } seen;
     PoolOptions o;
+    o.report_future_failures = true;  // futures' failures reach the hook only when asked (off by default)
     o.on_failure.user = &seen;
     o.on_failure.fn = [](void* u, std::size_t w, Error e) noexcept {
         auto* s = static_cast<Seen*>(u);

@@ -124,6 +124,15 @@ public:
 /// Child side: ask for SIGTERM when the parent dies, then check the parent `expected_parent` is
 /// still there (closing the race); Errc::process_died when it is already gone. Windows: not_supported.
 [[nodiscard]] Result<void> set_parent_death_signal(ProcessId expected_parent) noexcept;
+/// For a worker process that must not outlive its parent nor run the parent's signal handlers
+/// (a forked copy inherits them): resets every signal disposition to the default and unblocks
+/// all signals, asks for SIGKILL when the parent dies (Linux PR_SET_PDEATHSIG), then checks that
+/// the parent is still `expected_parent`: Errc::process_died when it is gone already.
+/// Windows: nothing to do (children are ended through the parent's kill-on-close job), ok().
+[[nodiscard]] Result<void> harden_worker_process(ProcessId expected_parent) noexcept;
+/// Fills `out` with `bytes` random bytes from the OS (getrandom / rand_s): unpredictable names.
+/// Errc::os_error when the OS source fails.
+[[nodiscard]] Result<void> random_bytes(void* out, std::size_t bytes) noexcept;
 /// Flushes C stdio and ends the calling process at once with `code` (no atexit handlers, no
 /// static destructors): the way a forked or spawned child ends.
 [[noreturn]] void exit_process(int code) noexcept;

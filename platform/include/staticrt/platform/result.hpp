@@ -40,6 +40,7 @@ enum class Errc : std::uint8_t {
     corrupted,         ///< shared state read from another process failed validation
     process_stalled,   ///< a worker process made no progress within its stall timeout
     no_space,          ///< the OS has no room for the resource (e.g. a full /dev/shm: ENOSPC)
+    task_failed,       ///< a task failed with an error of its own; Error::os_code holds its code
 };
 
 /// A short, static, human-readable name of an Errc ("timeout", "no_such_cpu", ...).

@@ -48,12 +48,30 @@ public:
     SharedMemory& operator=(SharedMemory&& other) noexcept;
     ~SharedMemory();
 
-    /// Creates a new segment of `bytes` (> 0) zero-filled bytes and maps it read-write.
+    /// Creates a new segment of `bytes` (> 0) zero-filled bytes and maps it read-write. Its
+    /// pages are reserved up front (POSIX: posix_fallocate; Windows: CreateFileMapping commits
+    /// the pagefile-backed section), so a full /dev/shm is Errc::no_space with nothing left
+    /// behind, never a SIGBUS at the first touch.
     /// Errc::exhausted when the name is taken (os_code EEXIST / ERROR_ALREADY_EXISTS).
     /// Errc::invalid_argument: bad name or 0 bytes, or this object already maps a segment.
     /// Windows only, Errc::exhausted with os_code 0: this process maps 256 segments already, or
     /// 8 unlinked segments of this name are still mapped somewhere.
     [[nodiscard]] Result<void> create(const char* name, std::size_t bytes) noexcept;
+    /// create() under the name `prefix` + 16 random hexadecimal digits (unpredictable, made
+    /// exclusively: a name that another process squats is skipped; Errc::exhausted after 8
+    /// taken names in a row). name() tells the name chosen. Errors as create().
+    [[nodiscard]] Result<void> create_unique(const char* prefix, std::size_t bytes) noexcept;
+    /// A new zero-filled segment with no name at all (Linux: memfd_create; other POSIX: a
+    /// random name unlinked at once), mapped read-write; nothing of it outlives the last
+    /// process that maps it or holds its handle(). Other processes map it with open_inherited().
+    /// Windows: Errc::not_supported (a named section already vanishes with its last handle).
+    [[nodiscard]] Result<void> create_anonymous(std::size_t bytes) noexcept;
+    /// Maps the anonymous segment that process `owner` holds as handle() == `handle` (Linux:
+    /// /proc/<owner>/fd/<handle>; same user only). Windows: Errc::not_supported.
+    [[nodiscard]] Result<void> open_inherited(std::int64_t owner, std::intptr_t handle) noexcept;
+    /// The descriptor kept open by create_anonymous() (-1 for a named segment).
+    [[nodiscard]] std::intptr_t handle() const noexcept;
+
     /// Maps an existing segment read-write, at its full size (the size given to create()).
     /// Errc::invalid_argument (os_code ENOENT / ERROR_FILE_NOT_FOUND) when there is none.
     /// Windows only, Errc::exhausted with os_code 0: this process maps 256 segments already.
@@ -74,7 +92,7 @@ public:
 private:
     void* m_data = nullptr;
     std::size_t m_size = 0;
-    std::uintptr_t m_native = 0;  ///< Windows: the section HANDLE; POSIX: unused (fd closed after mmap)
+    std::uintptr_t m_native = 0;  ///< Windows: the section HANDLE; POSIX: fd + 1 of an anonymous segment, else 0
     char m_name[kMaxSharedMemoryName] = {};
 };
 

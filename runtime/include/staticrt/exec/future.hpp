@@ -7,8 +7,15 @@
 // whichever order those happen. A Promise destroyed without writing stores Errc::broken.
 // No heap: a slot stores a Result<T> inline; a T too large for the slot is a compile error.
 //
+// Two ways to read: get() is the one-shot move-out (fastest: the slot is recycled at once, the
+// Future becomes empty); result() copies the stored Result and leaves it in place (Python's
+// Future.result(): may be called again; done()/cancelled()/failed()/error() keep answering).
+// share() turns a Future into a SharedFuture: copyable handles that any number of threads may
+// wait on and read (a reference count in the slot header, no heap; the slot is recycled when the
+// last handle goes).
+//
 // Memory ordering: everything the writer did before set_value()/set_error() happens-before
-// a get()/wait() that observes the result ([slot.publish] release / [slot.observe] acquire).
+// a get()/result()/wait() that observes the result ([slot.publish] release / [slot.observe] acquire).
 //
 //   staticrt::ResultSlots<16> slots;
 //   auto pair = slots.make<int>();                      // Errc::exhausted when all 16 are in use
@@ -20,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -35,6 +43,23 @@ template <class T>
 class Future;
 template <class T>
 class Promise;
+template <class T>
+class SharedFuture;
+
+/// A task's own failure, which no pool or future signal (closed, timeout, broken, ...) can be
+/// confused with: Errc::task_failed, with the task's code (an int or any enum) in Error::os_code.
+///   enum class ParseError { bad_digit = 1, overflow };
+///   return staticrt::task_error(ParseError::overflow);   // from a task returning Result<int>
+template <class E>
+[[nodiscard]] constexpr Unexpected task_error(E code) noexcept {
+    return Unexpected{Error{Errc::task_failed, static_cast<int>(code)}};
+}
+/// The task's own code when `e` is a task_error(), else std::nullopt (a pool/future signal).
+template <class E = int>
+[[nodiscard]] constexpr std::optional<E> task_error_code(const Error& e) noexcept {
+    if (e.code != Errc::task_failed) return std::nullopt;
+    return static_cast<E>(e.os_code);
+}
 
 namespace detail {
 
@@ -46,6 +71,8 @@ struct SlotWord {
     static constexpr std::uint32_t kPhase = 3;     ///< mask of the phase bits
     static constexpr std::uint32_t kWaiter = 4;    ///< a Future sleeps (or is about to) on the word
     static constexpr std::uint32_t kDropped = 8;   ///< the Future was destroyed before the result came
+    static constexpr std::uint32_t kFailed = 16;   ///< the writer stored an error of its own (set/set_error)
+    static constexpr std::uint32_t kCancelled = 32;  ///< the pool cancelled the task (Errc::closed)
 };
 
 class SlotPoolBase;
@@ -53,7 +80,10 @@ class SlotPoolBase;
 /// Header of one result slot. The stored Result<T> lives at `data`.
 struct ResultSlot {
     std::atomic<std::uint32_t> state{SlotWord::kFree};
-    std::atomic<std::uint32_t> next{0};  ///< free-list link: index + 1 of the next free slot, 0 = end
+    /// In the free list: index + 1 of the next free slot, 0 = end. Handed out and shared: the
+    /// number of SharedFuture handles (a stale free-list reader is harmless: the tagged head
+    /// CAS in try_pop() fails).
+    std::atomic<std::uint32_t> next{0};
     SlotPoolBase* owner = nullptr;
     void (*destroy)(void*) noexcept = nullptr;  ///< destroys the stored Result<T>; set by the writer
     void* data = nullptr;
@@ -101,12 +131,12 @@ private:
 
 /// Stores a Result<T> in a slot and publishes it. Any thread, once per slot hand-out.
 template <class T>
-void slot_set(ResultSlot* slot, Result<T>&& value) noexcept {
+void slot_set(ResultSlot* slot, Result<T>&& value, std::uint32_t origin) noexcept {
     ::new (slot->data) Result<T>(std::move(value));
     slot->destroy = [](void* p) noexcept { static_cast<Result<T>*>(p)->~Result<T>(); };
     // [slot.publish] acq_rel: release makes the stored Result visible to [slot.observe]; acquire
     // pairs with [slot.drop] so a writer that sees kDropped may free the slot it now owns.
-    const std::uint32_t prev = slot->state.exchange(SlotWord::kReady, std::memory_order_acq_rel);
+    const std::uint32_t prev = slot->state.exchange(SlotWord::kReady | origin, std::memory_order_acq_rel);
     if ((prev & SlotWord::kDropped) != 0) {
         slot->destroy(slot->data);
         slot->state.store(SlotWord::kFree, std::memory_order_relaxed);  // [slot.recycle]
@@ -120,6 +150,21 @@ void slot_set(ResultSlot* slot, Result<T>&& value) noexcept {
 Result<void> slot_wait(ResultSlot* slot, Deadline deadline) noexcept;
 /// Reader gives up the slot (Future destroyed or consumed).
 void slot_drop(ResultSlot* slot) noexcept;
+
+/// 0 when not ready (or no slot); else kReady plus the origin bits (kFailed / kCancelled).
+inline std::uint32_t slot_flags(const ResultSlot* slot) noexcept {
+    if (slot == nullptr) return 0;
+    // [slot.peek] acquire: pairs with [slot.publish]; a ready answer makes the result visible.
+    const std::uint32_t s = slot->state.load(std::memory_order_acquire);
+    if ((s & SlotWord::kPhase) != SlotWord::kReady) return 0;
+    return s & (SlotWord::kPhase | SlotWord::kFailed | SlotWord::kCancelled);
+}
+template <class T>
+Error slot_error(const ResultSlot* slot) noexcept {
+    if (slot_flags(slot) == 0) return Error{};
+    const auto* r = static_cast<const Result<T>*>(slot->data);
+    return r->has_value() ? Error{} : r->error();
+}
 
 }  // namespace detail
 
@@ -140,14 +185,21 @@ public:
     /// Gives the slot back (at once when the result is in, else when the writer finishes).
     ~Future() { reset(); }
 
-    /// True until get() returned a result (or the Future was moved from / reset).
+    /// True until get() returned a result (or the Future was moved from / reset / shared).
     [[nodiscard]] bool valid() const noexcept { return m_slot != nullptr; }
-    /// True when get() would not block. Never blocks.
-    [[nodiscard]] bool ready() const noexcept {
-        // [slot.peek] acquire: pairs with [slot.publish]; a true answer makes the result visible.
-        return m_slot != nullptr &&
-               (m_slot->state.load(std::memory_order_acquire) & detail::SlotWord::kPhase) == detail::SlotWord::kReady;
-    }
+    /// True when get()/result() would not block. Never blocks. Stays true after result() (not
+    /// after get(), which empties the Future).
+    [[nodiscard]] bool ready() const noexcept { return detail::slot_flags(m_slot) != 0; }
+    /// Python's Future.done(): the same as ready().
+    [[nodiscard]] bool done() const noexcept { return ready(); }
+    /// Done, and the pool cancelled the task (shutdown(cancel)): the result is Errc::closed.
+    [[nodiscard]] bool cancelled() const noexcept { return (detail::slot_flags(m_slot) & detail::SlotWord::kCancelled) != 0; }
+    /// Done, and the task (or the promise's writer) stored an error of its own: a failed
+    /// Result returned by the task. Not set by pool signals (cancel: closed; dropped promise: broken).
+    [[nodiscard]] bool failed() const noexcept { return (detail::slot_flags(m_slot) & detail::SlotWord::kFailed) != 0; }
+    /// The stored error (Python's Future.exception() without waiting): Error{} (Errc::ok) when
+    /// not done or the result is a value. Never blocks, never consumes.
+    [[nodiscard]] Error error() const noexcept { return detail::slot_error<T>(m_slot); }
 
     /// Waits for the result. Errc::timeout at the deadline (the Future stays valid);
     /// Errc::invalid_argument when !valid().
@@ -184,6 +236,21 @@ public:
     template <class Rep, class Period>
     [[nodiscard]] Result<T> get_for(std::chrono::duration<Rep, Period> d) noexcept { return get(Deadline::after(d)); }
 
+    /// Waits and copies the result out, leaving it in place (Python's Future.result()): may be
+    /// called again, and done()/failed()/error() keep answering. Errc::timeout / invalid_argument
+    /// as get(). T must be copyable; get() is the faster one-shot move-out.
+    [[nodiscard]] Result<T> result(Deadline deadline = Deadline::never()) const noexcept
+        requires(std::is_void_v<T> || std::is_copy_constructible_v<T>)
+    {
+        if (m_slot == nullptr) return unexpected(Errc::invalid_argument);
+        if (auto w = detail::slot_wait(m_slot, deadline); !w) return unexpected(w.error());
+        return *static_cast<const Result<T>*>(m_slot->data);
+    }
+
+    /// Moves this Future into a SharedFuture (this becomes empty). The slot stays in use until
+    /// the last SharedFuture handle is gone.
+    [[nodiscard]] SharedFuture<T> share() noexcept { return SharedFuture<T>(std::exchange(m_slot, nullptr)); }
+
     /// Drops the Future without taking the result.
     void reset() noexcept {
         if (m_slot != nullptr) detail::slot_drop(std::exchange(m_slot, nullptr));
@@ -218,7 +285,15 @@ public:
     /// already written or moved from.
     Result<void> set(Result<T>&& r) noexcept {
         if (m_slot == nullptr) return Errc::invalid_argument;
-        detail::slot_set<T>(std::exchange(m_slot, nullptr), std::move(r));
+        const std::uint32_t origin = r ? 0 : detail::SlotWord::kFailed;
+        detail::slot_set<T>(std::exchange(m_slot, nullptr), std::move(r), origin);
+        return ok();
+    }
+    /// Stores Errc::closed as "cancelled" (Future::cancelled() is true, failed() false).
+    Result<void> cancel() noexcept {
+        if (m_slot == nullptr) return Errc::invalid_argument;
+        detail::slot_set<T>(std::exchange(m_slot, nullptr), Result<T>(unexpected(Errc::closed)),
+                            detail::SlotWord::kCancelled);
         return ok();
     }
     template <class U = T>
@@ -238,7 +313,73 @@ private:
     friend class ResultSlots;
     explicit Promise(detail::ResultSlot* s) noexcept : m_slot(s) {}
     void abandon() noexcept {
-        if (m_slot != nullptr) (void)set_error(Error{Errc::broken});
+        if (m_slot != nullptr) detail::slot_set<T>(std::exchange(m_slot, nullptr), Result<T>(unexpected(Errc::broken)), 0);
+    }
+
+    detail::ResultSlot* m_slot = nullptr;
+};
+
+/// A copyable reading end that several threads may wait on and read at once (Python: one
+/// Future object seen by many threads). Made by Future::share(). No heap: the handle count lives
+/// in the slot header's link word (unused while the slot is handed out). Cost: one relaxed RMW
+/// per copy and one acq_rel RMW per destroyed handle, on the slot's line; waiting threads share
+/// the slot's futex word and the writer wakes them all. result() copies (T must be copyable);
+/// there is no move-out get() here, since other handles may still read the value.
+template <class T>
+class SharedFuture {
+public:
+    using value_type = T;
+
+    constexpr SharedFuture() noexcept = default;
+    SharedFuture(const SharedFuture& o) noexcept : m_slot(o.m_slot) { add_ref(); }
+    SharedFuture& operator=(const SharedFuture& o) noexcept {
+        if (this != &o) { release(); m_slot = o.m_slot; add_ref(); }
+        return *this;
+    }
+    SharedFuture(SharedFuture&& o) noexcept : m_slot(std::exchange(o.m_slot, nullptr)) {}
+    SharedFuture& operator=(SharedFuture&& o) noexcept {
+        if (this != &o) { release(); m_slot = std::exchange(o.m_slot, nullptr); }
+        return *this;
+    }
+    /// The last handle gives the slot back (at once when the result is in, else when the writer finishes).
+    ~SharedFuture() { release(); }
+
+    [[nodiscard]] bool valid() const noexcept { return m_slot != nullptr; }
+    [[nodiscard]] bool done() const noexcept { return detail::slot_flags(m_slot) != 0; }
+    [[nodiscard]] bool cancelled() const noexcept { return (detail::slot_flags(m_slot) & detail::SlotWord::kCancelled) != 0; }
+    [[nodiscard]] bool failed() const noexcept { return (detail::slot_flags(m_slot) & detail::SlotWord::kFailed) != 0; }
+    [[nodiscard]] Error error() const noexcept { return detail::slot_error<T>(m_slot); }
+
+    /// Any thread, any number at once. Errc::timeout; Errc::invalid_argument when !valid().
+    [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) const noexcept {
+        if (m_slot == nullptr) return Errc::invalid_argument;
+        return detail::slot_wait(m_slot, deadline);
+    }
+    /// Any thread, any number at once: waits and copies the stored result.
+    [[nodiscard]] Result<T> result(Deadline deadline = Deadline::never()) const noexcept
+        requires(std::is_void_v<T> || std::is_copy_constructible_v<T>)
+    {
+        if (m_slot == nullptr) return unexpected(Errc::invalid_argument);
+        if (auto w = detail::slot_wait(m_slot, deadline); !w) return unexpected(w.error());
+        return *static_cast<const Result<T>*>(m_slot->data);
+    }
+
+private:
+    friend class Future<T>;
+    explicit SharedFuture(detail::ResultSlot* s) noexcept : m_slot(s) {
+        // [slot.share] relaxed: the handle that carries the slot to other threads is published
+        // by the user's own synchronisation (thread start, a queue, ...).
+        if (m_slot != nullptr) m_slot->next.store(1, std::memory_order_relaxed);
+    }
+    void add_ref() noexcept {
+        // [slot.share] relaxed: the copy is made from a live handle, so the count is >= 1.
+        if (m_slot != nullptr) m_slot->next.fetch_add(1, std::memory_order_relaxed);
+    }
+    void release() noexcept {
+        if (m_slot == nullptr) return;
+        // [slot.unshare] acq_rel: every other handle's reads happen-before the last one drops the slot.
+        if (m_slot->next.fetch_sub(1, std::memory_order_acq_rel) == 1) detail::slot_drop(m_slot);
+        m_slot = nullptr;
     }
 
     detail::ResultSlot* m_slot = nullptr;

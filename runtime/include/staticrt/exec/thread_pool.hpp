@@ -18,6 +18,7 @@
 //   int v = *f->get();                                    // 49
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -69,7 +70,7 @@ struct FutureJob {
             (void)self->promise.set(Result<void>());
         } else if constexpr (FutureValue<R>::is_result) {
             R r = std::apply(self->fn, std::move(self->args));
-            if (!r) ctx.report_failure(r.error());
+            if (!r) ctx.report_future_failure(r.error());
             (void)self->promise.set(std::move(r));
         } else {
             (void)self->promise.set(Result<V>(std::apply(self->fn, std::move(self->args))));
@@ -78,7 +79,7 @@ struct FutureJob {
     }
     static void cancel(void* p) noexcept {
         auto* self = static_cast<FutureJob*>(p);
-        (void)self->promise.set_error(Error{Errc::closed});
+        (void)self->promise.cancel();  // Errc::closed, Future::cancelled() true
         self->~FutureJob();
     }
     static void relocate(void* dst, void* src) noexcept {
@@ -111,6 +112,33 @@ struct DetachedJob {
         from->~DetachedJob();
     }
     static constexpr JobOps kOps{&run, &cancel, &relocate};
+};
+
+/// Failure bookkeeping of one map_checked / parallel_for_checked (on the caller's stack).
+struct ParallelFailures {
+    Error* errors = nullptr;  ///< per-item errors, or null
+    std::atomic<std::size_t> failed{0};
+    std::atomic<std::size_t> first{ParallelReport::npos};
+    Error first_error{};
+
+    void record(std::size_t index, Error e, std::size_t slot) noexcept {
+        if (errors != nullptr) errors[slot] = e;
+        // [par.fail] relaxed: counts; the results reach the caller through [pool.helper_done].
+        failed.fetch_add(1, std::memory_order_relaxed);
+        std::size_t none = ParallelReport::npos;
+        // [par.first] relaxed CAS: elects the one recorder that writes first_error (published as above).
+        if (first.compare_exchange_strong(none, index, std::memory_order_relaxed, std::memory_order_relaxed)) {
+            first_error = e;
+        }
+    }
+    void record(std::size_t index, Error e) noexcept { record(index, e, index); }
+    ParallelReport report() const noexcept {
+        ParallelReport r;
+        r.failed = failed.load(std::memory_order_relaxed);
+        r.first_failed = first.load(std::memory_order_relaxed);
+        r.first_error = first_error;
+        return r;
+    }
 };
 
 }  // namespace detail
@@ -224,28 +252,99 @@ public:
     // ---- data parallel (the caller helps; returns when every item is done)
     /// out[i] = fn(in[i]) for every i. Errc::invalid_argument when out is shorter than in;
     /// Errc::closed after shutdown. chunk == 0 picks about 16 chunks per participating thread.
+    /// Deadline: no chunk starts after it, and then the call returns Errc::timeout once the
+    /// chunks already running are finished (their items are written; the others are not run).
+    /// The pool stays usable. A chunk cannot be abandoned mid-way: its fn and spans are the
+    /// caller's, so a fn that never returns delays the return (stall reporting tells).
     template <class Fn, class In, class Out>
-    [[nodiscard]] Result<void> map(Fn&& fn, std::span<const In> in, std::span<Out> out, std::size_t chunk = 0) noexcept {
+    [[nodiscard]] Result<void> map(Fn&& fn, std::span<const In> in, std::span<Out> out, std::size_t chunk = 0,
+                                   Deadline deadline = Deadline::never()) noexcept {
         if (out.size() < in.size()) return Errc::invalid_argument;
         struct Ctx {
             std::remove_reference_t<Fn>* fn;
             const In* in;
             Out* out;
         } ctx{&fn, in.data(), out.data()};
-        return parallel(in.size(), 0, chunk, &ctx, [](void* p, std::size_t b, std::size_t e) noexcept {
+        return parallel(in.size(), 0, chunk, deadline, &ctx, [](void* p, std::size_t b, std::size_t e) noexcept {
             auto* c = static_cast<Ctx*>(p);
             for (std::size_t i = b; i < e; ++i) c->out[i] = (*c->fn)(c->in[i]);
         });
     }
-    /// fn(i) for every i in [first, last). Errc::invalid_argument when last < first; Errc::closed.
+    /// fn(i) for every i in [first, last). Errc::invalid_argument when last < first; Errc::closed;
+    /// Errc::timeout as map().
     template <class Fn>
-    [[nodiscard]] Result<void> parallel_for(std::size_t first, std::size_t last, Fn&& fn, std::size_t chunk = 0) noexcept {
+    [[nodiscard]] Result<void> parallel_for(std::size_t first, std::size_t last, Fn&& fn, std::size_t chunk = 0,
+                                            Deadline deadline = Deadline::never()) noexcept {
         if (last < first) return Errc::invalid_argument;
         auto* f = &fn;
-        return parallel(last - first, first, chunk, static_cast<void*>(f), [](void* p, std::size_t b, std::size_t e) noexcept {
-            auto& g = *static_cast<std::remove_reference_t<Fn>*>(p);
-            for (std::size_t i = b; i < e; ++i) g(i);
-        });
+        return parallel(last - first, first, chunk, deadline, static_cast<void*>(f),
+                        [](void* p, std::size_t b, std::size_t e) noexcept {
+                            auto& g = *static_cast<std::remove_reference_t<Fn>*>(p);
+                            for (std::size_t i = b; i < e; ++i) g(i);
+                        });
+    }
+
+    /// map() for an fn that can fail: fn(in[i]) returns Result<U>. out[i] = the value for each
+    /// item that succeeded; errors[i] = Error{} or the item's error (errors may be empty: then
+    /// only the report counts). Item failures are the report's business, never the call's: the
+    /// call's own errors are pool signals only (invalid_argument, closed, timeout), so neither
+    /// can be mistaken for the other. On Errc::timeout, items never run have errors[i] ==
+    /// Errc::timeout. Item failures do not call on_failure (the caller has them).
+    template <class Fn, class In, class Out>
+    [[nodiscard]] Result<ParallelReport> map_checked(Fn&& fn, std::span<const In> in, std::span<Out> out,
+                                                     std::span<Error> errors, Deadline deadline = Deadline::never(),
+                                                     std::size_t chunk = 0) noexcept {
+        if (out.size() < in.size() || (!errors.empty() && errors.size() < in.size())) return Errc::invalid_argument;
+        struct Ctx {
+            std::remove_reference_t<Fn>* fn;
+            const In* in;
+            Out* out;
+            detail::ParallelFailures* fail;
+        };
+        detail::ParallelFailures fail{errors.empty() ? nullptr : errors.data()};
+        Ctx ctx{&fn, in.data(), out.data(), &fail};
+        std::size_t unrun = 0;
+        auto r = parallel(in.size(), 0, chunk, deadline, &ctx, [](void* p, std::size_t b, std::size_t e) noexcept {
+            auto* c = static_cast<Ctx*>(p);
+            for (std::size_t i = b; i < e; ++i) {
+                auto v = (*c->fn)(c->in[i]);
+                if (v) {
+                    c->out[i] = std::move(*v);
+                    if (c->fail->errors != nullptr) c->fail->errors[i] = Error{};
+                } else {
+                    c->fail->record(i, v.error());
+                }
+            }
+        }, &unrun);
+        return finish_checked(r, fail, in.size(), 0, unrun);
+    }
+    /// parallel_for() for an fn(i) that returns Result<void>; errors[i - first] as map_checked().
+    template <class Fn>
+    [[nodiscard]] Result<ParallelReport> parallel_for_checked(std::size_t first, std::size_t last, Fn&& fn,
+                                                              std::span<Error> errors,
+                                                              Deadline deadline = Deadline::never(),
+                                                              std::size_t chunk = 0) noexcept {
+        if (last < first || (!errors.empty() && errors.size() < last - first)) return Errc::invalid_argument;
+        struct Ctx {
+            std::remove_reference_t<Fn>* fn;
+            std::size_t first;
+            detail::ParallelFailures* fail;
+        };
+        detail::ParallelFailures fail{errors.empty() ? nullptr : errors.data()};
+        Ctx ctx{&fn, first, &fail};
+        std::size_t unrun = 0;
+        auto r = parallel(last - first, first, chunk, deadline, &ctx, [](void* p, std::size_t b, std::size_t e) noexcept {
+            auto* c = static_cast<Ctx*>(p);
+            for (std::size_t i = b; i < e; ++i) {
+                Result<void> v = (*c->fn)(i);
+                if (v) {
+                    if (c->fail->errors != nullptr) c->fail->errors[i - c->first] = Error{};
+                } else {
+                    c->fail->record(i, v.error(), i - c->first);
+                }
+            }
+        }, &unrun);
+        return finish_checked(r, fail, last - first, first, unrun);
     }
 
     // ---- observers
@@ -305,11 +404,14 @@ private:
         return ok();
     }
 
-    Result<void> parallel(std::size_t count, std::size_t first, std::size_t chunk, void* ctx,
-                          void (*body)(void*, std::size_t, std::size_t) noexcept) noexcept {
+    /// *unrun (when given) = the first item index not run (first + count when all ran).
+    Result<void> parallel(std::size_t count, std::size_t first, std::size_t chunk, Deadline deadline, void* ctx,
+                          void (*body)(void*, std::size_t, std::size_t) noexcept,
+                          std::size_t* unrun = nullptr) noexcept {
         bind_storage();
         if (count == 0) return closed() ? Result<void>(Errc::closed) : ok();
         detail::ParallelJob job;
+        job.deadline = deadline;
         job.body = body;
         job.ctx = ctx;
         job.first = first;
@@ -324,7 +426,24 @@ private:
         job.chunk = chunk;
         job.chunks = (count + chunk - 1) / chunk;
         const std::size_t helpers = job.chunks - 1 < Workers ? job.chunks - 1 : Workers;
-        return run_parallel(job, helpers);
+        auto r = run_parallel(job, helpers);
+        if (unrun != nullptr) *unrun = r.code() == Errc::timeout ? unrun_begin(job) : first + count;
+        return r;
+    }
+    static std::size_t unrun_begin(const detail::ParallelJob& job) noexcept {
+        // Chunks below `next` ran whole (read after every helper left: [pool.helper_done]).
+        const std::size_t k = job.next.load(std::memory_order_relaxed);
+        return k >= job.chunks ? job.first + job.count : job.first + k * job.chunk;
+    }
+    static Result<ParallelReport> finish_checked(const Result<void>& r, detail::ParallelFailures& fail,
+                                                 std::size_t count, std::size_t first, std::size_t unrun) noexcept {
+        if (!r) {
+            if (r.code() == Errc::timeout && fail.errors != nullptr) {
+                for (std::size_t i = unrun - first; i < count; ++i) fail.errors[i] = Error{Errc::timeout};
+            }
+            return unexpected(r.error());
+        }
+        return fail.report();
     }
 
     /// Writes the self-pointers on first use (never at compile time: the object stays all zero).

@@ -17,6 +17,18 @@
 // item_ok, Errc::process_died from get()): nothing is lost silently and no result is accepted
 // twice. One thread drives a pool (map / submit / PoolFuture / shutdown); workers never call back.
 //
+// Faults (docs/processes.md "Faults"): every wait takes a Deadline (a map that misses it is
+// cancelled: Errc::timeout, the workers still running its chunks are killed and replaced, the
+// pool stays usable). With PoolOptions::stall_timeout, a worker that holds a chunk or call
+// without finishing it for that long (a loop, SIGSTOP, a debugger) is killed, replaced, and
+// its work retried or reported (MapReport::stalled_workers, Errc::process_stalled). The pool's
+// segment has no name on Linux (memfd; spawn workers map it through /proc/<parent>/fd), so
+// nothing is left in /dev/shm whatever kills the parent, and workers die with the parent
+// (SIGKILL through PR_SET_PDEATHSIG, and a parent-pid check). A replacement that cannot start
+// is retried with back-off at most PoolOptions::max_start_failures times in a row, then every
+// call reports the pool broken (Errc::corrupted when the control block was scribbled over,
+// else Errc::process_died). Values read back from the segment are never used as indices.
+//
 // Memory ordering: the parent writes a job's fields, inputs and fresh chunk states, then
 // [pool.post] (release) and [pool.work] (release, futex wake); a worker acquires them
 // ([pool.post.see]) and owns a chunk by [pool.claim]; it publishes outputs with
@@ -41,6 +53,7 @@
 #include "staticrt/ipc/shared_segment.hpp"
 #include "staticrt/platform/cpu.hpp"
 #include "staticrt/platform/result.hpp"
+#include "staticrt/platform/shared_memory.hpp"
 #include "staticrt/platform/time.hpp"
 
 namespace staticrt::ipc {
@@ -94,6 +107,15 @@ struct PoolOptions {
     /// While the parent waits, how often it checks that its workers live (one non-blocking
     /// reap per worker); it is woken by the last chunk before that, so a map pays nothing.
     std::chrono::milliseconds liveness_interval{20};
+    /// A worker that holds one chunk or call for longer than this without finishing it is
+    /// killed (SIGKILL / TerminateProcess) and replaced; its work is retried like a dead
+    /// worker's. 0 (the default): off, a slow chunk is never taken for a stuck one. Detection
+    /// happens at the liveness checks, so it lands within stall_timeout + liveness_interval.
+    std::chrono::milliseconds stall_timeout{0};
+    /// Replacements that die before they come up (cannot map the segment, see a stop word they
+    /// were not given, cannot be created), in a row for one worker, before the pool is broken.
+    /// Attempts are spaced liveness_interval, doubled each time (capped at 1 s).
+    std::uint32_t max_start_failures = 5;
 };
 
 /// What a map() did.
@@ -102,6 +124,7 @@ struct MapReport {
     std::size_t failed = 0;           ///< items whose chunk died more than max_retries times
     std::size_t retried_chunks = 0;   ///< chunks given again after a worker died
     std::size_t worker_restarts = 0;  ///< workers replaced during this map
+    std::size_t stalled_workers = 0;  ///< workers killed during this map for exceeding stall_timeout
 };
 
 /// Most chunks one map hands out (their states live in the control block).
@@ -121,7 +144,10 @@ inline constexpr std::uint32_t kChunkDone = 0xFF, kChunkFailed = 0xFE, kChunkNoR
 inline constexpr std::uint32_t kCallFree = 0, kCallPending = 1, kCallDone = 2, kCallFailed = 3, kCallRunning = 16;
 
 struct alignas(64) PoolWorkerSlot {
-    std::atomic<std::int64_t> pid;  ///< the worker's pid, written by the worker at start
+    std::atomic<std::int64_t> pid;  ///< the worker's pid, written by the worker once it is up
+    /// Progress epoch, written only by the worker's own dispatch loop: odd while it holds a
+    /// chunk or call (set before it tries to claim one), +1 when it lets go of it.
+    std::atomic<std::uint64_t> progress;
 };
 
 /// One map: written by the parent between maps, read by the workers.
@@ -150,6 +176,7 @@ struct alignas(64) PoolControl {
     std::atomic<std::uint32_t> stop;
     std::uint32_t workers;
     std::uint64_t arena_bytes;
+    std::int64_t parent_pid;  ///< the pool's process: workers exit when their parent is another
     PoolWorkerSlot slots[kMaxPoolWorkers];
     PoolJob job;
     PoolCall calls[kMaxPoolCalls];
@@ -163,7 +190,10 @@ inline constexpr const char kPoolWorkerEntry[] = "staticrt.pool-worker";
 class ProcessPoolBase {
 public:
     [[nodiscard]] std::size_t live_workers() noexcept;
+    /// Worker i's pid (known as soon as start() returned), 0 when none runs in that slot.
     [[nodiscard]] platform::ProcessId worker_pid(std::size_t i) const noexcept;
+    /// Worker processes started since start() (first starts and replacements): a diagnostic.
+    [[nodiscard]] std::size_t worker_starts() const noexcept { return m_worker_starts; }
 
     // submit() plumbing, used by PoolFuture (driver thread only).
     [[nodiscard]] bool call_ready(std::uint32_t slot, std::uint32_t gen) noexcept;
@@ -176,29 +206,43 @@ protected:
     /// All zero (a constinit pool lands in .bss); ProcessPool::start() binds its Process table.
     constexpr ProcessPoolBase() noexcept = default;
     void bind_workers(Process* procs, std::size_t workers) noexcept { m_procs = procs, m_workers = workers; }
+    /// Creates the pool's segment of `bytes` into shm (anonymous where the OS allows, else a
+    /// random name created exclusively).
+    [[nodiscard]] static Result<void> create_segment(platform::SharedMemory& shm, std::size_t bytes) noexcept;
     [[nodiscard]] Result<void> start_impl(PoolControl* control, unsigned char* arena, std::size_t arena_bytes,
-                                          const char* segment, const PoolOptions& options) noexcept;
+                                          const platform::SharedMemory* segment, const PoolOptions& options) noexcept;
     [[nodiscard]] Result<MapReport> map_impl(const char* fn, const void* in, std::size_t in_size, void* out,
-                                             std::size_t out_size, std::size_t count, bool* item_ok) noexcept;
+                                             std::size_t out_size, std::size_t count, bool* item_ok,
+                                             Deadline deadline) noexcept;
     [[nodiscard]] Result<MapReport> map_shared_impl(const char* fn, const char* region, std::uint64_t region_id,
                                                     std::size_t in_off, std::size_t in_size, std::size_t out_off,
-                                                    std::size_t out_size, std::size_t count, bool* item_ok) noexcept;
+                                                    std::size_t out_size, std::size_t count, bool* item_ok,
+                                                    Deadline deadline) noexcept;
     /// Takes a call slot, copies the argument in and posts it: the slot index and generation.
     [[nodiscard]] Result<std::uint64_t> submit_impl(const char* fn, const void* in, std::size_t in_size,
                                                     std::size_t out_size) noexcept;
-    void shutdown_impl() noexcept;
+    /// Stops the workers; those still running at the deadline are killed. Errc::timeout when
+    /// any had to be killed (the pool is shut down all the same).
+    Result<void> shutdown_impl(Deadline deadline) noexcept;
 
 private:
     [[nodiscard]] Result<void> start_worker(std::size_t i) noexcept;
+    [[nodiscard]] Result<void> start_spawned(std::size_t i, std::size_t cpu, const ProcessOptions& po) noexcept;
     [[nodiscard]] Result<MapReport> run_job(const char* fn, const char* region, std::uint64_t region_id,
                                             std::size_t in_off, std::size_t in_size, std::size_t out_off,
-                                            std::size_t out_size, std::size_t count, bool* item_ok) noexcept;
-    /// Reaps dead workers, recovers their chunks / calls, restarts them. Returns the live count.
-    std::size_t reap(MapReport* rep) noexcept;
+                                            std::size_t out_size, std::size_t count, bool* item_ok,
+                                            Deadline deadline) noexcept;
+    /// Kills stalled workers, reaps dead ones, recovers their chunks / calls, restarts them
+    /// (with back-off). Sets m_broken when a worker failed to start max_start_failures times.
+    void reap(MapReport* rep) noexcept;
     /// reap() when the last one is liveness_interval old (map and submit call it, so dead
-    /// workers are replaced even when no wait lasts that long). Returns the live count, or
-    /// m_workers when it did not look.
-    std::size_t reap_if_due(MapReport* rep) noexcept;
+    /// workers are replaced even when no wait lasts that long).
+    void reap_if_due(MapReport* rep) noexcept;
+    /// A deadline missed by the current job: drops its unclaimed chunks, kills the workers that
+    /// run the others (they must not write after the caller got control back), replaces them.
+    void cancel_job(MapReport* rep) noexcept;
+    /// Refuses calls from a process that is not the pool's own (a fork-method worker's copy).
+    [[nodiscard]] bool foreign() const noexcept;
     void post_work() noexcept;
 
     Process* m_procs = nullptr;
@@ -207,17 +251,35 @@ private:
     unsigned char* m_base = nullptr;  ///< start of the pool's mapping (offsets are relative to it)
     unsigned char* m_arena = nullptr;
     std::size_t m_arena_bytes = 0;
-    const char* m_segment = nullptr;
-    PoolOptions m_options{StartMethod::spawn, nullptr, 0, 0, std::chrono::milliseconds{0}};  // zero; start() sets it
+    const platform::SharedMemory* m_segment = nullptr;
+    // All zero (constinit: .bss); start() sets it.
+    PoolOptions m_options{StartMethod::spawn, nullptr, 0, 0, std::chrono::milliseconds{0}, std::chrono::milliseconds{0}, 0};
     bool m_started = false;
     bool m_job_active = false;
+    Errc m_broken = Errc::ok;            ///< not ok: workers cannot be (re)started; every call reports it
+    platform::ProcessId m_owner = 0;     ///< the process that started the pool
+    std::size_t m_worker_starts = 0;
     std::uint32_t m_gen = 0;  ///< generation of the current / last job
+    std::uint32_t m_job_chunks = 0;  ///< chunks of the current job (the parent's copy: job.chunks is shared)
+    struct WorkerMeta {
+        bool down;                  ///< dead and not replaced yet (waits for next_start_ns)
+        bool stalled;               ///< killed for a stall: its work is reported process_stalled
+        std::uint32_t start_failures;  ///< replacements in a row that never came up
+        std::int64_t next_start_ns;
+        std::uint64_t seen_progress;   ///< last progress epoch read, and when it changed
+        std::int64_t seen_at_ns;
+    };
+    WorkerMeta m_meta[kMaxPoolWorkers] = {};
+    /// worker_pid(): the pid the parent started in each slot (0: none). Atomic so that another
+    /// thread (a watchdog, a test's killer) may read it while the driver replaces workers.
+    std::atomic<platform::ProcessId> m_pids[kMaxPoolWorkers] = {};
     std::int64_t m_next_reap_ns = 0;  ///< Instant when reap_if_due() looks again
     std::uint8_t m_chunk_attempts[kMaxPoolChunks] = {};
     struct CallMeta {
         std::uint32_t gen;       ///< bumped each time the slot is handed out
         std::uint32_t attempts;  ///< retries used after worker deaths
         bool held;               ///< a PoolFuture refers to it
+        bool stalled;            ///< failed because its last worker stalled
     };
     CallMeta m_calls[kMaxPoolCalls] = {};
     struct ForkArgs {
@@ -225,6 +287,7 @@ private:
         unsigned char* base;
         std::size_t index;
         std::size_t cpu;
+        platform::ProcessId parent;
     };
     ForkArgs m_fork_args[kMaxPoolWorkers] = {};
     static int fork_worker(void* arg) noexcept;
@@ -311,29 +374,39 @@ public:
     /// Static RAM in this process: sizeof (the Process table and bookkeeping); defined below.
     static const std::size_t static_bytes;
     /// The shared segment start() creates (mapped by the parent and every worker).
-    static constexpr std::size_t shared_bytes = SharedSegment<detail::PoolBlock<ArenaBytes>>::kBytes;
+    static constexpr std::size_t shared_bytes = detail::kPoolHeaderBytes + sizeof(detail::PoolBlock<ArenaBytes>);
 
     constexpr ProcessPool() noexcept = default;
     ProcessPool(const ProcessPool&) = delete;
     ProcessPool& operator=(const ProcessPool&) = delete;
     ~ProcessPool() { shutdown(); }
 
-    /// Creates the shared segment (named "staticrt-pool-<pid>-<n>") and starts the workers.
+    /// Creates the pool's segment (Linux: anonymous, a memfd; elsewhere a random name
+    /// "staticrt-pool-<16 hex>" made exclusively) and starts the workers: worker_pid(i) is set
+    /// when it returns. Errc::no_such_cpu: options.cpus names a CPU this process may not use;
+    /// Errc::no_space: no room for the segment (a full /dev/shm); invalid_argument: started.
     [[nodiscard]] Result<void> start(const PoolOptions& options = {}) noexcept;
 
     /// out[i] = fn(in[i]) for every i, computed by the workers. in/out may be any memory (copied
     /// through the arena in batches). item_ok (optional,
     /// in.size() elements) tells which items have a result. Errc::invalid_argument: unknown fn,
     /// size mismatch, pool not started.
+    ///
+    /// deadline: a map still running then is cancelled and returns Errc::timeout: unclaimed
+    /// chunks are dropped, workers still inside one of its chunks are killed and replaced (so
+    /// nothing writes into `out` after the return; its contents are then unspecified), and the
+    /// pool stays usable. A deadline that has passed already (or Deadline::poll()): Errc::timeout
+    /// at once, nothing runs. Errc::process_died / corrupted: the pool is broken (a replacement
+    /// could not be started max_start_failures times); shut it down.
     template <class In, class Out>
     [[nodiscard]] Result<MapReport> map(const char* fn, std::span<const In> in, std::span<Out> out,
-                                        std::span<bool> item_ok = {}) noexcept {
+                                        std::span<bool> item_ok = {}, Deadline deadline = Deadline::never()) noexcept {
         static_assert(std::is_trivially_copyable_v<In> && std::is_trivially_copyable_v<Out>,
                       "ProcessPool::map: element types must be trivially copyable (they cross processes)");
         if (in.size() != out.size() || (!item_ok.empty() && item_ok.size() != in.size()))
             return unexpected(Errc::invalid_argument);
         return map_impl(fn, in.data(), sizeof(In), out.data(), sizeof(Out), in.size(),
-                        item_ok.empty() ? nullptr : item_ok.data());
+                        item_ok.empty() ? nullptr : item_ok.data(), deadline);
     }
 
     /// Zero-copy map: in and out lie inside `segment` (any SharedSegment this process created or
@@ -341,11 +414,12 @@ public:
     /// name (once; they keep the mapping until another segment comes) and read and write the
     /// spans in place at their offsets. Items of a chunk whose worker died and that was given up
     /// are left untouched (item_ok false). Errc::invalid_argument: a span outside the segment,
-    /// size mismatch, unknown fn, pool not started.
+    /// size mismatch, unknown fn, pool not started. deadline: as map().
     template <class In, class Out, class T>
     [[nodiscard]] Result<MapReport> map_shared(const char* fn, const SharedSegment<T>& segment,
                                                std::span<const In> in, std::span<Out> out,
-                                               std::span<bool> item_ok = {}) noexcept {
+                                               std::span<bool> item_ok = {},
+                                               Deadline deadline = Deadline::never()) noexcept {
         static_assert(std::is_trivially_copyable_v<In> && std::is_trivially_copyable_v<Out>,
                       "ProcessPool::map_shared: element types must be trivially copyable (they cross processes)");
         if (!segment.is_open() || in.size() != out.size() || (!item_ok.empty() && item_ok.size() != in.size()))
@@ -359,17 +433,19 @@ public:
         if (!out.empty() && (out_at < base || out_at > end || out.size_bytes() > end - out_at))
             return unexpected(Errc::invalid_argument);
         return map_shared_impl(fn, segment.name(), segment.id(), in_at - base, sizeof(In), out_at - base, sizeof(Out),
-                               in.size(), item_ok.empty() ? nullptr : item_ok.data());
+                               in.size(), item_ok.empty() ? nullptr : item_ok.data(), deadline);
     }
 
     /// One item through one worker (Python's Pool.apply): submit() and get() — blocks until
     /// done. Errc::process_died when its worker died more than max_retries times;
+    /// Errc::process_stalled when it stalled (stall_timeout) that often; Errc::timeout at the
+    /// deadline (the call is abandoned: its slot comes back once the call ends);
     /// Errc::exhausted when every call slot is held by a PoolFuture; otherwise as submit().
     template <class Out, class In>
-    [[nodiscard]] Result<Out> apply(const char* fn, const In& in) noexcept {
+    [[nodiscard]] Result<Out> apply(const char* fn, const In& in, Deadline deadline = Deadline::never()) noexcept {
         auto f = submit<Out>(fn, in);
         if (!f) return unexpected(f.error());
-        return f->get(Deadline::never());
+        return f->get(deadline);
     }
 
     /// Starts fn(in) in a worker without waiting (Python's Pool.apply_async): the handle's
@@ -390,9 +466,14 @@ public:
     }
 
     /// Stops the workers (they finish their chunk), reaps them, removes the segment. Idempotent.
-    void shutdown() noexcept {
-        shutdown_impl();
+    /// Workers still running after 2 s are killed.
+    void shutdown() noexcept { (void)shutdown(Deadline::after(std::chrono::seconds(2))); }
+    /// Same, with the deadline after which the workers still running are killed: Errc::timeout
+    /// when any was (the pool is shut down all the same, and may be started again).
+    [[nodiscard]] Result<void> shutdown(Deadline deadline) noexcept {
+        auto r = shutdown_impl(deadline);
         m_segment.close();
+        return r;
     }
 
     static constexpr std::size_t kWorkers = Workers;
@@ -400,27 +481,28 @@ public:
 
 private:
     Process m_procs[Workers];
-    SharedSegment<detail::PoolBlock<ArenaBytes>> m_segment;
+    platform::SharedMemory m_segment;
 };
 
 template <std::size_t Workers, std::size_t ArenaBytes>
 constexpr std::size_t ProcessPool<Workers, ArenaBytes>::static_bytes = sizeof(ProcessPool<Workers, ArenaBytes>);
 
 namespace detail {
-/// Writes a fresh pool segment name into out (kMaxSharedMemoryName bytes).
-void make_pool_name(char* out) noexcept;
+/// Bytes before the PoolBlock in the pool's segment (workers compute offsets from it).
+inline constexpr std::size_t kPoolHeaderBytes = 64;
 }  // namespace detail
 
 template <std::size_t Workers, std::size_t ArenaBytes>
 Result<void> ProcessPool<Workers, ArenaBytes>::start(const PoolOptions& options) noexcept {
-    static_assert(SharedSegment<detail::PoolBlock<ArenaBytes>>::kHeaderBytes == 64,
-                  "ProcessPool: the pool segment's header must be 64 bytes (workers compute offsets from it)");
-    if (m_segment.is_open()) return unexpected(Errc::invalid_argument);
+    using Block = detail::PoolBlock<ArenaBytes>;
+    static_assert(alignof(Block) <= detail::kPoolHeaderBytes, "ProcessPool: PoolBlock alignment exceeds its offset");
+    if (m_segment.is_mapped()) return unexpected(Errc::invalid_argument);
     bind_workers(m_procs, Workers);
-    char name[platform::kMaxSharedMemoryName];
-    detail::make_pool_name(name);
-    if (auto r = m_segment.create(name); !r) return r;
-    auto r = start_impl(&m_segment->control, m_segment->arena, ArenaBytes, m_segment.name(), options);
+    if (auto r = create_segment(m_segment, detail::kPoolHeaderBytes + sizeof(Block)); !r) return r;
+    // The segment is zero-filled: no job (gen 0), no calls, not stopped.
+    auto* block = static_cast<Block*>(static_cast<void*>(static_cast<unsigned char*>(m_segment.data()) +
+                                                         detail::kPoolHeaderBytes));
+    auto r = start_impl(&block->control, block->arena, ArenaBytes, &m_segment, options);
     if (!r) shutdown();
     return r;
 }

@@ -44,22 +44,19 @@ public:
     [[nodiscard]] bool try_push(T&& v) noexcept { return try_emplace(std::move(v)); }
     template <class... Args>
     [[nodiscard]] bool try_emplace(Args&&... args) noexcept {
-        add_unfinished();
-        if (m_queue.try_emplace(std::forward<Args>(args)...)) return true;
-        (void)finish_one();  // never put: undo
-        return false;
+        return m_queue.try_emplace_placed([this]() noexcept { add_unfinished(); }, std::forward<Args>(args)...);
     }
     [[nodiscard]] bool try_pop(T& out) noexcept { return m_queue.try_pop(out); }
 
     // ---------------------------------------------------------------- blocking
     [[nodiscard]] Result<void> push(const T& v, Deadline d = Deadline::never()) noexcept { return emplace(d, v); }
     [[nodiscard]] Result<void> push(T&& v, Deadline d = Deadline::never()) noexcept { return emplace(d, std::move(v)); }
+    /// An item counts as unfinished from the moment it is placed in the queue (Python counts
+    /// inside put's lock): a push blocked on a full queue, timed out or refused by close() is
+    /// never counted, so unfinished(), join() and task_done() see only placed items.
     template <class... Args>
     [[nodiscard]] Result<void> emplace(Deadline d, Args&&... args) noexcept {
-        add_unfinished();
-        Result<void> r = m_queue.emplace(d, std::forward<Args>(args)...);
-        if (!r) (void)finish_one();
-        return r;
+        return m_queue.emplace_placed(d, [this]() noexcept { add_unfinished(); }, std::forward<Args>(args)...);
     }
     [[nodiscard]] Result<T> pop(Deadline d = Deadline::never()) noexcept { return m_queue.pop(d); }
     [[nodiscard]] Result<void> pop(T& out, Deadline d = Deadline::never()) noexcept { return m_queue.pop(out, d); }
@@ -80,17 +77,21 @@ public:
     void close() noexcept { m_queue.close(); }
 
     // ---------------------------------------------------------------- observers
-    /// Items put and not yet marked done (queued + being processed).
+    /// Items placed and not yet marked done (queued + being processed); blocked pushes not counted.
     [[nodiscard]] std::uint32_t unfinished() const noexcept { return m_unfinished.load(std::memory_order_relaxed); }
     [[nodiscard]] std::size_t size_approx() const noexcept { return m_queue.size_approx(); }
     [[nodiscard]] bool closed() const noexcept { return m_queue.closed(); }
+    /// Producers asleep in push() on a full queue, a snapshot (none of their items is counted).
+    [[nodiscard]] std::uint32_t blocked_producers() const noexcept { return m_queue.blocked_producers(); }
     [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
 
 private:
     using Attempt = queue_detail::Attempt;
 
     void add_unfinished() noexcept {
-        // [join.add] relaxed: the item's own hand-off orders it; join() only waits for zero.
+        // [join.add] relaxed: runs between the cell's claim and its publish ([mpmc.publish]
+        // release), so a consumer's task_done() for this item ([join.done], after its
+        // [mpmc.consume] acquire) always finds the count already raised; join() waits for zero.
         m_unfinished.fetch_add(1, std::memory_order_relaxed);
     }
     Result<void> finish_one() noexcept {

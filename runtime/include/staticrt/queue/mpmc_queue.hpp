@@ -76,7 +76,13 @@ public:
     /// Any thread. Constructs the element in place. false: full, or closed.
     template <class... Args>
     [[nodiscard]] bool try_emplace(Args&&... args) noexcept {
-        if (put(std::forward<Args>(args)...) != Put::ok) return false;
+        return try_emplace_placed(NoHook{}, std::forward<Args>(args)...);
+    }
+    /// Any thread. As try_emplace(), and calls on_place() exactly once when the element's
+    /// position is claimed, before any consumer can take it (JoinableQueue counts there).
+    template <class OnPlace, class... Args>
+    [[nodiscard]] bool try_emplace_placed(OnPlace&& on_place, Args&&... args) noexcept {
+        if (put(on_place, std::forward<Args>(args)...) != Put::ok) return false;
         m_not_empty.notify_one();
         return true;
     }
@@ -90,7 +96,8 @@ public:
     /// elements may interleave with them.
     [[nodiscard]] std::size_t try_push_n(std::span<const T> items) noexcept {
         std::size_t n = 0;
-        while (n < items.size() && put(items[n]) == Put::ok) ++n;
+        NoHook none;
+        while (n < items.size() && put(none, items[n]) == Put::ok) ++n;
         if (n == 1) m_not_empty.notify_one();
         else if (n > 1) m_not_empty.notify_all();
         return n;
@@ -113,12 +120,18 @@ public:
     /// Any thread. Constructs in place once there is room. Errc::timeout, Errc::closed.
     template <class... Args>
     [[nodiscard]] Result<void> emplace(Deadline d, Args&&... args) noexcept {
-        Put p = put(std::forward<Args>(args)...);
+        return emplace_placed(d, NoHook{}, std::forward<Args>(args)...);
+    }
+    /// Any thread. As emplace(), and calls on_place() exactly once when the element's position
+    /// is claimed (never when it returns an error), before any consumer can take it.
+    template <class OnPlace, class... Args>
+    [[nodiscard]] Result<void> emplace_placed(Deadline d, OnPlace&& on_place, Args&&... args) noexcept {
+        Put p = put(on_place, std::forward<Args>(args)...);
         if (p == Put::closed) return unexpected(Errc::closed);
         if (p == Put::full) {
             const Result<void> r = m_not_full.wait_for(
                 [&]() noexcept {
-                    const Put q = put(std::forward<Args>(args)...);
+                    const Put q = put(on_place, std::forward<Args>(args)...);
                     return q == Put::ok ? Attempt::done : q == Put::closed ? Attempt::closed : Attempt::would_block;
                 },
                 d);
@@ -167,11 +180,17 @@ public:
         return t <= h ? 0 : (t - h > N ? N : static_cast<std::size_t>(t - h));
     }
     [[nodiscard]] bool empty_approx() const noexcept { return size_approx() == 0; }
+    /// Producers registered to sleep in push() on a full queue, a snapshot (tests wait on it).
+    [[nodiscard]] std::uint32_t blocked_producers() const noexcept { return m_not_full.waiters(); }
     [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
 
 private:
-    template <class... Args>
-    Put put(Args&&... args) noexcept {
+    struct NoHook {
+        void operator()() const noexcept {}
+    };
+
+    template <class OnPlace, class... Args>
+    Put put(OnPlace& on_place, Args&&... args) noexcept {
         // [mpmc.tail.load] relaxed: only a guess; the CAS below decides.
         std::uint64_t t = m_tail.load(std::memory_order_relaxed);
         queue_detail::Slot<T>* s;
@@ -195,6 +214,7 @@ private:
                 t = m_tail.load(std::memory_order_relaxed);  // another producer claimed it
             }
         }
+        on_place();  // claimed, not yet visible to consumers
         s->construct(std::forward<Args>(args)...);
         // [mpmc.publish] release: the element is visible before the cell reads full; pairs with [mpmc.consume].
         s->seq.store(Seq::full(static_cast<std::uint32_t>(t)), std::memory_order_release);

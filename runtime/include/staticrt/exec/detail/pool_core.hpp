@@ -26,7 +26,8 @@ enum class ShutdownMode : std::uint8_t {
 };
 
 /// Called on a worker when a task returns a failed Result (like threading.excepthook).
-/// Must not block for long: it runs on the worker, between tasks.
+/// Must not block for long: it runs on the worker, between tasks. A stall report
+/// (Errc::process_stalled, see PoolOptions::stall_timeout_ns) runs on the thread that checked.
 struct FailureHook {
     void (*fn)(void* user, std::size_t worker, Error error) noexcept = nullptr;
     void* user = nullptr;
@@ -44,6 +45,26 @@ struct PoolOptions {
     std::int64_t spin_ns = 50'000;            ///< an idle worker polls this long before it sleeps
     const char* name = "srt-pool";            ///< worker thread names: "<name>-<index>" (15 chars max)
     FailureHook on_failure{};
+    /// Also call on_failure for a failed task whose caller holds a Future (the future already
+    /// carries the error). Off by default, like Python's executors (excepthook never sees them).
+    /// Detached tasks always report (nobody else sees their result); map_checked /
+    /// parallel_for_checked items never do (their caller gets a ParallelReport).
+    bool report_future_failures = false;
+    /// Stall reporting (0: off). A worker that makes no progress on one task for longer than this
+    /// is reported once per task through on_failure (Errc::process_stalled, the worker's index) and
+    /// counted in WorkerStats::stalls. Workers only publish a progress epoch per task (no
+    /// heartbeat thread); the check runs in check_stalls() and, while this is set, in the waits of
+    /// wait_idle(), map(), parallel_for() and shutdown(). A thread cannot be killed: the stalled
+    /// task keeps its worker until it returns.
+    std::int64_t stall_timeout_ns = 0;
+};
+
+/// Per-item (or per-chunk) outcome of map_checked() / parallel_for_checked().
+struct ParallelReport {
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    std::size_t failed = 0;          ///< items whose fn returned an error
+    std::size_t first_failed = npos; ///< index of the first failure recorded (in time order)
+    Error first_error{};             ///< its error
 };
 
 /// A snapshot of one worker's counters (each written only by that worker, read without locks).
@@ -55,6 +76,8 @@ struct WorkerStats {
     std::uint64_t wakes = 0;              ///< times woken from a kernel sleep
     std::uint32_t queue_high_water = 0;   ///< deepest queue this worker saw when it took a task
     std::size_t cpu = platform::kMaxCpus; ///< the CPU it is pinned to (kMaxCpus: not pinned)
+    std::uint64_t stalls = 0;             ///< tasks reported as stalled (PoolOptions::stall_timeout_ns)
+    bool stalled = false;                 ///< its current task is reported as stalled and still runs
 };
 
 namespace detail {
@@ -66,6 +89,8 @@ struct RunContext {
     PoolCore* pool;
     std::size_t worker;
     void report_failure(Error e) const noexcept;
+    /// report_failure() only when PoolOptions::report_future_failures is set.
+    void report_future_failure(Error e) const noexcept;
 };
 
 /// The type-erased operations of a task stored in a cell. run() and cancel() also destroy it;
@@ -101,6 +126,12 @@ struct alignas(platform::kCacheLine) WorkerBlock {
     std::atomic<std::uint64_t> idle_ns{0};
     std::atomic<std::uint64_t> wakes{0};
     std::atomic<std::uint32_t> high_water{0};
+    std::atomic<std::uint64_t> started{0};  ///< progress epoch: = done + 1 while a task runs
+    // Written by check_stalls() (one checker at a time), read by stats().
+    std::atomic<std::uint64_t> seen_task{0};
+    std::atomic<std::int64_t> seen_ns{0};
+    std::atomic<std::uint64_t> reported_task{0};
+    std::atomic<std::uint64_t> stalls{0};
     char name[platform::kMaxThreadName] = {};
     void* scratch = nullptr;  ///< TaskBytes where the worker runs a task after freeing its cell
 };
@@ -113,6 +144,8 @@ struct ParallelJob {
     std::size_t count = 0;   ///< items
     std::size_t chunk = 1;   ///< items per chunk
     std::size_t chunks = 0;
+    Deadline deadline = Deadline::never();  ///< no chunk is started after it
+    bool has_deadline = false;
     alignas(platform::kCacheLine) std::atomic<std::size_t> next{0};   ///< next chunk to claim
     alignas(platform::kCacheLine) std::atomic<std::uint32_t> active{0}; ///< helpers not finished (futex word)
 };
@@ -133,7 +166,17 @@ public:
     [[nodiscard]] Result<void> start(const PoolOptions& options) noexcept;
     /// Stops accepting work, drains or cancels the queue, joins the workers. Idempotent.
     /// Errc::invalid_argument when called from one of the pool's own workers.
-    Result<void> shutdown(ShutdownMode mode = ShutdownMode::drain) noexcept;
+    /// With a deadline: Errc::timeout when the workers have not finished by then; the pool is
+    /// closed and keeps draining (or cancelling) in the background, and a later shutdown() or
+    /// the destructor joins. A later call may turn a drain into a cancel, never back.
+    Result<void> shutdown(ShutdownMode mode = ShutdownMode::drain, Deadline deadline = Deadline::never()) noexcept;
+    /// Python's shutdown(wait=False): closes and returns at once; the workers drain (or cancel)
+    /// the queue in the background; shutdown() or the destructor joins them.
+    void shutdown_nowait(ShutdownMode mode = ShutdownMode::drain) noexcept { (void)shutdown(mode, Deadline::poll()); }
+    /// Reports workers stuck on one task for longer than PoolOptions::stall_timeout_ns (once per
+    /// task, through on_failure and WorkerStats::stalls). Returns how many are stalled now.
+    /// Any thread; a call while another runs returns 0 at once. No-op when stall reporting is off.
+    std::size_t check_stalls() noexcept;
 
     // ---- blocking
     /// Blocks until every task submitted so far has finished. Errc::timeout at the deadline.
@@ -162,6 +205,7 @@ public:
     [[nodiscard]] Result<void> run_parallel(ParallelJob& job, std::size_t helpers) noexcept;
     /// Calls the failure hook (on the worker that ran the failed task).
     void report(std::size_t worker, Error e) noexcept;
+    [[nodiscard]] bool reports_future_failures() const noexcept { return m_report_futures; }
 
 protected:
     /// Zero-initialised (a constinit pool lands in .bss): the storage layout below is written on
@@ -195,7 +239,9 @@ private:
     void take_token(WorkerBlock& w) noexcept;
     void notify_idle() noexcept;
     void run_or_cancel(CellHeader* c, std::uint32_t pos, std::size_t worker, bool cancel, void* scratch) noexcept;
-    void join_started(std::size_t n) noexcept;
+    void drain_leftovers() noexcept;
+    /// Sleeps on `word` (expected value `v`) until `deadline`, in slices that run check_stalls().
+    void wait_checking(std::atomic<std::uint32_t>& word, std::uint32_t v, Deadline deadline) noexcept;
 
     // Written once by bind_layout() (first use) / by start().
     LateBind m_bind;
@@ -215,6 +261,9 @@ private:
     bool m_started = false;
     std::int64_t m_spin_ns = 0;  ///< set by start()
     FailureHook m_hook{};
+    bool m_report_futures = false;
+    std::int64_t m_stall_ns = 0;
+    std::uint32_t m_joined = 0;  ///< workers joined so far (shutdown may resume after a timeout)
     Error m_priority_error{};
     Error m_lock_error{};
 
@@ -232,7 +281,8 @@ private:
     std::atomic<std::uint32_t> m_idle_waiters{0};
     std::atomic<std::uint32_t> m_idle_epoch{0};
     std::atomic<std::uint64_t> m_caller_done{0};  ///< tasks finished by shutdown() itself (no workers)
-    std::atomic<std::uint32_t> m_shutdown_state{0};  ///< 0 open, 1 shutting down, 2 done
+    std::atomic<std::uint32_t> m_shutdown_state{0};  ///< 0 open, 1 shutting down, 2 done, 3 closed: join pending
+    std::atomic<bool> m_stall_check{false};          ///< one check_stalls() at a time
     std::atomic<std::uint32_t> m_par_epoch{0};       ///< bumped when a parallel job's last helper leaves
 };
 

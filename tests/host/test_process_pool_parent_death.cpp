@@ -1,0 +1,143 @@
+// Nothing left behind by a dead parent (issue 10 case 3 and "fork workers die with the
+// parent"): a spawned "parent" starts a pool (spawn or fork workers) that is busy in a map,
+// reports its workers' pids, and is killed with SIGKILL, SIGTERM or SIGSEGV. Then: no new pool
+// segment in /dev/shm, and every worker ends within a bound. The parent installs a SIGTERM
+// handler that ignores the signal (except in the SIGTERM case): fork workers used to inherit
+// it and outlive a SIGKILLed parent.
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "ipc_test_support.hpp"
+#include "staticrt/ipc/process.hpp"
+#include "staticrt/ipc/process_pool.hpp"
+#include "staticrt/platform/shared_memory.hpp"
+#include "watchdog.hpp"
+
+using namespace std::chrono_literals;
+using staticrt::Deadline;
+using staticrt::ipc::PoolOptions;
+using staticrt::ipc::Process;
+using staticrt::ipc::ProcessPool;
+using staticrt::ipc::StartMethod;
+namespace test = staticrt::test;
+
+namespace {
+
+struct DeathReport {
+    std::atomic<long long> pids[2];
+    std::atomic<int> ready;
+};
+
+long long pd_block(long long) noexcept {
+    for (;;) ::sleep(1000);
+}
+
+void ignore_signal(int) {}
+
+// argv: report segment name, "spawn"|"fork", "keep-term" (install an ignoring SIGTERM handler).
+int entry_pool_parent(int argc, const char* const* argv) noexcept {
+    if (argc < 3) return 2;
+    if (std::strcmp(argv[2], "keep-term") == 0) {
+        struct sigaction sa {};
+        sa.sa_handler = &ignore_signal;
+        ::sigaction(SIGTERM, &sa, nullptr);
+    }
+    staticrt::platform::SharedMemory shm;
+    if (!shm.open(argv[0])) return 3;
+    auto* rep = static_cast<DeathReport*>(shm.data());
+    static ProcessPool<2> pool;
+    PoolOptions o;
+    o.start_method = std::strcmp(argv[1], "fork") == 0 ? StartMethod::fork : StartMethod::spawn;
+    if (!pool.start(o)) return 4;
+    rep->pids[0] = pool.worker_pid(0);
+    rep->pids[1] = pool.worker_pid(1);
+    long long in[8] = {}, out[8] = {};
+    rep->ready = 1;  // the test may kill us from here: before or during the map, both must hold
+    (void)pool.map("pd_block", std::span<const long long>(in), std::span<long long>(out));
+    return 5;
+}
+
+bool running(long pid) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE* f = std::fopen(path, "r");
+    if (f == nullptr) return false;
+    char buf[512] = {};
+    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = '\0';
+    const char* close = std::strrchr(buf, ')');
+    return close != nullptr && close[1] == ' ' && close[2] != 'Z' && close[2] != 'X';
+}
+
+std::set<std::string> pool_segments() {
+    std::set<std::string> out;
+    DIR* d = ::opendir("/dev/shm");
+    if (d == nullptr) return out;
+    while (dirent* e = ::readdir(d)) {
+        if (std::strncmp(e->d_name, "staticrt-pool-", 14) == 0 || std::strncmp(e->d_name, "staticrt-anon-", 14) == 0)
+            out.insert(e->d_name);
+    }
+    ::closedir(d);
+    return out;
+}
+
+}  // namespace
+
+STATICRT_TEST_POOL_FN("pd_block", &pd_block);
+STATICRT_TEST_ENTRY("pd_pool_parent", &entry_pool_parent);
+
+namespace {
+
+void kill_parent_and_check(const char* method, int sig) {
+    test::Watchdog wd{60s};
+    const auto before = pool_segments();
+    const auto name = test::shm_name((std::string("pd") + method + std::to_string(sig)).c_str());
+    staticrt::platform::SharedMemory shm;
+    ASSERT_TRUE(shm.create(name.c_str(), sizeof(DeathReport)));
+    auto* rep = static_cast<DeathReport*>(shm.data());
+    Process parent;
+    const char* args[] = {name.c_str(), method, sig == SIGTERM ? "default-term" : "keep-term", nullptr};
+    ASSERT_TRUE(parent.start("pd_pool_parent", args));
+    const Deadline up = Deadline::after(30s);
+    while (rep->ready.load() == 0 && !up.expired() && parent.is_alive()) std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(rep->ready.load(), 1) << "parent exit " << parent.exit_code().value_or(-999);
+    const long w0 = static_cast<long>(rep->pids[0].load()), w1 = static_cast<long>(rep->pids[1].load());
+    ASSERT_GT(w0, 0);
+    ASSERT_GT(w1, 0);
+    ASSERT_TRUE(running(w0) && running(w1));
+    ASSERT_EQ(::kill(static_cast<pid_t>(parent.pid()), sig), 0);
+    ASSERT_TRUE(parent.join(Deadline::after(30s)));
+    // -sig; 1 under ASan, whose SIGSEGV handler reports and exits.
+    EXPECT_NE(parent.exit_code().value_or(0), 0);
+    // Bound: the workers get SIGKILL from the kernel at the parent's death (and check their
+    // parent every 200 ms when idle); 10 s is far beyond both.
+    const Deadline gone = Deadline::after(10s);
+    while ((running(w0) || running(w1)) && !gone.expired()) std::this_thread::sleep_for(5ms);
+    EXPECT_FALSE(running(w0)) << "worker " << w0 << " outlived its parent";
+    EXPECT_FALSE(running(w1)) << "worker " << w1 << " outlived its parent";
+    const auto after = pool_segments();
+    for (const auto& s : after) EXPECT_TRUE(before.count(s) == 1) << "left behind: /dev/shm/" << s;
+    shm.close();
+    (void)staticrt::platform::SharedMemory::unlink(name.c_str());
+}
+
+}  // namespace
+
+TEST(PoolParentDeath, SigKill_Spawn_NothingLeft) { kill_parent_and_check("spawn", SIGKILL); }
+TEST(PoolParentDeath, SigKill_Fork_NothingLeft) { kill_parent_and_check("fork", SIGKILL); }
+TEST(PoolParentDeath, SigTerm_Spawn_NothingLeft) { kill_parent_and_check("spawn", SIGTERM); }
+TEST(PoolParentDeath, SigTerm_Fork_NothingLeft) { kill_parent_and_check("fork", SIGTERM); }
+TEST(PoolParentDeath, SigSegv_Spawn_NothingLeft) { kill_parent_and_check("spawn", SIGSEGV); }
+TEST(PoolParentDeath, SigSegv_Fork_NothingLeft) { kill_parent_and_check("fork", SIGSEGV); }
