@@ -374,7 +374,7 @@ public:
     /// Static RAM in this process: sizeof (the Process table and bookkeeping); defined below.
     static const std::size_t static_bytes;
     /// The shared segment start() creates (mapped by the parent and every worker).
-    static constexpr std::size_t shared_bytes = detail::kPoolHeaderBytes + sizeof(detail::PoolBlock<ArenaBytes>);
+    static const std::size_t shared_bytes;  // defined below (needs detail::kPoolHeaderBytes)
 
     constexpr ProcessPool() noexcept = default;
     ProcessPool(const ProcessPool&) = delete;
@@ -491,6 +491,10 @@ namespace detail {
 /// Bytes before the PoolBlock in the pool's segment (workers compute offsets from it).
 inline constexpr std::size_t kPoolHeaderBytes = 64;
 }  // namespace detail
+
+template <std::size_t Workers, std::size_t ArenaBytes>
+constexpr std::size_t ProcessPool<Workers, ArenaBytes>::shared_bytes =
+    detail::kPoolHeaderBytes + sizeof(detail::PoolBlock<ArenaBytes>);
 
 template <std::size_t Workers, std::size_t ArenaBytes>
 Result<void> ProcessPool<Workers, ArenaBytes>::start(const PoolOptions& options) noexcept {
