@@ -147,6 +147,8 @@ for p in "${presets[@]}"; do
   if [[ $rc -ne 0 || $n_fail -ne 0 ]]; then failed_stages+=("$p:test"); fi
   if [[ $unexpected -ne 0 ]]; then failed_stages+=("$p:unexpected-skip"); all_failed=$((all_failed + unexpected)); fi
   stage_lines+=("$(printf '%-8s %4d s  %5d passed %3d failed %3d skipped' "$p" "$(( $(date +%s) - t0 ))" "$n_pass" "$n_fail" "$n_skip")")
+  # firmware_app and its std twin: text/data/bss on this target (docs/footprint.md).
+  ctest --test-dir "build/$p" -R '^footprint\.firmware_app(_std)?_sizes$' -V 2>&1 | grep -o 'staticrt\.sections .*' || true
 done
 
 stage "summary"

@@ -179,7 +179,7 @@ ProcessHandle& ProcessHandle::operator=(ProcessHandle&& other) noexcept {
 ProcessHandle::~ProcessHandle() { release_native(); }
 
 void ProcessHandle::release_native() noexcept {
-    if (m_native != -1 && m_native != 0) ::CloseHandle(reinterpret_cast<HANDLE>(m_native));
+    if (m_native != -1 && m_native != 0) ::CloseHandle(reinterpret_cast<HANDLE>(static_cast<std::intptr_t>(m_native)));
     m_native = -1;
 }
 
@@ -205,7 +205,7 @@ Result<bool> fork_process(ProcessHandle& handle, const SpawnOptions& options) no
 Result<ExitStatus> wait_process(ProcessHandle& handle, Deadline deadline) noexcept {
     if (handle.m_pid == 0) return unexpected(Errc::invalid_argument);
     if (handle.m_status.kind != ExitKind::running) return handle.m_status;
-    HANDLE h = reinterpret_cast<HANDLE>(handle.m_native);
+    HANDLE h = reinterpret_cast<HANDLE>(static_cast<std::intptr_t>(handle.m_native));
     for (;;) {
         const DWORD r = ::WaitForSingleObject(h, win32::timeout_ms(deadline));
         if (r == WAIT_OBJECT_0) break;
@@ -229,7 +229,7 @@ Result<void> end(ProcessHandle& handle, DWORD code, int sig) noexcept {
     if (handle.m_pid == 0) return unexpected(Errc::invalid_argument);
     if (handle.m_status.kind != ExitKind::running) return ok();
     if (handle.m_native2 == 0) handle.m_native2 = static_cast<std::uintptr_t>(sig);
-    if (!::TerminateProcess(reinterpret_cast<HANDLE>(handle.m_native), code)) {
+    if (!::TerminateProcess(reinterpret_cast<HANDLE>(static_cast<std::intptr_t>(handle.m_native)), code)) {
         if (::GetLastError() == ERROR_ACCESS_DENIED) return ok();  // already ending
         return unexpected(win32::last_error());
     }

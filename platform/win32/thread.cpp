@@ -3,7 +3,8 @@
 // Stacks: Windows cannot run a thread on caller memory. CreateThread reserves `stack.bytes` of
 // virtual address space (STACK_SIZE_PARAM_IS_A_RESERVATION; VirtualAlloc by the kernel, never
 // the C heap) and commits pages as the thread touches them. The caller's StackSpan is checked
-// exactly as on POSIX (so a configuration valid on one OS is valid on the other) but unused.
+// as on POSIX (size, alignment) but unused; its base may be null (kThreadUsesCallerStack is
+// false: Thread and ThreadPool keep no dead in-object stack here, docs/footprint.md).
 //
 // Protocol (shared with POSIX): start_thread() claims the handle (kIdle -> kRunning), creates
 // the thread and waits on m_setup. The new thread first applies name, affinity and priority,
@@ -101,8 +102,10 @@ DWORD WINAPI trampoline(LPVOID param) {
     return 0;
 }
 
+// kThreadUsesCallerStack is false here: a null base asks for an OS-provided stack of s.bytes
+// (Thread and ThreadPool keep no in-object stack on Windows); a given base is checked as on POSIX.
 bool stack_ok(StackSpan s) noexcept {
-    return s.base != nullptr && s.bytes >= kMinStackBytes && (reinterpret_cast<std::uintptr_t>(s.base) % 16) == 0;
+    return s.bytes >= kMinStackBytes && (reinterpret_cast<std::uintptr_t>(s.base) % 16) == 0;
 }
 
 }  // namespace

@@ -417,6 +417,7 @@ Result<void> PoolCore::start(const PoolOptions& options) noexcept {
         while (nd > 0) w.name[n++] = digits[--nd];
         w.name[n] = '\0';
 
+        w.cpu = platform::kMaxCpus;  // not pinned unless set below
         CpuSet one;
         platform::ThreadOptions to{};
         to.name = w.name;
@@ -428,7 +429,10 @@ Result<void> PoolCore::start(const PoolOptions& options) noexcept {
             one = CpuSet::single(w.cpu);
             to.affinity = &one;
         }
-        const platform::StackSpan stack{m_stacks + static_cast<std::size_t>(i) * m_stack_bytes, m_stack_bytes};
+        // m_stacks is nullptr where the OS provides stacks (platform::kThreadUsesCallerStack false).
+        const platform::StackSpan stack{m_stacks != nullptr ? m_stacks + static_cast<std::size_t>(i) * m_stack_bytes
+                                                             : nullptr,
+                                        m_stack_bytes};
         auto r = platform::start_thread(m_handles[i], stack, &PoolCore::worker_entry, &w, to);
         if (!r && !options.strict && options.priority.policy != platform::SchedPolicy::normal &&
             (r.error() == Errc::permission_denied || r.error() == Errc::os_error)) {
@@ -611,7 +615,7 @@ WorkerStats PoolCore::stats(std::size_t worker) const noexcept {
     s.idle_ns = w.idle_ns.load(std::memory_order_relaxed);
     s.wakes = w.wakes.load(std::memory_order_relaxed);
     s.queue_high_water = w.high_water.load(std::memory_order_relaxed);
-    s.cpu = w.cpu;
+    s.cpu = worker < m_started_count ? w.cpu : platform::kMaxCpus;
     s.stalls = w.stalls.load(std::memory_order_relaxed);
     const std::uint64_t started = w.started.load(std::memory_order_relaxed);  // [pool.progress]
     s.stalled = started == done + 1 && w.reported_task.load(std::memory_order_relaxed) == started;

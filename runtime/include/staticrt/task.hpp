@@ -102,8 +102,8 @@ public:
                                  std::is_nothrow_move_constructible_v<F>;
 
     // ---- lifetime
-    constexpr Task() noexcept = default;
-    constexpr Task(std::nullptr_t) noexcept {}  // NOLINT: implicit like std::function
+    constexpr Task() noexcept : m_storage{} {}  // zeroed: a constinit owner stays in .bss
+    constexpr Task(std::nullptr_t) noexcept : m_storage{} {}  // NOLINT: implicit like std::function
 
     /// Stores a decayed copy of f. Compile-time error when it does not fit (see fits<F>).
     template <class F, class D = std::decay_t<F>>

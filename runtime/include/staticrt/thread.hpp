@@ -7,7 +7,9 @@
 // failure hook (set_thread_failure_hook, like threading.excepthook; the default prints one line
 // to stderr). join(deadline) waits for the end (Errc::timeout leaves it joinable); joining a
 // thread from itself traps. A Thread must be joined before it is destroyed or restarted.
-// Windows reserves thread stacks itself (VirtualAlloc, not the C heap); the array is unused there.
+// Windows reserves thread stacks itself (VirtualAlloc, not the C heap): there the object keeps no
+// stack (platform::kThreadUsesCallerStack is false) and sizeof(Thread) drops by StackBytes.
+// Zero-initialised: `constinit staticrt::Thread<65536> t;` lands in .bss (static_bytes says how much).
 // Daemon threads (Python's daemon=True): start(f, {.daemon = true}) may be left running when the
 // process exits; its Thread's destructor then abandons it instead of trapping. The thread runs on
 // the object's stack, so a daemon Thread must have static storage (a global or a static).
@@ -28,6 +30,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "staticrt/detail/stack_storage.hpp"
 #include "staticrt/platform/cpu.hpp"
 #include "staticrt/platform/thread.hpp"
 #include "staticrt/platform/time.hpp"
@@ -99,6 +102,10 @@ class Thread {
 public:
     static constexpr std::size_t kStackBytes = StackBytes;
     static constexpr std::size_t kTaskBytes = TaskBytes;
+    /// Static RAM of one Thread (sizeof): with its stack where the thread runs on it (POSIX).
+    static const std::size_t static_bytes;
+    /// Stack the OS reserves outside the object (Windows: StackBytes; else 0).
+    static constexpr std::size_t os_stack_bytes = platform::kThreadUsesCallerStack ? 0 : StackBytes;
 
     // ---- lifetime: not copyable, not movable (the OS thread runs on m_stack)
     constexpr Thread() noexcept = default;
@@ -128,7 +135,7 @@ public:
                 return fn();
             }
         };
-        Result<void> r = m_core.start(platform::StackSpan{m_stack, StackBytes}, options, &Thread::run, this);
+        Result<void> r = m_core.start(platform::StackSpan{m_stack.base(), StackBytes}, options, &Thread::run, this);
         if (!r) m_task.reset();
         return r;
     }
@@ -170,9 +177,13 @@ private:
         return task();
     }
 
-    alignas(64) std::byte m_stack[StackBytes];  // the OS thread's stack: written only by that thread
+    // The OS thread's stack (written only by that thread); empty where the OS provides it.
+    [[no_unique_address]] detail::StackStorage<detail::kInObjectStackBytes<StackBytes>> m_stack;
     detail::ThreadCore m_core;                   // controlling thread; state words are atomics
     Task<TaskBytes, Result<void>()> m_task;      // written by start(), consumed by the thread
 };
+
+template <std::size_t StackBytes, std::size_t TaskBytes>
+constexpr std::size_t Thread<StackBytes, TaskBytes>::static_bytes = sizeof(Thread<StackBytes, TaskBytes>);
 
 }  // namespace staticrt

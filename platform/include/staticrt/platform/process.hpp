@@ -57,6 +57,17 @@ struct SpawnOptions {
     bool die_with_parent = false;
 };
 
+/// An OS handle value (pidfd, HANDLE) stored biased by one, so its "none" value -1 is all zero
+/// bytes and a constinit owner (Process, ProcessPool) lands in .bss. Reads and writes as intptr_t.
+class NativeValue {
+public:
+    constexpr NativeValue() noexcept = default;
+    constexpr NativeValue(std::intptr_t v) noexcept : m_biased(v + 1) {}  // NOLINT: implicit by design
+    constexpr operator std::intptr_t() const noexcept { return m_biased - 1; }  // NOLINT
+private:
+    std::intptr_t m_biased = 0;  // value + 1: 0 is "none" (-1)
+};
+
 /// A child process started by this process. Not copyable; movable while no call runs on it.
 class ProcessHandle {
 public:
@@ -77,7 +88,7 @@ public:
     // Implementation detail, public so the OS files can reach it without friends.
     ProcessId m_pid = 0;
     ExitStatus m_status{};
-    std::intptr_t m_native = -1;  ///< Linux: pidfd or -1; Windows: the process HANDLE
+    NativeValue m_native{};  ///< Linux: pidfd or -1; Windows: the process HANDLE (-1: none)
     std::uintptr_t m_native2 = 0; ///< Windows: the main-thread HANDLE; POSIX: unused
     void release_native() noexcept;
 };

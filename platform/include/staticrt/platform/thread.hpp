@@ -50,6 +50,16 @@ inline constexpr std::size_t kMinStackBytes = 128 * 1024;
 #else
 inline constexpr std::size_t kMinStackBytes = 16 * 1024;
 #endif
+/// True where start_thread() runs the thread on the caller's StackSpan (POSIX:
+/// pthread_attr_setstack). False on Windows: CreateThread reserves and commits its own stack
+/// (VirtualAlloc, not the C heap) of the requested size and ignores the caller's memory, so
+/// Thread and ThreadPool keep no in-object stack there (their sizeof drops by the stacks) and
+/// pass a null base with the requested size.
+#if defined(_WIN32)
+inline constexpr bool kThreadUsesCallerStack = false;
+#else
+inline constexpr bool kThreadUsesCallerStack = true;
+#endif
 /// The longest thread name kept (15 characters + NUL on Linux).
 inline constexpr std::size_t kMaxThreadName = 16;
 

@@ -31,6 +31,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "staticrt/detail/late_bind.hpp"
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/time.hpp"
@@ -103,17 +104,27 @@ public:
     [[nodiscard]] std::size_t capacity() const noexcept { return m_count; }
 
 protected:
-    constexpr SlotPoolBase(ResultSlot* slots, std::uint32_t count) noexcept
-        : m_slots(slots), m_count(count) {}
+    /// Zero-initialised (a constinit pool lands in .bss); ResultSlots binds the slots on first use.
+    constexpr SlotPoolBase() noexcept = default;
     ~SlotPoolBase() = default;
+    /// Writes the slot table once (later calls return at once); init(i) sets slot i's pointers.
+    template <class Init>
+    void bind_slots(ResultSlot* slots, std::uint32_t count, Init&& init) noexcept {
+        m_bind.once([&]() noexcept {
+            m_slots = slots;
+            m_count = count;
+            for (std::uint32_t i = 0; i < count; ++i) init(i);
+        });
+    }
 
 private:
     [[nodiscard]] ResultSlot* try_pop() noexcept;
 
     alignas(platform::kCacheLine) std::atomic<std::uint64_t> m_head{0};  ///< (tag << 32) | (index + 1) of recycled slots
     std::atomic<std::uint32_t> m_fresh{0};  ///< slots [m_fresh, m_count) were never handed out
-    ResultSlot* m_slots;
-    std::uint32_t m_count;
+    LateBind m_bind;
+    ResultSlot* m_slots = nullptr;
+    std::uint32_t m_count = 0;
     alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_waiters{0};
     std::atomic<std::uint32_t> m_epoch{0};
 };
@@ -389,16 +400,29 @@ class ResultSlots : public detail::SlotPoolBase {
                   "ResultSlots: SlotBytes must be a multiple of alignof(std::max_align_t) (16), e.g. 32");
 
 public:
-    constexpr ResultSlots() noexcept : SlotPoolBase(m_headers, static_cast<std::uint32_t>(Slots)) {
-        for (std::size_t i = 0; i < Slots; ++i) {
-            m_headers[i].owner = this;
-            m_headers[i].data = m_storage[i];
-        }
-    }
+    /// All zero (constinit: .bss); the slots' self-pointers are written by prepare() or the first make().
+    constexpr ResultSlots() noexcept = default;
     ResultSlots(const ResultSlots&) = delete;
     ResultSlots& operator=(const ResultSlots&) = delete;
     /// Every Future and Promise of this pool must be gone first.
     ~ResultSlots() = default;
+
+    /// Static RAM: sizeof (headers and inline result storage).
+    static const std::size_t static_bytes;
+    [[nodiscard]] static constexpr std::size_t capacity() noexcept { return Slots; }
+
+    /// Writes the slots' self-pointers now (idempotent; the first make() does it otherwise).
+    void prepare() noexcept {
+        bind_slots(m_headers, static_cast<std::uint32_t>(Slots), [this](std::uint32_t i) noexcept {
+            m_headers[i].owner = this;
+            m_headers[i].data = m_storage[i];
+        });
+    }
+    /// As SlotPoolBase::acquire(), after prepare().
+    [[nodiscard]] Result<detail::ResultSlot*> acquire(Deadline deadline) noexcept {
+        prepare();
+        return SlotPoolBase::acquire(deadline);
+    }
 
     template <class T>
     static constexpr bool fits = sizeof(Result<T>) <= SlotBytes && alignof(Result<T>) <= alignof(std::max_align_t);
@@ -408,7 +432,7 @@ public:
     template <class T>
     [[nodiscard]] Result<PromiseFuture<T>> make(Deadline deadline = Deadline::poll()) noexcept {
         static_assert(fits<T>, "ResultSlots: Result<T> is larger than SlotBytes: raise the SlotBytes template argument");
-        auto s = acquire(deadline);
+        auto s = acquire(deadline);  // prepares the slots on first use
         if (!s) return unexpected(s.error());
         return PromiseFuture<T>{Promise<T>(*s), Future<T>(*s)};
     }
@@ -417,5 +441,8 @@ private:
     detail::ResultSlot m_headers[Slots];
     alignas(std::max_align_t) std::byte m_storage[Slots][SlotBytes] = {};
 };
+
+template <std::size_t Slots, std::size_t SlotBytes>
+constexpr std::size_t ResultSlots<Slots, SlotBytes>::static_bytes = sizeof(ResultSlots<Slots, SlotBytes>);
 
 }  // namespace staticrt

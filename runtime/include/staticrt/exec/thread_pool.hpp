@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "staticrt/detail/stack_storage.hpp"
 #include "staticrt/exec/detail/pool_core.hpp"
 #include "staticrt/exec/future.hpp"
 #include "staticrt/platform/result.hpp"
@@ -173,20 +174,44 @@ public:
     static constexpr std::size_t kQueueCapacity = QueueCapacity;
     static constexpr std::size_t kTaskBytes = TaskBytes;
     static constexpr std::size_t kResultSlots = ResultSlotCount;
+    /// Static RAM of the pool: sizeof, i.e. cells, result slots, worker blocks and (POSIX) the
+    /// worker stacks. Defined below the class (sizeof needs the complete type).
+    static const std::size_t static_bytes;
+    /// Stack the OS reserves outside the object (Windows: Workers * StackBytes; else 0).
+    static constexpr std::size_t os_stack_bytes = platform::kThreadUsesCallerStack ? 0 : Workers * StackBytes;
 
     // ---- lifetime
-    /// Constant-initialisable: `constinit static ThreadPool<4> pool;` Starts nothing.
-    constexpr ThreadPool() noexcept
-        : PoolCore(static_cast<void*>(m_cells), sizeof(Cell), static_cast<std::uint32_t>(QueueCapacity), m_workers,
-                   m_handles, &m_stacks[0][0], StackBytes, static_cast<std::uint32_t>(Workers),
-                   &m_scratch[0][0], TaskBytes) {}
+    /// Constant-initialisable and all zero: `constinit static ThreadPool<4> pool;` is .bss.
+    /// Starts nothing; the first call (start, submit, ...) writes the self-pointers.
+    constexpr ThreadPool() noexcept = default;
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
     /// Drains the queue and joins the workers (shutdown(ShutdownMode::drain)). Every Future of
     /// this pool must be gone (or consumed) before the pool is destroyed.
     ~ThreadPool() { (void)shutdown(ShutdownMode::drain); }
 
-    // start(const PoolOptions&), shutdown(ShutdownMode), wait_idle(Deadline), stats(i), ... : see PoolCore.
+    // start / shutdown / wait_idle forward to PoolCore after binding the storage layout.
+    [[nodiscard]] Result<void> start(const PoolOptions& options) noexcept {
+        bind_storage();
+        return PoolCore::start(options);
+    }
+    template <class... A>
+    decltype(auto) shutdown(A&&... a) noexcept {
+        bind_storage();
+        return PoolCore::shutdown(std::forward<A>(a)...);
+    }
+    template <class... A>
+    [[nodiscard]] decltype(auto) wait_idle(A&&... a) noexcept {
+        bind_storage();
+        return PoolCore::wait_idle(std::forward<A>(a)...);
+    }
+    [[nodiscard]] static constexpr std::size_t worker_count() noexcept { return Workers; }
+    [[nodiscard]] static constexpr std::size_t queue_capacity() noexcept { return QueueCapacity; }
+    /// Index of the calling worker, or worker_count() when the caller is not one of them.
+    [[nodiscard]] std::size_t current_worker() const noexcept {
+        return layout_bound() ? PoolCore::current_worker() : Workers;
+    }
+    // stats(i), pending(), started(), closed(), ... : see PoolCore.
 
     // ---- non-blocking submission
     /// Never blocks: Errc::full (queue), Errc::exhausted (no free result slot), Errc::closed.
@@ -341,6 +366,7 @@ private:
         static_assert(decltype(m_slots)::template fits<V>,
                       "ThreadPool: the task's Result<T> is larger than ResultBytes: raise the ResultBytes "
                       "template argument");
+        bind_storage();
         if (closed()) return Errc::closed;
         auto pf = m_slots.template make<V>(slot_deadline.is_poll() ? slot_deadline : slice(slot_deadline));
         // Waiting for a result slot: in 1 ms slices, so a shutdown meanwhile reports Errc::closed.
@@ -370,6 +396,7 @@ private:
                       "ThreadPool: the task (callable + arguments) is larger than TaskBytes: "
                       "raise the TaskBytes template argument (the note shows both sizes)");
         static_assert(alignof(Job) <= 16, "ThreadPool: the task needs more than 16-byte alignment");
+        bind_storage();
         detail::CellClaim c;
         if (const Errc e = claim(c, deadline); e != Errc::ok) return e;
         ::new (c.data) Job{std::forward<F>(f), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)};
@@ -381,6 +408,7 @@ private:
     Result<void> parallel(std::size_t count, std::size_t first, std::size_t chunk, Deadline deadline, void* ctx,
                           void (*body)(void*, std::size_t, std::size_t) noexcept,
                           std::size_t* unrun = nullptr) noexcept {
+        bind_storage();
         if (count == 0) return closed() ? Result<void>(Errc::closed) : ok();
         detail::ParallelJob job;
         job.deadline = deadline;
@@ -418,13 +446,26 @@ private:
         return fail.report();
     }
 
+    /// Writes the self-pointers on first use (never at compile time: the object stays all zero).
+    void bind_storage() noexcept {
+        if (layout_bound()) return;
+        m_slots.prepare();
+        bind_layout(static_cast<void*>(m_cells), sizeof(Cell), static_cast<std::uint32_t>(QueueCapacity), m_workers,
+                    m_handles, m_stacks.base(), StackBytes, static_cast<std::uint32_t>(Workers), &m_scratch[0][0],
+                    TaskBytes);
+    }
+
     // Storage. Cells and result slots are written by submitters and workers (their atomics say how).
     Cell m_cells[QueueCapacity] = {};
     ResultSlots<ResultSlotCount, ResultBytes> m_slots;
     detail::WorkerBlock m_workers[Workers] = {};
     platform::ThreadHandle m_handles[Workers];
     alignas(16) std::byte m_scratch[Workers][TaskBytes] = {};  ///< worker i runs its task here
-    alignas(16) std::byte m_stacks[Workers][StackBytes] = {};
+    /// Worker i runs on [i * StackBytes, (i + 1) * StackBytes); empty where the OS provides stacks.
+    [[no_unique_address]] detail::StackStorage<detail::kInObjectStackBytes<Workers * StackBytes>> m_stacks;
 };
+
+template <std::size_t W, std::size_t Q, std::size_t S, std::size_t T, std::size_t R, std::size_t RB>
+constexpr std::size_t ThreadPool<W, Q, S, T, R, RB>::static_bytes = sizeof(ThreadPool<W, Q, S, T, R, RB>);
 
 }  // namespace staticrt

@@ -203,7 +203,9 @@ public:
     void call_release(std::uint32_t slot, std::uint32_t gen) noexcept;
 
 protected:
-    ProcessPoolBase(Process* procs, std::size_t workers) noexcept : m_procs(procs), m_workers(workers) {}
+    /// All zero (a constinit pool lands in .bss); ProcessPool::start() binds its Process table.
+    constexpr ProcessPoolBase() noexcept = default;
+    void bind_workers(Process* procs, std::size_t workers) noexcept { m_procs = procs, m_workers = workers; }
     /// Creates the pool's segment of `bytes` into shm (anonymous where the OS allows, else a
     /// random name created exclusively).
     [[nodiscard]] static Result<void> create_segment(platform::SharedMemory& shm, std::size_t bytes) noexcept;
@@ -243,14 +245,15 @@ private:
     [[nodiscard]] bool foreign() const noexcept;
     void post_work() noexcept;
 
-    Process* m_procs;
-    std::size_t m_workers;
+    Process* m_procs = nullptr;
+    std::size_t m_workers = 0;
     PoolControl* m_control = nullptr;
     unsigned char* m_base = nullptr;  ///< start of the pool's mapping (offsets are relative to it)
     unsigned char* m_arena = nullptr;
     std::size_t m_arena_bytes = 0;
     const platform::SharedMemory* m_segment = nullptr;
-    PoolOptions m_options{};
+    // All zero (constinit: .bss); start() sets it.
+    PoolOptions m_options{StartMethod::spawn, nullptr, 0, 0, std::chrono::milliseconds{0}, std::chrono::milliseconds{0}, 0};
     bool m_started = false;
     bool m_job_active = false;
     Errc m_broken = Errc::ok;            ///< not ok: workers cannot be (re)started; every call reports it
@@ -368,7 +371,12 @@ class ProcessPool : public detail::ProcessPoolBase {
     static_assert(ArenaBytes >= 4096, "ProcessPool<..., ArenaBytes>: the arena needs at least 4096 bytes");
 
 public:
-    ProcessPool() noexcept : detail::ProcessPoolBase(m_procs, Workers) {}
+    /// Static RAM in this process: sizeof (the Process table and bookkeeping); defined below.
+    static const std::size_t static_bytes;
+    /// The shared segment start() creates (mapped by the parent and every worker).
+    static const std::size_t shared_bytes;  // defined below (needs detail::kPoolHeaderBytes)
+
+    constexpr ProcessPool() noexcept = default;
     ProcessPool(const ProcessPool&) = delete;
     ProcessPool& operator=(const ProcessPool&) = delete;
     ~ProcessPool() { shutdown(); }
@@ -476,16 +484,24 @@ private:
     platform::SharedMemory m_segment;
 };
 
+template <std::size_t Workers, std::size_t ArenaBytes>
+constexpr std::size_t ProcessPool<Workers, ArenaBytes>::static_bytes = sizeof(ProcessPool<Workers, ArenaBytes>);
+
 namespace detail {
 /// Bytes before the PoolBlock in the pool's segment (workers compute offsets from it).
 inline constexpr std::size_t kPoolHeaderBytes = 64;
 }  // namespace detail
 
 template <std::size_t Workers, std::size_t ArenaBytes>
+constexpr std::size_t ProcessPool<Workers, ArenaBytes>::shared_bytes =
+    detail::kPoolHeaderBytes + sizeof(detail::PoolBlock<ArenaBytes>);
+
+template <std::size_t Workers, std::size_t ArenaBytes>
 Result<void> ProcessPool<Workers, ArenaBytes>::start(const PoolOptions& options) noexcept {
     using Block = detail::PoolBlock<ArenaBytes>;
     static_assert(alignof(Block) <= detail::kPoolHeaderBytes, "ProcessPool: PoolBlock alignment exceeds its offset");
     if (m_segment.is_mapped()) return unexpected(Errc::invalid_argument);
+    bind_workers(m_procs, Workers);
     if (auto r = create_segment(m_segment, detail::kPoolHeaderBytes + sizeof(Block)); !r) return r;
     // The segment is zero-filled: no job (gen 0), no calls, not stopped.
     auto* block = static_cast<Block*>(static_cast<void*>(static_cast<unsigned char*>(m_segment.data()) +

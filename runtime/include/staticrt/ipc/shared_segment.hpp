@@ -147,6 +147,7 @@ public:
     /// Bytes of the segment: a header cache line, then T.
     static constexpr std::size_t kHeaderBytes = alignof(T) > 64 ? alignof(T) : 64;
     static constexpr std::size_t kBytes = kHeaderBytes + sizeof(T);
+    static constexpr std::size_t shared_bytes = kBytes;  ///< for staticrt/footprint.hpp
 
 private:
     [[nodiscard]] detail::SegmentHeader* header() const noexcept {

@@ -54,6 +54,7 @@ class SharedArray {
 public:
     using Block = detail::SharedBlock<T, N>;
     static constexpr bool kLockFree = detail::kAtomicFast<T>;
+    static constexpr std::size_t shared_bytes = SharedSegment<Block>::kBytes;  ///< for staticrt/footprint.hpp
 
     constexpr SharedArray() noexcept = default;
 
@@ -149,6 +150,7 @@ template <class T>
 class SharedValue {
 public:
     static constexpr bool kLockFree = SharedArray<T, 1>::kLockFree;
+    static constexpr std::size_t shared_bytes = SharedArray<T, 1>::shared_bytes;  ///< for staticrt/footprint.hpp
 
     [[nodiscard]] Result<void> create(const char* name, const T& initial = T{}) noexcept { return m_a.create(name, initial); }
     [[nodiscard]] Result<void> open(const char* name, Deadline deadline = Deadline::poll(),

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "staticrt/detail/late_bind.hpp"
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/platform/cpu.hpp"
 #include "staticrt/platform/result.hpp"
@@ -118,7 +119,7 @@ struct PoolCell {
 struct alignas(platform::kCacheLine) WorkerBlock {
     PoolCore* pool = nullptr;
     std::uint32_t index = 0;
-    std::size_t cpu = platform::kMaxCpus;
+    std::size_t cpu = 0;  ///< set by start() (kMaxCpus: not pinned); zero so a constinit pool is .bss
     // Written by the worker only (relaxed load + store, no RMW); read by observers.
     std::atomic<std::uint64_t> done{0};  ///< tasks run + cancelled; [pool.done] release
     std::atomic<std::uint64_t> cancelled{0};
@@ -213,14 +214,23 @@ public:
     [[nodiscard]] bool reports_future_failures() const noexcept { return m_report_futures; }
 
 protected:
-    constexpr PoolCore(void* cells, std::size_t stride, std::uint32_t capacity, WorkerBlock* workers,
-                       platform::ThreadHandle* handles, std::byte* stacks, std::size_t stack_bytes,
-                       std::uint32_t worker_count, std::byte* scratch, std::size_t scratch_bytes) noexcept
-        : m_cells(cells), m_stride(stride), m_capacity(capacity), m_mask(capacity - 1),
-          m_space_wake_mask(capacity >= 4 ? capacity / 4 - 1 : 0), m_workers(workers),
-          m_handles(handles), m_stacks(stacks), m_stack_bytes(stack_bytes), m_worker_count(worker_count),
-          m_scratch(scratch), m_scratch_bytes(scratch_bytes) {}
+    /// Zero-initialised (a constinit pool lands in .bss): the storage layout below is written on
+    /// first use by bind_layout(), which ThreadPool calls before any PoolCore call.
+    constexpr PoolCore() noexcept = default;
     ~PoolCore() = default;
+    /// Writes the storage layout once (later calls return at once); stacks may be nullptr
+    /// where the OS provides thread stacks (platform::kThreadUsesCallerStack false).
+    void bind_layout(void* cells, std::size_t stride, std::uint32_t capacity, WorkerBlock* workers,
+                     platform::ThreadHandle* handles, std::byte* stacks, std::size_t stack_bytes,
+                     std::uint32_t worker_count, std::byte* scratch, std::size_t scratch_bytes) noexcept {
+        m_bind.once([&]() noexcept {
+            m_cells = cells, m_stride = stride, m_capacity = capacity, m_mask = capacity - 1;
+            m_space_wake_mask = capacity >= 4 ? capacity / 4 - 1 : 0;
+            m_workers = workers, m_handles = handles, m_stacks = stacks, m_stack_bytes = stack_bytes;
+            m_worker_count = worker_count, m_scratch = scratch, m_scratch_bytes = scratch_bytes;
+        });
+    }
+    [[nodiscard]] bool layout_bound() const noexcept { return m_bind.bound(); }
 
 private:
     static void worker_entry(void* arg) noexcept;
@@ -239,22 +249,23 @@ private:
     /// Sleeps on `word` (expected value `v`) until `deadline`, in slices that run check_stalls().
     void wait_checking(std::atomic<std::uint32_t>& word, std::uint32_t v, Deadline deadline) noexcept;
 
-    // Written at construction / start() only.
-    void* m_cells;
-    std::size_t m_stride;
-    std::uint32_t m_capacity;
-    std::uint32_t m_mask;
-    std::uint32_t m_space_wake_mask;  ///< wake blocked submitters when a freed position is a multiple of capacity/4
-    WorkerBlock* m_workers;
-    platform::ThreadHandle* m_handles;
-    std::byte* m_stacks;
-    std::size_t m_stack_bytes;
-    std::uint32_t m_worker_count;
-    std::byte* m_scratch;
-    std::size_t m_scratch_bytes;
+    // Written once by bind_layout() (first use) / by start().
+    LateBind m_bind;
+    void* m_cells = nullptr;
+    std::size_t m_stride = 0;
+    std::uint32_t m_capacity = 0;
+    std::uint32_t m_mask = 0;
+    std::uint32_t m_space_wake_mask = 0;  ///< wake blocked submitters when a freed position is a multiple of capacity/4
+    WorkerBlock* m_workers = nullptr;
+    platform::ThreadHandle* m_handles = nullptr;
+    std::byte* m_stacks = nullptr;
+    std::size_t m_stack_bytes = 0;
+    std::uint32_t m_worker_count = 0;
+    std::byte* m_scratch = nullptr;
+    std::size_t m_scratch_bytes = 0;
     std::uint32_t m_started_count = 0;
     bool m_started = false;
-    std::int64_t m_spin_ns = 50'000;
+    std::int64_t m_spin_ns = 0;  ///< set by start()
     FailureHook m_hook{};
     bool m_report_futures = false;
     std::int64_t m_stall_ns = 0;
