@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Runs one bench program with ARGS and checks its exit status (EXPECT_RC) and that its output
 # matches EXPECT_RE: the strict flag parsing of the bench programs (bench/flags.hpp).
 separate_arguments(args UNIX_COMMAND "${ARGS}")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench/flags.hpp — strict command-line values for the bench programs: a value that is not a
 // whole number / number in range is an error that names the flag, never a silent 0 (atoi).
 #pragma once

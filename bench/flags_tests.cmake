@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CTest: the bench programs parse their flags strictly (bench/flags.hpp): --help prints the usage and
 # exits 0, a bad value exits 2 with a message that names the flag. Nothing is measured.
 if(NOT STATICRT_BUILD_TESTS)

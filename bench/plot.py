@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Plots of staticrt-bench-peers output, drawn with matplotlib (Debian: python3-matplotlib).
 
   bench/plot.py peers   docs/bench/peers.txt         docs/bench/peers.png    # one bar panel per workload

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Write docs/bench/BENCHMARKS.md from staticrt-bench-peers output (run by bench/run_peers.sh).
 
   bench/report.py docs/bench/peers.txt docs/bench/BENCHMARKS.md [--notes bench/notes.md] [--plot peers.png]

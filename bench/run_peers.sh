@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Regenerates docs/bench/peers.txt, docs/bench/peers.png and docs/bench/BENCHMARKS.md: builds the bench preset, runs
 # staticrt-bench-peers with REPS repetitions (default 3), then plots. Extra arguments go to
 # the peer program, e.g. `bench/run_peers.sh --scale 0.5` or `REPS=7 bench/run_peers.sh`.

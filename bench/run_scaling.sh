@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The scaling study: how staticrt's MPMC queue, thread pool and process pool move with 1..16
 # threads on distinct cores, side by side with the peers (staticrt-bench-peers --scaling), plus
 # the 2-core queue comparison on cores 0,1 of the same machine. Meant for a machine with 16 or

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Tables of the scaling study for docs/SCALING.md (from bench/run_scaling.sh output).
 
   bench/scaling_report.py SCALING.txt [QUEUES2.txt] [AB.txt] DOC.md

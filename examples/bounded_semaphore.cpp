@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bounded_semaphore — Python's BoundedSemaphore producer/consumer, with static memory only.
 //
 // Python:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemon_thread: Python's Thread(daemon=True) — a background thread the program does not wait for.
 //
 // Python:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // firmware_app — a small control loop, firmware style: every object static, no heap, no
 // exceptions, no RTTI, one static executable (built -fno-exceptions -fno-rtti -static).
 //

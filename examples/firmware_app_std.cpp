@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // firmware_app_std — examples/firmware_app.cpp written the usual way, on std::thread +
 // std::mutex + std::condition_variable + std::function + std::vector, for the comparison in
 // docs/footprint.md (binary size, static RAM, heap allocations at run time). Not part of the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // footprint_objects — one constinit global of each staticrt object, used a little.
 //
 //   $ ./footprint_objects

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // footprint_sizes — sizeof and the footprint manifest of common configurations, on this target.
 //
 //   $ ./footprint_sizes

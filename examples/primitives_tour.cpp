@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // primitives_tour — one short walk through staticrt's synchronisation primitives.
 //
 // Thread + Mutex: four threads count to 40,000 under one lock.

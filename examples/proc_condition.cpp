@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_condition: a child process tells its parent "ready" through a Condition in shared
 // memory. Python: multiprocessing.Condition; cv.wait_for(lambda: ready); cv.notify().
 #include <chrono>

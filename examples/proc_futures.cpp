@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_futures: Python's concurrent.futures examples — ThreadPoolExecutor.submit / result and
 // ProcessPoolExecutor with the docs' is_prime.
 //

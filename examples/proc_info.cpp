@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_info: who am I, who is my parent, how many CPUs — from a parent and a spawned child.
 // Python: os.getpid(), os.getppid(), multiprocessing.cpu_count().
 #include <cstdio>

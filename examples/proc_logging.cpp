@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_logging: three processes log through one LogRing; the parent drains whole lines to
 // stderr with pid, thread id and time. Nothing interleaves; drops would be reported.
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_manager_dict: Python's Manager().dict() example, with a SharedDict in shared memory.
 //
 // Python:

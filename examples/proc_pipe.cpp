@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_pipe: Python's multiprocessing Pipe example, with a Pipe in shared memory.
 //
 // Python:

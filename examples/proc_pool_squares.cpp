@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_pool_squares: Pool(4).map(square, range(1, 11)) with worker processes.
 #include <cstdio>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_process: Python's multiprocessing.Process — start, join, exitcode, terminate, daemon.
 //
 // Python:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_queue: Python's multiprocessing.Queue example, with an MpmcQueue in shared memory.
 //
 // Python:

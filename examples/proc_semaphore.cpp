@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_semaphore: multiprocessing.BoundedSemaphore / Lock limiting a resource across processes.
 //
 // Python:

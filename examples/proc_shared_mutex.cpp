@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_shared_mutex: a robust mutex in shared memory guards a critical section across
 // processes — and survives a process that dies inside it.
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_shared_value: four processes add to one counter in shared memory.
 // Python: v = Value('i', 0); with v.get_lock(): v.value += 1
 #include <cstdio>

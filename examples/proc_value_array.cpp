@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // proc_value_array: Python's shared-memory Value and Array example.
 //
 // Python:

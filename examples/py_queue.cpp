@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // py_queue: Python's queue.Queue example (task_done / join) with a daemon worker thread.
 //
 // Python:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // py_threading: Python's threading.Thread basics — name, start, join(timeout), is_alive,
 // and threading.excepthook for a thread that fails.
 //

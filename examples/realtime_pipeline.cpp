@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // realtime_pipeline — the main demo: a fixed-rate sensor pipeline on a pinned, static thread pool.
 //
 //   producer thread --SpscQueue--> dispatcher (main) --ThreadPool--> FIR filter tasks

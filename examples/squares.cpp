@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // squares — Python's `Pool(4).map(square, range(1, 11))` with a static thread pool.
 //
 //   $ ./squares

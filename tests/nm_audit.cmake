@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Fails when a staticrt library references a heap or exception symbol (the no-heap contract).
 # Usage: cmake -DNM=<nm> -DLIBS=<lib;lib> -P nm_audit.cmake
 set(forbidden

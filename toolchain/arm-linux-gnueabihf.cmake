@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross toolchain: 32-bit ARM hard-float Linux, tests run under qemu-arm.
 # 64-bit time_t everywhere (y2038-safe; the futex wait then uses SYS_futex_time64).
 set(CMAKE_SYSTEM_NAME Linux)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # binfmt-run.sh SYSROOT COMMAND [ARGS...]
 #
 # Runs COMMAND with the kernel able to exec aarch64 and armhf ELF binaries through qemu-user,

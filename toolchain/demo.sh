@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The README's demo command: installs what the build needs (cmake, ninja, g++), builds the main
 # demo in its own build folder (build/demo: it never changes the presets' caches), and runs it.
 # Extra arguments go to the demo, e.g. `toolchain/demo.sh --seconds 10 --rate 20000 --cpus 0,1`.

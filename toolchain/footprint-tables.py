@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Regenerates the size tables of docs/footprint.md (and the README headline) from the build.
 
 For each preset (default: release aarch64 armhf mingw) it builds footprint_sizes,

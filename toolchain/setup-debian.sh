@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs every Debian package staticrt needs that is missing; does nothing (0 s) when all are there.
 #   toolchain/setup-debian.sh          # everything: host, cross compilers, emulators, peers
 #   toolchain/setup-debian.sh --demo   # only what building and running the demo needs

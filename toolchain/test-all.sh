@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The README's test command (and .ci/run): installs what is missing, then configures, builds and
 # tests every preset — release, clang, asan, tsan on the host; debug (the death/trap tests of the
 # host unit suite in a Debug build); aarch64 and armhf under qemu-user; mingw under wine.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Starts (or stops) wine's server and services for the test run, with their stdio on /dev/null.
 # Trap it avoids: services started by the first test inherit ctest's output pipe, and ctest
 # then hangs after the test passed. Usage: WINEPREFIX=... wine-prepare.sh start|stop

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross toolchain: x86-64 Windows with mingw-w64 (the -posix flavour: gcc 12's -win32 flavour has
 # no std::thread, which the tests use). Executables link -static (a dynamic exe cannot find the
 # mingw DLLs under wine) and run under wine with a private prefix.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt-queue-ab: many short, interleaved repetitions of one queue workload, staticrt against
 // atomic_queue's spinning mode and xenium's Vyukov queue, printing the median same-repetition
 // ratio. It is the tool for A/B-ing a change to the queues on a noisy machine (the peer program

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A/B a change to the queue headers: builds staticrt-queue-ab twice, from the committed headers and
 # with VARIANT (a directory holding staticrt/queue/... variants) first on the include path, then
 # runs both, interleaved. Needs a configured release tree (build/release, for the platform library).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // pool_fault_latency — how long a ProcessPool caller waits to learn that a worker died or
 // stalled (issue 10). Linux only. Each trial submits one call that blocks forever, then:
 //  death: SIGKILL the worker once it runs the call; latency = kill -> get() returns process_died;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Google Benchmark microbenchmarks of the queues' single-thread costs (uncontended paths):
 // what one push+pop pair, a batch, and the blocking API's fast path cost on one core.
 // Cross-core figures come from staticrt-bench-peers.

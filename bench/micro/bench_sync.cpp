@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Google Benchmark microbenchmarks of the synchronisation primitives' uncontended paths (one
 // thread: what a lock/unlock pair or an acquire/release pair costs when nobody else is there),
 // next to std::mutex / std::counting_semaphore, and the owner-id read the mutex pays for.

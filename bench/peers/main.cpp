@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt-bench-peers: staticrt side by side with peer libraries, repetition by repetition.
 //
 // Output (one line each, parsed by bench/report.py, plotted by bench/plot.py):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench/peers/pool.cpp — thread pool workloads for staticrt-bench-peers.
 //
 //   pool_dispatch        1M empty tasks submitted by one thread, then waited for; tasks/s

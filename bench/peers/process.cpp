@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench/peers/process.cpp — process workloads for staticrt-bench-peers.
 //
 //   process_map       squares of 1..N (N = 10M scaled, at most 10M) through ProcessPool<2> (2 worker

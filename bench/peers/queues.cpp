@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Queue workloads of staticrt-bench-peers: spsc_throughput, mpmc_throughput_1p1c/_2p2c,
 // pingpong_rtt — staticrt and each peer used the way its documentation recommends; with
 // --scaling, scale_mpmc_KpKc for K = 1, 2, 4, 8, 16 on distinct cores.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench/peers/registry.hpp — how a file in bench/peers/ adds measurements to staticrt-bench-peers.
 //
 // A Workload is one (workload, library) measurement: a function that runs it once and returns

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench/peers/rt.cpp — real-time workloads for staticrt-bench-peers: wake latency against the
 // kernel's floor (cyclictest) in the same repetition.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Not an example: a program that allocates (std::function in a std::vector), so the ctest
 // footprint.no_heap_check_detects can show that staticrt_check_no_heap's check names the
 // symbol and this object. Built with the linker map the check reads, without the check itself.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Portable parts of the platform layer: Errc names and the contract-violation trap.
 #include "staticrt/platform/result.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Portable part of shared memory: which segment names are valid (the same rule on every OS, so a
 // name that works on Linux works on Windows and the other way round).
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Linux CPU counts, topology, affinity and pinning. No heap: sysfs files are read with
 // open/read into stack buffers (fopen and opendir allocate), affinity masks are fixed arrays
 // handed to the raw syscalls (CPU_ALLOC allocates).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // POSIX memory residency: mlockall/munlockall, page pre-faulting, page size.
 #include "staticrt/platform/memory.hpp"
 

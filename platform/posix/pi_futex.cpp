@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Linux PI futexes: FUTEX_LOCK_PI2 / FUTEX_LOCK_PI / FUTEX_TRYLOCK_PI / FUTEX_UNLOCK_PI.
 #include "staticrt/platform/pi_futex.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // POSIX processes: posix_spawn of /proc/self/exe, posix_spawnp, fork, reaping with a Deadline
 // (pidfd_open + poll on Linux >= 5.3; waitpid(WNOHANG) with back-off where pidfd is missing).
 #include "staticrt/platform/process.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // POSIX shared memory (shm_open + mmap) and the robust process-shared pthread mutex.
 #include "staticrt/platform/shared_memory.hpp"
 #include "staticrt/platform/process.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal to platform/posix (not installed): the CPU topology table cpu.cpp builds from sysfs,
 // exposed so tests/host can build it from a fake sysfs tree (SMT siblings, offline CPUs, ARM
 // clusters with repeated core ids, missing files) that this machine does not have.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // POSIX threads on caller-provided stacks (pthread_attr_setstack).
 //
 // Start handshake: start_thread() fills the handle, creates the thread and parks on m_setup.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // POSIX monotonic clock and sleep (CLOCK_MONOTONIC, clock_nanosleep with TIMER_ABSTIME).
 #include "staticrt/platform/time.hpp"
 

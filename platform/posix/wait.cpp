@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Linux futex wait-on-address. FUTEX_WAIT_BITSET with FUTEX_CLOCK_REALTIME unset takes an
 // absolute CLOCK_MONOTONIC deadline, so a wall-clock step never lengthens a wait, and
 // re-waiting after EINTR needs no recomputation.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Win32 CPU counts, topology, processor groups, affinity and pinning.
 //
 // Flat CPU index: Windows numbers logical CPUs per processor group (at most 64 per group). The

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Win32 memory residency: working-set quota + VirtualLock, pre-faulting, page size.
 //
 // Windows has no mlockall(). lock_all_memory() does what comes closest:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Win32 "PI" words: Windows has no priority inheritance. The same word protocol (0 free, owner
 // id, kPiWaiters when threads sleep) runs over platform::wait/wake_one, so PiMutex excludes,
 // times out and checks ownership exactly as on Linux, but a waiter does not boost the owner and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Win32 processes: CreateProcess of this module (spawn) or of a program (PATH search through
 // CreateProcess's own lookup), WaitForSingleObject with a Deadline, TerminateProcess.
 // fork does not exist on Windows: Errc::not_supported.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Win32 shared memory (named, pagefile-backed file mappings in the session namespace) and the
 // robust process-shared mutex (a named kernel mutex: WAIT_ABANDONED is "owner died").
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Win32 threads: CreateThread with a reserved stack, set-up before user code, join with Deadline.
 //
 // Stacks: Windows cannot run a thread on caller memory. CreateThread reserves `stack.bytes` of

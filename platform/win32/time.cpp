@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Win32 monotonic clock and sleep.
 //
 // Instant::now() reads QueryPerformanceCounter (monotonic, never stepped by wall-clock changes,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Win32 wait-on-address.
 //
 // WaitScope::process_private: WaitOnAddress / WakeByAddressSingle / WakeByAddressAll. Its timeout

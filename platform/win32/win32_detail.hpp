@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // platform/win32/win32_detail.hpp — private helpers shared by the Win32 .cpp files.
 //
 // Not installed and not part of the interface: only platform/win32/*.cpp include it. It is the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Result slots: the free list, waiting for a slot, waiting for a result, dropping a Future.
 #include "staticrt/exec/future.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // LogRing's non-template parts: line formatting and the standard-stream sink.
 #include <cstdint>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PipeConnection: the capacity-erased part of Pipe<Bytes> — framing over two SPSC byte rings,
 // parking on the ring indices, and peer-liveness checks (robust lock + pid).
 #include "staticrt/ipc/pipe.hpp"

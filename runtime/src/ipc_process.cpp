@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Process, the entry-point registry and the daemon registry.
 #include "staticrt/ipc/process.hpp"
 #include "staticrt/ipc/process_pool.hpp"

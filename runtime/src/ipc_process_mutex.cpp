@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ProcessMutex over platform::RobustMutex, with owner identity for held_by_current_thread().
 #include "staticrt/ipc/process_mutex.hpp"
 

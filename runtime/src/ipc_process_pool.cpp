@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ProcessPool's engine: worker start/replacement, chunk dispatch and death handling, and the
 // worker loop (spawned or forked).
 #include "staticrt/ipc/process_pool.hpp"

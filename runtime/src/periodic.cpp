@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PeriodicTimer: absolute-deadline releases, lateness histogram, overrun / miss accounting.
 #include "staticrt/exec/periodic.hpp"
 

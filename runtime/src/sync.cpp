@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The non-template parts of the synchronisation primitives: contended paths, parked waits.
 // Every atomic names its order and its partner; docs/memory-ordering.md (## sync) has the
 // longer arguments.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The non-template part of staticrt::Thread: start/join through the platform, the trampoline
 // that reports a failing callable to the process-wide failure hook.
 #include "staticrt/thread.hpp"

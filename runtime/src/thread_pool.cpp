@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ThreadPool's capacity-erased engine: the task ring, the worker loop, the sleep/wake protocol,
 // wait_idle, shutdown, parallel jobs. Memory-ordering IDs are listed in docs/memory-ordering.md
 // ("## thread pool").

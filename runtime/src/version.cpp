@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "staticrt/version.hpp"
 
 // STATICRT_CMAKE_VERSION_* come from project(staticrt VERSION ...) (top CMakeLists.txt).

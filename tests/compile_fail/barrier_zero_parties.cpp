@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A Barrier of zero parties must not compile when constant-initialised.
 // expect: barrier_parties_must_be_positive
 // also: does not have a constant initializer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // FixedString never truncates: a literal longer than its capacity does not compile.
 // expect: the string literal is longer than N characters
 #include "staticrt/fixed_string.hpp"

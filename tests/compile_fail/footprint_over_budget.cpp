@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A system whose static RAM exceeds the budget it states must not compile.
 // expect: staticrt: the system's static RAM exceeds its budget
 #include "staticrt/exec/thread_pool.hpp"

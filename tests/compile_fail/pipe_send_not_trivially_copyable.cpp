@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pipe messages are bytes copied through shared memory: a std::string's bytes point into the sender's heap.
 // expect: PipeConnection::send<T>: T must be trivially copyable
 #include <string>

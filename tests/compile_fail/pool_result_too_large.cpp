@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A result type that does not fit a result slot.
 // expect: the task's Result<T> is larger than ResultBytes
 // also: Result<T> is larger than SlotBytes

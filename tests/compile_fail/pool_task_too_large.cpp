@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A callable that does not fit the task cell.
 // expect: the task (callable + arguments + promise) is larger than TaskBytes
 #include "staticrt/exec/thread_pool.hpp"

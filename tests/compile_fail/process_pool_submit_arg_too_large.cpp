@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // submit() carries its argument inline in a call slot of the shared control block.
 // expect: ProcessPool::submit: argument or result larger than kMaxPoolCallBytes (64)
 #include "staticrt/ipc/process_pool.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A queue of capacity 0 cannot hold anything.
 // expect: queue capacity N must be at least 1
 #include "staticrt/queue/spsc_queue.hpp"

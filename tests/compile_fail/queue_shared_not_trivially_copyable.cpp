@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A process-shared queue must not hold objects with pointers into one process's heap.
 // expect: a process-shared queue needs a trivially copyable T
 #include <memory>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A result slot pool needs at least one slot.
 // expect: ResultSlots needs at least one slot
 #include "staticrt/exec/future.hpp"

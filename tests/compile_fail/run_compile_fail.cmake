@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Compiles SRC and passes only when the compile fails with the message on its "// expect: " line
 # on a diagnostic line (an error, or a note under it; not an echoed source line), and with no other error:
 # every "error:" line the compiler prints must carry the expected message, so a second, unrelated

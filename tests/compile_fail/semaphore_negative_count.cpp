@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A negative initial count must not compile (run-time values go through init(), which returns
 // Errc::invalid_argument).
 // also: does not have a constant initializer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A run-time signed count cannot be checked at compile time: it must go through init().
 // expect: is not a constant expression
 #include "staticrt/sync/semaphore.hpp"

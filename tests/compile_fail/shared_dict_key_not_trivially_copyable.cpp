@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A SharedDict key must be plain bytes in shared memory: std::string points into one process's heap.
 // expect: Key must be trivially copyable to live in shared memory
 #include <string>

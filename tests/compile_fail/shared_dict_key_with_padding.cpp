@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SharedDict hashes and compares keys byte by byte: padding bytes would make equal keys differ.
 // expect: Key must have no padding bits
 #include "staticrt/ipc/shared_dict.hpp"

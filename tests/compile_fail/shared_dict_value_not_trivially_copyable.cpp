@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A SharedDict value must be plain bytes in shared memory: a unique_ptr owns one process's heap.
 // expect: Value must be trivially copyable to live in shared memory
 #include <memory>

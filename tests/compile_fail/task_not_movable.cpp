@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A callable that cannot be moved (Task relocates callables when it moves) must not compile.
 // expect: the callable must be nothrow move-constructible
 // also: incomplete definition of type 'staticrt::detail::TaskCallable

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An over-aligned callable cannot live in the Task's max-aligned slot.
 // expect: the callable is over-aligned
 // also: incomplete definition of type 'staticrt::detail::TaskCallable

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A callable larger than the Task's slot must not compile; the message names the fix.
 // expect: the callable is larger than the Task's slot
 // also: incomplete definition of type 'staticrt::detail::TaskCallable

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A Thread's callable returns void or Result<void>; anything else must not compile.
 // expect: the callable must return void or Result<void>
 // also: no viable conversion from returned value of type 'int'

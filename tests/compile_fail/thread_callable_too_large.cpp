@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A Thread stores its callable inline: one larger than its task slot must not compile.
 // expect: the callable is larger than the Task's slot
 // also: incomplete definition of type 'staticrt::detail::TaskCallable

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A Thread whose stack is below the platform minimum must not compile.
 // expect: StackBytes is below platform::kMinStackBytes
 #include "staticrt/thread.hpp"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Consumer tests: a project outside the staticrt tree takes staticrt by each route the README
 # describes (find_package from an installed tree, add_subdirectory from source, pkg-config from an
 # installed tree), for the host and for aarch64, and builds and runs the README's ```cpp blocks.

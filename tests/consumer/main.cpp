@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Uses staticrt from outside its tree: the compile-time and run-time versions, a Deadline and an
 // atomic wait that times out.
 #include <atomic>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Builds and runs a project outside the staticrt tree that takes staticrt by one route:
 #   ROUTE=find_package      (default) installs staticrt into a scratch prefix, then a CMake project finds it
 #   ROUTE=add_subdirectory  a CMake project builds staticrt's source tree inside itself

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Checks the links of the repository's Markdown files, without the network.
 
 For every *.md (outside build folders and .git):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Documentation checks and the API reference. Included from the top CMakeLists.txt.
 #   docs.links      (CTest, host) every relative link, anchor and backticked repository path in *.md exists
 #   docs            (target, not built by default) Doxygen API reference from the headers' /// comments;

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes each ```LANG block of a Markdown file to OUTDIR/readme_<n>.<ext> (n from 1, in order).
 
 Used by the consumer tests (tests/consumer/run_consumer.cmake): every ```cpp block is a whole

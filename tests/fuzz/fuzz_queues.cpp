@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target: random single-threaded operation sequences on SpscQueue, MpmcQueue and
 // JoinableQueue, each checked against a reference model (std::deque + counters).
 // Input: byte 0 picks the queue; then each op is one byte (op = b % 12) plus one value byte.

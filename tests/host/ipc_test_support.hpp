@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ipc_test_support.hpp — helpers for the process / shared-memory tests (test code only).
 //
 // gtest_main owns main(), so a spawned child cannot run child_main_hook() from main: the hook

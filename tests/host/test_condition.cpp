@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests for staticrt::BasicCondition (Condition, ProcessCondition).
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests for staticrt::BasicEvent (Event, ProcessEvent).
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // platform::heavy_barrier(): availability on this Linux host (membarrier PRIVATE_EXPEDITED,
 // kernel >= 4.14) and a Dekker hand-off that pairs it with light_barrier().
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Histogram: bucket mapping, precision bound, percentiles, merge, overflow, snapshot consistency.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pipe and SharedDict across processes on Linux (fork): a peer killed with SIGKILL is EOF for the
 // other end (also while it is still an unreaped zombie); a process that dies holding a SharedDict's
 // lock surfaces as Errc::owner_died to the next caller, with the table repaired.

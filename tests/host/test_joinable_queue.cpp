@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JoinableQueue: task_done()/join() like Python's queue.Queue.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests for staticrt::BasicLatch and BasicBarrier.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // LogRing: whole lines, counted drops and truncation, and 4 processes x many lines with every
 // line exactly once (or counted as dropped) and none torn.
 #include <gtest/gtest.h>

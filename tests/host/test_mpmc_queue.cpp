@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // MpmcQueue: behaviour beyond the shared bounded-queue contract (test_spsc_queue.cpp).
 #include <gtest/gtest.h>
 

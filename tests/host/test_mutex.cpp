@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit and death tests for staticrt::BasicMutex (Mutex, SharedMemoryMutex).
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PeriodicTimer: deadline misses against a deadline shorter than the period, counters from
 // another thread, re-arming clears them, a SCHED_FIFO pinned timer thread where permitted.
 #include <gtest/gtest.h>

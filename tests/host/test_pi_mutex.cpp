@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PiMutex (Linux): owner death with a waiter parked (kernel hand-over), process-shared mutex in
 // shared memory across fork(), a child process that dies holding it, and the ESRCH take-over path.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Linux-specific checks of the POSIX platform layer: caller stacks, names in /proc, scheduling
 // policies, affinity snapshot and taskset, topology against sysfs, memory locking with and
 // without the capability, negative deadlines, and the contract-violation traps.

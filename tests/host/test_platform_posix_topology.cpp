@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The sysfs topology reader (platform/posix/cpu.cpp) against fake sysfs trees: SMT siblings,
 // offline CPUs, several packages, ARM clusters whose core_id restarts, missing files, cpulists.
 // White-box: includes the internal header platform/posix/sysfs_topology.hpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Process: spawn / fork / program start methods, join with deadline, exit codes, signals,
 // terminate/kill, pid/parent pid, daemon children, ProcessMutex and SharedValue across processes.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ProcessPool: map through spawned and forked workers, batches larger than the arena, bad
 // arguments, and a worker killed mid-map (replaced; its chunk retried or reported failed).
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ProcessPool under faults (issue 10, and the pool parts of issue 11): deadlines on map /
 // map_shared / futures / shutdown, stalled workers (SIGSTOP, a looping function), a stray write
 // into the control block (bounded restarts), a scribbled chunk count (reap() must not follow

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Nothing left behind by a dead parent (issue 10 case 3 and "fork workers die with the
 // parent"): a spawned "parent" starts a pool (spawn or fork workers) that is busy in a map,
 // reports its workers' pids, and is killed with SIGKILL, SIGTERM or SIGSEGV. Then: no new pool

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ProcessPool retries, deterministically: a pool function stalls forever on its first call (a flag
 // in a shared segment says "stall once"); the test waits until the worker reports it is stalled
 // inside the chunk, kills it, and then requires exactly what max_retries promises:

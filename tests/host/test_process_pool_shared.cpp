@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ProcessPool: map_shared() over spans that live in a SharedSegment (no copy; workers map the
 // segment by name), and submit() -> PoolFuture (async single calls in fixed slots).
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The sync primitives and queues in shared memory, used by spawned processes: a child notifies
 // the parent through a ProcessCondition (with the robust ProcessMutex), semaphores ping-pong,
 // three processes meet at a ProcessBarrier, a ProcessEvent releases children, and a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Queues in shared memory: one memfd mapped twice in this process, at two different
 // addresses. A producer uses one mapping, a consumer the other: this only works when the
 // queue holds no pointers and its futex words are process-shared. The zero-filled memory is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests for staticrt::BasicSemaphore and BasicBoundedSemaphore.
 #include <gtest/gtest.h>
 

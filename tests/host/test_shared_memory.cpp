@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SharedMemory names and errors, SharedSegment, SharedValue/SharedArray, RobustMutex/ProcessMutex
 // owner death and recovery, and the /dev/shm leak check.
 #include <gtest/gtest.h>

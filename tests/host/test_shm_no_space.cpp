@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A full /dev/shm is Errc::no_space at create, with nothing left behind (issue 10 case 2):
 // pages are reserved up front (posix_fallocate on the shm fd; tmpfs allocates them there), so
 // the first touch can no longer SIGBUS. Runs in a forked child that mounts a 256 KiB tmpfs on

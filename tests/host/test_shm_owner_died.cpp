@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Issue 11, case 1 and 4: a process killed (SIGKILL, for real) inside a critical section of a
 // SharedValue / SharedArray / ProcessCondition lock. The next locker in every process neither
 // traps nor loses the news: the std::lock_guard idiom keeps working, the checked calls report

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SpscQueue and MpmcQueue: the bounded-queue contract, typed over both queues (single thread +
 // simple two-thread hand-offs). MPMC-only behaviour is in test_mpmc_queue.cpp.
 #include <gtest/gtest.h>

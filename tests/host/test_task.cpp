@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests for staticrt::Task<Bytes, Signature>.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Future<T> / Promise<T> / ResultSlots: values, errors, waiting, recycling, exhaustion.
 #include <gtest/gtest.h>
 

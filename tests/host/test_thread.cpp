@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit and death tests for staticrt::Thread<StackBytes>.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ThreadPool: every method and every error value.
 #include <gtest/gtest.h>
 

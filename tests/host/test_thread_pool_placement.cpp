@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host: ThreadPool's default placement with a caller pinned to one CPU (issue 15). Linux host
 // view of the doctest case in tests/target/test_thread_pool_placement.cpp, plus the SMT-aware
 // part: the worker avoids the caller's whole physical core, not only its CPU, and a caller pinned

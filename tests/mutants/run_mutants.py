@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Applies each mutant of tests/mutants/mutants.txt to a scratch copy of the repository, builds
 the test suites it names in ONE scratch build directory (incremental; ccache makes the restore
 cheap), runs them with a time bound, and prints a table of which tests catch each mutant.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The counting allocator itself: every C and C++ allocation function it claims to replace is
 // really counted (a function it missed would let a header template allocate unseen). Each call
 // goes through a volatile function pointer so the compiler cannot elide the allocation.

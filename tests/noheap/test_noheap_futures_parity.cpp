@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The paths added for Python parity allocate nothing after start(): result()/done()/failed()/
 // error(), SharedFuture copies and waits, map_checked / parallel_for_checked, map with a
 // deadline, check_stalls, shutdown with a deadline and shutdown_nowait, JoinableQueue's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // No-heap checks of the process / shared-memory side: after start-up (entries registered),
 // shared-memory create/open/unlink, spawn/fork/program starts and joins (posix_spawn without
 // file actions allocates nothing in glibc), ProcessMutex, SharedValue, LogRing and ProcessPool

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // No-heap checks of the Python-vocabulary pieces: a SharedDict in a named segment (insert,
 // assign, update, get, erase, snapshot, full), a Pipe between two threads (connect, send, recv,
 // poll, close, EOF) and a daemon Thread's join allocate nothing (its start: glibc's one DTV).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // No-heap checks of the platform layer: after one warm-up, CPU queries, pinning, wait/wake,
 // time, names and thread start/join allocate nothing — except what glibc itself does in
 // pthread_create() with a caller stack: it calloc()s the new thread's DTV (dynamic thread

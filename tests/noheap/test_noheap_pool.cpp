@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ThreadPool and futures: zero heap allocations after start() — submit, map, parallel_for,
 // wait_idle, futures, shutdown.
 #include <gtest/gtest.h>

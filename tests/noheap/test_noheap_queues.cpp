@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // No heap: every queue operation, blocking ones included, allocates nothing.
 #include <gtest/gtest.h>
 

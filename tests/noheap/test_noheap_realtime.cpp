@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // No-heap tests for the real-time components: Histogram record/snapshot/merge.
 #include <gtest/gtest.h>
 

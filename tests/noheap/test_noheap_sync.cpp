@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // No-heap tests: every synchronisation primitive, Task and Thread (start/join included) make
 // zero heap allocations after construction, on their uncontended and their parked paths.
 #include <gtest/gtest.h>

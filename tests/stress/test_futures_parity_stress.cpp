@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stress for the concurrent.futures parity paths: SharedFuture handles copied, read and dropped
 // by several threads while the writer publishes (no slot leaked or freed twice: every round's
 // slots come back), map_checked with random deadlines (every item either ran exactly once with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Histogram stress: one recorder, one snapshotting reader. Every snapshot is consistent (count ==
 // sum of buckets, max == the largest value recorded so far at that count) and nothing is lost.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stress across processes (fork): SharedDict updates from several processes lose and duplicate
 // nothing; under a kill storm every acknowledged update survives (an unacknowledged one may or
 // may not have landed) and the table stays consistent; a Pipe carries many variable-size

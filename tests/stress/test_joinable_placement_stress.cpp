@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JoinableQueue stress: producers whose pushes block, time out and are refused by close() while
 // consumers pop, call task_done() and joiners call join(). The count must stay exact: every
 // successful push is matched by exactly one accepted task_done(), no task_done() is refused

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Parking stress: ping-pong where each side blocks in pop(Deadline::never()) just as the other
 // pushes one item, so notifies race the waiter's registration as often as possible. There is
 // no timed backstop in Parking any more: a lost wake-up hangs a round and the watchdog fails

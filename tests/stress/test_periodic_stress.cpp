@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PeriodicTask stress: a fast task (50 us period) with readers taking stats and histogram
 // snapshots concurrently; every release accounted for (runs + skipped), histogram == runs.
 #include <gtest/gtest.h>

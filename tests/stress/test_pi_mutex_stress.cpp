@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PiMutex stress: four threads, mixed lock paths (blocking, deadline, try), two mutexes taken in a
 // fixed order and released in the reverse or the same order: counts exact, nothing left locked.
 #include <gtest/gtest.h>

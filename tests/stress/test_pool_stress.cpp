@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ThreadPool stress: many tasks from several submitters, every future resolved exactly once;
 // shutdown (drain and cancel) under load loses no future.
 #include <gtest/gtest.h>

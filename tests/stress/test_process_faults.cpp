@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fault injection: kill -9 pool workers at random moments (200 times, scaled) while maps run;
 // every item is computed exactly once into its result or reported failed, and the pool ends
 // with all its workers alive. Also: owners that die holding a ProcessMutex, over and over.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Blocking-only queue stress (tests/support/queue_blocking_stress.hpp): tiny capacities so both
 // sides park all the time; every blocking call has a deadline whose expiry FAILS the test (a
 // lost wake-up), never a timed pop that retries. One SPSC run per non-blocking call, paired with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Queue stress: several producers and consumers, tagged items (producer << 40 | sequence).
 // Checks that nothing is lost or duplicated (count, sum and xor), that each consumer sees
 // each producer's items in increasing order (FIFO per producer), and close() under load.

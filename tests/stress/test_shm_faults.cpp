@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Issue 11, cases 2 and 3 across processes. A process-shared MpmcQueue survives producers that
 // die inside push (deterministically: the element's source faults mid-copy, after the claim; and
 // randomly: SIGKILL storms): every element whose push returned ok is popped exactly once, later

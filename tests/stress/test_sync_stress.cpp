@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stress tests for the synchronisation primitives: nothing lost, nothing duplicated, bounds held.
 // Iteration counts scale with STATICRT_STRESS_SCALE (staticrt::test::scaled).
 #include <gtest/gtest.h>

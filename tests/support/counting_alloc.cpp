@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Replaces the C and C++ allocation functions with counting versions (see counting_alloc.hpp).
 #include "counting_alloc.hpp"
 

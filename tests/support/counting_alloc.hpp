@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // counting_alloc.hpp — counts every heap allocation of the process (tests/noheap only).
 //
 //   staticrt::test::AllocationCounter c;   // starts counting

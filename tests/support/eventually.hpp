@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // eventually.hpp — wait for observable state instead of sleeping "long enough".
 //
 //   std::thread t([&] { got = sem.acquire(); });

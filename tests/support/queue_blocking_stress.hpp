@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // queue_blocking_stress.hpp — blocking-only queue stress shared by the GoogleTest stress suite
 // (full size) and the doctest target suite (reduced, so qemu and wine run it too).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // sanitizer.hpp — which sanitizer a test binary was built with (g++ and clang spellings).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/support/skip.hpp — visible, counted skips for the doctest target suite.
 //
 // doctest 2.4 has no run-time skip, and a case that returns early is reported as passed. Every

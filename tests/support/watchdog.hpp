@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // watchdog.hpp — a test that deadlocks fails instead of hanging CI.
 //
 //   TEST(Mutex, Stress) { staticrt::test::Watchdog wd{std::chrono::seconds(60)}; ... }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Issue 11, case 5 and 6 (portable): Event keeps a pulse (a waiter asleep across set(); clear();
 // returns success, like Python); Deadline saturates at the extremes of any clock; a deadline that
 // is already past gives Errc::timeout in every blocking primitive (ProcessMutex used to give

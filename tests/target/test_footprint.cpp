@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Footprint on every target: constinit objects compile and start from all-zero images, the
 // manifest adds up what sizeof says, and where the OS provides thread stacks (Windows) the
 // objects keep none. Section placement is checked on the built binaries by the ctest

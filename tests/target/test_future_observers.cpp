@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: futures that stay done (Python's Future.done()/result()/exception()/cancelled()),
 // SharedFuture waited on by several threads, and task errors of the user's own that no pool
 // signal can be confused with. Before: get() emptied the Future (done() false, a second read

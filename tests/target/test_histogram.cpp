@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Histogram on every target (64-bit atomics on armhf, mingw): mapping, percentiles, merge, snapshot.
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: FixedString, SharedDict, Pipe and daemon threads on every target (x86-64,
 // aarch64 and armhf under qemu, Windows under wine). Within one process: the objects are plain
 // statics or live in a named SharedSegment; the cross-process and kill tests are in

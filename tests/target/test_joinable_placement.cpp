@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: JoinableQueue counts an item when it is placed, not when push() starts
 // (Python's queue.Queue counts inside put's lock). Each case waits until the second push is
 // asleep on the full queue (blocked_producers() == 1), so under the old count-at-start code the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PeriodicTimer / PeriodicTask on every target: absolute releases (no drift), one-shot, overruns
 // and skipped releases counted (never absorbed), catch-up, prompt stop, runs submitted to a pool.
 // No timed assertions: the checks are on release instants (exact arithmetic) and on counters

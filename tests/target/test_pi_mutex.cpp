@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PiMutex on every target: exclusion, ownership errors, deadlines, several mutexes released out of
 // order, owner death. On Windows (no PI) the same calls must behave as a plain mutex; this file
 // checks exactly that there (inherits_priority() is false, everything else identical).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PiMutex under SCHED_FIFO, every thread of a scenario pinned to ONE CPU (the orchestrating test
 // thread runs on another). Outcomes are measured by progress counters, never by wall-clock:
 //  - inversion: a medium-priority spinner starves the low-priority holder of a plain Mutex, so the

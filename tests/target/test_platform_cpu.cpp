@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: CPU counts, topology, CpuSet, process affinity, pinning, current CPU.
 // Portable: runs natively, under qemu-user (aarch64, armhf) and under wine.
 #include <doctest/doctest.h>

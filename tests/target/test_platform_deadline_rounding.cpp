@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: short deadlines are never cut short. Win32 timeouts are whole milliseconds on
 // another clock than Instant::now(), POSIX ones absolute nanoseconds: on every OS, sleep_until(),
 // wait() and join() return only once the deadline has passed on the monotonic clock, and a

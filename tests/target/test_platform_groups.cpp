@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: the flat CPU index <-> processor group mapping (to_group) and pinning through it.
 //
 // On Windows a flat index is (group, bit): the sum of the active CPUs of lower groups plus the

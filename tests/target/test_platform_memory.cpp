@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: page size, pre-faulting, memory locking.
 #include <doctest/doctest.h>
 

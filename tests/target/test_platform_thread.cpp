@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: threads on caller-provided stacks — start, join with deadline, setup failures,
 // names, priorities, affinity. Portable (native, qemu-user, wine). On Windows the stack buffer
 // is not used by the OS (see docs/platform.md); everything else means the same.

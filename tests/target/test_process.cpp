@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: shared memory, processes (spawn self / fork / program), ProcessMutex, SharedValue,
 // LogRing and ProcessPool across processes — on every target. Spawning self under qemu-user
 // needs binfmt_misc (toolchain/binfmt-run.sh); without it the child exits 127 and the spawn

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ProcessPool faults, the portable parts (issue 10): start() refuses CPUs this process may not
 // use; a map whose deadline has passed is Errc::timeout and the pool stays usable;
 // shutdown takes a deadline and the pool starts again. Uses "tgt_square" (registered in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reduced blocking-only queue stress for every target (qemu, wine): the same runs as
 // tests/stress/test_queue_blocking_stress.cpp with a few thousand items (seconds at most).
 #include <doctest/doctest.h>

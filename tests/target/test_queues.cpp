@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: SpscQueue, MpmcQueue, JoinableQueue on every target (x86-64, aarch64 and armhf
 // under qemu, Windows under wine). Small counts: qemu is ~10x slower.
 #include <doctest/doctest.h>

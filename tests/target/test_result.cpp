@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: Result<T> keeps every byte of its value through moves and copies, and its
 // error paths. Regression: with an anonymous union { T; Error; } g++ 12 -O2 once moved a
 // Result<{int, int}> through the Error member, whose padding lost bytes 1-3 of the value.

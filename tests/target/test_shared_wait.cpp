@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: process-shared wait-on-address on words inside shared-memory segments (the same
 // word at different addresses: two mappings in one process, and across processes), deadlines,
 // words outside any segment; unlink semantics (the name goes, mappings stay, a new create makes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: the synchronisation primitives, Task and Thread on every target (host, qemu, wine).
 // Kept fast: small iteration counts, short deadlines.
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: ThreadPool and futures on every target (kept fast: qemu is ~10x slower).
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: ThreadPool deadlines (map, parallel_for, shutdown, futures), per-item failures of
 // map_checked/parallel_for_checked, shutdown_nowait (Python's shutdown(wait=False)), and stall
 // reporting of a thread worker stuck on one task. Every wait here ends on observable state.

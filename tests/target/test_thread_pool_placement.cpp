@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: ThreadPool's default worker placement keeps workers off the core the calling thread
 // is pinned to while other cores are free, and says so (shares_caller_cpu()) when it cannot.
 // Issue 15: a caller pinned to CPU 0 and ThreadPool<1>'s one worker on CPU 0 made parallel_for

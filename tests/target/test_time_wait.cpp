@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance: monotonic time, Deadline arithmetic and wait-on-address.
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # staticrt_check_no_heap(<target> [ALLOW <regex>...])
 #
 # Fails the build of executable <target> when its final link references an allocation symbol

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Warning and language flags shared by every staticrt target.
 function(staticrt_warnings target)
   if(MSVC)

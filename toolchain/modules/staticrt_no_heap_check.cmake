@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The check behind staticrt_check_no_heap() (StaticrtNoHeap.cmake); also usable alone:
 #   cmake -DEXE=<exe> [-DMAP=<linker map with --cref>] [-DNM=<nm>] [-DALLOW=<regex;...>] -P staticrt_no_heap_check.cmake
 # KEEP=1: do not delete EXE on failure. Fails (and deletes EXE) when EXE's link references an allocation symbol from anything other

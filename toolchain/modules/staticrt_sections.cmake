@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Reads an executable's section sizes (objdump -h of its toolchain) and, optionally, checks them.
 #   cmake -DOBJDUMP=<objdump> -DEXE=<file> [-DNM=<nm> -DBSS_SYMBOLS=<regex>] [-DMAX_DATA=<bytes>]
 #         [-DLABEL=<text>] -P staticrt_sections.cmake

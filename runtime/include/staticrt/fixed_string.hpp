@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/fixed_string.hpp — FixedString<N>: up to N characters stored inline (no heap), for
 // keys and names that live in shared memory (SharedDict<FixedString<32>, V, M>).
 //

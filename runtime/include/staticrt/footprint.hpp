@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/footprint.hpp — the static RAM of a configuration, as a compile-time value.
 //
 // footprint<T...> adds up what the objects of types T... cost, split by where the memory is:

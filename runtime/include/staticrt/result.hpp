@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/result.hpp — Result<T>, Error and Errc for runtime users (defined by the platform layer).
 //
 //   staticrt::Result<void> r = sem.acquire(staticrt::Deadline::after(5ms));

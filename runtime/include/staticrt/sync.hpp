@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/sync.hpp — every synchronisation primitive in one include.
 //
 // Mutex / SharedMemoryMutex, Condition / ProcessCondition, Semaphore / ProcessSemaphore,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/task.hpp — Task<Bytes, Signature>: a move-only, type-erased callable stored inline.
 //
 // A Task owns one callable (a lambda, a function object, a function pointer) in a Bytes-sized,

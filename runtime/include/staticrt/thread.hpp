@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/thread.hpp — Thread<StackBytes>: an OS thread on a stack it owns (threading.Thread).
 //
 // A Thread owns an aligned stack array of StackBytes and the platform control block; start()

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/version.hpp — the library version: compile-time macros and the run-time string.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/platform/arch.hpp — per-CPU constants: cache-line size and the spin-wait hint.
 //
 // kCacheLine is the destructive-interference size used to keep fields written by different

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/platform/cpu.hpp — CPU counts, topology, CpuSet, pinning, current CPU.
 //
 // CPUs are numbered by one flat logical index 0..kMaxCpus-1. On Windows the index maps to a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/platform/memory.hpp — keep memory resident: lock all pages, pre-fault stacks.
 //
 // Real-time threads must not take page faults: lock_all_memory() pins current and future

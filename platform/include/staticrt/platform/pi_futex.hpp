@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/platform/pi_futex.hpp — priority-inheritance lock words (Linux PI futexes).
 //
 // A PI word is a 32-bit atomic holding 0 (free) or the owner's id (pi_owner_id()) plus two

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/platform/process.hpp — child processes: spawn self, spawn a program, fork, wait, kill.
 //
 // spawn_self() starts this executable again with the given arguments (POSIX: posix_spawn of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/platform/result.hpp — errors as values: Errc, Error and Result<T>.
 //
 // Every call that can fail returns a [[nodiscard]] Result<T>: either a T or an Error

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/platform/shared_memory.hpp — named shared-memory segments and a robust
 // process-shared mutex that can live inside them.
 //

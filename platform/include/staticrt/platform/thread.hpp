@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/platform/thread.hpp — OS threads on caller-provided stacks.
 //
 // start_thread() runs entry(arg) on a new OS thread. On POSIX the thread runs on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/platform/time.hpp — the monotonic clock, Deadline and sleep.
 //
 // Every wait in staticrt takes one Deadline and measures it on the monotonic clock

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/platform/wait.hpp — wait-on-address: park until a 32-bit word changes.
 //
 // wait() blocks while `word` still holds `expected`, until woken, until the deadline, or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/detail/late_bind.hpp — set an object's self-pointers on first use, not at compile time.
 //
 // A constinit object whose constant image holds any non-zero byte (a pointer into itself, a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/detail/stack_storage.hpp — thread stacks kept inside Thread / ThreadPool objects.
 //
 // StackStorage<Bytes> is Bytes of zero-initialised, 64-byte aligned memory (so a constinit

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/diag/histogram.hpp — a fixed-size, log-linear latency histogram (HdrHistogram-like).
 //
 // Histogram<SubBits, RangeBits> counts unsigned 64-bit values (nanoseconds, by convention) in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/exec/future.hpp — Future<T> / Promise<T> over a fixed pool of result slots.
 //
 // A ResultSlots<Slots, SlotBytes> object owns `Slots` slots of `SlotBytes` bytes each; make<T>()

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/exec/periodic.hpp — periodic tasks and timers on absolute monotonic deadlines.
 //
 // PeriodicTimer is the schedule: releases at first, first + period, first + 2 period, ... on the

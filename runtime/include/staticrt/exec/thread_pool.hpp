@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/exec/thread_pool.hpp — a fixed thread pool on static stacks, pinned to cores.
 //
 // ThreadPool<Workers, QueueCapacity, StackBytes, TaskBytes, ResultSlots, ResultBytes> owns

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/ipc/log_ring.hpp — a lock-free multi-producer log ring for shared memory: any thread
 // of any process writes whole lines without blocking; one drain writes them out whole.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/ipc/pipe.hpp — Pipe<Bytes>: a duplex, message-framed channel between two processes
 // (multiprocessing.Pipe()), in shared memory.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/ipc/process.hpp — child processes, like Python's multiprocessing.Process.
 //
 // Three start methods. "spawn" (portable): this executable starts again and the child runs an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/ipc/process_mutex.hpp — a robust mutex shared by processes (multiprocessing.Lock,
 // plus what Python cannot do: surviving an owner that died holding it).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/ipc/process_pool.hpp — ProcessPool<Workers>: multiprocessing.Pool.map / apply_async,
 // statically, and surviving workers that die.
 //

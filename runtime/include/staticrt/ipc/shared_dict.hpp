@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/ipc/shared_dict.hpp — SharedDict<Key, Value, N>: a fixed-capacity dictionary shared by
 // processes (multiprocessing.Manager().dict(), without a manager process).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/ipc/shared_segment.hpp — one object of type T in a named shared-memory segment.
 //
 // The creating process constructs T in place (create); other processes map it by name (open)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/ipc/shared_value.hpp — SharedValue<T> and SharedArray<T, N>: multiprocessing.Value
 // and multiprocessing.Array, statically, in a named shared-memory segment with their lock.
 //

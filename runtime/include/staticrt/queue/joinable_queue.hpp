@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/queue/joinable_queue.hpp — an MpmcQueue that knows when all its work is done.
 //
 // JoinableQueue<T, N> is Python's queue.Queue(maxsize=N): producers put items, consumers take

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/queue/mpmc_queue.hpp — bounded multi-producer multi-consumer queue, no heap.
 //
 // MpmcQueue<T, N> holds up to N elements inline (N a power of two). Any number of threads may

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/queue/spsc_queue.hpp — bounded single-producer single-consumer queue, no heap.
 //
 // SpscQueue<T, N> holds up to N elements inline (N a power of two). One producer thread calls

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/sync/barrier.hpp — BasicBarrier<Scope>: Python's threading.Barrier.
 //
 // `parties` threads call wait(); the last to arrive runs the optional completion action (with

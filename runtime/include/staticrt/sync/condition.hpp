@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/sync/condition.hpp — BasicCondition<Scope>: a condition variable that checks its lock.
 //
 // A futex sequence counter. wait() must be called with the associated lock held; it releases

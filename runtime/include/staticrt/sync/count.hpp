@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/sync/count.hpp — SyncCount: a count that cannot be negative, checked at compile time.
 //
 // Semaphore, BoundedSemaphore, Latch and Barrier take their initial count as a SyncCount so that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/sync/event.hpp — BasicEvent<Scope>: Python's threading.Event.
 //
 // A flag that threads wait for: set() raises it and wakes every waiter, clear() lowers it,

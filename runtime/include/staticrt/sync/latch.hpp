@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/sync/latch.hpp — BasicLatch<Scope>: a single-use countdown (std::latch with errors).
 //
 // count_down(n) lowers the count; wait() returns once it reached zero (or Errc::timeout at the

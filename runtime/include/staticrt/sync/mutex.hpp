@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/sync/mutex.hpp — BasicMutex<Scope>: a futex mutex that knows its owner.
 //
 // The classic three-state futex mutex (0 unlocked, 1 locked, 2 locked with sleepers): an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/sync/pi_mutex.hpp — BasicPiMutex<Scope>: a priority-inheritance mutex (PI futex).
 //
 // While a higher-priority thread waits for a PiMutex, the owner runs at the waiter's priority

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/sync/semaphore.hpp — BasicSemaphore<Scope> and BasicBoundedSemaphore<Scope>.
 //
 // A counting semaphore on one 32-bit futex word plus a sleeper count. acquire() takes one unit,

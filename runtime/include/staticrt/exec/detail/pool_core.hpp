@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/exec/detail/pool_core.hpp — the capacity-erased engine of ThreadPool (not public API).
 //
 // A bounded MPMC ring of task cells (Vyukov-style sequence numbers, tasks stored and run in

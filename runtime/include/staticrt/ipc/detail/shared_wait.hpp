@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/ipc/detail/shared_wait.hpp — a process-shared wait-on-address that degrades to a
 // short sleep where the platform cannot park across processes. Linux (shared futex) and Win32
 // (per-thread kernel events through a session parking table, docs/platform.md) both park; the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/queue/detail/parking.hpp — the sleep/wake half of a blocking queue side.
 //
 // One Parking object per side of a queue ("wait until not empty", "wait until not full").

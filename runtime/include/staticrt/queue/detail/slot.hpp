@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // staticrt/queue/detail/slot.hpp — one queue cell: a sequence word and raw storage for a T.
 //
 // The sequence word says, for the lap of the position that maps to this cell, whether the
