@@ -420,7 +420,7 @@ private:
         if (chunk == 0) {
             // 16 chunks per thread: the last chunk to finish is ~1/16 of a thread's share (with 4
             // the compute-bound map ran 0.84x tbb::parallel_for at 16 threads, 0.99x with 16;
-            // docs/SCALING.md). A claim costs one fetch_add per chunk.
+            // docs/bench/SCALING.md). A claim costs one fetch_add per chunk.
             const std::size_t target = (Workers + 1) * 16;
             chunk = (count + target - 1) / target;
         }
