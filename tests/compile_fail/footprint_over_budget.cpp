@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A system whose static RAM exceeds the budget it states must not compile.
 // expect: staticrt: the system's static RAM exceeds its budget
+// also: static assertion failed
+// also: static_assert expression is not an integral constant expression
 #include "staticrt/exec/thread_pool.hpp"
 #include "staticrt/footprint.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
