@@ -30,7 +30,7 @@ void hook(const char* name, staticrt::Error error) noexcept {
 
 int main() {
     using staticrt::Deadline;
-    const int n = 7;
+    int n = 7;  // captured by value, as Python's args=(n,)
     if (!g_squarer.start([n] { std::printf("squarer: %d\n", n * n); }, {.name = "squarer"})) return 1;
     if (!g_squarer.join(Deadline::after(std::chrono::seconds(5)))) return 1;
     std::printf("is_alive: %s\n", g_squarer.is_alive() ? "True" : "False");
