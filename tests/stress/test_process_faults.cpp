@@ -148,12 +148,11 @@ void run_kill_storm(std::uint32_t max_retries, bool shared = false) {
         restarts += last->worker_restarts;
     }
     EXPECT_GE(restarts, 1u);  // kills_wanted >= 5 workers were killed: some were replaced
-    if (max_retries == 0) {
-        EXPECT_EQ(retried, 0u);           // no retries: a killed chunk is never given again
-        EXPECT_GT(failed_items, 0u);      // and kills of busy workers lose their chunks
-    } else {
-        EXPECT_GT(retried, 0u);
-    }
+    // No retries: a killed chunk is never given again. Whether a random kill lands inside a chunk
+    // is chance (under ASan most kills hit replacements that are still starting), so the storm does
+    // not require a failure; test_process_pool_retries.cpp kills a worker known to hold a chunk and
+    // requires exactly the failures (max_retries 0) or the one retry (max_retries 2).
+    if (max_retries == 0) EXPECT_EQ(retried, 0u);
     const auto d = Deadline::after(10s);
     while (pool.live_workers() != kWorkers && !d.expired()) {
         (void)pool.map("busy_plus_seven", std::span<const long long>(one), std::span<long long>(res));
@@ -211,11 +210,10 @@ void run_submit_kill_storm(std::uint32_t max_retries) {
     }
     killer.join();
     std::printf("submit kill storm: %zu calls, %zu reported process_died\n", calls, died);
-    if (max_retries >= 1000) {
-        EXPECT_EQ(died, 0u);
-    } else {
-        EXPECT_GT(died, 0u);  // no retries: kills of busy workers surface as process_died
-    }
+    // With retries nothing surfaces; without, a kill of a busy worker is process_died (each checked
+    // above). Whether a random kill hits a busy worker is chance: test_process_pool_retries.cpp
+    // requires the process_died deterministically.
+    if (max_retries >= 1000) EXPECT_EQ(died, 0u);
     const auto d = Deadline::after(10s);
     while (pool.live_workers() != kWorkers && !d.expired()) (void)pool.apply<long long>("busy_plus_seven", 1LL);
     EXPECT_EQ(pool.live_workers(), kWorkers);
