@@ -106,7 +106,11 @@ struct Config {
     double rate = 20000.0;
     double seconds = 3.0;
     staticrt::CpuSet cpus{};
+#if defined(STATICRT_SANITIZED)
+    int rt_priority = 0;         // sanitizer builds: SCHED_FIFO spinners starve the sanitizer's runtime
+#else
     int rt_priority = 50;        // 0: normal priority, no memory lock
+#endif
     double deadline_us = 1000;   // emit -> result deadline of each sample
     double floor_period_us = 1000;
 };

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <thread>
 
+#include "sanitizer.hpp"
 #include "skip.hpp"
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/platform/cpu.hpp"
@@ -65,6 +66,12 @@ struct RtSetup {
 
 RtSetup prepare() {
     RtSetup s;
+    if (staticrt::test::kThreadSanitizer) {
+        // SCHED_FIFO threads spinning on one CPU starve TSan's runtime threads: the scenario hangs.
+        s.id = "tsan-fifo";
+        s.why = "SCHED_FIFO spinners pinned to one CPU starve ThreadSanitizer's runtime (the case hangs)";
+        return s;
+    }
     if (!platform::pi_supported()) {
         s.id = "no-pi-win32";
         s.why = "no priority inheritance on this platform (Windows): PiMutex is a plain mutex";
