@@ -75,8 +75,9 @@ TEST_CASE("SharedMemory::create_unique: unpredictable names, each made exclusive
     char name_a[platform::kMaxSharedMemoryName], name_b[platform::kMaxSharedMemoryName];
     std::strcpy(name_a, a.name());
     std::strcpy(name_b, b.name());
-    a.close();
-    b.close();
+    // Unlink while mapped: on Windows a segment (and its name) vanishes with its last mapping.
     CHECK(platform::SharedMemory::unlink(name_a));
     CHECK(platform::SharedMemory::unlink(name_b));
+    a.close();
+    b.close();
 }
