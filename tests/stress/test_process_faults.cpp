@@ -152,7 +152,9 @@ void run_kill_storm(std::uint32_t max_retries, bool shared = false) {
     // is chance (under ASan most kills hit replacements that are still starting), so the storm does
     // not require a failure; test_process_pool_retries.cpp kills a worker known to hold a chunk and
     // requires exactly the failures (max_retries 0) or the one retry (max_retries 2).
-    if (max_retries == 0) EXPECT_EQ(retried, 0u);
+    if (max_retries == 0) {
+        EXPECT_EQ(retried, 0u);
+    }
     const auto d = Deadline::after(10s);
     while (pool.live_workers() != kWorkers && !d.expired()) {
         (void)pool.map("busy_plus_seven", std::span<const long long>(one), std::span<long long>(res));
@@ -213,7 +215,9 @@ void run_submit_kill_storm(std::uint32_t max_retries) {
     // With retries nothing surfaces; without, a kill of a busy worker is process_died (each checked
     // above). Whether a random kill hits a busy worker is chance: test_process_pool_retries.cpp
     // requires the process_died deterministically.
-    if (max_retries >= 1000) EXPECT_EQ(died, 0u);
+    if (max_retries >= 1000) {
+        EXPECT_EQ(died, 0u);
+    }
     const auto d = Deadline::after(10s);
     while (pool.live_workers() != kWorkers && !d.expired()) (void)pool.apply<long long>("busy_plus_seven", 1LL);
     EXPECT_EQ(pool.live_workers(), kWorkers);
