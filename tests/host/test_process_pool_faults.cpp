@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "proc_stat.hpp"
 #include "ipc_test_support.hpp"
 #include "staticrt/ipc/process_pool.hpp"
 #include "staticrt/ipc/shared_segment.hpp"
@@ -135,18 +136,7 @@ STATICRT_TEST_POOL_FN("pf_reenter", &pf_reenter);
 
 namespace {
 
-bool running(long pid) {
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE* f = std::fopen(path, "r");
-    if (f == nullptr) return false;
-    char buf[512] = {};
-    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    buf[n] = '\0';
-    const char* close = std::strrchr(buf, ')');
-    return close != nullptr && close[1] == ' ' && close[2] != 'Z' && close[2] != 'X';
-}
+using staticrt::test::running;  // tests/support/proc_stat.hpp
 
 // The squares map still works: the pool is usable.
 void expect_usable(ProcessPool<2>& pool) {

@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "proc_stat.hpp"
 #include "ipc_test_support.hpp"
 #include "staticrt/ipc/process.hpp"
 #include "staticrt/ipc/process_pool.hpp"
@@ -69,18 +70,7 @@ int entry_pool_parent(int argc, const char* const* argv) noexcept {
     return 5;
 }
 
-bool running(long pid) {
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE* f = std::fopen(path, "r");
-    if (f == nullptr) return false;
-    char buf[512] = {};
-    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    buf[n] = '\0';
-    const char* close = std::strrchr(buf, ')');
-    return close != nullptr && close[1] == ' ' && close[2] != 'Z' && close[2] != 'X';
-}
+using staticrt::test::running;  // tests/support/proc_stat.hpp
 
 std::set<std::string> pool_segments() {
     std::set<std::string> out;
