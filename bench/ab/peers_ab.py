@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Same-repetition A/B of two builds of the peer program (staticrt-bench-peers).
+
+Runs the OLD and NEW binaries alternately, one repetition each per round (order swapped every
+round so neither always runs first), and prints, per measurement, the median of the per-round
+ratios NEW/OLD (higher is better for rates, lower for latencies: the `better` column says which
+way the ratio should go), plus the medians of each side. Rounds are grouped by the machine state
+the NEW run's probe reported (fast / mid / slow / mixed), worst state first, because the VM's
+state moves every figure more than most changes do.
+
+  bench/ab/peers_ab.py OLD_BIN NEW_BIN [--rounds 11] [-- peer-program args...]
+  e.g. bench/ab/peers_ab.py /tmp/old/build/bench/bench/staticrt-bench-peers \
+       build/bench/bench/staticrt-bench-peers --rounds 11 -- --filter pool_dispatch --libs staticrt,staticrt_futures
+
+Build OLD from a commit with: git archive REV | tar -x -C /tmp/old && cd /tmp/old &&
+cmake --preset bench && cmake --build --preset bench --target staticrt-bench-peers
+"""
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+
+LINE = re.compile(r"^(\S+) (\S+) ([0-9.eE+-]+) (\S+)$")
+STATE = re.compile(r"^state \d+ (\S+) rtt_before")
+ORDER = ["slow", "mixed", "mid", "fast"]
+
+
+def run_once(binary, extra):
+    out = subprocess.run([binary, "--reps", "1"] + extra, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, check=False).stdout
+    values, state = {}, "unknown"
+    for line in out.split("\n"):
+        m = STATE.match(line)
+        if m:
+            state = m.group(1)
+            continue
+        m = LINE.match(line)
+        if m and m.group(1) not in ("probe", "rep"):
+            values[(m.group(1), m.group(2))] = (float(m.group(3)), m.group(4))
+    return values, state
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("old")
+    ap.add_argument("new")
+    ap.add_argument("--rounds", type=int, default=11)
+    argv = sys.argv[1:]
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    pairs = {}  # (workload, lib) -> state -> list of (old, new)
+    units = {}
+    for r in range(a.rounds):
+        order = [("old", a.old), ("new", a.new)] if r % 2 == 0 else [("new", a.new), ("old", a.old)]
+        got = {}
+        for side, binary in order:
+            got[side] = run_once(binary, extra)
+            if not got[side][0]:
+                sys.exit(f"{binary} printed no measurement (check the arguments: {' '.join(extra)})")
+        state = got["new"][1]
+        for key, (v_new, unit) in got["new"][0].items():
+            if key in got["old"][0]:
+                pairs.setdefault(key, {}).setdefault(state, []).append((got["old"][0][key][0], v_new))
+                units[key] = unit
+        print(f"round {r + 1}/{a.rounds}: state {state}", file=sys.stderr, flush=True)
+    print(f"# peers_ab: {a.rounds} rounds, args: {' '.join(extra)}")
+    print("# measurement state rounds median_old median_new median(new/old) better")
+    for key in sorted(pairs):
+        for state in sorted(pairs[key], key=lambda s: ORDER.index(s) if s in ORDER else 9):
+            p = pairs[key][state]
+            unit = units[key]
+            better = "lower" if unit in ("ns", "us", "s") else "higher"
+            ratio = statistics.median(n / o for o, n in p if o > 0)
+            print(f"{key[0]} {key[1]} {state} {len(p)} {statistics.median(o for o, _ in p):.4g} "
+                  f"{statistics.median(n for _, n in p):.4g} {ratio:.3f} {better}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
