@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "../host/ipc_test_support.hpp"
+#include "proc_stat.hpp"
 #include "staticrt/ipc/process.hpp"
 #include "staticrt/ipc/process_mutex.hpp"
 #include "staticrt/ipc/process_pool.hpp"
@@ -51,19 +52,7 @@ public:
 };
 [[maybe_unused]] ::testing::Environment* const g_env = ::testing::AddGlobalTestEnvironment(new NoLeakedSegments);
 
-// True when pid runs (not a zombie that was killed already and waits to be reaped).
-bool running(long pid) {
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE* f = std::fopen(path, "r");
-    if (f == nullptr) return false;
-    char buf[512] = {};
-    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    buf[n] = '\0';
-    const char* close = std::strrchr(buf, ')');
-    return close != nullptr && close[1] == ' ' && close[2] != 'Z';
-}
+using test::running;  // tests/support/proc_stat.hpp
 
 constexpr std::size_t kStormItems = 3000;
 struct StormData {
