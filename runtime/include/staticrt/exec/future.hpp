@@ -32,7 +32,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "staticrt/detail/late_bind.hpp"
+#include "staticrt/exec/detail/slot_pool.hpp"
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/time.hpp"
@@ -64,71 +64,9 @@ template <class E = int>
 
 namespace detail {
 
-/// The state word of one slot (the futex word a Future waits on).
-struct SlotWord {
-    static constexpr std::uint32_t kFree = 0;      ///< in the free list
-    static constexpr std::uint32_t kPending = 1;   ///< handed out, no result yet
-    static constexpr std::uint32_t kReady = 2;     ///< a Result<T> is stored
-    static constexpr std::uint32_t kPhase = 3;     ///< mask of the phase bits
-    static constexpr std::uint32_t kWaiter = 4;    ///< a Future sleeps (or is about to) on the word
-    static constexpr std::uint32_t kDropped = 8;   ///< the Future was destroyed before the result came
-    static constexpr std::uint32_t kFailed = 16;   ///< the writer stored an error of its own (set/set_error)
-    static constexpr std::uint32_t kCancelled = 32;  ///< the pool cancelled the task (Errc::closed)
-};
-
-class SlotPoolBase;
-
-/// Header of one result slot. The stored Result<T> lives at `data`.
-struct ResultSlot {
-    std::atomic<std::uint32_t> state{SlotWord::kFree};
-    /// In the free list: index + 1 of the next free slot, 0 = end. Handed out and shared: the
-    /// number of SharedFuture handles (a stale free-list reader is harmless: the tagged head
-    /// CAS in try_pop() fails).
-    std::atomic<std::uint32_t> next{0};
-    SlotPoolBase* owner = nullptr;
-    void (*destroy)(void*) noexcept = nullptr;  ///< destroys the stored Result<T>; set by the writer
-    void* data = nullptr;
-};
-
-/// The capacity-erased part of ResultSlots: a lock-free free list of slot indices (Treiber
-/// stack with a 32-bit ABA tag) of recycled slots, a bump index over never-used ones (so the
-/// constructor stays constexpr), plus a futex word for callers waiting for a free slot.
-class SlotPoolBase {
-public:
-    SlotPoolBase(const SlotPoolBase&) = delete;
-    SlotPoolBase& operator=(const SlotPoolBase&) = delete;
-
-    /// Takes a free slot; Errc::exhausted (poll deadline) or Errc::timeout when none frees in time.
-    [[nodiscard]] Result<ResultSlot*> acquire(Deadline deadline) noexcept;
-    /// Returns a slot to the free list and wakes callers waiting for one.
-    void release(ResultSlot* slot) noexcept;
-    [[nodiscard]] std::size_t capacity() const noexcept { return m_count; }
-
-protected:
-    /// Zero-initialised (a constinit pool lands in .bss); ResultSlots binds the slots on first use.
-    constexpr SlotPoolBase() noexcept = default;
-    ~SlotPoolBase() = default;
-    /// Writes the slot table once (later calls return at once); init(i) sets slot i's pointers.
-    template <class Init>
-    void bind_slots(ResultSlot* slots, std::uint32_t count, Init&& init) noexcept {
-        m_bind.once([&]() noexcept {
-            m_slots = slots;
-            m_count = count;
-            for (std::uint32_t i = 0; i < count; ++i) init(i);
-        });
-    }
-
-private:
-    [[nodiscard]] ResultSlot* try_pop() noexcept;
-
-    alignas(platform::kCacheLine) std::atomic<std::uint64_t> m_head{0};  ///< (tag << 32) | (index + 1) of recycled slots
-    std::atomic<std::uint32_t> m_fresh{0};  ///< slots [m_fresh, m_count) were never handed out
-    LateBind m_bind;
-    ResultSlot* m_slots = nullptr;
-    std::uint32_t m_count = 0;
-    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_waiters{0};
-    std::atomic<std::uint32_t> m_epoch{0};
-};
+/// The slot types the public ends use: the OS wait policy.
+using ResultSlot = BasicResultSlot<OsWaitPolicy>;
+using SlotPoolBase = SlotPool<OsWaitPolicy>;
 
 /// Stores a Result<T> in a slot and publishes it. Any thread, once per slot hand-out.
 template <class T>
@@ -167,54 +105,94 @@ Error slot_error(const ResultSlot* slot) noexcept {
     return r->has_value() ? Error{} : r->error();
 }
 
+/// What every end (Future, Promise, SharedFuture) is: one slot pointer, moved (never copied
+/// here); moving onto a live end first lets its slot go through Derived::let_go().
+template <class Derived>
+class SlotEnd {
+public:
+    /// False once the end was moved from, consumed or reset.
+    [[nodiscard]] bool valid() const noexcept { return m_slot != nullptr; }
+
+protected:
+    constexpr SlotEnd() noexcept = default;
+    explicit SlotEnd(ResultSlot* s) noexcept : m_slot(s) {}
+    SlotEnd(SlotEnd&& o) noexcept : m_slot(std::exchange(o.m_slot, nullptr)) {}
+    SlotEnd& operator=(SlotEnd&& o) noexcept {
+        if (this != &o) {
+            static_cast<Derived*>(this)->let_go();
+            m_slot = std::exchange(o.m_slot, nullptr);
+        }
+        return *this;
+    }
+    ~SlotEnd() = default;
+
+    ResultSlot* m_slot = nullptr;
+};
+
+/// The reading calls Future and SharedFuture share: observers that never block, wait() and
+/// result() (copies the stored Result out, leaving it in place).
+template <class Derived, class T>
+class ReadEnd : public SlotEnd<Derived> {
+public:
+    /// True when the result is in: get()/result()/wait() would not block. Never blocks.
+    [[nodiscard]] bool done() const noexcept { return slot_flags(this->m_slot) != 0; }
+    /// Done, and the pool cancelled the task (shutdown(cancel)): the result is Errc::closed.
+    [[nodiscard]] bool cancelled() const noexcept { return (slot_flags(this->m_slot) & SlotWord::kCancelled) != 0; }
+    /// Done, and the task (or the promise's writer) stored an error of its own: a failed
+    /// Result returned by the task. Not set by pool signals (cancel: closed; dropped promise: broken).
+    [[nodiscard]] bool failed() const noexcept { return (slot_flags(this->m_slot) & SlotWord::kFailed) != 0; }
+    /// The stored error (Python's Future.exception() without waiting): Error{} (Errc::ok) when
+    /// not done or the result is a value. Never blocks, never consumes.
+    [[nodiscard]] Error error() const noexcept { return slot_error<T>(this->m_slot); }
+
+    /// Waits for the result. Errc::timeout at the deadline (the end stays valid);
+    /// Errc::invalid_argument when !valid().
+    [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) const noexcept {
+        if (this->m_slot == nullptr) return Errc::invalid_argument;
+        return slot_wait(this->m_slot, deadline);
+    }
+    /// Waits and copies the result out, leaving it in place (Python's Future.result()): may be
+    /// called again, and done()/failed()/error() keep answering. Errc::timeout /
+    /// invalid_argument as wait(). T must be copyable.
+    [[nodiscard]] Result<T> result(Deadline deadline = Deadline::never()) const noexcept
+        requires(std::is_void_v<T> || std::is_copy_constructible_v<T>)
+    {
+        if (this->m_slot == nullptr) return unexpected(Errc::invalid_argument);
+        if (auto w = slot_wait(this->m_slot, deadline); !w) return unexpected(w.error());
+        return *static_cast<const Result<T>*>(this->m_slot->data);
+    }
+
+protected:
+    using SlotEnd<Derived>::SlotEnd;
+};
+
 }  // namespace detail
 
 /// The reading end. Move-only, one pointer. Waiting from two threads at once is not supported.
 template <class T>
-class Future {
+class Future : public detail::ReadEnd<Future<T>, T> {
 public:
     using value_type = T;
 
     constexpr Future() noexcept = default;
     Future(const Future&) = delete;
     Future& operator=(const Future&) = delete;
-    Future(Future&& o) noexcept : m_slot(std::exchange(o.m_slot, nullptr)) {}
-    Future& operator=(Future&& o) noexcept {
-        if (this != &o) { reset(); m_slot = std::exchange(o.m_slot, nullptr); }
-        return *this;
-    }
+    Future(Future&&) noexcept = default;
+    Future& operator=(Future&&) noexcept = default;
     /// Gives the slot back (at once when the result is in, else when the writer finishes).
     ~Future() { reset(); }
 
-    /// True until get() returned a result (or the Future was moved from / reset / shared).
-    [[nodiscard]] bool valid() const noexcept { return m_slot != nullptr; }
-    /// True when get()/result() would not block. Never blocks. Stays true after result() (not
-    /// after get(), which empties the Future).
-    [[nodiscard]] bool ready() const noexcept { return detail::slot_flags(m_slot) != 0; }
-    /// Python's Future.done(): the same as ready().
-    [[nodiscard]] bool done() const noexcept { return ready(); }
-    /// Done, and the pool cancelled the task (shutdown(cancel)): the result is Errc::closed.
-    [[nodiscard]] bool cancelled() const noexcept { return (detail::slot_flags(m_slot) & detail::SlotWord::kCancelled) != 0; }
-    /// Done, and the task (or the promise's writer) stored an error of its own: a failed
-    /// Result returned by the task. Not set by pool signals (cancel: closed; dropped promise: broken).
-    [[nodiscard]] bool failed() const noexcept { return (detail::slot_flags(m_slot) & detail::SlotWord::kFailed) != 0; }
-    /// The stored error (Python's Future.exception() without waiting): Error{} (Errc::ok) when
-    /// not done or the result is a value. Never blocks, never consumes.
-    [[nodiscard]] Error error() const noexcept { return detail::slot_error<T>(m_slot); }
-
-    /// Waits for the result. Errc::timeout at the deadline (the Future stays valid);
-    /// Errc::invalid_argument when !valid().
-    [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) const noexcept {
-        if (m_slot == nullptr) return Errc::invalid_argument;
-        return detail::slot_wait(m_slot, deadline);
-    }
+    // valid(), done(), cancelled(), failed(), error(), wait(d), result(d): detail::ReadEnd.
+    /// True when get()/result() would not block (the same as done()). Stays true after
+    /// result() (not after get(), which empties the Future).
+    [[nodiscard]] bool ready() const noexcept { return this->done(); }
     template <class Rep, class Period>
     [[nodiscard]] Result<void> wait_for(std::chrono::duration<Rep, Period> d) const noexcept {
-        return wait(Deadline::after(d));
+        return this->wait(Deadline::after(d));
     }
     template <class Clock, class Dur>
     [[nodiscard]] Result<void> wait_until(std::chrono::time_point<Clock, Dur> tp) const noexcept {
-        return wait(Deadline::at(tp));
+        return this->wait(Deadline::at(tp));
     }
 
     /// Waits and takes the result: the task's value, or its error (Errc::closed when the pool
@@ -237,17 +215,6 @@ public:
     template <class Rep, class Period>
     [[nodiscard]] Result<T> get_for(std::chrono::duration<Rep, Period> d) noexcept { return get(Deadline::after(d)); }
 
-    /// Waits and copies the result out, leaving it in place (Python's Future.result()): may be
-    /// called again, and done()/failed()/error() keep answering. Errc::timeout / invalid_argument
-    /// as get(). T must be copyable; get() is the faster one-shot move-out.
-    [[nodiscard]] Result<T> result(Deadline deadline = Deadline::never()) const noexcept
-        requires(std::is_void_v<T> || std::is_copy_constructible_v<T>)
-    {
-        if (m_slot == nullptr) return unexpected(Errc::invalid_argument);
-        if (auto w = detail::slot_wait(m_slot, deadline); !w) return unexpected(w.error());
-        return *static_cast<const Result<T>*>(m_slot->data);
-    }
-
     /// Moves this Future into a SharedFuture (this becomes empty). The slot stays in use until
     /// the last SharedFuture handle is gone.
     [[nodiscard]] SharedFuture<T> share() noexcept { return SharedFuture<T>(std::exchange(m_slot, nullptr)); }
@@ -260,27 +227,25 @@ public:
 private:
     template <std::size_t, std::size_t>
     friend class ResultSlots;
-    explicit Future(detail::ResultSlot* s) noexcept : m_slot(s) {}
-
-    detail::ResultSlot* m_slot = nullptr;
+    friend class detail::SlotEnd<Future>;
+    using detail::SlotEnd<Future>::m_slot;
+    explicit Future(detail::ResultSlot* s) noexcept : detail::ReadEnd<Future, T>(s) {}
+    void let_go() noexcept { reset(); }
 };
 
 /// The writing end. Move-only, one pointer. Write once from any thread.
 template <class T>
-class Promise {
+class Promise : public detail::SlotEnd<Promise<T>> {
 public:
     constexpr Promise() noexcept = default;
     Promise(const Promise&) = delete;
     Promise& operator=(const Promise&) = delete;
-    Promise(Promise&& o) noexcept : m_slot(std::exchange(o.m_slot, nullptr)) {}
-    Promise& operator=(Promise&& o) noexcept {
-        if (this != &o) { abandon(); m_slot = std::exchange(o.m_slot, nullptr); }
-        return *this;
-    }
+    Promise(Promise&&) noexcept = default;
+    Promise& operator=(Promise&&) noexcept = default;
     /// A promise never written stores Errc::broken, so its Future never waits forever.
     ~Promise() { abandon(); }
 
-    [[nodiscard]] bool valid() const noexcept { return m_slot != nullptr; }
+    // valid(): detail::SlotEnd.
 
     /// Stores the result (value or error) and wakes the Future. Errc::invalid_argument when
     /// already written or moved from.
@@ -312,12 +277,13 @@ public:
 private:
     template <std::size_t, std::size_t>
     friend class ResultSlots;
-    explicit Promise(detail::ResultSlot* s) noexcept : m_slot(s) {}
+    friend class detail::SlotEnd<Promise>;
+    using detail::SlotEnd<Promise>::m_slot;
+    explicit Promise(detail::ResultSlot* s) noexcept : detail::SlotEnd<Promise>(s) {}
     void abandon() noexcept {
         if (m_slot != nullptr) detail::slot_set<T>(std::exchange(m_slot, nullptr), Result<T>(unexpected(Errc::broken)), 0);
     }
-
-    detail::ResultSlot* m_slot = nullptr;
+    void let_go() noexcept { abandon(); }
 };
 
 /// A copyable reading end that several threads may wait on and read at once (Python: one
@@ -327,47 +293,29 @@ private:
 /// the slot's futex word and the writer wakes them all. result() copies (T must be copyable);
 /// there is no move-out get() here, since other handles may still read the value.
 template <class T>
-class SharedFuture {
+class SharedFuture : public detail::ReadEnd<SharedFuture<T>, T> {
 public:
     using value_type = T;
 
     constexpr SharedFuture() noexcept = default;
-    SharedFuture(const SharedFuture& o) noexcept : m_slot(o.m_slot) { add_ref(); }
+    SharedFuture(const SharedFuture& o) noexcept : detail::ReadEnd<SharedFuture, T>(o.m_slot) { add_ref(); }
     SharedFuture& operator=(const SharedFuture& o) noexcept {
         if (this != &o) { release(); m_slot = o.m_slot; add_ref(); }
         return *this;
     }
-    SharedFuture(SharedFuture&& o) noexcept : m_slot(std::exchange(o.m_slot, nullptr)) {}
-    SharedFuture& operator=(SharedFuture&& o) noexcept {
-        if (this != &o) { release(); m_slot = std::exchange(o.m_slot, nullptr); }
-        return *this;
-    }
+    SharedFuture(SharedFuture&&) noexcept = default;
+    SharedFuture& operator=(SharedFuture&&) noexcept = default;
     /// The last handle gives the slot back (at once when the result is in, else when the writer finishes).
     ~SharedFuture() { release(); }
 
-    [[nodiscard]] bool valid() const noexcept { return m_slot != nullptr; }
-    [[nodiscard]] bool done() const noexcept { return detail::slot_flags(m_slot) != 0; }
-    [[nodiscard]] bool cancelled() const noexcept { return (detail::slot_flags(m_slot) & detail::SlotWord::kCancelled) != 0; }
-    [[nodiscard]] bool failed() const noexcept { return (detail::slot_flags(m_slot) & detail::SlotWord::kFailed) != 0; }
-    [[nodiscard]] Error error() const noexcept { return detail::slot_error<T>(m_slot); }
-
-    /// Any thread, any number at once. Errc::timeout; Errc::invalid_argument when !valid().
-    [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) const noexcept {
-        if (m_slot == nullptr) return Errc::invalid_argument;
-        return detail::slot_wait(m_slot, deadline);
-    }
-    /// Any thread, any number at once: waits and copies the stored result.
-    [[nodiscard]] Result<T> result(Deadline deadline = Deadline::never()) const noexcept
-        requires(std::is_void_v<T> || std::is_copy_constructible_v<T>)
-    {
-        if (m_slot == nullptr) return unexpected(Errc::invalid_argument);
-        if (auto w = detail::slot_wait(m_slot, deadline); !w) return unexpected(w.error());
-        return *static_cast<const Result<T>*>(m_slot->data);
-    }
+    // valid(), done(), cancelled(), failed(), error(), wait(d), result(d): detail::ReadEnd;
+    // any thread, any number at once.
 
 private:
     friend class Future<T>;
-    explicit SharedFuture(detail::ResultSlot* s) noexcept : m_slot(s) {
+    friend class detail::SlotEnd<SharedFuture>;
+    using detail::SlotEnd<SharedFuture>::m_slot;
+    explicit SharedFuture(detail::ResultSlot* s) noexcept : detail::ReadEnd<SharedFuture, T>(s) {
         // [slot.share] relaxed: the handle that carries the slot to other threads is published
         // by the user's own synchronisation (thread start, a queue, ...).
         if (m_slot != nullptr) m_slot->next.store(1, std::memory_order_relaxed);
@@ -382,8 +330,7 @@ private:
         if (m_slot->next.fetch_sub(1, std::memory_order_acq_rel) == 1) detail::slot_drop(m_slot);
         m_slot = nullptr;
     }
-
-    detail::ResultSlot* m_slot = nullptr;
+    void let_go() noexcept { release(); }
 };
 
 template <class T>
@@ -422,7 +369,7 @@ public:
     /// As SlotPoolBase::acquire(), after prepare().
     [[nodiscard]] Result<detail::ResultSlot*> acquire(Deadline deadline) noexcept {
         prepare();
-        return SlotPoolBase::acquire(deadline);
+        return detail::SlotPoolBase::acquire(deadline);
     }
 
     template <class T>
