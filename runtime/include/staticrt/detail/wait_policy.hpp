@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// staticrt/detail/wait_policy.hpp — the injectable wait policy of the waiting layer.
+//
+// Every structure that waits (EventCount and the queue / pool / slot cores built on it) is a
+// template over a policy P and touches shared memory, the futex, the fences, the CPU and the
+// clock only through P. OsWaitPolicy, the default everywhere, maps each member to the platform;
+// the deterministic scheduler's policy (tests/dsched/) has the same members with an atomic type
+// whose every operation is a scheduling point, so a test can replay any interleaving.
+//
+// SpinPolicy is the one spin budget of every blocking call before it parks: `spin_attempts`
+// attempts separated by cpu_relax(), then `yield_attempts` attempts separated by yield().
+//
+// Memory ordering: notifier_fence()/waiter_fence() are the two halves of the Dekker pair in
+// docs/memory-ordering.md, "## waiting layer" ([ec.notify.fence] / [ec.wait.fence]).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "staticrt/platform/arch.hpp"
+#include "staticrt/platform/memory.hpp"
+#include "staticrt/platform/result.hpp"
+#include "staticrt/platform/thread.hpp"
+#include "staticrt/platform/time.hpp"
+#include "staticrt/platform/wait.hpp"
+
+namespace staticrt::detail {
+
+/// How long a blocking call tries before it parks. Defaults: what the queues measured (a
+/// cross-core round trip is ~60-300 ns here: 256 relaxed attempts cover it without burning a
+/// time slice when threads outnumber cores; 8 yields hand the core to the other side without
+/// two futex syscalls). {0, 0}: park at once after one attempt.
+struct SpinPolicy {
+    std::uint32_t spin_attempts = 256;
+    std::uint32_t yield_attempts = 8;
+};
+inline constexpr SpinPolicy kDefaultSpin{};
+inline constexpr SpinPolicy kNoSpin{0, 0};
+
+/// Process-wide cache of platform::heavy_barrier_available() for the notify fast path (one
+/// relaxed byte load, a perfectly predicted branch). 0: not asked yet, 1: available, 2: not.
+/// Monotonic: it goes from 0 to the platform's single answer once and never changes again.
+inline constexpr std::uint8_t kHeavyUnknown = 0;
+inline constexpr std::uint8_t kHeavyAvailable = 1;
+inline constexpr std::uint8_t kHeavyUnavailable = 2;
+inline constinit std::atomic<std::uint8_t> g_heavy_state{kHeavyUnknown};
+
+/// Asks the platform (registers membarrier on the first call) and caches the answer.
+inline bool resolve_heavy_barrier() noexcept {
+    const bool yes = platform::heavy_barrier_available();
+    // [ec.heavy.store] relaxed: every writer stores the platform's one answer; readers only
+    // choose a barrier flavour from it (the registration itself is ordered inside the platform
+    // by [barrier.state.store] / [barrier.state.load]).
+    g_heavy_state.store(yes ? kHeavyAvailable : kHeavyUnavailable, std::memory_order_relaxed);
+    return yes;
+}
+
+/// The default policy: real atomics, the platform's futex, fences and clock.
+struct OsWaitPolicy {
+    template <class T>
+    using atomic = std::atomic<T>;
+
+    /// Futex-like: blocks while word == expected, until woken, the deadline, or spuriously.
+    [[nodiscard]] static Result<void> wait(const atomic<std::uint32_t>& word, std::uint32_t expected,
+                                           Deadline deadline, platform::WaitScope scope) noexcept {
+        return platform::wait(word, expected, deadline, scope);
+    }
+    static void wake_one(const atomic<std::uint32_t>& word, platform::WaitScope scope) noexcept {
+        platform::wake_one(word, scope);
+    }
+    static void wake_all(const atomic<std::uint32_t>& word, platform::WaitScope scope) noexcept {
+        platform::wake_all(word, scope);
+    }
+    /// The notifier's half of the Dekker pair, between its publishing store and its waiter-count
+    /// load: a compiler barrier where the waiter's heavy barrier exists (process_private), else
+    /// a seq_cst fence.
+    static void notifier_fence(platform::WaitScope scope) noexcept {
+        if (scope == platform::WaitScope::process_private) {
+            // [ec.heavy.load] relaxed: only picks the barrier flavour; see g_heavy_state.
+            const std::uint8_t h = g_heavy_state.load(std::memory_order_relaxed);
+            if (h == kHeavyAvailable) [[likely]] {
+                // [ec.notify.fence] compiler-only barrier: pairs with the waiter's heavy_barrier()
+                // in [ec.wait.fence]; keeps the publishing store before the count load.
+                platform::light_barrier();
+                return;
+            }
+            // Not known yet (treated as unavailable for this call) or unavailable: fence path.
+            if (h == kHeavyUnknown) (void)resolve_heavy_barrier();
+        }
+        // [ec.notify.fence] seq_cst fence: pairs with the waiter's seq_cst fence in [ec.wait.fence].
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
+    /// The waiter's half, between its waiter-count increment and its re-check: heavy_barrier()
+    /// (membarrier / FlushProcessWriteBuffers) for process_private where it exists, else a
+    /// seq_cst fence. Whenever a notifier took the light path the platform's one answer is
+    /// "available", so this waiter takes the heavy one.
+    static void waiter_fence(platform::WaitScope scope) noexcept {
+        if (scope == platform::WaitScope::process_private && resolve_cached()) {
+            platform::heavy_barrier();  // [ec.wait.fence] heavy: starts and ends with a seq_cst fence
+        } else {
+            std::atomic_thread_fence(std::memory_order_seq_cst);  // [ec.wait.fence] seq_cst fence
+        }
+    }
+    static void cpu_relax() noexcept { platform::cpu_relax(); }
+    static void yield() noexcept { platform::yield_now(); }
+    [[nodiscard]] static bool expired(Deadline deadline) noexcept { return deadline.expired(); }
+
+private:
+    static bool resolve_cached() noexcept {
+        // [ec.heavy.load] relaxed: see g_heavy_state.
+        const std::uint8_t h = g_heavy_state.load(std::memory_order_relaxed);
+        if (h != kHeavyUnknown) return h == kHeavyAvailable;
+        return resolve_heavy_barrier();
+    }
+};
+
+}  // namespace staticrt::detail
