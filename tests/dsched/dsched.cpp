@@ -63,6 +63,19 @@ struct Thread {
     std::int64_t priority = 0;     // PCT
 };
 
+/// A small set of thread indices (no allocation on the per-step path).
+class Set {
+public:
+    void add(unsigned i) noexcept { m_v[m_n++] = i; }
+    [[nodiscard]] unsigned at(std::uint64_t k) const noexcept { return m_v[k]; }
+    [[nodiscard]] std::uint64_t size() const noexcept { return m_n; }
+    [[nodiscard]] bool empty() const noexcept { return m_n == 0; }
+
+private:
+    unsigned m_v[kMaxThreads]{};
+    unsigned m_n = 0;
+};
+
 class Scheduler;
 thread_local Scheduler* t_sched = nullptr;
 thread_local unsigned t_index = 0;
@@ -86,7 +99,14 @@ public:
     /// A plain scheduling point of the running thread.
     void point(const char* what) {
         if (m_aborted) park_forever();
-        if (m_opt.strategy == Strategy::pct && is_yield(what)) demote(t_index);
+        if (is_yield(what) && m_sticky != static_cast<int>(t_index)) {
+            if (m_rng.chance(m_opt.sticky_permille)) {  // keeps the CPU for its whole spin
+                m_sticky = static_cast<int>(t_index);
+                m_sticky_until = m_steps + m_opt.sticky_length;
+            } else if (m_opt.strategy == Strategy::pct) {
+                demote(t_index);  // a spinner must not starve the thread it waits for
+            }
+        }
         switch_to(decide(what));
     }
     /// The running thread blocks on `word` (the caller checked the value) until woken,
@@ -102,15 +122,15 @@ public:
         return me.timed_out;
     }
     void wake(const void* word, bool all) {
-        std::vector<unsigned> on_word;
+        Set on_word;
         for (unsigned i = 0; i < m_threads.size(); ++i) {
-            if (m_threads[i].state == State::blocked && m_threads[i].word == word) on_word.push_back(i);
+            if (m_threads[i].state == State::blocked && m_threads[i].word == word) on_word.add(i);
         }
         if (on_word.empty()) return;
         if (all) {
-            for (unsigned i : on_word) make_runnable(i, false);
+            for (unsigned i = 0; i < on_word.size(); ++i) make_runnable(on_word.at(i), false);
         } else {
-            make_runnable(on_word[m_rng.below(on_word.size())], false);  // which one: seeded
+            make_runnable(on_word.at(m_rng.below(on_word.size())), false);  // which one: seeded
         }
     }
     bool expired(Deadline d) {
@@ -194,46 +214,52 @@ private:
             abort(Verdict::livelock, "no end after " + std::to_string(m_opt.max_steps) + " scheduling points");
             return -1;
         }
-        std::vector<unsigned> runnable, blocked, finite;
+        Set runnable, blocked, finite;
         for (unsigned i = 0; i < m_threads.size(); ++i) {
             const Thread& t = m_threads[i];
-            if (t.state == State::runnable) runnable.push_back(i);
+            if (t.state == State::runnable) runnable.add(i);
             if (t.state == State::blocked) {
-                blocked.push_back(i);
-                if (t.finite) finite.push_back(i);
+                blocked.add(i);
+                if (t.finite) finite.add(i);
             }
         }
         // Seeded spurious events: a blocked waiter returns early (a timeout when its deadline is finite).
         if (!blocked.empty() && m_rng.chance(m_opt.spurious_wake_permille)) {
-            const unsigned b = blocked[m_rng.below(blocked.size())];
+            const unsigned b = blocked.at(m_rng.below(blocked.size()));
             make_runnable(b, m_threads[b].finite && m_rng.chance(500));
-            runnable.push_back(b);
+            runnable.add(b);
         } else if (!finite.empty() && m_rng.chance(m_opt.expire_permille)) {
-            const unsigned b = finite[m_rng.below(finite.size())];
+            const unsigned b = finite.at(m_rng.below(finite.size()));
             make_runnable(b, true);
-            runnable.push_back(b);
+            runnable.add(b);
         }
         if (runnable.empty()) {
             if (blocked.empty()) return -1;  // all finished
             if (finite.empty()) {
                 std::string d = "every thread blocked with no deadline:";
-                for (unsigned b : blocked) d += " thread " + std::to_string(b);
+                for (unsigned i = 0; i < blocked.size(); ++i) d += " thread " + std::to_string(blocked.at(i));
                 abort(Verdict::deadlock, d);
                 return -1;
             }
-            const unsigned b = finite[m_rng.below(finite.size())];  // time must pass
+            const unsigned b = finite.at(m_rng.below(finite.size()));  // time must pass
             make_runnable(b, true);
-            runnable.push_back(b);
+            runnable.add(b);
         }
-        unsigned pick = runnable[0];
-        if (m_opt.strategy == Strategy::random) {
-            pick = runnable[m_rng.below(runnable.size())];
+        unsigned pick = runnable.at(0);
+        if (m_sticky >= 0 && (m_steps >= m_sticky_until ||
+                              m_threads[static_cast<unsigned>(m_sticky)].state != State::runnable)) {
+            m_sticky = -1;
+        }
+        if (m_sticky >= 0) {
+            pick = static_cast<unsigned>(m_sticky);
+        } else if (m_opt.strategy == Strategy::random) {
+            pick = runnable.at(m_rng.below(runnable.size()));
         } else {
             for (std::uint64_t cp : m_change_points) {
-                if (cp == m_steps && m_threads[t_index].state == State::runnable && t_sched == this) demote(t_index);
+                if (cp == m_steps && t_sched == this && m_threads[t_index].state == State::runnable) demote(t_index);
             }
-            for (unsigned i : runnable) {
-                if (m_threads[i].priority > m_threads[pick].priority) pick = i;
+            for (unsigned i = 0; i < runnable.size(); ++i) {
+                if (m_threads[runnable.at(i)].priority > m_threads[pick].priority) pick = runnable.at(i);
             }
         }
         m_hash = (m_hash ^ (pick + 1)) * 0x100000001B3ULL;
@@ -272,6 +298,8 @@ private:
     std::uint64_t m_hash = 0xCBF29CE484222325ULL;
     std::vector<std::uint64_t> m_change_points;
     std::int64_t m_low = 0;
+    int m_sticky = -1;  // the thread that keeps the CPU, or -1
+    std::uint64_t m_sticky_until = 0;
     Verdict m_verdict = Verdict::passed;
     std::string m_detail;
     bool m_aborted = false;
@@ -284,6 +312,9 @@ private:
 }  // namespace
 
 Outcome run_once(const Options& opt, Case c) {
+    if (c.bodies.size() > kMaxThreads) {
+        return Outcome{Verdict::failed, "more than kMaxThreads bodies", 0, 0};
+    }
     auto sched = std::make_shared<Scheduler>(opt, c.bodies.size());
     std::vector<std::thread> threads;
     threads.reserve(c.bodies.size());

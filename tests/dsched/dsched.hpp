@@ -50,6 +50,12 @@ struct Options {
     unsigned spurious_wake_permille = 20;   ///< per decision: a blocked waiter wakes spuriously
     unsigned weak_cas_fail_permille = 50;   ///< per compare_exchange_weak: fails spuriously
     unsigned expire_permille = 20;          ///< per expired() / decision: a finite deadline passes
+    /// Per cpu_relax()/yield() of a thread that is not already sticky: it keeps the CPU for up
+    /// to sticky_length points (until it blocks or ends), as if the OS preempted every other
+    /// thread. Without it a bounded spin (EventCount::wait_for) would almost never run out
+    /// while another thread is runnable, and the parked states would never be explored.
+    unsigned sticky_permille = 100;
+    std::uint64_t sticky_length = 5000;
     bool trace = false;                     ///< print every decision (STATICRT_DSCHED_TRACE=1)
 };
 
@@ -71,6 +77,9 @@ struct Case {
     std::function<std::string()> check;     ///< after every body returned: "" or what is wrong
 };
 using Factory = std::function<Case()>;
+
+/// At most this many threads per Case.
+inline constexpr unsigned kMaxThreads = 16;
 
 /// Runs the bodies of `c` as threads under one schedule. On a deadlock or livelock the threads
 /// are detached and parked for good (their state leaks by design).
