@@ -19,25 +19,29 @@
 #include <cstdint>
 #include <span>
 
+#include "staticrt/detail/event_count.hpp"
+#include "staticrt/detail/wait_policy.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
-#include "staticrt/queue/detail/parking.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
 
 namespace staticrt {
+namespace detail {
 
-template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
-class JoinableQueue {
+/// The queue itself, over a wait policy P (detail/wait_policy.hpp); JoinableQueue is this with
+/// OsWaitPolicy.
+template <class T, std::size_t N, class P, WaitScope Scope = WaitScope::process_private>
+class JoinableRing {
 public:
     using value_type = T;
     static constexpr std::size_t kCapacity = N;
 
     // ---------------------------------------------------------------- lifetime
-    constexpr JoinableQueue() noexcept = default;
-    JoinableQueue(const JoinableQueue&) = delete;
-    JoinableQueue& operator=(const JoinableQueue&) = delete;
-    ~JoinableQueue() = default;
+    constexpr JoinableRing() noexcept = default;
+    JoinableRing(const JoinableRing&) = delete;
+    JoinableRing& operator=(const JoinableRing&) = delete;
+    ~JoinableRing() = default;
 
     // ---------------------------------------------------------------- non-blocking
     /// false: full or closed. A put item counts as unfinished until its task_done().
@@ -87,8 +91,6 @@ public:
     [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
 
 private:
-    using Attempt = queue_detail::Attempt;
-
     void add_unfinished() noexcept {
         // [join.add] relaxed: runs between the cell's claim and its publish ([mpmc.publish]
         // release), so a consumer's task_done() for this item ([join.done], after its
@@ -105,9 +107,18 @@ private:
         return ok();
     }
 
-    MpmcQueue<T, N, Scope> m_queue;
-    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_unfinished{0};  // producers and consumers
-    alignas(platform::kCacheLine) queue_detail::Parking<Scope> m_joiners;      // join() sleeps here
+    MpmcRing<T, N, P, Scope> m_queue;
+    alignas(platform::kCacheLine) typename P::template atomic<std::uint32_t> m_unfinished{0};  // producers and consumers
+    alignas(platform::kCacheLine) EventCount<P, Scope> m_joiners;                               // join() sleeps here
+};
+
+}  // namespace detail
+
+/// The public queue: JoinableRing with the OS wait policy (see the top of this file).
+template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
+class JoinableQueue : public detail::JoinableRing<T, N, detail::OsWaitPolicy, Scope> {
+public:
+    constexpr JoinableQueue() noexcept = default;
 };
 
 }  // namespace staticrt

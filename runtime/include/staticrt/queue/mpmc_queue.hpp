@@ -36,34 +36,44 @@
 #include <type_traits>
 #include <utility>
 
+#include "staticrt/detail/event_count.hpp"
+#include "staticrt/detail/wait_policy.hpp"
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/platform/process.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
-#include "staticrt/queue/detail/parking.hpp"
+#include "staticrt/queue/detail/queue_front.hpp"
 #include "staticrt/queue/detail/slot.hpp"
 
 namespace staticrt {
 
 using platform::WaitScope;
 
-template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
-class MpmcQueue {
-    static_assert(queue_detail::QueueChecks<T, N, Scope == WaitScope::process_shared>::ok);
+namespace detail {
+
+/// The queue itself, over a wait policy P (detail/wait_policy.hpp): every shared word is a
+/// P::atomic and every wait / wake / fence goes through P, so the deterministic scheduler
+/// (tests/dsched/) can run it. MpmcQueue is this with OsWaitPolicy. Not under P: the dead-peer
+/// checks of a process_shared queue (process_exists and the clock in skip_dead_claim()).
+template <class T, std::size_t N, class P, WaitScope Scope = WaitScope::process_private>
+class MpmcRing : public QueueFront<MpmcRing<T, N, P, Scope>, T, N> {
+    static_assert(QueueChecks<T, N, Scope == WaitScope::process_shared>::ok);
     static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
                   "MpmcQueue needs lock-free 64-bit atomics on this target");
-    using Seq = queue_detail::SeqOf<N>;
-    using Cells = queue_detail::CellMap<N>;
-    using Attempt = queue_detail::Attempt;
+    using Seq = SeqOf<N>;
+    using Cells = CellMap<N>;
+    friend class QueueFront<MpmcRing, T, N>;
+    template <class U>
+    using atomic = typename P::template atomic<U>;
     static constexpr std::uint64_t kClosedBit = std::uint64_t{1} << 63;
     static constexpr bool kShared = Scope == WaitScope::process_shared;
     enum class Put : std::uint8_t { ok, full, closed, corrupted };
     enum class Take : std::uint8_t { got, empty, corrupted };
     struct NoClaims {};
     struct Claims {  // process_shared: who claimed each cell (position << 32 | pid), and skips
-        std::atomic<std::uint64_t> word[N]{};
-        std::atomic<std::uint64_t> lost{0};
+        atomic<std::uint64_t> word[N]{};
+        atomic<std::uint64_t> lost{0};
     };
     struct Stall {  // a blocking pop's view of a head cell that stays claimed and unpublished
         std::uint64_t head = ~std::uint64_t{0};
@@ -72,8 +82,6 @@ class MpmcQueue {
     };
 
 public:
-    using value_type = T;
-    static constexpr std::size_t kCapacity = N;
     static constexpr WaitScope kScope = Scope;
     /// How long a blocking pop waits on a claimed, unpublished head cell before it asks whether
     /// the claiming process still exists (process_shared only).
@@ -84,25 +92,14 @@ public:
 
     // ---------------------------------------------------------------- lifetime
     /// An empty, open queue. constexpr: usable as a constinit global.
-    constexpr MpmcQueue() noexcept = default;
-    MpmcQueue(const MpmcQueue&) = delete;             // threads hold references to it
-    MpmcQueue& operator=(const MpmcQueue&) = delete;
+    constexpr MpmcRing() noexcept = default;
+    MpmcRing(const MpmcRing&) = delete;             // threads hold references to it
+    MpmcRing& operator=(const MpmcRing&) = delete;
     /// Destroys the elements still inside. No thread may use the queue any more.
-    ~MpmcQueue() {
-        if constexpr (!std::is_trivially_destructible_v<T>) {
-            for (std::uint32_t h = static_cast<std::uint32_t>(m_head.load(std::memory_order_relaxed));; ++h) {
-                queue_detail::Slot<T>& s = m_slots[Cells::index(h)];
-                if (s.seq.load(std::memory_order_acquire) != Seq::full(h)) break;
-                s.destroy();
-                s.seq.store(Seq::next_lap(h), std::memory_order_relaxed);
-            }
-        }
-    }
+    ~MpmcRing() { destroy_remaining(m_slots, static_cast<std::uint32_t>(m_head.load(std::memory_order_relaxed))); }
 
     // ---------------------------------------------------------------- non-blocking
-    /// Any thread. false: full, or closed.
-    [[nodiscard]] bool try_push(const T& v) noexcept { return try_emplace(v); }
-    [[nodiscard]] bool try_push(T&& v) noexcept { return try_emplace(std::move(v)); }
+    // try_push(v), push(v, d), pop(d), pop(out, d), empty_approx(), capacity(): QueueFront.
     /// Any thread. Constructs the element in place. false: full, or closed.
     template <class... Args>
     [[nodiscard]] bool try_emplace(Args&&... args) noexcept {
@@ -142,11 +139,6 @@ public:
     }
 
     // ---------------------------------------------------------------- blocking
-    /// Any thread. Waits for room until the deadline. Errc::timeout, Errc::closed.
-    [[nodiscard]] Result<void> push(const T& v, Deadline d = Deadline::never()) noexcept { return emplace(d, v); }
-    [[nodiscard]] Result<void> push(T&& v, Deadline d = Deadline::never()) noexcept {
-        return emplace(d, std::move(v));
-    }
     /// Any thread. Constructs in place once there is room. Errc::timeout, Errc::closed.
     template <class... Args>
     [[nodiscard]] Result<void> emplace(Deadline d, Args&&... args) noexcept {
@@ -174,19 +166,6 @@ public:
         m_not_empty.notify_one();
         return ok();
     }
-    /// Any thread. Waits for an element until the deadline. Errc::timeout; Errc::closed once
-    /// the queue is closed and every element pushed before close() was popped.
-    [[nodiscard]] Result<T> pop(Deadline d = Deadline::never()) noexcept {
-        queue_detail::Raw<T> out;
-        const Result<void> r = pop_into<true>(static_cast<T*>(out.raw()), d);
-        if (!r) return unexpected(r.error());
-        Result<T> res(std::move(*out.obj()));
-        out.obj()->~T();
-        return res;
-    }
-    /// Any thread. As pop(), into an existing object.
-    [[nodiscard]] Result<void> pop(T& out, Deadline d = Deadline::never()) noexcept { return pop_into<false>(&out, d); }
-
     /// Any thread. From now on pushes fail with Errc::closed (exactly: no position is claimed
     /// after the close bit is set); consumers drain the rest, then get Errc::closed. Idempotent.
     void close() noexcept {
@@ -196,8 +175,8 @@ public:
         // (which a sleeper compares), pairs with [mpmc.closed.hint.load]; the exactness of
         // "drained" still comes from the tail ([mpmc.drain]).
         m_closed_hint.store(1, std::memory_order_release);
-        m_not_empty.wake_everyone();
-        m_not_full.wake_everyone();
+        m_not_empty.wake_all();
+        m_not_full.wake_all();
     }
 
     // ---------------------------------------------------------------- observers
@@ -217,10 +196,8 @@ public:
         const std::uint64_t t = m_tail.load(std::memory_order_relaxed) & ~kClosedBit;
         return t <= h ? 0 : (t - h > N ? N : static_cast<std::size_t>(t - h));
     }
-    [[nodiscard]] bool empty_approx() const noexcept { return size_approx() == 0; }
     /// Producers registered to sleep in push() on a full queue, a snapshot (tests wait on it).
     [[nodiscard]] std::uint32_t blocked_producers() const noexcept { return m_not_full.waiters(); }
-    [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
     /// process_shared: cells skipped because their producer died between claiming and publishing
     /// (each is one lost element, never a silent one). 0 for a private queue.
     [[nodiscard]] std::uint64_t lost_to_dead_producers() const noexcept {
@@ -237,7 +214,7 @@ private:
     Put put(OnPlace& on_place, Args&&... args) noexcept {
         // [mpmc.tail.load] relaxed: only a guess; the CAS below decides.
         std::uint64_t t = m_tail.load(std::memory_order_relaxed);
-        queue_detail::Slot<T>* s;
+        Slot<T, P>* s;
         for (;;) {
             if ((t & kClosedBit) != 0) return Put::closed;
             const auto pos = static_cast<std::uint32_t>(t);
@@ -280,7 +257,7 @@ private:
     template <bool Construct>
     Take take(T* out) noexcept {
         std::uint64_t h = m_head.load(std::memory_order_relaxed);
-        queue_detail::Slot<T>* s;
+        Slot<T, P>* s;
         for (;;) {
             const auto pos = static_cast<std::uint32_t>(h);
             s = &m_slots[Cells::index(pos)];
@@ -318,7 +295,7 @@ private:
     /// winner re-records itself after the CAS). A producer killed between the CAS and the
     /// re-record is still named, by its own pre-claim, unless a competitor pre-claimed first.
     void pre_claim(std::uint32_t pos) noexcept {
-        std::atomic<std::uint64_t>& w = m_claims.word[Cells::index(pos)];
+        atomic<std::uint64_t>& w = m_claims.word[Cells::index(pos)];
         std::uint64_t c = w.load(std::memory_order_relaxed);  // [mpmc.owner] relaxed peek; the CAS decides
         if (static_cast<std::uint32_t>(c >> 32) != pos)
             // [mpmc.owner] release CAS: see put().
@@ -332,7 +309,7 @@ private:
     bool skip_dead_claim(Stall& st) noexcept {
         const std::uint64_t h = m_head.load(std::memory_order_acquire);  // [mpmc.skip] acquire: a fresh head
         const auto pos = static_cast<std::uint32_t>(h);
-        queue_detail::Slot<T>& s = m_slots[Cells::index(pos)];
+        Slot<T, P>& s = m_slots[Cells::index(pos)];
         // [mpmc.consume] acquire: as in take().
         if (s.seq.load(std::memory_order_acquire) != Seq::empty(pos)) return false;
         // [mpmc.owner.load] acquire: pairs with [mpmc.owner].
@@ -422,19 +399,28 @@ private:
     }
 
     // producers
-    alignas(platform::kCacheLine) std::atomic<std::uint64_t> m_tail{0};  // position | kClosedBit
+    alignas(platform::kCacheLine) atomic<std::uint64_t> m_tail{0};  // position | kClosedBit
     // consumers
-    alignas(platform::kCacheLine) std::atomic<std::uint64_t> m_head{0};
+    alignas(platform::kCacheLine) atomic<std::uint64_t> m_head{0};
     // consumers sleep here, producers wake them
-    alignas(platform::kCacheLine) queue_detail::Parking<Scope> m_not_empty;
+    alignas(platform::kCacheLine) EventCount<P, Scope> m_not_empty;
     // producers sleep here, consumers wake them
-    alignas(platform::kCacheLine) queue_detail::Parking<Scope> m_not_full;
+    alignas(platform::kCacheLine) EventCount<P, Scope> m_not_full;
     // written once by close(); read by spinning consumers instead of the tail line
-    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_closed_hint{0};
+    alignas(platform::kCacheLine) atomic<std::uint32_t> m_closed_hint{0};
     // cells
-    alignas(platform::kCacheLine) queue_detail::Slot<T> m_slots[N];
+    alignas(platform::kCacheLine) Slot<T, P> m_slots[N];
     // process_shared: claimants and skips (empty for a private queue)
     [[no_unique_address]] std::conditional_t<kShared, Claims, NoClaims> m_claims;
+};
+
+}  // namespace detail
+
+/// The public queue: MpmcRing with the OS wait policy (see the top of this file).
+template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
+class MpmcQueue : public detail::MpmcRing<T, N, detail::OsWaitPolicy, Scope> {
+public:
+    constexpr MpmcQueue() noexcept = default;
 };
 
 }  // namespace staticrt

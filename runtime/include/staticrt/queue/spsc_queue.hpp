@@ -25,50 +25,45 @@
 #include <type_traits>
 #include <utility>
 
+#include "staticrt/detail/event_count.hpp"
+#include "staticrt/detail/wait_policy.hpp"
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
-#include "staticrt/queue/detail/parking.hpp"
+#include "staticrt/queue/detail/queue_front.hpp"
 #include "staticrt/queue/detail/slot.hpp"
 
 namespace staticrt {
 
 using platform::WaitScope;
 
-template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
-class SpscQueue {
-    static_assert(queue_detail::QueueChecks<T, N, Scope == WaitScope::process_shared>::ok);
-    using Seq = queue_detail::SeqOf<N>;
-    using Cells = queue_detail::CellMap<N>;
-    using Attempt = queue_detail::Attempt;
+namespace detail {
+
+/// The queue itself, over a wait policy P (detail/wait_policy.hpp): every shared word is a
+/// P::atomic and every wait / wake / fence goes through P, so the deterministic scheduler
+/// (tests/dsched/) can run it. SpscQueue is this with OsWaitPolicy.
+template <class T, std::size_t N, class P, WaitScope Scope = WaitScope::process_private>
+class SpscRing : public QueueFront<SpscRing<T, N, P, Scope>, T, N> {
+    static_assert(QueueChecks<T, N, Scope == WaitScope::process_shared>::ok);
+    using Seq = SeqOf<N>;
+    using Cells = CellMap<N>;
+    friend class QueueFront<SpscRing, T, N>;
 
 public:
-    using value_type = T;
-    static constexpr std::size_t kCapacity = N;
     static constexpr WaitScope kScope = Scope;
 
     // ---------------------------------------------------------------- lifetime
     /// An empty, open queue. constexpr: usable as a constinit global.
-    constexpr SpscQueue() noexcept = default;
-    SpscQueue(const SpscQueue&) = delete;             // threads hold references to it
-    SpscQueue& operator=(const SpscQueue&) = delete;
+    constexpr SpscRing() noexcept = default;
+    SpscRing(const SpscRing&) = delete;             // threads hold references to it
+    SpscRing& operator=(const SpscRing&) = delete;
     /// Destroys the elements still inside. No thread may use the queue any more.
-    ~SpscQueue() {
-        if constexpr (!std::is_trivially_destructible_v<T>) {
-            for (std::uint32_t h = m_head.load(std::memory_order_relaxed);; ++h) {
-                queue_detail::Slot<T>& s = m_slots[Cells::index(h)];
-                if (s.seq.load(std::memory_order_acquire) != Seq::full(h)) break;
-                s.destroy();
-                s.seq.store(Seq::next_lap(h), std::memory_order_relaxed);
-            }
-        }
-    }
+    ~SpscRing() { destroy_remaining(m_slots, m_head.load(std::memory_order_relaxed)); }
 
     // ---------------------------------------------------------------- non-blocking
-    /// Producer only. false: full, or closed.
-    [[nodiscard]] bool try_push(const T& v) noexcept { return try_emplace(v); }
-    [[nodiscard]] bool try_push(T&& v) noexcept { return try_emplace(std::move(v)); }
+    // try_push(v), push(v, d), pop(d), pop(out, d), empty_approx(), capacity(): QueueFront.
+    // try_push / push: producer only; pop: consumer only.
     /// Producer only. Constructs the element in place. false: full, or closed.
     template <class... Args>
     [[nodiscard]] bool try_emplace(Args&&... args) noexcept {
@@ -100,11 +95,6 @@ public:
     }
 
     // ---------------------------------------------------------------- blocking
-    /// Producer only. Waits for room until the deadline. Errc::timeout, Errc::closed.
-    [[nodiscard]] Result<void> push(const T& v, Deadline d = Deadline::never()) noexcept { return emplace(d, v); }
-    [[nodiscard]] Result<void> push(T&& v, Deadline d = Deadline::never()) noexcept {
-        return emplace(d, std::move(v));
-    }
     /// Producer only. Constructs in place once there is room. Errc::timeout, Errc::closed.
     template <class... Args>
     [[nodiscard]] Result<void> emplace(Deadline d, Args&&... args) noexcept {
@@ -122,21 +112,6 @@ public:
         if (r) m_not_empty.notify_one();
         return r;
     }
-    /// Consumer only. Waits for an element until the deadline. Errc::timeout; Errc::closed once
-    /// the queue is closed and drained.
-    [[nodiscard]] Result<T> pop(Deadline d = Deadline::never()) noexcept {
-        queue_detail::Raw<T> out;
-        const Result<void> r = pop_into<true>(static_cast<T*>(out.raw()), d);
-        if (!r) return unexpected(r.error());
-        Result<T> res(std::move(*out.obj()));
-        out.obj()->~T();
-        return res;
-    }
-    /// Consumer only. As pop(), into an existing object (no Result<T> move).
-    [[nodiscard]] Result<void> pop(T& out, Deadline d = Deadline::never()) noexcept {
-        return pop_into<false>(&out, d);
-    }
-
     /// Any thread. Producers get Errc::closed from then on; consumers drain the rest, then get
     /// Errc::closed. Wakes every sleeper. A push that overlaps close() on another thread may
     /// still succeed (its element is popped normally): close from the producer for a clean end.
@@ -144,8 +119,8 @@ public:
         // [spsc.close] seq_cst: elements published before close() are visible to a consumer
         // that sees the flag; pairs with [spsc.closed.load].
         m_closed.store(1, std::memory_order_seq_cst);
-        m_not_empty.wake_everyone();
-        m_not_full.wake_everyone();
+        m_not_empty.wake_all();
+        m_not_full.wake_all();
     }
 
     // ---------------------------------------------------------------- observers
@@ -164,14 +139,12 @@ public:
         const std::uint32_t d = t - h;
         return d > N ? (static_cast<std::int32_t>(d) < 0 ? 0 : N) : d;
     }
-    [[nodiscard]] bool empty_approx() const noexcept { return size_approx() == 0; }
-    [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
 
 private:
     template <class... Args>
     bool try_emplace_impl(Args&&... args) noexcept {
         const std::uint32_t t = m_tail.load(std::memory_order_relaxed);  // own index
-        queue_detail::Slot<T>& s = m_slots[Cells::index(t)];
+        Slot<T, P>& s = m_slots[Cells::index(t)];
         // [spsc.free.load] acquire: the consumer finished moving out of this cell; pairs with [spsc.free].
         if (s.seq.load(std::memory_order_acquire) != Seq::empty(t)) return false;
         s.construct(std::forward<Args>(args)...);
@@ -185,7 +158,7 @@ private:
     template <bool Construct>
     bool take(T* out) noexcept {
         const std::uint32_t h = m_head.load(std::memory_order_relaxed);  // own index
-        queue_detail::Slot<T>& s = m_slots[Cells::index(h)];
+        Slot<T, P>& s = m_slots[Cells::index(h)];
         // [spsc.consume] acquire: sees the element; pairs with [spsc.publish].
         if (s.seq.load(std::memory_order_acquire) != Seq::full(h)) return false;
         if constexpr (Construct) ::new (static_cast<void*>(out)) T(std::move(s.value));
@@ -216,17 +189,26 @@ private:
     }
 
     // producer side
-    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_tail{0};
+    alignas(platform::kCacheLine) typename P::template atomic<std::uint32_t> m_tail{0};
     // consumer side
-    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_head{0};
+    alignas(platform::kCacheLine) typename P::template atomic<std::uint32_t> m_head{0};
     // consumers sleep here, the producer wakes them
-    alignas(platform::kCacheLine) queue_detail::Parking<Scope> m_not_empty;
+    alignas(platform::kCacheLine) EventCount<P, Scope> m_not_empty;
     // the producer sleeps here, the consumer wakes it
-    alignas(platform::kCacheLine) queue_detail::Parking<Scope> m_not_full;
+    alignas(platform::kCacheLine) EventCount<P, Scope> m_not_full;
     // written once by close()
-    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_closed{0};
+    alignas(platform::kCacheLine) typename P::template atomic<std::uint32_t> m_closed{0};
     // cells: written by both sides, one hand-off at a time
-    alignas(platform::kCacheLine) queue_detail::Slot<T> m_slots[N];
+    alignas(platform::kCacheLine) Slot<T, P> m_slots[N];
+};
+
+}  // namespace detail
+
+/// The public queue: SpscRing with the OS wait policy (see the top of this file).
+template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
+class SpscQueue : public detail::SpscRing<T, N, detail::OsWaitPolicy, Scope> {
+public:
+    constexpr SpscQueue() noexcept = default;
 };
 
 }  // namespace staticrt

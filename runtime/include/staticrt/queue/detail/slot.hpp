@@ -15,16 +15,17 @@
 #include <type_traits>
 #include <utility>
 
-namespace staticrt::queue_detail {
+namespace staticrt::detail {
 
-template <class T>
+/// One cell; P (detail/wait_policy.hpp) supplies the atomic type of the sequence word.
+template <class T, class P>
 struct Slot {
     constexpr Slot() noexcept : none() {}
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
     ~Slot() {}
 
-    std::atomic<std::uint32_t> seq{0};
+    typename P::template atomic<std::uint32_t> seq{0};
     union {
         char none;  // active while the cell is empty: keeps the constructor constexpr
         T value;
@@ -83,4 +84,4 @@ struct QueueChecks {
     static constexpr bool ok = true;
 };
 
-}  // namespace staticrt::queue_detail
+}  // namespace staticrt::detail

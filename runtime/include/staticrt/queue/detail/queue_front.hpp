@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// staticrt/queue/detail/queue_front.hpp — the public calls SpscRing and MpmcRing share.
+//
+// QueueFront<Derived, T, N> writes the copy/move overloads of try_push()/push(), the two pop()
+// forms (a Result<T> built from raw storage, or into an existing object) and the capacity
+// observers once, on top of the core's try_emplace(), emplace() and pop_into<Construct>().
+// destroy_remaining() is the destructor both cores run: it destroys the elements still inside.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "staticrt/platform/result.hpp"
+#include "staticrt/platform/time.hpp"
+#include "staticrt/queue/detail/slot.hpp"
+
+namespace staticrt::detail {
+
+template <class Derived, class T, std::size_t N>
+class QueueFront {
+public:
+    using value_type = T;
+    static constexpr std::size_t kCapacity = N;
+
+    /// false: full, or closed.
+    [[nodiscard]] bool try_push(const T& v) noexcept { return self().try_emplace(v); }
+    [[nodiscard]] bool try_push(T&& v) noexcept { return self().try_emplace(std::move(v)); }
+    /// Waits for room until the deadline. Errc::timeout, Errc::closed.
+    [[nodiscard]] Result<void> push(const T& v, Deadline d = Deadline::never()) noexcept { return self().emplace(d, v); }
+    [[nodiscard]] Result<void> push(T&& v, Deadline d = Deadline::never()) noexcept {
+        return self().emplace(d, std::move(v));
+    }
+    /// Waits for an element until the deadline. Errc::timeout; Errc::closed once the queue is
+    /// closed and drained.
+    [[nodiscard]] Result<T> pop(Deadline d = Deadline::never()) noexcept {
+        Raw<T> out;
+        const Result<void> r = self().template pop_into<true>(static_cast<T*>(out.raw()), d);
+        if (!r) return unexpected(r.error());
+        Result<T> res(std::move(*out.obj()));
+        out.obj()->~T();
+        return res;
+    }
+    /// As pop(), into an existing object (no Result<T> move).
+    [[nodiscard]] Result<void> pop(T& out, Deadline d = Deadline::never()) noexcept {
+        return self().template pop_into<false>(&out, d);
+    }
+    [[nodiscard]] bool empty_approx() const noexcept { return static_cast<const Derived&>(*this).size_approx() == 0; }
+    [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
+
+protected:
+    constexpr QueueFront() noexcept = default;
+    ~QueueFront() = default;
+
+private:
+    Derived& self() noexcept { return static_cast<Derived&>(*this); }
+};
+
+/// Destroys the full cells from position `head` on (the destructor of a queue; no thread uses it).
+template <class T, std::size_t N, class P>
+void destroy_remaining(Slot<T, P> (&slots)[N], std::uint32_t head) noexcept {
+    if constexpr (!std::is_trivially_destructible_v<T>) {
+        for (std::uint32_t h = head;; ++h) {
+            Slot<T, P>& s = slots[CellMap<N>::index(h)];
+            if (s.seq.load(std::memory_order_acquire) != SeqOf<N>::full(h)) break;
+            s.destroy();
+            s.seq.store(SeqOf<N>::next_lap(h), std::memory_order_relaxed);
+        }
+    }
+}
+
+}  // namespace staticrt::detail
