@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+// Past bug "the consumer sleeping after close": close() did not wake a consumer parked in pop()
+// on an empty queue, which then slept for good (seen once in 25 stress runs as the
+// close-under-load hang). Built with SpscRing and MpmcRing patched by the mutants
+// dsched-spsc-close-no-wake-consumer and dsched-mpmc-close-no-wake-consumer
+// (tests/mutants/mutants.txt) first on the include path: this test PASSES only when the
+// scheduler finds the hang (a deadlock) within the CI budget and its seed replays it.
+#include <gtest/gtest.h>
+
+#include "dsched_suite.hpp"
+#include "queue_scenarios.hpp"
+
+namespace {
+
+using dsched::Strategy;
+using namespace dsched_scenarios;
+
+constexpr std::uint64_t kBudget = 2000;  // schedules per strategy (the CI budget)
+
+TEST(DschedBug, SpscConsumerSleepingAfterClose_IsFound) {
+    for (Strategy s : {Strategy::random, Strategy::pct}) {
+        const auto ex = dsched_suite::expect_found("bug.spsc_sleep_after_close", s, kBudget,
+                                                   [] { return spsc_close_wakes(false); });
+        if (ex.failed) {
+            EXPECT_EQ(ex.outcome.verdict, dsched::Verdict::deadlock) << ex.outcome.detail;
+        }
+    }
+}
+
+TEST(DschedBug, MpmcConsumerSleepingAfterClose_IsFound) {
+    for (Strategy s : {Strategy::random, Strategy::pct}) {
+        const auto ex = dsched_suite::expect_found("bug.mpmc_sleep_after_close", s, kBudget,
+                                                   [] { return mpmc_close_wakes(false); });
+        if (ex.failed) {
+            EXPECT_EQ(ex.outcome.verdict, dsched::Verdict::deadlock) << ex.outcome.detail;
+        }
+    }
+}
+
+}  // namespace

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+// Past bug "the stranded blocked submitter": shutdown/close did not wake a submitter blocked for
+// room (a full queue), which then slept for good. Built with SpscRing and MpmcRing patched by
+// the mutants dsched-spsc-close-no-wake-producer and dsched-mpmc-close-no-wake-producer
+// (tests/mutants/mutants.txt) first on the include path: this test PASSES only when the
+// scheduler finds the hang (a deadlock) within the CI budget and its seed replays it.
+#include <gtest/gtest.h>
+
+#include "dsched_suite.hpp"
+#include "queue_scenarios.hpp"
+
+namespace {
+
+using dsched::Strategy;
+using namespace dsched_scenarios;
+
+constexpr std::uint64_t kBudget = 2000;  // schedules per strategy (the CI budget)
+
+TEST(DschedBug, SpscProducerStrandedByClose_IsFound) {
+    for (Strategy s : {Strategy::random, Strategy::pct}) {
+        const auto ex = dsched_suite::expect_found("bug.spsc_stranded_producer", s, kBudget,
+                                                   [] { return spsc_close_wakes(true); });
+        if (ex.failed) {
+            EXPECT_EQ(ex.outcome.verdict, dsched::Verdict::deadlock) << ex.outcome.detail;
+        }
+    }
+}
+
+TEST(DschedBug, MpmcProducersStrandedByClose_IsFound) {
+    for (Strategy s : {Strategy::random, Strategy::pct}) {
+        const auto ex = dsched_suite::expect_found("bug.mpmc_stranded_producer", s, kBudget,
+                                                   [] { return mpmc_close_wakes(true); });
+        if (ex.failed) {
+            EXPECT_EQ(ex.outcome.verdict, dsched::Verdict::deadlock) << ex.outcome.detail;
+        }
+    }
+}
+
+}  // namespace
