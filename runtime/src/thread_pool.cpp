@@ -85,9 +85,9 @@ Errc PoolCore::try_claim(CellClaim& c) noexcept {
     for (;;) {
         if ((t & kClosed) != 0) return Errc::closed;
         CellHeader* h = cell(t);
-        // [pool.free_seen] seq_cst: pairs with [pool.free] (acquire: the cell's previous task is
-        // gone) and is the load half of the [pool.space] Dekker pair.
-        const std::uint32_t seq = (h->seq.load(std::memory_order_seq_cst) + (t & m_mask)) & kPosMask;
+        // [pool.free_seen] acquire: pairs with [pool.free]; the cell's previous task is gone. A
+        // blocked submitter re-runs this after the waiting layer's fence (m_space).
+        const std::uint32_t seq = (h->seq.load(std::memory_order_acquire) + (t & m_mask)) & kPosMask;
         const std::int32_t d = diff31(seq, t);
         if (d == 0) {
             // [pool.claim] seq_cst: store half of the [pool.sleep] Dekker pair (the sleeping worker's
@@ -110,27 +110,14 @@ Errc PoolCore::try_claim(CellClaim& c) noexcept {
 Errc PoolCore::claim(CellClaim& c, Deadline deadline) noexcept {
     Errc e = try_claim(c);
     if (e != Errc::full || deadline.is_poll()) return e;
-    for (int i = 0; i < 256; ++i) {  // a worker usually frees a cell within microseconds
-        platform::cpu_relax();
-        e = try_claim(c);
-        if (e != Errc::full) return e;
-    }
-    for (;;) {
-        if (deadline.expired()) return Errc::timeout;
-        const std::uint32_t epoch = m_space_epoch.load(std::memory_order_acquire);  // [pool.space_epoch]
-        // [pool.space] seq_cst: Dekker pair with [pool.free] + the worker's waiter load: either the
-        // worker sees us, or try_claim() below sees the freed cell.
-        m_space_waiters.fetch_add(1, std::memory_order_seq_cst);
-        e = try_claim(c);
-        if (e != Errc::full) {
-            m_space_waiters.fetch_sub(1, std::memory_order_relaxed);  // [pool.space_leave] relaxed: a count
-            return e;
-        }
-        (void)platform::wait(m_space_epoch, epoch, deadline);
-        m_space_waiters.fetch_sub(1, std::memory_order_relaxed);  // [pool.space_leave]
-        e = try_claim(c);
-        if (e != Errc::full) return e;
-    }
+    // The waiting layer's loop; free_cell() is the notifier ([pool.free], then m_space's notify).
+    const Result<void> r = m_space.wait_for(
+        [&]() noexcept {
+            e = try_claim(c);
+            return e == Errc::full ? Attempt::would_block : Attempt::done;
+        },
+        deadline, spin_policy());
+    return r ? e : r.code();
 }
 
 void PoolCore::publish(const CellClaim& c, const JobOps* ops) noexcept {
@@ -165,22 +152,21 @@ bool PoolCore::pop(std::uint32_t& pos, CellHeader*& c) noexcept {
 }
 
 void PoolCore::free_cell(CellHeader* c, std::uint32_t pos) noexcept {
-    // [pool.free] seq_cst: release half pairs with [pool.free_seen] (the task was destroyed before
-    // a producer reuses the bytes); seq_cst makes it the store half of the [pool.space] Dekker pair.
-    c->seq.store(((pos + m_capacity) - (pos & m_mask)) & kPosMask, std::memory_order_seq_cst);
+    // [pool.free] release: pairs with [pool.free_seen] (the task was destroyed before a producer
+    // reuses the bytes); it is the publishing store of m_space's notify below.
+    c->seq.store(((pos + m_capacity) - (pos & m_mask)) & kPosMask, std::memory_order_release);
     // Hysteresis: a blocked submitter is woken when a freed position is a multiple of a quarter
     // ring, or when the ring is at most half full — not per freed cell, which made a producer
     // faster than the workers ping-pong through the kernel. No waiter is stranded: the waiter saw
     // the cell of position p (its tail) still busy, so the free of p - N is still to come; at
     // that free either the ring is at most half full (wake), or more than N/2 queued positions
     // follow, and their future frees cross a multiple of N/4 (wake).
-    if (m_space_waiters.load(std::memory_order_seq_cst) != 0 &&  // [pool.space]
+    if (m_space.has_waiters() &&  // the waiting layer's notifier fence + count load
         ((pos & m_space_wake_mask) == 0 ||
          // [pool.depth] seq_cst loads: the depth at this free, not an older one.
          (((m_tail.load(std::memory_order_seq_cst) & kPosMask) - m_head.load(std::memory_order_seq_cst)) & kPosMask) <=
              m_capacity / 2)) {
-        m_space_epoch.fetch_add(1, std::memory_order_release);   // [pool.space_epoch]
-        platform::wake_all(m_space_epoch);
+        m_space.wake_all();
     }
 }
 
@@ -249,13 +235,9 @@ void PoolCore::sleep(WorkerBlock& w) noexcept {
 }
 
 void PoolCore::notify_idle() noexcept {
-    // [pool.idle] seq_cst fence: Dekker pair with wait_idle(): the [pool.done] store before this
-    // fence, or the waiter's count after its fence, is seen.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (m_idle_waiters.load(std::memory_order_relaxed) != 0) {
-        m_idle_epoch.fetch_add(1, std::memory_order_release);  // [pool.idle_epoch]
-        platform::wake_all(m_idle_epoch);
-    }
+    // The [pool.done] stores before this call are the published change; wait_idle() re-checks
+    // pending() after registering (the waiting layer's handshake).
+    m_idle.notify_all();
 }
 
 // ---------------------------------------------------------------- workers
@@ -490,8 +472,10 @@ Result<void> PoolCore::shutdown(ShutdownMode mode, Deadline deadline) noexcept {
             m_tokens.fetch_add(n, std::memory_order_release);  // [pool.token]
             platform::wake_all(m_tokens);
         }
-        m_space_epoch.fetch_add(1, std::memory_order_release);  // [pool.space_epoch]: blocked submitters see closed
-        platform::wake_all(m_space_epoch);
+        // Unconditional wakes after the close bit: blocked submitters (a free cell, a result
+        // slot) re-check and see closed.
+        m_space.wake_all();
+        if (m_result_slots != nullptr) m_result_slots->close();
     }
     while (m_joined < m_started_count) {
         // With stall reporting on, join in slices so a stuck worker is reported while we wait.
@@ -567,13 +551,14 @@ std::size_t PoolCore::check_stalls() noexcept {
     return stalled;
 }
 
-void PoolCore::wait_checking(std::atomic<std::uint32_t>& word, std::uint32_t v, Deadline deadline) noexcept {
-    if (m_stall_ns <= 0) {
-        (void)platform::wait(word, v, deadline);
-        return;
-    }
+Deadline PoolCore::stall_slice(Deadline deadline) const noexcept {
+    if (m_stall_ns <= 0) return deadline;
     const Deadline step = Deadline::after(std::chrono::nanoseconds(m_stall_ns / 4 + 1'000'000));
-    (void)platform::wait(word, v, step.instant() < deadline.instant() ? step : deadline);
+    return step.instant() < deadline.instant() ? step : deadline;
+}
+
+void PoolCore::wait_checking(std::atomic<std::uint32_t>& word, std::uint32_t v, Deadline deadline) noexcept {
+    (void)platform::wait(word, v, stall_slice(deadline));
     (void)check_stalls();
 }
 
@@ -587,21 +572,20 @@ std::size_t PoolCore::pending() const noexcept {
 
 Result<void> PoolCore::wait_idle(Deadline deadline) noexcept {
     if (m_started && current_worker() < m_worker_count) return Errc::invalid_argument;  // would wait on itself
+    // The waiting layer's prepare / re-check / commit loop; notify_idle() is the notifier.
+    EventCount<>::Key key = m_idle.prepare_wait();
+    Result<void> out = ok();
     for (;;) {
-        const std::uint32_t epoch = m_idle_epoch.load(std::memory_order_acquire);  // [pool.idle_epoch]
-        m_idle_waiters.fetch_add(1, std::memory_order_seq_cst);
-        std::atomic_thread_fence(std::memory_order_seq_cst);  // [pool.idle]
-        if (pending() == 0) {
-            m_idle_waiters.fetch_sub(1, std::memory_order_relaxed);  // [pool.idle_leave] relaxed: a count
-            return ok();
-        }
+        if (pending() == 0) break;
         if (deadline.expired()) {
-            m_idle_waiters.fetch_sub(1, std::memory_order_relaxed);
-            return Errc::timeout;
+            out = Errc::timeout;
+            break;
         }
-        wait_checking(m_idle_epoch, epoch, deadline);
-        m_idle_waiters.fetch_sub(1, std::memory_order_relaxed);
+        (void)m_idle.commit_wait(key, stall_slice(deadline));  // with stall reporting on: in slices
+        (void)check_stalls();
     }
+    m_idle.cancel_wait();
+    return out;
 }
 
 WorkerStats PoolCore::stats(std::size_t worker) const noexcept {

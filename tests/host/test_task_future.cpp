@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "eventually.hpp"
 #include "staticrt/exec/future.hpp"
 #include "watchdog.hpp"
 
@@ -243,3 +244,42 @@ TEST(Future, WriterOnOtherThread_EveryResultArrivesOnce) {
 }
 
 }  // namespace
+
+// close(): a make() asleep waiting for a free slot returns Errc::closed, and so does every later
+// make() that finds no free slot; a free slot is still handed out.
+TEST(ResultSlots, Close_WakesBlockedMake_WithClosed) {
+    staticrt::test::Watchdog wd{30s};
+    ResultSlots<1> slots;
+    auto held = slots.make<int>();
+    ASSERT_TRUE(held);
+    Errc got = Errc::ok;
+    std::thread t([&] { got = slots.make<int>(Deadline::never()).code(); });
+    ASSERT_TRUE(staticrt::test::eventually([&] { return slots.waiting() == 1; }));  // registered to sleep
+    slots.close();
+    t.join();
+    EXPECT_EQ(got, Errc::closed);
+    EXPECT_EQ(slots.waiting(), 0u);
+    EXPECT_EQ(slots.make<int>(Deadline::never()).code(), Errc::closed);
+    EXPECT_EQ(slots.make<int>().code(), Errc::exhausted);  // a poll still says exhausted
+    ASSERT_TRUE(held->promise.set_value(1));
+    EXPECT_EQ(*held->future.get(), 1);
+    EXPECT_TRUE(slots.make<int>(Deadline::never()));  // free again: handed out
+}
+
+// release() wakes a make() asleep for a slot (the waiting layer's notify path).
+TEST(ResultSlots, Release_WakesBlockedMake) {
+    staticrt::test::Watchdog wd{30s};
+    ResultSlots<1> slots;
+    auto held = slots.make<int>();
+    ASSERT_TRUE(held);
+    bool ok = false;
+    std::thread t([&] {
+        auto p = slots.make<int>(Deadline::never());
+        ok = static_cast<bool>(p);
+    });
+    ASSERT_TRUE(staticrt::test::eventually([&] { return slots.waiting() == 1; }));
+    ASSERT_TRUE(held->promise.set_value(7));
+    EXPECT_EQ(*held->future.get(), 7);  // recycles the slot, wakes the waiter
+    t.join();
+    EXPECT_TRUE(ok);
+}

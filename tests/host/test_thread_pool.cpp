@@ -2,7 +2,12 @@
 // ThreadPool: every method and every error value.
 #include <gtest/gtest.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <array>
+#include <cstdio>
+#include <cstring>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -176,6 +181,46 @@ TEST(ThreadPool, SubmitUntil_WaitsForASlotToFree) {
     ASSERT_TRUE(b);
     EXPECT_EQ(*b->get(), 2);
     t.join();
+}
+
+namespace {
+/// The scheduler state of thread `tid` of this process ('S': asleep, e.g. on a futex), or 0.
+char thread_state(long tid) {
+    char path[96];
+    std::snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+    FILE* f = std::fopen(path, "r");
+    if (f == nullptr) return 0;
+    char buf[512] = {};
+    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = '\0';
+    const char* close = std::strrchr(buf, ')');
+    return close != nullptr && close[1] == ' ' ? close[2] : 0;
+}
+}  // namespace
+
+// The result-slot pool is closed by shutdown(): a submit asleep waiting for a free slot (no
+// deadline, no slicing) wakes and returns Errc::closed; a lost wake-up hangs (watchdog).
+TEST(ThreadPool, Shutdown_WakesSubmitBlockedOnResultSlots_WithClosed) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 64, 1>>();
+    auto a = pool->submit([] { return 1; });  // holds the only result slot until `a` goes
+    ASSERT_TRUE(a);
+    std::atomic<long> tid{0};
+    std::atomic<bool> returned{false};
+    Errc got = Errc::ok;
+    std::thread t([&] {
+        tid.store(static_cast<long>(::syscall(SYS_gettid)));
+        got = pool->submit_until(Deadline::never(), [] { return 2; }).code();
+        returned.store(true);
+    });
+    // Asleep in the slot wait (the only place this thread can sleep before it returns).
+    ASSERT_TRUE(staticrt::test::eventually([&] { return tid.load() != 0 && thread_state(tid.load()) == 'S'; }));
+    EXPECT_FALSE(returned.load());
+    EXPECT_TRUE(pool->shutdown());
+    t.join();
+    EXPECT_EQ(got, Errc::closed);
+    EXPECT_EQ(*a->get(), 1);
 }
 
 TEST(ThreadPool, Submit_AfterShutdown_ReturnsClosed) {

@@ -32,7 +32,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "staticrt/detail/late_bind.hpp"
+#include "staticrt/exec/detail/slot_pool.hpp"
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/time.hpp"
@@ -64,71 +64,9 @@ template <class E = int>
 
 namespace detail {
 
-/// The state word of one slot (the futex word a Future waits on).
-struct SlotWord {
-    static constexpr std::uint32_t kFree = 0;      ///< in the free list
-    static constexpr std::uint32_t kPending = 1;   ///< handed out, no result yet
-    static constexpr std::uint32_t kReady = 2;     ///< a Result<T> is stored
-    static constexpr std::uint32_t kPhase = 3;     ///< mask of the phase bits
-    static constexpr std::uint32_t kWaiter = 4;    ///< a Future sleeps (or is about to) on the word
-    static constexpr std::uint32_t kDropped = 8;   ///< the Future was destroyed before the result came
-    static constexpr std::uint32_t kFailed = 16;   ///< the writer stored an error of its own (set/set_error)
-    static constexpr std::uint32_t kCancelled = 32;  ///< the pool cancelled the task (Errc::closed)
-};
-
-class SlotPoolBase;
-
-/// Header of one result slot. The stored Result<T> lives at `data`.
-struct ResultSlot {
-    std::atomic<std::uint32_t> state{SlotWord::kFree};
-    /// In the free list: index + 1 of the next free slot, 0 = end. Handed out and shared: the
-    /// number of SharedFuture handles (a stale free-list reader is harmless: the tagged head
-    /// CAS in try_pop() fails).
-    std::atomic<std::uint32_t> next{0};
-    SlotPoolBase* owner = nullptr;
-    void (*destroy)(void*) noexcept = nullptr;  ///< destroys the stored Result<T>; set by the writer
-    void* data = nullptr;
-};
-
-/// The capacity-erased part of ResultSlots: a lock-free free list of slot indices (Treiber
-/// stack with a 32-bit ABA tag) of recycled slots, a bump index over never-used ones (so the
-/// constructor stays constexpr), plus a futex word for callers waiting for a free slot.
-class SlotPoolBase {
-public:
-    SlotPoolBase(const SlotPoolBase&) = delete;
-    SlotPoolBase& operator=(const SlotPoolBase&) = delete;
-
-    /// Takes a free slot; Errc::exhausted (poll deadline) or Errc::timeout when none frees in time.
-    [[nodiscard]] Result<ResultSlot*> acquire(Deadline deadline) noexcept;
-    /// Returns a slot to the free list and wakes callers waiting for one.
-    void release(ResultSlot* slot) noexcept;
-    [[nodiscard]] std::size_t capacity() const noexcept { return m_count; }
-
-protected:
-    /// Zero-initialised (a constinit pool lands in .bss); ResultSlots binds the slots on first use.
-    constexpr SlotPoolBase() noexcept = default;
-    ~SlotPoolBase() = default;
-    /// Writes the slot table once (later calls return at once); init(i) sets slot i's pointers.
-    template <class Init>
-    void bind_slots(ResultSlot* slots, std::uint32_t count, Init&& init) noexcept {
-        m_bind.once([&]() noexcept {
-            m_slots = slots;
-            m_count = count;
-            for (std::uint32_t i = 0; i < count; ++i) init(i);
-        });
-    }
-
-private:
-    [[nodiscard]] ResultSlot* try_pop() noexcept;
-
-    alignas(platform::kCacheLine) std::atomic<std::uint64_t> m_head{0};  ///< (tag << 32) | (index + 1) of recycled slots
-    std::atomic<std::uint32_t> m_fresh{0};  ///< slots [m_fresh, m_count) were never handed out
-    LateBind m_bind;
-    ResultSlot* m_slots = nullptr;
-    std::uint32_t m_count = 0;
-    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_waiters{0};
-    std::atomic<std::uint32_t> m_epoch{0};
-};
+/// The slot types the public ends use: the OS wait policy.
+using ResultSlot = BasicResultSlot<OsWaitPolicy>;
+using SlotPoolBase = SlotPool<OsWaitPolicy>;
 
 /// Stores a Result<T> in a slot and publishes it. Any thread, once per slot hand-out.
 template <class T>
@@ -422,7 +360,7 @@ public:
     /// As SlotPoolBase::acquire(), after prepare().
     [[nodiscard]] Result<detail::ResultSlot*> acquire(Deadline deadline) noexcept {
         prepare();
-        return SlotPoolBase::acquire(deadline);
+        return detail::SlotPoolBase::acquire(deadline);
     }
 
     template <class T>

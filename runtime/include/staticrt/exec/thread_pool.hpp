@@ -369,12 +369,8 @@ private:
                       "template argument");
         bind_storage();
         if (closed()) return Errc::closed;
-        auto pf = m_slots.template make<V>(slot_deadline.is_poll() ? slot_deadline : slice(slot_deadline));
-        // Waiting for a result slot: in 1 ms slices, so a shutdown meanwhile reports Errc::closed.
-        while (!pf && pf.error() == Errc::timeout && !slot_deadline.expired()) {
-            if (closed()) return Errc::closed;
-            pf = m_slots.template make<V>(slice(slot_deadline));
-        }
+        // Waiting for a result slot: shutdown() closes the slot pool, which wakes us with Errc::closed.
+        auto pf = m_slots.template make<V>(slot_deadline);
         if (!pf) return unexpected(pf.error());
         detail::CellClaim c;
         if (const Errc e = claim(c, queue_deadline); e != Errc::ok) return e;  // pf's ends recycle the slot
@@ -382,11 +378,6 @@ private:
                            std::move(pf->promise)};
         publish(c, &Job::kOps);
         return std::move(pf->future);
-    }
-
-    static Deadline slice(Deadline d) noexcept {
-        const Deadline step = Deadline::after(std::chrono::milliseconds(1));
-        return d.instant() < step.instant() ? d : step;
     }
 
     template <class F, class... Args>
@@ -453,7 +444,7 @@ private:
         m_slots.prepare();
         bind_layout(static_cast<void*>(m_cells), sizeof(Cell), static_cast<std::uint32_t>(QueueCapacity), m_workers,
                     m_handles, m_stacks.base(), StackBytes, static_cast<std::uint32_t>(Workers), &m_scratch[0][0],
-                    TaskBytes);
+                    TaskBytes, &m_slots);
     }
 
     // Storage. Cells and result slots are written by submitters and workers (their atomics say how).

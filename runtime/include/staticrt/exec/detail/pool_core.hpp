@@ -11,7 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "staticrt/detail/event_count.hpp"
 #include "staticrt/detail/late_bind.hpp"
+#include "staticrt/exec/detail/slot_pool.hpp"
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/platform/cpu.hpp"
 #include "staticrt/platform/result.hpp"
@@ -223,8 +225,10 @@ protected:
     /// where the OS provides thread stacks (platform::kThreadUsesCallerStack false).
     void bind_layout(void* cells, std::size_t stride, std::uint32_t capacity, WorkerBlock* workers,
                      platform::ThreadHandle* handles, std::byte* stacks, std::size_t stack_bytes,
-                     std::uint32_t worker_count, std::byte* scratch, std::size_t scratch_bytes) noexcept {
+                     std::uint32_t worker_count, std::byte* scratch, std::size_t scratch_bytes,
+                     SlotPool<OsWaitPolicy>* result_slots = nullptr) noexcept {
         m_bind.once([&]() noexcept {
+            m_result_slots = result_slots;
             m_cells = cells, m_stride = stride, m_capacity = capacity, m_mask = capacity - 1;
             m_space_wake_mask = capacity >= 4 ? capacity / 4 - 1 : 0;
             m_workers = workers, m_handles = handles, m_stacks = stacks, m_stack_bytes = stack_bytes;
@@ -249,6 +253,10 @@ private:
     void drain_leftovers() noexcept;
     /// Sleeps on `word` (expected value `v`) until `deadline`, in slices that run check_stalls().
     void wait_checking(std::atomic<std::uint32_t>& word, std::uint32_t v, Deadline deadline) noexcept;
+    /// The deadline of one sleep: `deadline`, or a slice of it while stall reporting is on.
+    [[nodiscard]] Deadline stall_slice(Deadline deadline) const noexcept;
+    /// The spin budget of a blocking call of this pool: none when options.spin_ns is 0.
+    [[nodiscard]] SpinPolicy spin_policy() const noexcept { return m_spin_ns == 0 ? kNoSpin : kDefaultSpin; }
 
     // Written once by bind_layout() (first use) / by start().
     LateBind m_bind;
@@ -257,6 +265,7 @@ private:
     std::uint32_t m_capacity = 0;
     std::uint32_t m_mask = 0;
     std::uint32_t m_space_wake_mask = 0;  ///< wake blocked submitters when a freed position is a multiple of capacity/4
+    SlotPool<OsWaitPolicy>* m_result_slots = nullptr;  ///< closed by shutdown(): wakes a submit waiting for a slot
     WorkerBlock* m_workers = nullptr;
     platform::ThreadHandle* m_handles = nullptr;
     std::byte* m_stacks = nullptr;
@@ -284,10 +293,8 @@ private:
     alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_sleepers{0};  ///< units of workers about to sleep
     std::atomic<std::uint32_t> m_tokens{0};                                    ///< wake tokens (futex word)
     // Submitters blocked on a full queue; wait_idle callers.
-    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_space_waiters{0};
-    std::atomic<std::uint32_t> m_space_epoch{0};
-    std::atomic<std::uint32_t> m_idle_waiters{0};
-    std::atomic<std::uint32_t> m_idle_epoch{0};
+    alignas(platform::kCacheLine) EventCount<> m_space;  ///< submitters waiting for a free cell
+    EventCount<> m_idle;                                 ///< wait_idle() callers
     std::atomic<std::uint64_t> m_caller_done{0};  ///< tasks finished by shutdown() itself (no workers)
     std::atomic<std::uint32_t> m_shutdown_state{0};  ///< 0 open, 1 shutting down, 2 done, 3 closed: join pending
     std::atomic<bool> m_stall_check{false};          ///< one check_stalls() at a time
