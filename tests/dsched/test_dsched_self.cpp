@@ -3,6 +3,7 @@
 // the printed seed replays the very same schedule, and a correct protocol passes every schedule.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -115,6 +116,36 @@ TEST(DschedSelf, CorrectProtocols_PassEverySchedule) {
         EXPECT_FALSE(dsched::explore("self.fetch_add", with(s), 1, 500, [] { return lost_update(true); }).failed);
         EXPECT_FALSE(dsched::explore("self.counted_wait", with(s), 1, 1000, [] { return wake_up(true); }).failed);
     }
+}
+
+TEST(DschedSelf, EnvSeed_ReplaysThePrintedScheduleOnly) {
+    // The caller's own replay variables (if any) are put aside and restored.
+    const char* names[] = {"STATICRT_DSCHED_SEED", "STATICRT_DSCHED_STRATEGY", "STATICRT_DSCHED_SCALE"};
+    std::string saved[3];
+    bool had[3] = {};
+    for (int i = 0; i < 3; ++i) {
+        if (const char* v = std::getenv(names[i])) had[i] = true, saved[i] = v;
+        ::unsetenv(names[i]);
+    }
+    const auto f = [] { return wake_up(false); };
+    const dsched::Explored found = dsched::explore("self.lost_wakeup", with(Strategy::pct), 1, 500, f);
+    const std::string seed = std::to_string(found.failing.seed);
+    ::setenv("STATICRT_DSCHED_SEED", seed.c_str(), 1);
+    ::setenv("STATICRT_DSCHED_STRATEGY", "pct", 1);
+    const dsched::Explored other = dsched::explore("self.lost_wakeup", with(Strategy::random), 1, 500, f);
+    const dsched::Explored again = dsched::explore("self.lost_wakeup", with(Strategy::pct), 1, 500, f);
+    for (int i = 0; i < 3; ++i) {
+        if (had[i]) ::setenv(names[i], saved[i].c_str(), 1);
+        else ::unsetenv(names[i]);
+    }
+    ASSERT_TRUE(found.failed);
+    EXPECT_TRUE(other.skipped) << "the other strategy ran during a replay";
+    EXPECT_EQ(other.schedules, 0u);
+    EXPECT_EQ(again.schedules, 1u) << "a replay runs exactly the one seed";
+    ASSERT_TRUE(again.failed);
+    EXPECT_EQ(again.failing.seed, found.failing.seed);
+    EXPECT_EQ(again.outcome.trace_hash, found.outcome.trace_hash);
+    EXPECT_EQ(again.outcome.steps, found.outcome.steps);
 }
 
 TEST(DschedSelf, SameSeed_SameSchedule_OtherSeed_OtherSchedule) {
