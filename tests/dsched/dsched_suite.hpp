@@ -41,4 +41,14 @@ inline dsched::Explored expect_found(const std::string& name, dsched::Strategy s
     return ex;
 }
 
+/// A re-introduced hang: both strategies must find it as a deadlock within `count` schedules.
+inline void expect_deadlock_found(const std::string& name, std::uint64_t count, const dsched::Factory& factory) {
+    for (dsched::Strategy s : {dsched::Strategy::random, dsched::Strategy::pct}) {
+        const dsched::Explored ex = expect_found(name, s, count, factory);
+        if (ex.failed) {
+            EXPECT_EQ(ex.outcome.verdict, dsched::Verdict::deadlock) << ex.outcome.detail;
+        }
+    }
+}
+
 }  // namespace dsched_suite

@@ -80,30 +80,6 @@ inline Case spsc_transfer() {
     return c;
 }
 
-/// close() from a third thread while the consumer waits on an empty queue, or the producer on
-/// a full one (filled before the schedule starts): the waiter must end with closed.
-inline Case spsc_close_wakes(bool producer_side) {
-    struct S {
-        Spsc<int, 2> q;
-        DAtomic<int> closed_seen{0};
-    };
-    auto s = std::make_shared<S>();
-    if (producer_side) {
-        (void)s->q.try_push(100);
-        (void)s->q.try_push(101);
-    }
-    Case c;
-    c.bodies.push_back([s, producer_side] {
-        int out = 0;
-        const auto r = producer_side ? s->q.push(1) : s->q.pop(out);
-        dsched::check(!r && r.code() == Errc::closed, "the blocked call did not end with closed");
-        (void)s->closed_seen.fetch_add(1);
-    });
-    c.bodies.push_back([s] { s->q.close(); });
-    c.check = [s] { return s->closed_seen.peek() == 1 ? std::string() : std::string("waiter did not return"); };
-    return c;
-}
-
 // ------------------------------------------------------------------ MPMC
 /// Two producers push 3 values each through a queue of 2; the last producer to finish closes;
 /// two consumers pop until closed. Every value exactly once.
@@ -140,11 +116,13 @@ inline Case mpmc_transfer() {
     return c;
 }
 
-/// Two consumers wait on an empty queue (or two producers on a full one) while a third thread
-/// closes it: both must end with closed.
-inline Case mpmc_close_wakes(bool producer_side) {
+/// `waiters` threads wait in pop() on an empty queue of 2 (or in push() on a full one, filled
+/// before the schedule starts) while one more thread closes it: every waiter must end with
+/// Errc::closed.
+template <class Queue>
+Case close_wakes(bool producer_side, int waiters) {
     struct S {
-        Mpmc<int, 2> q;
+        Queue q;
         DAtomic<int> closed_seen{0};
     };
     auto s = std::make_shared<S>();
@@ -153,18 +131,22 @@ inline Case mpmc_close_wakes(bool producer_side) {
         (void)s->q.try_push(101);
     }
     Case c;
-    for (int w = 0; w < 2; ++w) {
+    for (int w = 0; w < waiters; ++w) {
         c.bodies.push_back([s, producer_side] {
             int out = 0;
-        const auto r = producer_side ? s->q.push(1) : s->q.pop(out);
+            const auto r = producer_side ? s->q.push(1) : s->q.pop(out);
             dsched::check(!r && r.code() == Errc::closed, "the blocked call did not end with closed");
             (void)s->closed_seen.fetch_add(1);
         });
     }
     c.bodies.push_back([s] { s->q.close(); });
-    c.check = [s] { return s->closed_seen.peek() == 2 ? std::string() : std::string("a waiter did not return"); };
+    c.check = [s, waiters] {
+        return s->closed_seen.peek() == waiters ? std::string() : std::string("a waiter did not return");
+    };
     return c;
 }
+inline Case spsc_close_wakes(bool producer_side) { return close_wakes<Spsc<int, 2>>(producer_side, 1); }
+inline Case mpmc_close_wakes(bool producer_side) { return close_wakes<Mpmc<int, 2>>(producer_side, 2); }
 
 // ------------------------------------------------------------------ JoinableRing
 /// The producer puts 3 items and joins; two consumers take, process (count) and task_done().

@@ -13,39 +13,20 @@
 
 namespace {
 
-using dsched::Strategy;
 using namespace dsched_scenarios;
 
 constexpr std::uint64_t kBudget = 4000;  // schedules per strategy at most (the CI budget; it stops at the first find)
 
 TEST(DschedBug, SubmitterWaitingForResultSlotStrandedByShutdown_IsFound) {
-    for (Strategy s : {Strategy::random, Strategy::pct}) {
-        const auto ex = dsched_suite::expect_found("bug.slot_pool_stranded_submitter", s, kBudget,
-                                                   slot_pool_close_wakes_submitter);
-        if (ex.failed) {
-            EXPECT_EQ(ex.outcome.verdict, dsched::Verdict::deadlock) << ex.outcome.detail;
-        }
-    }
+    dsched_suite::expect_deadlock_found("bug.slot_pool_stranded_submitter", kBudget, slot_pool_close_wakes_submitter);
 }
 
 TEST(DschedBug, SpscProducerStrandedByClose_IsFound) {
-    for (Strategy s : {Strategy::random, Strategy::pct}) {
-        const auto ex = dsched_suite::expect_found("bug.spsc_stranded_producer", s, kBudget,
-                                                   [] { return spsc_close_wakes(true); });
-        if (ex.failed) {
-            EXPECT_EQ(ex.outcome.verdict, dsched::Verdict::deadlock) << ex.outcome.detail;
-        }
-    }
+    dsched_suite::expect_deadlock_found("bug.spsc_stranded_producer", kBudget, [] { return spsc_close_wakes(true); });
 }
 
 TEST(DschedBug, MpmcProducersStrandedByClose_IsFound) {
-    for (Strategy s : {Strategy::random, Strategy::pct}) {
-        const auto ex = dsched_suite::expect_found("bug.mpmc_stranded_producer", s, kBudget,
-                                                   [] { return mpmc_close_wakes(true); });
-        if (ex.failed) {
-            EXPECT_EQ(ex.outcome.verdict, dsched::Verdict::deadlock) << ex.outcome.detail;
-        }
-    }
+    dsched_suite::expect_deadlock_found("bug.mpmc_stranded_producer", kBudget, [] { return mpmc_close_wakes(true); });
 }
 
 }  // namespace
