@@ -105,54 +105,94 @@ Error slot_error(const ResultSlot* slot) noexcept {
     return r->has_value() ? Error{} : r->error();
 }
 
+/// What every end (Future, Promise, SharedFuture) is: one slot pointer, moved (never copied
+/// here); moving onto a live end first lets its slot go through Derived::let_go().
+template <class Derived>
+class SlotEnd {
+public:
+    /// False once the end was moved from, consumed or reset.
+    [[nodiscard]] bool valid() const noexcept { return m_slot != nullptr; }
+
+protected:
+    constexpr SlotEnd() noexcept = default;
+    explicit SlotEnd(ResultSlot* s) noexcept : m_slot(s) {}
+    SlotEnd(SlotEnd&& o) noexcept : m_slot(std::exchange(o.m_slot, nullptr)) {}
+    SlotEnd& operator=(SlotEnd&& o) noexcept {
+        if (this != &o) {
+            static_cast<Derived*>(this)->let_go();
+            m_slot = std::exchange(o.m_slot, nullptr);
+        }
+        return *this;
+    }
+    ~SlotEnd() = default;
+
+    ResultSlot* m_slot = nullptr;
+};
+
+/// The reading calls Future and SharedFuture share: observers that never block, wait() and
+/// result() (copies the stored Result out, leaving it in place).
+template <class Derived, class T>
+class ReadEnd : public SlotEnd<Derived> {
+public:
+    /// True when the result is in: get()/result()/wait() would not block. Never blocks.
+    [[nodiscard]] bool done() const noexcept { return slot_flags(this->m_slot) != 0; }
+    /// Done, and the pool cancelled the task (shutdown(cancel)): the result is Errc::closed.
+    [[nodiscard]] bool cancelled() const noexcept { return (slot_flags(this->m_slot) & SlotWord::kCancelled) != 0; }
+    /// Done, and the task (or the promise's writer) stored an error of its own: a failed
+    /// Result returned by the task. Not set by pool signals (cancel: closed; dropped promise: broken).
+    [[nodiscard]] bool failed() const noexcept { return (slot_flags(this->m_slot) & SlotWord::kFailed) != 0; }
+    /// The stored error (Python's Future.exception() without waiting): Error{} (Errc::ok) when
+    /// not done or the result is a value. Never blocks, never consumes.
+    [[nodiscard]] Error error() const noexcept { return slot_error<T>(this->m_slot); }
+
+    /// Waits for the result. Errc::timeout at the deadline (the end stays valid);
+    /// Errc::invalid_argument when !valid().
+    [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) const noexcept {
+        if (this->m_slot == nullptr) return Errc::invalid_argument;
+        return slot_wait(this->m_slot, deadline);
+    }
+    /// Waits and copies the result out, leaving it in place (Python's Future.result()): may be
+    /// called again, and done()/failed()/error() keep answering. Errc::timeout /
+    /// invalid_argument as wait(). T must be copyable.
+    [[nodiscard]] Result<T> result(Deadline deadline = Deadline::never()) const noexcept
+        requires(std::is_void_v<T> || std::is_copy_constructible_v<T>)
+    {
+        if (this->m_slot == nullptr) return unexpected(Errc::invalid_argument);
+        if (auto w = slot_wait(this->m_slot, deadline); !w) return unexpected(w.error());
+        return *static_cast<const Result<T>*>(this->m_slot->data);
+    }
+
+protected:
+    using SlotEnd<Derived>::SlotEnd;
+};
+
 }  // namespace detail
 
 /// The reading end. Move-only, one pointer. Waiting from two threads at once is not supported.
 template <class T>
-class Future {
+class Future : public detail::ReadEnd<Future<T>, T> {
 public:
     using value_type = T;
 
     constexpr Future() noexcept = default;
     Future(const Future&) = delete;
     Future& operator=(const Future&) = delete;
-    Future(Future&& o) noexcept : m_slot(std::exchange(o.m_slot, nullptr)) {}
-    Future& operator=(Future&& o) noexcept {
-        if (this != &o) { reset(); m_slot = std::exchange(o.m_slot, nullptr); }
-        return *this;
-    }
+    Future(Future&&) noexcept = default;
+    Future& operator=(Future&&) noexcept = default;
     /// Gives the slot back (at once when the result is in, else when the writer finishes).
     ~Future() { reset(); }
 
-    /// True until get() returned a result (or the Future was moved from / reset / shared).
-    [[nodiscard]] bool valid() const noexcept { return m_slot != nullptr; }
-    /// True when get()/result() would not block. Never blocks. Stays true after result() (not
-    /// after get(), which empties the Future).
-    [[nodiscard]] bool ready() const noexcept { return detail::slot_flags(m_slot) != 0; }
-    /// Python's Future.done(): the same as ready().
-    [[nodiscard]] bool done() const noexcept { return ready(); }
-    /// Done, and the pool cancelled the task (shutdown(cancel)): the result is Errc::closed.
-    [[nodiscard]] bool cancelled() const noexcept { return (detail::slot_flags(m_slot) & detail::SlotWord::kCancelled) != 0; }
-    /// Done, and the task (or the promise's writer) stored an error of its own: a failed
-    /// Result returned by the task. Not set by pool signals (cancel: closed; dropped promise: broken).
-    [[nodiscard]] bool failed() const noexcept { return (detail::slot_flags(m_slot) & detail::SlotWord::kFailed) != 0; }
-    /// The stored error (Python's Future.exception() without waiting): Error{} (Errc::ok) when
-    /// not done or the result is a value. Never blocks, never consumes.
-    [[nodiscard]] Error error() const noexcept { return detail::slot_error<T>(m_slot); }
-
-    /// Waits for the result. Errc::timeout at the deadline (the Future stays valid);
-    /// Errc::invalid_argument when !valid().
-    [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) const noexcept {
-        if (m_slot == nullptr) return Errc::invalid_argument;
-        return detail::slot_wait(m_slot, deadline);
-    }
+    // valid(), done(), cancelled(), failed(), error(), wait(d), result(d): detail::ReadEnd.
+    /// True when get()/result() would not block (the same as done()). Stays true after
+    /// result() (not after get(), which empties the Future).
+    [[nodiscard]] bool ready() const noexcept { return this->done(); }
     template <class Rep, class Period>
     [[nodiscard]] Result<void> wait_for(std::chrono::duration<Rep, Period> d) const noexcept {
-        return wait(Deadline::after(d));
+        return this->wait(Deadline::after(d));
     }
     template <class Clock, class Dur>
     [[nodiscard]] Result<void> wait_until(std::chrono::time_point<Clock, Dur> tp) const noexcept {
-        return wait(Deadline::at(tp));
+        return this->wait(Deadline::at(tp));
     }
 
     /// Waits and takes the result: the task's value, or its error (Errc::closed when the pool
@@ -175,17 +215,6 @@ public:
     template <class Rep, class Period>
     [[nodiscard]] Result<T> get_for(std::chrono::duration<Rep, Period> d) noexcept { return get(Deadline::after(d)); }
 
-    /// Waits and copies the result out, leaving it in place (Python's Future.result()): may be
-    /// called again, and done()/failed()/error() keep answering. Errc::timeout / invalid_argument
-    /// as get(). T must be copyable; get() is the faster one-shot move-out.
-    [[nodiscard]] Result<T> result(Deadline deadline = Deadline::never()) const noexcept
-        requires(std::is_void_v<T> || std::is_copy_constructible_v<T>)
-    {
-        if (m_slot == nullptr) return unexpected(Errc::invalid_argument);
-        if (auto w = detail::slot_wait(m_slot, deadline); !w) return unexpected(w.error());
-        return *static_cast<const Result<T>*>(m_slot->data);
-    }
-
     /// Moves this Future into a SharedFuture (this becomes empty). The slot stays in use until
     /// the last SharedFuture handle is gone.
     [[nodiscard]] SharedFuture<T> share() noexcept { return SharedFuture<T>(std::exchange(m_slot, nullptr)); }
@@ -198,27 +227,25 @@ public:
 private:
     template <std::size_t, std::size_t>
     friend class ResultSlots;
-    explicit Future(detail::ResultSlot* s) noexcept : m_slot(s) {}
-
-    detail::ResultSlot* m_slot = nullptr;
+    friend class detail::SlotEnd<Future>;
+    using detail::SlotEnd<Future>::m_slot;
+    explicit Future(detail::ResultSlot* s) noexcept : detail::ReadEnd<Future, T>(s) {}
+    void let_go() noexcept { reset(); }
 };
 
 /// The writing end. Move-only, one pointer. Write once from any thread.
 template <class T>
-class Promise {
+class Promise : public detail::SlotEnd<Promise<T>> {
 public:
     constexpr Promise() noexcept = default;
     Promise(const Promise&) = delete;
     Promise& operator=(const Promise&) = delete;
-    Promise(Promise&& o) noexcept : m_slot(std::exchange(o.m_slot, nullptr)) {}
-    Promise& operator=(Promise&& o) noexcept {
-        if (this != &o) { abandon(); m_slot = std::exchange(o.m_slot, nullptr); }
-        return *this;
-    }
+    Promise(Promise&&) noexcept = default;
+    Promise& operator=(Promise&&) noexcept = default;
     /// A promise never written stores Errc::broken, so its Future never waits forever.
     ~Promise() { abandon(); }
 
-    [[nodiscard]] bool valid() const noexcept { return m_slot != nullptr; }
+    // valid(): detail::SlotEnd.
 
     /// Stores the result (value or error) and wakes the Future. Errc::invalid_argument when
     /// already written or moved from.
@@ -250,12 +277,13 @@ public:
 private:
     template <std::size_t, std::size_t>
     friend class ResultSlots;
-    explicit Promise(detail::ResultSlot* s) noexcept : m_slot(s) {}
+    friend class detail::SlotEnd<Promise>;
+    using detail::SlotEnd<Promise>::m_slot;
+    explicit Promise(detail::ResultSlot* s) noexcept : detail::SlotEnd<Promise>(s) {}
     void abandon() noexcept {
         if (m_slot != nullptr) detail::slot_set<T>(std::exchange(m_slot, nullptr), Result<T>(unexpected(Errc::broken)), 0);
     }
-
-    detail::ResultSlot* m_slot = nullptr;
+    void let_go() noexcept { abandon(); }
 };
 
 /// A copyable reading end that several threads may wait on and read at once (Python: one
@@ -265,47 +293,29 @@ private:
 /// the slot's futex word and the writer wakes them all. result() copies (T must be copyable);
 /// there is no move-out get() here, since other handles may still read the value.
 template <class T>
-class SharedFuture {
+class SharedFuture : public detail::ReadEnd<SharedFuture<T>, T> {
 public:
     using value_type = T;
 
     constexpr SharedFuture() noexcept = default;
-    SharedFuture(const SharedFuture& o) noexcept : m_slot(o.m_slot) { add_ref(); }
+    SharedFuture(const SharedFuture& o) noexcept : detail::ReadEnd<SharedFuture, T>(o.m_slot) { add_ref(); }
     SharedFuture& operator=(const SharedFuture& o) noexcept {
         if (this != &o) { release(); m_slot = o.m_slot; add_ref(); }
         return *this;
     }
-    SharedFuture(SharedFuture&& o) noexcept : m_slot(std::exchange(o.m_slot, nullptr)) {}
-    SharedFuture& operator=(SharedFuture&& o) noexcept {
-        if (this != &o) { release(); m_slot = std::exchange(o.m_slot, nullptr); }
-        return *this;
-    }
+    SharedFuture(SharedFuture&&) noexcept = default;
+    SharedFuture& operator=(SharedFuture&&) noexcept = default;
     /// The last handle gives the slot back (at once when the result is in, else when the writer finishes).
     ~SharedFuture() { release(); }
 
-    [[nodiscard]] bool valid() const noexcept { return m_slot != nullptr; }
-    [[nodiscard]] bool done() const noexcept { return detail::slot_flags(m_slot) != 0; }
-    [[nodiscard]] bool cancelled() const noexcept { return (detail::slot_flags(m_slot) & detail::SlotWord::kCancelled) != 0; }
-    [[nodiscard]] bool failed() const noexcept { return (detail::slot_flags(m_slot) & detail::SlotWord::kFailed) != 0; }
-    [[nodiscard]] Error error() const noexcept { return detail::slot_error<T>(m_slot); }
-
-    /// Any thread, any number at once. Errc::timeout; Errc::invalid_argument when !valid().
-    [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) const noexcept {
-        if (m_slot == nullptr) return Errc::invalid_argument;
-        return detail::slot_wait(m_slot, deadline);
-    }
-    /// Any thread, any number at once: waits and copies the stored result.
-    [[nodiscard]] Result<T> result(Deadline deadline = Deadline::never()) const noexcept
-        requires(std::is_void_v<T> || std::is_copy_constructible_v<T>)
-    {
-        if (m_slot == nullptr) return unexpected(Errc::invalid_argument);
-        if (auto w = detail::slot_wait(m_slot, deadline); !w) return unexpected(w.error());
-        return *static_cast<const Result<T>*>(m_slot->data);
-    }
+    // valid(), done(), cancelled(), failed(), error(), wait(d), result(d): detail::ReadEnd;
+    // any thread, any number at once.
 
 private:
     friend class Future<T>;
-    explicit SharedFuture(detail::ResultSlot* s) noexcept : m_slot(s) {
+    friend class detail::SlotEnd<SharedFuture>;
+    using detail::SlotEnd<SharedFuture>::m_slot;
+    explicit SharedFuture(detail::ResultSlot* s) noexcept : detail::ReadEnd<SharedFuture, T>(s) {
         // [slot.share] relaxed: the handle that carries the slot to other threads is published
         // by the user's own synchronisation (thread start, a queue, ...).
         if (m_slot != nullptr) m_slot->next.store(1, std::memory_order_relaxed);
@@ -320,8 +330,7 @@ private:
         if (m_slot->next.fetch_sub(1, std::memory_order_acq_rel) == 1) detail::slot_drop(m_slot);
         m_slot = nullptr;
     }
-
-    detail::ResultSlot* m_slot = nullptr;
+    void let_go() noexcept { release(); }
 };
 
 template <class T>

@@ -37,6 +37,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "staticrt/detail/event_count.hpp"
 #include "staticrt/ipc/detail/shared_wait.hpp"
 #include "staticrt/platform/process.hpp"
 #include "staticrt/platform/result.hpp"
@@ -141,10 +142,9 @@ public:
         slot->ns = Instant::now().ns();
         // [log.publish] release: the line is complete; pairs with [log.consume].
         slot->word.store(pack(pos + 1, me), std::memory_order_release);
-        // [log.signal] seq_cst (with [log.waiting] load and the drain's [log.sleep] store): either
-        // the drain sees this bump before sleeping, or we see it waiting and wake it.
-        m_signal.fetch_add(1, std::memory_order_seq_cst);
-        if (m_waiting.load(std::memory_order_seq_cst) != 0) platform::wake_one(m_signal, platform::WaitScope::process_shared);
+        // The waiting layer's notify after the publishing store: one count load (and a fence)
+        // when the drain is not asleep in wait_for_lines().
+        m_lines.notify_one();
         return true;
     }
 
@@ -187,30 +187,34 @@ public:
     /// Also returns (at most every kDeadWriterCheckNs) while the next line is claimed but not
     /// published, so that the caller's drain() can check whether its writer died.
     [[nodiscard]] Result<void> wait_for_lines(Deadline deadline) noexcept {
+        // The waiting layer's prepare / re-check / commit loop; write() is the notifier.
+        auto key = m_lines.prepare_wait();
+        Result<void> out = ok();
         for (;;) {
-            const std::uint32_t sig = m_signal.load(std::memory_order_seq_cst);  // [log.signal] see write()
-            if (has_lines()) return ok();
-            // A signal word that keeps changing without lines (a scribbling peer) must not
-            // outlast the deadline.
-            if (deadline.expired()) return unexpected(Errc::timeout);
+            if (has_lines()) break;
+            // An epoch that keeps changing without lines (a scribbling peer) must not outlast
+            // the deadline.
+            if (deadline.expired()) {
+                out = unexpected(Errc::timeout);
+                break;
+            }
+            Deadline until = deadline;
+            bool capped = false;  // the next line is claimed, not published: wake to check its writer
             if (head_claimed()) {
                 const Deadline check = Deadline::at(Instant(Instant::now().ns() + kDeadWriterCheckNs));
-                if (deadline.instant().ns() > check.instant().ns()) {
-                    auto r = detail::shared_wait(m_signal, sig, check);
-                    if (!r && r.code() != Errc::timeout) return r;
-                    return ok();  // a line, or time for drain() to check the writer
-                }
+                capped = deadline.instant().ns() > check.instant().ns();
+                if (capped) until = check;
             }
-            // [log.sleep] seq_cst: see [log.signal].
-            m_waiting.store(1, std::memory_order_seq_cst);
-            if (has_lines()) {
-                m_waiting.store(0, std::memory_order_relaxed);
-                return ok();
+            auto r = m_lines.commit_wait(key, until);
+            if (!r && r.code() == Errc::not_supported) r = detail::shared_sleep(until);  // no shared futex
+            if (!r && r.code() != Errc::timeout) {
+                out = r;
+                break;
             }
-            auto r = detail::shared_wait(m_signal, sig, deadline);
-            m_waiting.store(0, std::memory_order_relaxed);  // [log.sleep] a late wake-up is harmless
-            if (!r) return r;
+            if (capped) break;  // a line, or time for drain() to check the writer
         }
+        m_lines.cancel_wait();
+        return out;
     }
 
     /// Drain side: a published line is waiting.
@@ -337,14 +341,13 @@ private:
 
     // producers
     alignas(64) std::atomic<std::uint32_t> m_tail{0};
-    std::atomic<std::uint32_t> m_signal{0};
     std::atomic<std::uint64_t> m_dropped{0};
     std::atomic<std::uint64_t> m_truncated{0};
     std::atomic<std::uint64_t> m_dead_writer_lines{0};
     std::atomic<std::uint64_t> m_corrupted{0};
     // drain
     alignas(64) std::atomic<std::uint32_t> m_head{0};
-    std::atomic<std::uint32_t> m_waiting{0};
+    staticrt::detail::EventCount<staticrt::detail::OsWaitPolicy, platform::WaitScope::process_shared> m_lines;  ///< the drain waits here
     std::uint64_t m_reported_drops = 0;
     std::int64_t m_start_ns = 0;
     std::uint32_t m_stall_pos = 0;     ///< head position of the stall being timed

@@ -16,6 +16,16 @@
 
 namespace staticrt::ipc::detail {
 
+/// The fallback where the platform cannot park across processes: a sleep of at most 1 ms.
+/// Errc::timeout at the deadline; otherwise success (the caller re-checks).
+[[nodiscard]] inline Result<void> shared_sleep(Deadline deadline) noexcept {
+    if (deadline.expired() || deadline.is_poll()) return unexpected(Errc::timeout);
+    std::int64_t ns = deadline.remaining_ns();
+    if (ns > 1'000'000) ns = 1'000'000;
+    platform::sleep_for(std::chrono::nanoseconds(ns));
+    return ok();
+}
+
 /// platform::wait(process_shared), or a sleep of at most 1 ms when that is not supported.
 /// Errc::timeout at the deadline; otherwise success (maybe spurious).
 [[nodiscard]] inline Result<void> shared_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected,
@@ -24,11 +34,7 @@ namespace staticrt::ipc::detail {
     if (r.code() != Errc::not_supported) return r;
     // [shared_wait.poll] relaxed: only decides whether to sleep; the caller re-loads with acquire.
     if (word.load(std::memory_order_relaxed) != expected) return ok();
-    if (deadline.expired() || deadline.is_poll()) return unexpected(Errc::timeout);
-    std::int64_t ns = deadline.remaining_ns();
-    if (ns > 1'000'000) ns = 1'000'000;
-    platform::sleep_for(std::chrono::nanoseconds(ns));
-    return ok();
+    return shared_sleep(deadline);
 }
 
 }  // namespace staticrt::ipc::detail

@@ -63,6 +63,8 @@ void destroy_remaining(Slot<T, P> (&slots)[N], std::uint32_t head) noexcept {
     if constexpr (!std::is_trivially_destructible_v<T>) {
         for (std::uint32_t h = head;; ++h) {
             Slot<T, P>& s = slots[CellMap<N>::index(h)];
+            // [queue.destroy] acquire: the element's construction is visible ([spsc.publish] /
+            // [mpmc.publish]); relaxed store: no thread uses the queue any more.
             if (s.seq.load(std::memory_order_acquire) != SeqOf<N>::full(h)) break;
             s.destroy();
             s.seq.store(SeqOf<N>::next_lap(h), std::memory_order_relaxed);
