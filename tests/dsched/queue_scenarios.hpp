@@ -49,6 +49,19 @@ struct Seen {
     }
 };
 
+/// A consumer: pops (no deadline) until the queue reports closed, handing each value to on_item.
+template <class Queue, class OnItem>
+void pop_until_closed(Queue& q, OnItem&& on_item) {
+    for (;;) {
+        auto r = q.pop();
+        if (!r) {
+            dsched::check(r.code() == Errc::closed, "pop failed with something other than closed");
+            return;
+        }
+        on_item(*r);
+    }
+}
+
 // ------------------------------------------------------------------ SPSC
 /// One producer pushes kItems through a queue of 2 and closes; the consumer pops until closed.
 inline Case spsc_transfer() {
@@ -66,15 +79,10 @@ inline Case spsc_transfer() {
         s->q.close();
     });
     c.bodies.push_back([s] {
-        for (;;) {
-            auto r = s->q.pop();
-            if (!r) {
-                dsched::check(r.code() == Errc::closed, "pop failed with something other than closed");
-                return;
-            }
-            if (*r != s->next_expected.fetch_add(1)) s->out_of_order.fetch_add(1);
-            s->seen.take(*r);
-        }
+        pop_until_closed(s->q, [&](int v) {
+            if (v != s->next_expected.fetch_add(1)) s->out_of_order.fetch_add(1);
+            s->seen.take(v);
+        });
     });
     c.check = [s] { return s->out_of_order.load() != 0 ? std::string("out of order") : s->seen.verdict(); };
     return c;
@@ -101,16 +109,7 @@ inline Case mpmc_transfer() {
         });
     }
     for (int k = 0; k < 2; ++k) {
-        c.bodies.push_back([s] {
-            for (;;) {
-                auto r = s->q.pop();
-                if (!r) {
-                    dsched::check(r.code() == Errc::closed, "pop failed with something other than closed");
-                    return;
-                }
-                s->seen.take(*r);
-            }
-        });
+        c.bodies.push_back([s] { pop_until_closed(s->q, [&](int v) { s->seen.take(v); }); });
     }
     c.check = [s] { return s->seen.verdict(); };
     return c;
@@ -169,16 +168,11 @@ inline Case joinable_join() {
     });
     for (int k = 0; k < 2; ++k) {
         c.bodies.push_back([s] {
-            for (;;) {
-                auto r = s->q.pop();
-                if (!r) {
-                    dsched::check(r.code() == Errc::closed, "pop failed with something other than closed");
-                    return;
-                }
-                s->seen.take(*r);
+            pop_until_closed(s->q, [&](int v) {
+                s->seen.take(v);
                 (void)s->processed.fetch_add(1);
                 dsched::check(s->q.task_done().has_value(), "task_done failed");
-            }
+            });
         });
     }
     c.check = [s] { return s->seen.verdict(); };
