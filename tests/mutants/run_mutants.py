@@ -33,6 +33,7 @@ SUITES = {
     "stress": "staticrt_stress_tests",
     "noheap": "staticrt_noheap_tests",
     "target": "staticrt_target_tests",
+    "dsched": "staticrt_dsched_tests",
 }
 
 

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+// tests/dsched/queue_scenarios.hpp — the queue scenarios run under seeded schedules, shared by
+// staticrt_dsched_tests (the real headers: every schedule must pass) and the bug executables
+// of tests/dsched/bugs/ (patched headers first on the include path: a schedule must fail).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "dsched.hpp"
+#include "staticrt/queue/joinable_queue.hpp"
+#include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/spsc_queue.hpp"
+
+namespace dsched_scenarios {
+
+using dsched::Case;
+using dsched::DAtomic;
+using dsched::DSchedPolicy;
+using staticrt::Deadline;
+using staticrt::Errc;
+
+template <class T, std::size_t N>
+using Spsc = staticrt::detail::SpscRing<T, N, DSchedPolicy>;
+template <class T, std::size_t N>
+using Mpmc = staticrt::detail::MpmcRing<T, N, DSchedPolicy>;
+template <class T, std::size_t N>
+using Joinable = staticrt::detail::JoinableRing<T, N, DSchedPolicy>;
+
+/// Counts how often each value 0..K-1 was taken; plain atomics (no scheduling point: the test's
+/// own bookkeeping, not the protocol under test).
+template <int K>
+struct Seen {
+    std::array<std::atomic<int>, K> count{};
+    std::atomic<int> out_of_range{0};
+    void take(int v) {
+        if (v < 0 || v >= K) out_of_range.fetch_add(1, std::memory_order_relaxed);
+        else count[static_cast<std::size_t>(v)].fetch_add(1, std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::string verdict() const {
+        if (out_of_range.load() != 0) return "a value that was never pushed";
+        for (int v = 0; v < K; ++v) {
+            const int n = count[static_cast<std::size_t>(v)].load();
+            if (n != 1) return "value " + std::to_string(v) + " taken " + std::to_string(n) + " times";
+        }
+        return {};
+    }
+};
+
+/// A consumer: pops (no deadline) until the queue reports closed, handing each value to on_item.
+template <class Queue, class OnItem>
+void pop_until_closed(Queue& q, OnItem&& on_item) {
+    for (;;) {
+        auto r = q.pop();
+        if (!r) {
+            dsched::check(r.code() == Errc::closed, "pop failed with something other than closed");
+            return;
+        }
+        on_item(*r);
+    }
+}
+
+// ------------------------------------------------------------------ SPSC
+/// One producer pushes kItems through a queue of 2 and closes; the consumer pops until closed.
+inline Case spsc_transfer() {
+    constexpr int kItems = 5;
+    struct S {
+        Spsc<int, 2> q;
+        Seen<kItems> seen;
+        std::atomic<int> next_expected{0};
+        std::atomic<int> out_of_order{0};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    c.bodies.push_back([s] {
+        for (int i = 0; i < kItems; ++i) dsched::check(s->q.push(i).has_value(), "push failed before close");
+        s->q.close();
+    });
+    c.bodies.push_back([s] {
+        pop_until_closed(s->q, [&](int v) {
+            if (v != s->next_expected.fetch_add(1)) s->out_of_order.fetch_add(1);
+            s->seen.take(v);
+        });
+    });
+    c.check = [s] { return s->out_of_order.load() != 0 ? std::string("out of order") : s->seen.verdict(); };
+    return c;
+}
+
+// ------------------------------------------------------------------ MPMC
+/// Two producers push 3 values each through a queue of 2; the last producer to finish closes;
+/// two consumers pop until closed. Every value exactly once.
+inline Case mpmc_transfer() {
+    constexpr int kPerProducer = 3;
+    struct S {
+        Mpmc<int, 2> q;
+        Seen<2 * kPerProducer> seen;
+        DAtomic<int> producers_done{0};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    for (int p = 0; p < 2; ++p) {
+        c.bodies.push_back([s, p] {
+            for (int i = 0; i < kPerProducer; ++i) {
+                dsched::check(s->q.push(p * kPerProducer + i).has_value(), "push failed before close");
+            }
+            if (s->producers_done.fetch_add(1) == 1) s->q.close();
+        });
+    }
+    for (int k = 0; k < 2; ++k) {
+        c.bodies.push_back([s] { pop_until_closed(s->q, [&](int v) { s->seen.take(v); }); });
+    }
+    c.check = [s] { return s->seen.verdict(); };
+    return c;
+}
+
+/// `waiters` threads wait in pop() on an empty queue of 2 (or in push() on a full one, filled
+/// before the schedule starts) while one more thread closes it: every waiter must end with
+/// Errc::closed.
+template <class Queue>
+Case close_wakes(bool producer_side, int waiters) {
+    struct S {
+        Queue q;
+        DAtomic<int> closed_seen{0};
+    };
+    auto s = std::make_shared<S>();
+    if (producer_side) {
+        (void)s->q.try_push(100);
+        (void)s->q.try_push(101);
+    }
+    Case c;
+    for (int w = 0; w < waiters; ++w) {
+        c.bodies.push_back([s, producer_side] {
+            int out = 0;
+            const auto r = producer_side ? s->q.push(1) : s->q.pop(out);
+            dsched::check(!r && r.code() == Errc::closed, "the blocked call did not end with closed");
+            (void)s->closed_seen.fetch_add(1);
+        });
+    }
+    c.bodies.push_back([s] { s->q.close(); });
+    c.check = [s, waiters] {
+        return s->closed_seen.peek() == waiters ? std::string() : std::string("a waiter did not return");
+    };
+    return c;
+}
+inline Case spsc_close_wakes(bool producer_side) { return close_wakes<Spsc<int, 2>>(producer_side, 1); }
+inline Case mpmc_close_wakes(bool producer_side) { return close_wakes<Mpmc<int, 2>>(producer_side, 2); }
+
+// ------------------------------------------------------------------ JoinableRing
+/// The producer puts 3 items and joins; two consumers take, process (count) and task_done().
+/// When join() returns every item must be processed; then the producer closes.
+inline Case joinable_join() {
+    constexpr int kItems = 3;
+    struct S {
+        Joinable<int, 2> q;
+        Seen<kItems> seen;
+        DAtomic<int> processed{0};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    c.bodies.push_back([s] {
+        for (int i = 0; i < kItems; ++i) dsched::check(s->q.push(i).has_value(), "push failed");
+        dsched::check(s->q.join().has_value(), "join(never) failed");
+        dsched::check(s->processed.load() == kItems, "join returned before every task_done");
+        dsched::check(s->q.unfinished() == 0, "join returned with unfinished items");
+        s->q.close();
+    });
+    for (int k = 0; k < 2; ++k) {
+        c.bodies.push_back([s] {
+            pop_until_closed(s->q, [&](int v) {
+                s->seen.take(v);
+                (void)s->processed.fetch_add(1);
+                dsched::check(s->q.task_done().has_value(), "task_done failed");
+            });
+        });
+    }
+    c.check = [s] { return s->seen.verdict(); };
+    return c;
+}
+
+}  // namespace dsched_scenarios

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+// The queue cores over DSchedPolicy under seeded schedules: SpscRing, MpmcRing and JoinableRing
+// hand over every element exactly once through blocking push/pop on tiny capacities; close()
+// wakes every blocked consumer and producer; join() returns exactly when every item is done.
+// The scenarios are in queue_scenarios.hpp.
+#include <gtest/gtest.h>
+
+#include "dsched_suite.hpp"
+#include "queue_scenarios.hpp"
+
+namespace {
+
+using namespace dsched_scenarios;
+
+TEST(DschedSpsc, BlockingPushPop_EveryElementOnceInOrder) {
+    dsched_suite::expect_all_pass("spsc.transfer", 300, spsc_transfer);
+}
+TEST(DschedSpsc, Close_WakesBlockedConsumer) {
+    dsched_suite::expect_all_pass("spsc.close_wakes_consumer", 400, [] { return spsc_close_wakes(false); });
+}
+TEST(DschedSpsc, Close_WakesBlockedProducer) {
+    dsched_suite::expect_all_pass("spsc.close_wakes_producer", 400, [] { return spsc_close_wakes(true); });
+}
+TEST(DschedMpmc, BlockingPushPop_TwoByTwo_EveryElementOnce) {
+    dsched_suite::expect_all_pass("mpmc.transfer", 300, mpmc_transfer);
+}
+TEST(DschedMpmc, Close_WakesEveryBlockedConsumer) {
+    dsched_suite::expect_all_pass("mpmc.close_wakes_consumers", 400, [] { return mpmc_close_wakes(false); });
+}
+TEST(DschedMpmc, Close_WakesEveryBlockedProducer) {
+    dsched_suite::expect_all_pass("mpmc.close_wakes_producers", 400, [] { return mpmc_close_wakes(true); });
+}
+TEST(DschedJoinable, Join_ReturnsExactlyWhenEveryItemIsDone) {
+    dsched_suite::expect_all_pass("joinable.join", 300, joinable_join);
+}
+
+}  // namespace
