@@ -208,10 +208,12 @@ public:
         if (m_slot == nullptr) return Errc::invalid_argument;
         return detail::slot_wait(m_slot, deadline);
     }
+    /// std-style helper, a one-line forward: wait(Deadline::after(d)).
     template <class Rep, class Period>
     [[nodiscard]] Result<void> wait_for(std::chrono::duration<Rep, Period> d) const noexcept {
         return wait(Deadline::after(d));
     }
+    /// std-style helper, a one-line forward: wait(Deadline::at(tp)).
     template <class Clock, class Dur>
     [[nodiscard]] Result<void> wait_until(std::chrono::time_point<Clock, Dur> tp) const noexcept {
         return wait(Deadline::at(tp));
@@ -234,6 +236,7 @@ public:
         s->owner->release(s);
         return out;
     }
+    /// Python-style helper, a one-line forward: get(Deadline::after(d)).
     template <class Rep, class Period>
     [[nodiscard]] Result<T> get_for(std::chrono::duration<Rep, Period> d) noexcept { return get(Deadline::after(d)); }
 

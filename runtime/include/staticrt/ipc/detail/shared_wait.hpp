@@ -14,7 +14,7 @@
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
 
-namespace staticrt::ipc::detail {
+namespace staticrt::detail {
 
 /// platform::wait(process_shared), or a sleep of at most 1 ms when that is not supported.
 /// Errc::timeout at the deadline; otherwise success (maybe spurious).
@@ -31,4 +31,4 @@ namespace staticrt::ipc::detail {
     return ok();
 }
 
-}  // namespace staticrt::ipc::detail
+}  // namespace staticrt::detail
