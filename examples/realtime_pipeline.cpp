@@ -299,7 +299,7 @@ int main(int argc, char** argv) {
     }
     for (auto& c : g_coeff) c = static_cast<float>(c / sum);
 
-    staticrt::PoolOptions opt;
+    staticrt::ThreadPoolOptions opt;
     opt.cpus = cfg.cpus;
     opt.name = "fir";
     platform::Priority io_priority{};

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     char fd_text[16];
     std::snprintf(fd_text, sizeof fd_text, "%d", fds[1]);
     ::setenv("LAT_PIPE_FD", fd_text, 1);
-    staticrt::ipc::PoolOptions o;
+    staticrt::ipc::ProcessPoolOptions o;
     o.start_method = fork_method ? staticrt::ipc::StartMethod::fork : staticrt::ipc::StartMethod::spawn;
     o.max_retries = 0;
     o.liveness_interval = std::chrono::milliseconds(liveness_ms);

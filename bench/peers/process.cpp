@@ -67,7 +67,7 @@ double process_map_shared(const sb::Options& o, bool warm) {
     std::uint64_t n = o.scaled(kMapItems);
     if (n > kMapItems) n = kMapItems;
     staticrt::ipc::ProcessPool<W> pool;  // the pool first, then the data (see process_map_staticrt)
-    staticrt::ipc::PoolOptions po;
+    staticrt::ipc::ProcessPoolOptions po;
     po.start_method = staticrt::ipc::StartMethod::fork;
     if (!pool.start(po)) return -1;
     char name[64];
@@ -104,7 +104,7 @@ double process_map_staticrt(const sb::Options& o) {
     // a fork-started pool would be copy-on-write shared with the workers, and the first map's
     // copies into them would each take a copy-on-write fault per page.
     staticrt::ipc::ProcessPool<2> pool;
-    staticrt::ipc::PoolOptions po;
+    staticrt::ipc::ProcessPoolOptions po;
     po.start_method = staticrt::ipc::StartMethod::fork;
     if (!pool.start(po)) return -1;
     std::vector<long long> in(n), out(n);

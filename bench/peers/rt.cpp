@@ -8,10 +8,10 @@
 // The measuring thread runs at SCHED_FIFO --rt-priority pinned to cpu A and sleeps on absolute
 // deadlines (clock_nanosleep TIMER_ABSTIME) --rt-interval-us apart, --rt-trials times, exactly
 // like cyclictest's thread; at each wake it takes t0 and submits one task, which stores
-// now - t0. The gap (200 us) is well past staticrt's spin budget (PoolOptions::spin_ns, 50 us),
+// now - t0. The gap (200 us) is well past staticrt's spin budget (ThreadPoolOptions::spin_ns, 50 us),
 // so every submit finds the workers parked in the kernel. Libraries:
 //   staticrt        ThreadPool<2>, SCHED_FIFO workers pinned one per core (the default pinning)
-//   staticrt_float  the same pool with PoolOptions::pin = false (workers float, same priority)
+//   staticrt_float  the same pool with ThreadPoolOptions::pin = false (workers float, same priority)
 //   std_pool        2 std::threads + std::mutex + std::condition_variable, SCHED_FIFO, pinned A,B
 //   tbb_arena       task_arena(2); its workers are made SCHED_FIFO by a task_scheduler_observer
 //   cyclictest      `cyclictest -q -p PRIO -a A -t 1 -i GAP -l TRIALS -h 20000`: the kernel's
@@ -109,7 +109,7 @@ Figures wake_loop(const sb::Options& o, Submit&& submit) {
 
 Figures measure_staticrt(const sb::Options& o, bool pin) {
     static staticrt::ThreadPool<2, 64> pool;
-    staticrt::PoolOptions po;
+    staticrt::ThreadPoolOptions po;
     po.pin = pin;
     po.priority = {staticrt::platform::SchedPolicy::fifo, o.rt_priority};
     if (!pool.start(po)) return {};

@@ -4,7 +4,7 @@
 
 #include "staticrt/ipc/log_ring.hpp"
 
-namespace staticrt::ipc::detail {
+namespace staticrt::detail {
 namespace {
 std::size_t put_u64(char* out, std::size_t cap, std::size_t at, std::uint64_t v, int min_digits) noexcept {
     char tmp[24];
@@ -45,4 +45,4 @@ void sink_to_standard(void* stream, const char* line, std::size_t bytes) noexcep
     (void)platform::write_standard(*static_cast<platform::StandardStream*>(stream), line, bytes);
 }
 
-}  // namespace staticrt::ipc::detail
+}  // namespace staticrt::detail

@@ -264,7 +264,12 @@ PoolFn find_pool_function(const char* name) noexcept {
     return nullptr;
 }
 
-namespace detail {
+}  // namespace staticrt::ipc
+
+namespace staticrt::detail {
+// The engine's bodies use the pool's public vocabulary (ProcessPoolOptions, MapReport, the
+// limits, Process) and the worker loop above, all in staticrt::ipc.
+using namespace staticrt::ipc;
 
 Result<void> ProcessPoolBase::create_segment(platform::SharedMemory& shm, std::size_t bytes) noexcept {
     auto r = shm.create_anonymous(bytes);
@@ -360,7 +365,7 @@ Result<void> ProcessPoolBase::start_spawned(std::size_t i, std::size_t cpu, cons
 }
 
 Result<void> ProcessPoolBase::start_impl(PoolControl* control, unsigned char* arena, std::size_t arena_bytes,
-                                         const platform::SharedMemory* segment, const PoolOptions& options) noexcept {
+                                         const platform::SharedMemory* segment, const ProcessPoolOptions& options) noexcept {
     if (m_started || g_in_worker) return unexpected(Errc::invalid_argument);
     if (options.cpus != nullptr && !options.cpus->empty()) {
         // Like ThreadPool: a CPU outside this process's affinity (or the machine) is refused
@@ -802,5 +807,4 @@ void ProcessPoolBase::call_release(std::uint32_t slot, std::uint32_t gen) noexce
     (void)m_control->calls[slot].state.compare_exchange_strong(expected, kCallFree, std::memory_order_relaxed);
 }
 
-}  // namespace detail
-}  // namespace staticrt::ipc
+}  // namespace staticrt::detail

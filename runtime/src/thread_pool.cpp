@@ -323,7 +323,7 @@ bool PoolCore::pop_ready() const noexcept {
 
 // ---------------------------------------------------------------- lifetime
 
-Result<void> PoolCore::start(const PoolOptions& options) noexcept {
+Result<void> PoolCore::start(const ThreadPoolOptions& options) noexcept {
     if (m_started || m_shutdown_state.load(std::memory_order_acquire) != 0) return Errc::invalid_argument;
     m_spin_ns = options.spin_ns < 0 ? 0 : options.spin_ns;
     m_hook = options.on_failure;

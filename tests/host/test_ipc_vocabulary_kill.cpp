@@ -105,7 +105,7 @@ TEST(PipeKill, PeerKilledWhileSenderBlockedOnFullRing_SendReturnsClosed) {
     int sent = 0;
     while (parent->send(sent, Deadline::poll())) ++sent;
     EXPECT_EQ(sent, 1024 / 8);  // 4-byte length + 4-byte int each
-    auto* shared = reinterpret_cast<ipc::detail::PipeShared*>(&seg->pipe);  // test knowledge: first member
+    auto* shared = reinterpret_cast<staticrt::detail::PipeShared*>(&seg->pipe);  // test knowledge: first member
     std::thread killer([&] {
         // Kill only once the sender is parked on the full ring (observable state, not a sleep).
         while (shared->ring[0].writers_waiting.load() == 0) std::this_thread::yield();

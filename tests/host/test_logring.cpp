@@ -179,7 +179,7 @@ void pause_mid_line() noexcept {
     if (t_stall_in_write) std::this_thread::sleep_for(150ms);
 }
 struct HookReset {
-    ~HookReset() { staticrt::ipc::detail::log_ring_claim_hook = nullptr; }
+    ~HookReset() { staticrt::detail::log_ring_claim_hook = nullptr; }
 };
 
 /// Drains until `want` lines with text were seen or the deadline passes.
@@ -200,7 +200,7 @@ TEST(LogRing, WriterDiesMidLine_DrainSkipsTornLineReportsItAndGoesOn) {
     SharedSegment<Ring> ring;
     ASSERT_TRUE(ring.create(name.c_str()));
     ASSERT_TRUE(ring->write("before"));
-    staticrt::ipc::detail::log_ring_claim_hook = &die_mid_line;
+    staticrt::detail::log_ring_claim_hook = &die_mid_line;
     Process child;
     ASSERT_TRUE(child.start_fork(
         [](void* r) noexcept {
@@ -240,7 +240,7 @@ TEST(LogRing, LiveWriterSlowMidLine_NotSkippedLineArrivesWhole) {
     const auto name = test::shm_name("log-slow");
     SharedSegment<Ring> ring;
     ASSERT_TRUE(ring.create(name.c_str()));
-    staticrt::ipc::detail::log_ring_claim_hook = &pause_mid_line;
+    staticrt::detail::log_ring_claim_hook = &pause_mid_line;
     std::thread slow([&] {
         t_stall_in_write = true;
         (void)ring->write("slow but alive");

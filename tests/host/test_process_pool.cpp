@@ -18,7 +18,7 @@
 using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
-using staticrt::ipc::PoolOptions;
+using staticrt::ipc::ProcessPoolOptions;
 using staticrt::ipc::ProcessPool;
 using staticrt::ipc::StartMethod;
 namespace test = staticrt::test;
@@ -59,7 +59,7 @@ TEST(ProcessPool, MapSquares1To10_Spawn_PythonResult) {
 TEST(ProcessPool, Map_ForkMoreItemsThanArena_AllInBatches) {
     test::Watchdog wd{60s};
     ProcessPool<2, 4096> pool;  // 4 KiB arena: 255 items per batch
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.start_method = StartMethod::fork;
     ASSERT_TRUE(pool.start(o));
     std::vector<long long> in(10000), out(10000, -1);
@@ -90,7 +90,7 @@ TEST(ProcessPool, Map_BadArguments_InvalidArgument) {
 TEST(ProcessPool, WorkerKilledMidMap_ReplacedAndChunkRetried) {
     test::Watchdog wd{60s};
     ProcessPool<2> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.chunk = 20;
     ASSERT_TRUE(pool.start(o));
     std::vector<long long> in(2000), out(2000, -1);
@@ -121,7 +121,7 @@ TEST(ProcessPool, WorkerKilledMidMap_ReplacedAndChunkRetried) {
 TEST(ProcessPool, NoRetries_KilledChunkReportedFailed) {
     test::Watchdog wd{60s};
     ProcessPool<1> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.chunk = 100;
     o.max_retries = 0;
     ASSERT_TRUE(pool.start(o));

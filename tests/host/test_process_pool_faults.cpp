@@ -30,11 +30,11 @@
 using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
-using staticrt::ipc::PoolOptions;
+using staticrt::ipc::ProcessPoolOptions;
 using staticrt::ipc::ProcessPool;
 using staticrt::ipc::StartMethod;
 namespace test = staticrt::test;
-namespace detail = staticrt::ipc::detail;
+namespace detail = staticrt::detail;
 
 namespace {
 
@@ -162,8 +162,8 @@ void wait_both_up(ProcessPool<2>& pool) {
     }
 }
 
-PoolOptions with(StartMethod m) {
-    PoolOptions o;
+ProcessPoolOptions with(StartMethod m) {
+    ProcessPoolOptions o;
     o.start_method = m;
     return o;
 }
@@ -246,7 +246,7 @@ TEST_P(PoolFaults, FutureAndShutdown_StuckCall_TimeoutsThenCleanShutdown) {
 TEST_P(PoolFaults, Map_SigstoppedWorker_StallDetectedKilledReplacedRetried) {
     test::Watchdog wd{60s};
     ProcessPool<2> pool;
-    PoolOptions o = with(GetParam());
+    ProcessPoolOptions o = with(GetParam());
     o.stall_timeout = 200ms;
     o.chunk = 1;
     ASSERT_TRUE(pool.start(o));
@@ -273,7 +273,7 @@ TEST_P(PoolFaults, Map_SigstoppedWorker_StallDetectedKilledReplacedRetried) {
 TEST_P(PoolFaults, LoopingFunction_ProcessStalledAfterRetries) {
     test::Watchdog wd{60s};
     ProcessPool<2> pool;
-    PoolOptions o = with(GetParam());
+    ProcessPoolOptions o = with(GetParam());
     o.stall_timeout = 100ms;
     o.max_retries = 1;
     o.chunk = 2;
@@ -297,7 +297,7 @@ TEST_P(PoolFaults, LoopingFunction_ProcessStalledAfterRetries) {
 TEST_P(PoolFaults, StopWordScribbled_BoundedRestarts_Corrupted) {
     test::Watchdog wd{60s};
     ProcessPool<2> pool;
-    PoolOptions o = with(GetParam());
+    ProcessPoolOptions o = with(GetParam());
     o.max_start_failures = 3;
     o.liveness_interval = 10ms;
     ASSERT_TRUE(pool.start(o));
@@ -337,7 +337,7 @@ TEST_P(PoolFaults, StopWordScribbled_BoundedRestarts_Corrupted) {
 TEST_P(PoolFaults, ScribbledChunkCountThenDeath_ParentUsesItsOwnCount) {
     test::Watchdog wd{60s};
     ProcessPool<2> pool;
-    PoolOptions o = with(GetParam());
+    ProcessPoolOptions o = with(GetParam());
     o.chunk = 4;
     ASSERT_TRUE(pool.start(o));
     const std::string marker = marker_path("scribble", ::getpid());
@@ -384,7 +384,7 @@ TEST(PoolFaultsFork, ReentrantMapFromForkWorker_InvalidArgument_SignalsReset) {
 TEST_P(PoolFaults, Start_BadCpuRefused_WorkerPidKnownAtStart) {
     test::Watchdog wd{60s};
     ProcessPool<2> pool;
-    PoolOptions o = with(GetParam());
+    ProcessPoolOptions o = with(GetParam());
     const auto bad = staticrt::platform::CpuSet::single(staticrt::platform::kMaxCpus - 1);
     o.cpus = &bad;
     EXPECT_EQ(pool.start(o).code(), Errc::no_such_cpu);

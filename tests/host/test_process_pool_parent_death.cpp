@@ -28,7 +28,7 @@
 
 using namespace std::chrono_literals;
 using staticrt::Deadline;
-using staticrt::ipc::PoolOptions;
+using staticrt::ipc::ProcessPoolOptions;
 using staticrt::ipc::Process;
 using staticrt::ipc::ProcessPool;
 using staticrt::ipc::StartMethod;
@@ -59,7 +59,7 @@ int entry_pool_parent(int argc, const char* const* argv) noexcept {
     if (!shm.open(argv[0])) return 3;
     auto* rep = static_cast<DeathReport*>(shm.data());
     static ProcessPool<2> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.start_method = std::strcmp(argv[1], "fork") == 0 ? StartMethod::fork : StartMethod::spawn;
     if (!pool.start(o)) return 4;
     rep->pids[0] = pool.worker_pid(0);

@@ -28,7 +28,7 @@ using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
 using staticrt::platform::WaitScope;
-using staticrt::ipc::PoolOptions;
+using staticrt::ipc::ProcessPoolOptions;
 using staticrt::ipc::ProcessPool;
 namespace platform = staticrt::platform;
 namespace test = staticrt::test;
@@ -99,7 +99,7 @@ TEST(ProcessPoolRetries, Map_NoRetries_KilledChunkFailsAloneNothingRetried) {
     Board board;
     ASSERT_NE(board.b, nullptr);
     ProcessPool<1> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.chunk = 100;
     o.max_retries = 0;
     o.liveness_interval = 5ms;
@@ -137,7 +137,7 @@ TEST(ProcessPoolRetries, Map_TwoRetries_KilledChunkRetriedOnceEveryItemDone) {
     Board board;
     ASSERT_NE(board.b, nullptr);
     ProcessPool<1> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.chunk = 100;
     o.max_retries = 2;
     o.liveness_interval = 5ms;
@@ -168,7 +168,7 @@ TEST(ProcessPoolRetries, Submit_NoRetries_KilledCallReportsProcessDied) {
     Board board;
     ASSERT_NE(board.b, nullptr);
     ProcessPool<1> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.max_retries = 0;
     o.liveness_interval = 5ms;
     ASSERT_TRUE(pool.start(o));
@@ -190,7 +190,7 @@ TEST(ProcessPoolRetries, Submit_TwoRetries_KilledCallAnsweredByTheReplacement) {
     Board board;
     ASSERT_NE(board.b, nullptr);
     ProcessPool<1> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.max_retries = 2;
     o.liveness_interval = 5ms;
     ASSERT_TRUE(pool.start(o));

@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
 using staticrt::ipc::PoolFuture;
-using staticrt::ipc::PoolOptions;
+using staticrt::ipc::ProcessPoolOptions;
 using staticrt::ipc::ProcessPool;
 using staticrt::ipc::SharedSegment;
 using staticrt::ipc::StartMethod;
@@ -123,7 +123,7 @@ TEST(ProcessPoolShared, MapShared_SpawnWorkers_ResultsInPlace) {
 TEST(ProcessPoolShared, MapShared_ForkWorkersSegmentCreatedLater_ResultsInPlace) {
     test::Watchdog wd{60s};
     ProcessPool<2> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.start_method = StartMethod::fork;
     o.chunk = 777;
     ASSERT_TRUE(pool.start(o));
@@ -197,7 +197,7 @@ TEST(ProcessPoolShared, MapShared_BadArguments_InvalidArgument) {
 TEST(ProcessPoolShared, MapShared_WorkerKilledMidMap_ReplacedAndChunkRetried) {
     test::Watchdog wd{60s};
     ProcessPool<2> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.chunk = 20;
     o.liveness_interval = 5ms;
     ASSERT_TRUE(pool.start(o));
@@ -228,7 +228,7 @@ TEST(ProcessPoolShared, MapShared_WorkerKilledMidMap_ReplacedAndChunkRetried) {
 TEST(ProcessPoolShared, MapShared_NoRetries_KilledChunkReportedFailedRestUntouchedOrDone) {
     test::Watchdog wd{60s};
     ProcessPool<1> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.chunk = 100;
     o.max_retries = 0;
     o.liveness_interval = 5ms;
@@ -288,7 +288,7 @@ TEST(ProcessPoolSubmit, Submit_Get_ReturnsResult) {
 TEST(ProcessPoolSubmit, Submit_ManyInFlight_AllResultsReadyEventually) {
     test::Watchdog wd{60s};
     ProcessPool<2> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.start_method = StartMethod::fork;
     ASSERT_TRUE(pool.start(o));
     for (int round = 0; round < 20; ++round) {
@@ -367,7 +367,7 @@ TEST(ProcessPoolSubmit, Submit_BadArguments_InvalidArgument) {
 TEST(ProcessPoolSubmit, WorkerKilledDuringCall_RetriedOnReplacement) {
     test::Watchdog wd{60s};
     ProcessPool<1> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.liveness_interval = 5ms;
     ASSERT_TRUE(pool.start(o));
     auto f = pool.submit<long long>("shm_sleep_ms", 200LL);
@@ -384,7 +384,7 @@ TEST(ProcessPoolSubmit, WorkerKilledDuringCall_RetriedOnReplacement) {
 TEST(ProcessPoolSubmit, WorkerKilledDuringCall_NoRetries_ProcessDied) {
     test::Watchdog wd{60s};
     ProcessPool<1> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.max_retries = 0;
     o.liveness_interval = 5ms;
     ASSERT_TRUE(pool.start(o));
@@ -426,7 +426,7 @@ TEST(ProcessPoolSubmit, SubmitDuringMap_BothComplete) {
 TEST(ProcessPoolSubmit, WorkerKilledWhileIdle_ReplacedByNextSubmitAndMap) {
     test::Watchdog wd{60s};
     ProcessPool<2> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.liveness_interval = 5ms;
     ASSERT_TRUE(pool.start(o));
     for (std::size_t victim = 0; victim < 2; ++victim) {

@@ -81,7 +81,7 @@ int child_checks() {
     // starts; nothing of it appears in /dev/shm.
     {
         staticrt::ipc::ProcessPool<1> pool;
-        staticrt::ipc::PoolOptions o;
+        staticrt::ipc::ProcessPoolOptions o;
         o.start_method = staticrt::ipc::StartMethod::fork;
         if (!pool.start(o)) return 10;
         if (entries_in_dev_shm() != 0) return 11;

@@ -23,7 +23,7 @@ using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
 using staticrt::Error;
-using staticrt::PoolOptions;
+using staticrt::ThreadPoolOptions;
 using staticrt::Result;
 using staticrt::ShutdownMode;
 
@@ -33,7 +33,7 @@ using SmallPool = staticrt::ThreadPool<2, 8, staticrt::kDefaultPoolStackBytes, 6
 using Pool = staticrt::ThreadPool<2, 256, staticrt::kDefaultPoolStackBytes, 64, 256>;
 
 template <class P>
-std::unique_ptr<P> started(PoolOptions o = {}) {
+std::unique_ptr<P> started(ThreadPoolOptions o = {}) {
     auto p = std::make_unique<P>();
     auto r = p->start(o);
     EXPECT_TRUE(r) << staticrt::to_string(r.code());
@@ -80,7 +80,7 @@ TEST(ThreadPool, Submit_TaskReturnsError_FutureReportsItAndHookRuns) {
         std::atomic<std::size_t> worker{99};
         std::atomic<int> code{0};
     } seen;
-    PoolOptions o;
+    ThreadPoolOptions o;
     o.report_future_failures = true;  // futures' failures reach the hook only when asked (off by default)
     o.on_failure.user = &seen;
     o.on_failure.fn = [](void* u, std::size_t w, Error e) noexcept {
@@ -120,8 +120,8 @@ TEST(ThreadPool, TrySubmit_WhenQueueFull_ReturnsFull) {
     auto full = pool->try_submit([] { return 0; });
     ASSERT_FALSE(full);
     EXPECT_EQ(full.error(), Errc::full);
-    EXPECT_EQ(pool->submit_detached_until(Deadline::poll(), [] {}).code(), Errc::full);
-    auto late = pool->submit_until(Deadline::after(5ms), [] { return 0; });
+    EXPECT_EQ(pool->submit_detached(Deadline::poll(), [] {}).code(), Errc::full);
+    auto late = pool->submit(Deadline::after(5ms), [] { return 0; });
     ASSERT_FALSE(late);
     EXPECT_EQ(late.error(), Errc::timeout);
     gate.open.store(true);
@@ -157,18 +157,18 @@ TEST(ThreadPool, TrySubmit_WhenResultSlotsUsedUp_ReturnsExhausted) {
     ASSERT_FALSE(c);
     EXPECT_EQ(c.error(), Errc::exhausted);
     EXPECT_EQ(pool->submit([] { return 3; }).code(), Errc::exhausted);
-    EXPECT_EQ(pool->submit_until(Deadline::after(2ms), [] { return 3; }).code(), Errc::timeout);
+    EXPECT_EQ(pool->submit(Deadline::after(2ms), [] { return 3; }).code(), Errc::timeout);
     EXPECT_EQ(*a->get(), 1);  // consuming a future recycles its slot
     auto d = pool->try_submit([] { return 4; });
     ASSERT_TRUE(d);
     EXPECT_EQ(*d->get(), 4);
     b->reset();  // dropping one too
-    auto e = pool->submit_for(1s, [] { return 5; });
+    auto e = pool->submit(Deadline::after(1s), [] { return 5; });
     ASSERT_TRUE(e);
     EXPECT_EQ(*e->get(), 5);
 }
 
-TEST(ThreadPool, SubmitUntil_WaitsForASlotToFree) {
+TEST(ThreadPool, SubmitWithDeadline_WaitsForASlotToFree) {
     staticrt::test::Watchdog wd{30s};
     auto pool = started<staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 64, 1>>();
     auto a = pool->submit([] { return 1; });
@@ -177,7 +177,7 @@ TEST(ThreadPool, SubmitUntil_WaitsForASlotToFree) {
         std::this_thread::sleep_for(20ms);
         (void)a->get();
     });
-    auto b = pool->submit_until(Deadline::after(10s), [] { return 2; });
+    auto b = pool->submit(Deadline::after(10s), [] { return 2; });
     ASSERT_TRUE(b);
     EXPECT_EQ(*b->get(), 2);
     t.join();
@@ -211,7 +211,7 @@ TEST(ThreadPool, Shutdown_WakesSubmitBlockedOnResultSlots_WithClosed) {
     Errc got = Errc::ok;
     std::thread t([&] {
         tid.store(static_cast<long>(::syscall(SYS_gettid)));
-        got = pool->submit_until(Deadline::never(), [] { return 2; }).code();
+        got = pool->submit(Deadline::never(), [] { return 2; }).code();
         returned.store(true);
     });
     // Asleep in the slot wait (the only place this thread can sleep before it returns).
@@ -306,7 +306,7 @@ TEST(ThreadPool, Start_Twice_ReturnsInvalidArgument) {
 
 TEST(ThreadPool, Start_WithCpuOutsideMachine_FailsAndLeavesPoolClosed) {
     Pool pool;
-    PoolOptions o;
+    ThreadPoolOptions o;
     o.cpus = staticrt::CpuSet::single(staticrt::platform::kMaxCpus - 1);
     auto r = pool.start(o);
     ASSERT_FALSE(r);
@@ -315,7 +315,7 @@ TEST(ThreadPool, Start_WithCpuOutsideMachine_FailsAndLeavesPoolClosed) {
 
 TEST(ThreadPool, Start_WithRealtimePriorityNotPermitted_ReportsButRuns) {
     staticrt::test::Watchdog wd{30s};
-    PoolOptions o;
+    ThreadPoolOptions o;
     o.priority = {staticrt::platform::SchedPolicy::fifo, 10};
     auto pool = std::make_unique<Pool>();
     auto r = pool->start(o);
@@ -337,7 +337,7 @@ TEST(ThreadPool, Start_Pinned_WorkersRecordTheirCpu) {
 }
 
 TEST(ThreadPool, Start_Unpinned_WorkersFloat) {
-    PoolOptions o;
+    ThreadPoolOptions o;
     o.pin = false;
     auto pool = started<Pool>(o);
     EXPECT_EQ(pool->stats(0).cpu, staticrt::platform::kMaxCpus);
@@ -464,7 +464,7 @@ TEST(ThreadPool, ParallelFor_WhenQueueFull_CallerDoesTheWork) {
 
 TEST(ThreadPool, Stats_CountTasksWakesAndHighWater) {
     staticrt::test::Watchdog wd{30s};
-    PoolOptions o;
+    ThreadPoolOptions o;
     o.spin_ns = 0;  // sleep at once, so wakes are counted
     auto pool = started<staticrt::ThreadPool<1, 64, staticrt::kDefaultPoolStackBytes, 64, 64>>(o);
     std::this_thread::sleep_for(10ms);

@@ -96,7 +96,7 @@ TEST(ThreadPoolPlacement, PinFalse_NothingPinnedNothingShared) {
         if (!platform::pin_current_thread(CpuSet::single(aff->first()))) return;
         p.pinned = true;
         auto pool = std::make_unique<staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 64, 16>>();
-        staticrt::PoolOptions o;
+        staticrt::ThreadPoolOptions o;
         o.pin = false;
         if (!pool->start(o)) return;
         p.started = true;

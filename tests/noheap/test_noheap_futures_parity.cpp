@@ -31,7 +31,7 @@ Error g_err[1024];
 
 TEST(NoHeapFuturesParity, ObserversSharedCheckedDeadlinesShutdown_AllocateNothing) {
     staticrt::test::Watchdog wd{60s};
-    staticrt::PoolOptions o;
+    staticrt::ThreadPoolOptions o;
     o.stall_timeout_ns = 1'000'000'000;
     ASSERT_TRUE(g_pool.start(o));
     ASSERT_TRUE(g_pool2.start({}));

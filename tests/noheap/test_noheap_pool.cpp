@@ -39,7 +39,7 @@ TEST(NoHeapPool, SubmitMapWaitShutdown_AfterStart_AllocateNothing) {
         ASSERT_TRUE(t);
         EXPECT_TRUE(t->wait(Deadline::after(10s)));
         t->reset();
-        auto u = g_pool.submit_until(Deadline::after(10s), []() -> staticrt::Result<long> { return 3L; });
+        auto u = g_pool.submit(Deadline::after(10s), []() -> staticrt::Result<long> { return 3L; });
         ASSERT_TRUE(u);
         EXPECT_EQ(*u->get(), 3L);
         ASSERT_TRUE(g_pool.submit_detached([] { g_sum.fetch_add(1); }));

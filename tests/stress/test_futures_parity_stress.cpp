@@ -118,7 +118,7 @@ TEST(FuturesParityStress, ShutdownNowait_RacingSubmitters_EveryAcceptedFutureRes
         for (int s = 0; s < 2; ++s)
             subs.emplace_back([&] {
                 for (int i = 0; i < 100; ++i) {
-                    auto f = pool->submit_until(Deadline::after(10s), [i] { return i; });
+                    auto f = pool->submit(Deadline::after(10s), [i] { return i; });
                     if (!f) {
                         refused.fetch_add(1);
                         continue;

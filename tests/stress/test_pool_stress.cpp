@@ -49,7 +49,7 @@ TEST(PoolStress, TenMillionTasks_FourSubmitters_EveryFutureResolvedOnce) {
                     local += *v;
                     got.fetch_add(1, std::memory_order_relaxed);
                 }
-                auto f = pool->submit_until(Deadline::never(), [&runs, id] {
+                auto f = pool->submit(Deadline::never(), [&runs, id] {
                     runs[static_cast<std::size_t>(id)].fetch_add(1, std::memory_order_relaxed);
                     return id;
                 });
@@ -93,7 +93,7 @@ void shutdown_under_load(ShutdownMode mode) {
                 std::vector<staticrt::Future<int>> mine;
                 mine.reserve(4096);
                 while (!stop.load(std::memory_order_relaxed) && mine.size() < 1000) {
-                    auto f = pool->submit_until(Deadline::after(1s), [] {
+                    auto f = pool->submit(Deadline::after(1s), [] {
                         volatile int x = 0;
                         for (int i = 0; i < 50; ++i) x = x + i;
                         return 1;

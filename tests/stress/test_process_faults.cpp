@@ -26,7 +26,7 @@
 using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
-using staticrt::ipc::PoolOptions;
+using staticrt::ipc::ProcessPoolOptions;
 using staticrt::ipc::ProcessPool;
 namespace test = staticrt::test;
 
@@ -72,7 +72,7 @@ void run_kill_storm(std::uint32_t max_retries, bool shared = false) {
     for (std::size_t i = 0; i < kStormItems; ++i) seg->in[i] = static_cast<long long>(i);
     constexpr std::size_t kWorkers = 4;
     ProcessPool<kWorkers, 1u << 16> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.chunk = 16;
     o.max_retries = max_retries;
     o.liveness_interval = 5ms;
@@ -161,7 +161,7 @@ void run_submit_kill_storm(std::uint32_t max_retries) {
     std::printf("submit kill storm: %ld kills, max_retries %u, seed %u\n", kills_wanted, max_retries, seed);
     constexpr std::size_t kWorkers = 3;
     ProcessPool<kWorkers, 1u << 16> pool;
-    PoolOptions o;
+    ProcessPoolOptions o;
     o.max_retries = max_retries;
     o.liveness_interval = 5ms;
     ASSERT_TRUE(pool.start(o));

@@ -118,7 +118,7 @@ TEST_CASE("Footprint: the manifest adds up sizeof, shared segments and OS stacks
     static_assert(staticrt::footprint_of<Pool>.static_bytes == sizeof(Pool));
     static_assert(Pool::static_bytes == sizeof(Pool));
     static_assert(T::static_bytes == sizeof(T));
-    static_assert(PP::shared_bytes > sizeof(staticrt::ipc::detail::PoolControl));
+    static_assert(PP::shared_bytes > sizeof(staticrt::detail::PoolControl));
     static_assert(staticrt::footprint_of<PP>.shared_bytes == PP::shared_bytes);
     static_assert(staticrt::footprint_of<Queue[3]>.static_bytes == 3 * sizeof(Queue));
     using System = staticrt::footprint<Pool, Queue, T, PP>;

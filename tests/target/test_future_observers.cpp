@@ -154,7 +154,7 @@ TEST_CASE("ThreadPool: shutdown(cancel) marks queued futures cancelled, not fail
 TEST_CASE("ThreadPool: a failed future does not call on_failure unless report_future_failures") {
     for (const bool report : {false, true}) {
         std::atomic<int> calls{0};
-        staticrt::PoolOptions o;
+        staticrt::ThreadPoolOptions o;
         o.report_future_failures = report;
         o.on_failure.user = &calls;
         o.on_failure.fn = [](void* u, std::size_t, Error) noexcept { static_cast<std::atomic<int>*>(u)->fetch_add(1); };

@@ -342,7 +342,7 @@ TEST_CASE("Pipe: scribbled ring indices and lengths report corrupted") {
     auto b = p.connect(1);
     REQUIRE(a);
     REQUIRE(b);
-    auto* shared = reinterpret_cast<ipc::detail::PipeShared*>(&p);  // test knowledge: first member
+    auto* shared = reinterpret_cast<staticrt::detail::PipeShared*>(&p);  // test knowledge: first member
     REQUIRE(a->send(1));
     shared->ring[0].tail.store(shared->ring[0].head.load() + 1000);  // more than the ring holds
     CHECK(b->recv<int>(Deadline::poll()).code() == Errc::corrupted);
@@ -352,7 +352,7 @@ TEST_CASE("Pipe: scribbled ring indices and lengths report corrupted") {
     // A length larger than what was published.
     const std::uint32_t head = shared->ring[0].head.load();
     shared->ring[0].tail.store(head + 8);
-    auto* data = reinterpret_cast<unsigned char*>(shared) + sizeof(ipc::detail::PipeShared);
+    auto* data = reinterpret_cast<unsigned char*>(shared) + sizeof(staticrt::detail::PipeShared);
     const std::uint32_t huge = 0x7fffffff;
     std::memcpy(data + (head % 128), &huge, 4);
     CHECK(b->recv<int>(Deadline::poll()).code() == Errc::corrupted);

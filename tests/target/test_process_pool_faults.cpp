@@ -20,7 +20,7 @@ using staticrt::Errc;
 
 TEST_CASE("ProcessPool faults: start refuses a CPU outside this process (no_such_cpu), then starts") {
     staticrt::ipc::ProcessPool<2, 4096> pool;
-    staticrt::ipc::PoolOptions o;
+    staticrt::ipc::ProcessPoolOptions o;
     const auto bad = staticrt::platform::CpuSet::single(staticrt::platform::kMaxCpus - 1);
     o.cpus = &bad;
     CHECK(pool.start(o).code() == Errc::no_such_cpu);

@@ -209,7 +209,7 @@ TEST_CASE("ThreadPool: a worker stuck on one task is reported once through the h
         std::atomic<int> code{0};
         std::atomic<std::size_t> worker{99};
     } seen;
-    staticrt::PoolOptions o;
+    staticrt::ThreadPoolOptions o;
     o.stall_timeout_ns = 5'000'000;  // 5 ms
     o.on_failure.user = &seen;
     o.on_failure.fn = [](void* u, std::size_t w, Error e) noexcept {

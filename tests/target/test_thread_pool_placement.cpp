@@ -48,7 +48,7 @@ struct Observed {
 /// From a new thread pinned to `caller` (empty set: left unpinned), starts ThreadPool<Workers>
 /// with `opts`, records the placement, runs one parallel_for, shuts down.
 template <std::size_t Workers>
-Observed<Workers> start_from(const CpuSet& caller, const staticrt::PoolOptions& opts) {
+Observed<Workers> start_from(const CpuSet& caller, const staticrt::ThreadPoolOptions& opts) {
     Observed<Workers> o;
     std::thread t([&] {
         if (!caller.empty()) {
@@ -131,7 +131,7 @@ TEST_CASE("ThreadPoolPlacement_ExplicitCpusIncludingCallers_KeptInOrderAndReport
     auto aff = platform::process_affinity();
     REQUIRE(aff);
     const std::size_t caller = aff->first();
-    staticrt::PoolOptions opts;
+    staticrt::ThreadPoolOptions opts;
     opts.cpus = CpuSet::single(caller);  // the user asked for the caller's CPU: honoured, but visible
     auto o = start_from<1>(CpuSet::single(caller), opts);
     if (!o.pinned) STATICRT_SKIP("no-affinity", "pin_current_thread refused on this target");

@@ -152,6 +152,7 @@ public:
     /// Waits until the thread finished. Errc::timeout: still running (stays joinable);
     /// Errc::invalid_argument: not started. Joining from the thread itself traps.
     [[nodiscard]] Result<void> join(Deadline deadline = Deadline::never()) noexcept { return m_core.join(deadline); }
+    /// Python-style helper, a one-line forward: join(Deadline::after(d)).
     template <class Rep, class Period>
     [[nodiscard]] Result<void> join_for(std::chrono::duration<Rep, Period> d) noexcept {
         return join(Deadline::after(d));

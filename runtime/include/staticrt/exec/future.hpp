@@ -186,10 +186,12 @@ public:
     /// True when get()/result() would not block (the same as done()). Stays true after
     /// result() (not after get(), which empties the Future).
     [[nodiscard]] bool ready() const noexcept { return this->done(); }
+    /// std-style helper, a one-line forward: wait(Deadline::after(d)).
     template <class Rep, class Period>
     [[nodiscard]] Result<void> wait_for(std::chrono::duration<Rep, Period> d) const noexcept {
         return this->wait(Deadline::after(d));
     }
+    /// std-style helper, a one-line forward: wait(Deadline::at(tp)).
     template <class Clock, class Dur>
     [[nodiscard]] Result<void> wait_until(std::chrono::time_point<Clock, Dur> tp) const noexcept {
         return this->wait(Deadline::at(tp));
@@ -212,6 +214,7 @@ public:
         s->owner->release(s);
         return out;
     }
+    /// Python-style helper, a one-line forward: get(Deadline::after(d)).
     template <class Rep, class Period>
     [[nodiscard]] Result<T> get_for(std::chrono::duration<Rep, Period> d) noexcept { return get(Deadline::after(d)); }
 

@@ -165,7 +165,7 @@ public:
     }
 
     /// Starts the timer thread; at every release it submits one run of f to `pool`
-    /// (submit_detached_until(Deadline::poll())). At most one run is in flight.
+    /// (submit_detached(Deadline::poll(), ...)). At most one run is in flight.
     template <class Pool, class F>
     [[nodiscard]] Result<void> start_on(Pool& pool, F&& f, const PeriodicOptions& o) noexcept {
         if (m_thread.joinable()) return Errc::invalid_argument;
@@ -235,7 +235,7 @@ private:
             }
             m_in_flight.store(1, std::memory_order_relaxed);  // published to the worker by the submit
             PeriodicTick tick = *t;
-            Result<void> r = pool.submit_detached_until(Deadline::poll(), [this, tick]() mutable noexcept {
+            Result<void> r = pool.submit_detached(Deadline::poll(), [this, tick]() mutable noexcept {
                 tick.woke = Instant::now();
                 tick.lateness_ns = tick.woke.ns_since(tick.release);
                 m_timer.record_lateness(tick.lateness_ns);

@@ -6,7 +6,7 @@
 // stored inline in TaskBytes), and ResultSlots result slots for futures. start() starts the
 // workers (pinned one per physical core by default); after that, submit / map / wait_idle /
 // shutdown never allocate. Any thread may submit; tasks run on the workers in FIFO order of
-// their claim on the queue. Idle workers spin for PoolOptions::spin_ns, then sleep in the
+// their claim on the queue. Idle workers spin for ThreadPoolOptions::spin_ns, then sleep in the
 // kernel; a submit makes a syscall only when a worker sleeps, and wakes exactly one.
 //
 // Memory ordering: everything a thread did before a successful submit happens-before the task
@@ -32,6 +32,7 @@
 #include "staticrt/detail/stack_storage.hpp"
 #include "staticrt/exec/detail/pool_core.hpp"
 #include "staticrt/exec/future.hpp"
+#include "staticrt/exec/pool_options.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/thread.hpp"
 #include "staticrt/platform/time.hpp"
@@ -155,7 +156,7 @@ using submit_value_t =
 
 template <std::size_t Workers, std::size_t QueueCapacity = 1024, std::size_t StackBytes = kDefaultPoolStackBytes,
           std::size_t TaskBytes = 64, std::size_t ResultSlotCount = QueueCapacity, std::size_t ResultBytes = 32>
-class ThreadPool : public detail::PoolCore {
+class ThreadPool {
     static_assert(Workers > 0, "ThreadPool needs at least one worker: use Workers >= 1, e.g. ThreadPool<4>");
     static_assert(Workers <= 1024, "ThreadPool: at most 1024 workers (platform::kMaxCpus)");
     static_assert(QueueCapacity >= 2 && (QueueCapacity & (QueueCapacity - 1)) == 0,
@@ -191,28 +192,30 @@ public:
     /// this pool must be gone (or consumed) before the pool is destroyed.
     ~ThreadPool() { (void)shutdown(ShutdownMode::drain); }
 
-    // start / shutdown / wait_idle forward to PoolCore after binding the storage layout.
-    [[nodiscard]] Result<void> start(const PoolOptions& options) noexcept {
+    /// Starts the workers. Errc::invalid_argument when started (or shut down) already; with
+    /// options.strict, a refused priority or memory lock; the OS error when a thread cannot start.
+    [[nodiscard]] Result<void> start(const ThreadPoolOptions& options) noexcept {
         bind_storage();
-        return PoolCore::start(options);
+        return m_core.start(options);
     }
-    template <class... A>
-    decltype(auto) shutdown(A&&... a) noexcept {
+    /// Stops accepting work, drains or cancels the queue, joins the workers. Idempotent.
+    /// Errc::invalid_argument when called from one of the pool's own workers.
+    /// Errc::timeout when the workers have not finished by `deadline`: the pool is closed and
+    /// keeps draining (or cancelling) in the background, and a later shutdown() or the
+    /// destructor joins. A later call may turn a drain into a cancel, never back.
+    Result<void> shutdown(ShutdownMode mode = ShutdownMode::drain, Deadline deadline = Deadline::never()) noexcept {
         bind_storage();
-        return PoolCore::shutdown(std::forward<A>(a)...);
+        return m_core.shutdown(mode, deadline);
     }
-    template <class... A>
-    [[nodiscard]] decltype(auto) wait_idle(A&&... a) noexcept {
+    /// Python's shutdown(wait=False), a one-line forward: shutdown(mode, Deadline::poll()).
+    void shutdown_nowait(ShutdownMode mode = ShutdownMode::drain) noexcept { (void)shutdown(mode, Deadline::poll()); }
+    /// Reports workers stuck on one task for longer than ThreadPoolOptions::stall_timeout_ns (once
+    /// per task, through on_failure and WorkerStats::stalls). Returns how many are stalled now.
+    /// Any thread; a call while another runs returns 0 at once. No-op when stall reporting is off.
+    std::size_t check_stalls() noexcept {
         bind_storage();
-        return PoolCore::wait_idle(std::forward<A>(a)...);
+        return m_core.check_stalls();
     }
-    [[nodiscard]] static constexpr std::size_t worker_count() noexcept { return Workers; }
-    [[nodiscard]] static constexpr std::size_t queue_capacity() noexcept { return QueueCapacity; }
-    /// Index of the calling worker, or worker_count() when the caller is not one of them.
-    [[nodiscard]] std::size_t current_worker() const noexcept {
-        return layout_bound() ? PoolCore::current_worker() : Workers;
-    }
-    // stats(i), pending(), started(), closed(), ... : see PoolCore.
 
     // ---- non-blocking submission
     /// Never blocks: Errc::full (queue), Errc::exhausted (no free result slot), Errc::closed.
@@ -221,33 +224,39 @@ public:
         return submit_impl(Deadline::poll(), Deadline::poll(), std::forward<F>(f), std::forward<Args>(args)...);
     }
 
-    // ---- blocking submission
-    /// Blocks while the queue is full. Errc::exhausted at once when every result slot is in use
-    /// (use submit_until to wait for one); Errc::closed after shutdown.
+    // ---- blocking submission: submit(deadline, f, args...) / submit(f, args...)
+    /// Waits for queue space and a result slot until `deadline`: Errc::timeout, Errc::closed
+    /// (also when the pool shuts down while it waits). Deadline::poll() is try_submit().
     template <class F, class... Args>
+    [[nodiscard]] Result<Future<submit_value_t<F, Args...>>> submit(Deadline deadline, F&& f, Args&&... args) noexcept {
+        return submit_impl(deadline, deadline, std::forward<F>(f), std::forward<Args>(args)...);
+    }
+    /// No deadline: blocks while the queue is full. Errc::exhausted at once when every result
+    /// slot is in use (pass a Deadline to wait for one); Errc::closed after shutdown.
+    template <class F, class... Args>
+        requires(!std::is_same_v<std::remove_cvref_t<F>, Deadline>)
     [[nodiscard]] Result<Future<submit_value_t<F, Args...>>> submit(F&& f, Args&&... args) noexcept {
         return submit_impl(Deadline::poll(), Deadline::never(), std::forward<F>(f), std::forward<Args>(args)...);
     }
-    /// Waits for queue space and a result slot until `deadline`: Errc::timeout, Errc::closed.
+    /// Fire and forget: no result slot. Waits for queue space until `deadline` (Deadline::poll()
+    /// never blocks and reports Errc::full); Errc::timeout, Errc::closed. A failed Result goes to
+    /// the failure hook.
     template <class F, class... Args>
-    [[nodiscard]] Result<Future<submit_value_t<F, Args...>>> submit_until(Deadline deadline, F&& f,
-                                                                          Args&&... args) noexcept {
-        return submit_impl(deadline, deadline, std::forward<F>(f), std::forward<Args>(args)...);
+    [[nodiscard]] Result<void> submit_detached(Deadline deadline, F&& f, Args&&... args) noexcept {
+        return detached_impl(deadline, std::forward<F>(f), std::forward<Args>(args)...);
     }
-    template <class Rep, class Period, class F, class... Args>
-    [[nodiscard]] Result<Future<submit_value_t<F, Args...>>> submit_for(std::chrono::duration<Rep, Period> d, F&& f,
-                                                                        Args&&... args) noexcept {
-        return submit_until(Deadline::after(d), std::forward<F>(f), std::forward<Args>(args)...);
-    }
-    /// Fire and forget: no result slot. Waits for queue space until `deadline` (default: forever;
-    /// Deadline::poll() never blocks and reports Errc::full). A failed Result goes to the failure hook.
+    /// No deadline: waits for queue space as long as it takes.
     template <class F, class... Args>
+        requires(!std::is_same_v<std::remove_cvref_t<F>, Deadline>)
     [[nodiscard]] Result<void> submit_detached(F&& f, Args&&... args) noexcept {
         return detached_impl(Deadline::never(), std::forward<F>(f), std::forward<Args>(args)...);
     }
-    template <class F, class... Args>
-    [[nodiscard]] Result<void> submit_detached_until(Deadline deadline, F&& f, Args&&... args) noexcept {
-        return detached_impl(deadline, std::forward<F>(f), std::forward<Args>(args)...);
+
+    // ---- blocking
+    /// Blocks until every task submitted so far has finished. Errc::timeout at the deadline.
+    [[nodiscard]] Result<void> wait_idle(Deadline deadline = Deadline::never()) noexcept {
+        bind_storage();
+        return m_core.wait_idle(deadline);
     }
 
     // ---- data parallel (the caller helps; returns when every item is done)
@@ -349,7 +358,27 @@ public:
     }
 
     // ---- observers
+    [[nodiscard]] bool started() const noexcept { return m_core.started(); }
+    [[nodiscard]] bool closed() const noexcept { return m_core.closed(); }
+    [[nodiscard]] static constexpr std::size_t worker_count() noexcept { return Workers; }
+    [[nodiscard]] static constexpr std::size_t queue_capacity() noexcept { return QueueCapacity; }
     [[nodiscard]] static constexpr std::size_t result_slot_capacity() noexcept { return ResultSlotCount; }
+    /// Tasks submitted and not yet finished (queued + running), a snapshot.
+    [[nodiscard]] std::size_t pending() const noexcept { return m_core.pending(); }
+    /// A snapshot of worker i's counters (i < worker_count()).
+    [[nodiscard]] WorkerStats stats(std::size_t worker) const noexcept { return m_core.stats(worker); }
+    /// Non-fatal start-up errors (Errc::ok when none): real-time priority refused, memory lock refused.
+    [[nodiscard]] Error priority_error() const noexcept { return m_core.priority_error(); }
+    [[nodiscard]] Error memory_lock_error() const noexcept { return m_core.memory_lock_error(); }
+    /// True when start() found the calling thread pinned (its affinity narrower than the process's)
+    /// and still put a worker on a core the caller is pinned to: the default placement does that
+    /// only when workers outnumber the other CPUs (or options.cpus asked for it). Such a worker
+    /// and the caller take turns on one core, e.g. parallel_for runs at about one thread's rate.
+    [[nodiscard]] bool shares_caller_cpu() const noexcept { return m_core.shares_caller_cpu(); }
+    /// Index of the calling worker, or worker_count() when the caller is not one of them.
+    [[nodiscard]] std::size_t current_worker() const noexcept {
+        return m_core.layout_bound() ? m_core.current_worker() : Workers;
+    }
 
 private:
     template <class F, class... Args>
@@ -373,10 +402,10 @@ private:
         auto pf = m_slots.template make<V>(slot_deadline);
         if (!pf) return unexpected(pf.error());
         detail::CellClaim c;
-        if (const Errc e = claim(c, queue_deadline); e != Errc::ok) return e;  // pf's ends recycle the slot
+        if (const Errc e = m_core.claim(c, queue_deadline); e != Errc::ok) return e;  // pf's ends recycle the slot
         ::new (c.data) Job{std::forward<F>(f), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...),
                            std::move(pf->promise)};
-        publish(c, &Job::kOps);
+        m_core.publish(c, &Job::kOps);
         return std::move(pf->future);
     }
 
@@ -390,9 +419,9 @@ private:
         static_assert(alignof(Job) <= 16, "ThreadPool: the task needs more than 16-byte alignment");
         bind_storage();
         detail::CellClaim c;
-        if (const Errc e = claim(c, deadline); e != Errc::ok) return e;
+        if (const Errc e = m_core.claim(c, deadline); e != Errc::ok) return e;
         ::new (c.data) Job{std::forward<F>(f), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)};
-        publish(c, &Job::kOps);
+        m_core.publish(c, &Job::kOps);
         return ok();
     }
 
@@ -418,7 +447,7 @@ private:
         job.chunk = chunk;
         job.chunks = (count + chunk - 1) / chunk;
         const std::size_t helpers = job.chunks - 1 < Workers ? job.chunks - 1 : Workers;
-        auto r = run_parallel(job, helpers);
+        auto r = m_core.run_parallel(job, helpers);
         if (unrun != nullptr) *unrun = r.code() == Errc::timeout ? unrun_begin(job) : first + count;
         return r;
     }
@@ -440,13 +469,16 @@ private:
 
     /// Writes the self-pointers on first use (never at compile time: the object stays all zero).
     void bind_storage() noexcept {
-        if (layout_bound()) return;
+        if (m_core.layout_bound()) return;
         m_slots.prepare();
-        bind_layout(static_cast<void*>(m_cells), sizeof(Cell), static_cast<std::uint32_t>(QueueCapacity), m_workers,
+        m_core.bind_layout(static_cast<void*>(m_cells), sizeof(Cell), static_cast<std::uint32_t>(QueueCapacity), m_workers,
                     m_handles, m_stacks.base(), StackBytes, static_cast<std::uint32_t>(Workers), &m_scratch[0][0],
                     TaskBytes, &m_slots);
     }
 
+    /// The engine: queue protocol, workers, shutdown, stats. Private: its claim/publish calls
+    /// must never be reachable from user code (a claim without a publish jams the queue).
+    detail::PoolCore m_core;
     // Storage. Cells and result slots are written by submitters and workers (their atomics say how).
     Cell m_cells[QueueCapacity] = {};
     ResultSlots<ResultSlotCount, ResultBytes> m_slots;

@@ -50,7 +50,9 @@ namespace staticrt::ipc {
 /// Where the drain sends each formatted line (including its '\n'); one call per line.
 using LogSink = void (*)(void* context, const char* line, std::size_t bytes) noexcept;
 
-namespace detail {
+}  // namespace staticrt::ipc
+
+namespace staticrt::detail {
 /// Test hook: when set, write() calls it between claiming its slot and publishing the line
 /// (tests make a writer die there). nullptr in programs.
 using LogRingHook = void (*)() noexcept;
@@ -59,7 +61,9 @@ inline constinit LogRingHook log_ring_claim_hook = nullptr;
 std::size_t format_log_line(char* out, std::size_t cap, std::int64_t pid, std::uint64_t tid, std::int64_t ns,
                             const char* text, std::size_t len) noexcept;
 void sink_to_standard(void* stream, const char* line, std::size_t bytes) noexcept;
-}  // namespace detail
+}  // namespace staticrt::detail
+
+namespace staticrt::ipc {
 
 template <std::size_t Slots = 1024, std::size_t LineBytes = 200>
 class LogRing {

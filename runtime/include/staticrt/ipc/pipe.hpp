@@ -38,9 +38,7 @@
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/time.hpp"
 
-namespace staticrt::ipc {
-
-namespace detail {
+namespace staticrt::detail {
 inline constexpr std::uint32_t kPipeMagic = 0x50495045u;  // "PIPE"
 
 /// One direction: a byte ring written by one end and read by the other.
@@ -54,7 +52,7 @@ struct PipeRing {
 /// One end: its state and the liveness lock its connecting thread holds.
 struct PipeEnd {
     static constexpr std::uint32_t kUnconnected = 0, kOpen = 1, kClosed = 2;
-    ProcessMutex alive;
+    ipc::ProcessMutex alive;
     std::atomic<std::int64_t> pid{0};
     std::atomic<std::uint32_t> state{kUnconnected};
 };
@@ -66,7 +64,9 @@ struct PipeShared {
     PipeEnd end[2];
     PipeRing ring[2];  ///< ring[i] is written by end i and read by end 1 - i
 };
-}  // namespace detail
+}  // namespace staticrt::detail
+
+namespace staticrt::ipc {
 
 /// One process's end of a Pipe. Move-only; closes on destruction (in the process that connected).
 class PipeConnection {

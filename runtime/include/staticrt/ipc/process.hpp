@@ -111,6 +111,7 @@ public:
     /// Waits for the child to end and reaps it. Errc::timeout: still running (call again, or
     /// terminate()); Errc::invalid_argument: never started.
     [[nodiscard]] Result<void> join(Deadline deadline) noexcept;
+    /// Python-style helper, a one-line forward: join(Deadline::after(d)).
     template <class Rep, class Period>
     [[nodiscard]] Result<void> join_for(std::chrono::duration<Rep, Period> d) noexcept {
         return join(Deadline::after(d));

@@ -14,19 +14,19 @@
 // start method (portable; needs child_main_hook() in main) or "fork" (POSIX), pinned to CPUs
 // when asked. A worker that dies (crash, kill -9) is detected while the parent waits (one
 // non-blocking reap per worker every liveness_interval), replaced, and its chunk or call in
-// flight is retried up to PoolOptions::max_retries times, then reported failed (MapReport /
+// flight is retried up to ProcessPoolOptions::max_retries times, then reported failed (MapReport /
 // item_ok, Errc::process_died from get()): nothing is lost silently and no result is accepted
 // twice. One thread drives a pool (map / submit / PoolFuture / shutdown); workers never call back.
 //
 // Faults (docs/processes.md "Faults"): every wait takes a Deadline (a map that misses it is
 // cancelled: Errc::timeout, the workers still running its chunks are killed and replaced, the
-// pool stays usable). With PoolOptions::stall_timeout, a worker that holds a chunk or call
+// pool stays usable). With ProcessPoolOptions::stall_timeout, a worker that holds a chunk or call
 // without finishing it for that long (a loop, SIGSTOP, a debugger) is killed, replaced, and
 // its work retried or reported (MapReport::stalled_workers, Errc::process_stalled). The pool's
 // segment has no name on Linux (memfd; spawn workers map it through /proc/<parent>/fd), so
 // nothing is left in /dev/shm whatever kills the parent, and workers die with the parent
 // (SIGKILL through PR_SET_PDEATHSIG, and a parent-pid check). A replacement that cannot start
-// is retried with back-off at most PoolOptions::max_start_failures times in a row, then every
+// is retried with back-off at most ProcessPoolOptions::max_start_failures times in a row, then every
 // call reports the pool broken (Errc::corrupted when the control block was scribbled over,
 // else Errc::process_died). Values read back from the segment are never used as indices.
 //
@@ -50,7 +50,9 @@
 #include <span>
 #include <type_traits>
 
+#include "staticrt/ipc/detail/process_pool_layout.hpp"
 #include "staticrt/ipc/process.hpp"
+#include "staticrt/ipc/process_pool_options.hpp"
 #include "staticrt/ipc/shared_segment.hpp"
 #include "staticrt/platform/cpu.hpp"
 #include "staticrt/platform/result.hpp"
@@ -62,9 +64,6 @@ namespace staticrt::ipc {
 /// A pool function: computes out[0..count) from in[0..count) (element types known to the caller).
 using PoolFn = void (*)(const void* in, void* out, std::size_t count) noexcept;
 
-inline constexpr std::size_t kMaxPoolFunctions = 32;
-inline constexpr std::size_t kMaxPoolFunctionName = 47;
-inline constexpr std::size_t kMaxPoolWorkers = 64;
 
 /// Registers fn by name. Errc::invalid_argument (bad/duplicate name), Errc::exhausted (table full).
 [[nodiscard]] Result<void> register_pool_function(const char* name, PoolFn fn) noexcept;
@@ -94,213 +93,6 @@ public:
     }
 };
 
-enum class StartMethod : std::uint8_t { spawn, fork };
-
-struct PoolOptions {
-    StartMethod start_method = StartMethod::spawn;
-    /// Worker i is pinned to cpus->nth(i % cpus->count()); nullptr: not pinned.
-    const platform::CpuSet* cpus = nullptr;
-    /// How often a chunk (or a submitted call) whose worker died is given to another worker
-    /// before it is reported failed.
-    std::uint32_t max_retries = 2;
-    /// Items per chunk; 0 picks count / (Workers * 16), at least 1 (and at most kMaxPoolChunks chunks).
-    std::size_t chunk = 0;
-    /// While the parent waits, how often it checks that its workers live (one non-blocking
-    /// reap per worker); it is woken by the last chunk before that, so a map pays nothing.
-    std::chrono::milliseconds liveness_interval{20};
-    /// A worker that holds one chunk or call for longer than this without finishing it is
-    /// killed (SIGKILL / TerminateProcess) and replaced; its work is retried like a dead
-    /// worker's. 0 (the default): off, a slow chunk is never taken for a stuck one. Detection
-    /// happens at the liveness checks, so it lands within stall_timeout + liveness_interval.
-    std::chrono::milliseconds stall_timeout{0};
-    /// Replacements that die before they come up (cannot map the segment, see a stop word they
-    /// were not given, cannot be created), in a row for one worker, before the pool is broken.
-    /// Attempts are spaced liveness_interval, doubled each time (capped at 1 s).
-    std::uint32_t max_start_failures = 5;
-};
-
-/// What a map() did.
-struct MapReport {
-    std::size_t completed = 0;        ///< items with a result
-    std::size_t failed = 0;           ///< items whose chunk died more than max_retries times
-    std::size_t retried_chunks = 0;   ///< chunks given again after a worker died
-    std::size_t worker_restarts = 0;  ///< workers replaced during this map
-    std::size_t stalled_workers = 0;  ///< workers killed during this map for exceeding stall_timeout
-};
-
-/// Most chunks one map hands out (their states live in the control block).
-inline constexpr std::size_t kMaxPoolChunks = 4096;
-/// submit(): calls in flight at once, and the largest argument / result in bytes.
-inline constexpr std::size_t kMaxPoolCalls = 32;
-inline constexpr std::size_t kMaxPoolCallBytes = 64;
-
-namespace detail {
-
-/// Chunk state word: generation (24 bits) << 8 | owner. Owner 0: free; 1..64: worker index + 1
-/// runs it; kChunkDone: outputs written; kChunkFailed: given up (parent); kChunkNoRegion: a
-/// worker could not map the caller's segment.
-inline constexpr std::uint32_t kChunkDone = 0xFF, kChunkFailed = 0xFE, kChunkNoRegion = 0xFD;
-/// Call state word: free, pending (waits for a worker), done, failed (parent), or
-/// kCallRunning + worker index.
-inline constexpr std::uint32_t kCallFree = 0, kCallPending = 1, kCallDone = 2, kCallFailed = 3, kCallRunning = 16;
-
-struct alignas(64) PoolWorkerSlot {
-    std::atomic<std::int64_t> pid;  ///< the worker's pid, written by the worker once it is up
-    /// Progress epoch, written only by the worker's own dispatch loop: odd while it holds a
-    /// chunk or call (set before it tries to claim one), +1 when it lets go of it.
-    std::atomic<std::uint64_t> progress;
-};
-
-/// One map: written by the parent between maps, read by the workers.
-struct PoolJob {
-    alignas(64) std::atomic<std::uint32_t> gen;  ///< generation of the posted job (0: none yet)
-    std::uint32_t chunks;
-    std::uint64_t count, chunk, in_off, out_off, in_size, out_size;
-    std::uint64_t region_id;  ///< 0: the pool's own segment; else SegmentHeader::id of `region`
-    char fn[kMaxPoolFunctionName + 1];
-    char region[platform::kMaxSharedMemoryName];
-    alignas(64) std::atomic<std::uint32_t> done;  ///< chunks finished (futex word the parent sleeps on)
-    alignas(64) std::atomic<std::uint32_t> state[kMaxPoolChunks];
-};
-
-/// One submitted call, inline arguments and result.
-struct alignas(64) PoolCall {
-    std::atomic<std::uint32_t> state;  ///< kCall*; also the futex word a get() sleeps on
-    std::uint32_t in_size, out_size;
-    char fn[kMaxPoolFunctionName + 1];
-    alignas(16) unsigned char in[kMaxPoolCallBytes];
-    alignas(16) unsigned char out[kMaxPoolCallBytes];
-};
-
-struct alignas(64) PoolControl {
-    std::atomic<std::uint32_t> work;  ///< bumped (and woken) by the parent: a job, a call, stop
-    std::atomic<std::uint32_t> stop;
-    std::uint32_t workers;
-    std::uint64_t arena_bytes;
-    std::int64_t parent_pid;  ///< the pool's process: workers exit when their parent is another
-    PoolWorkerSlot slots[kMaxPoolWorkers];
-    PoolJob job;
-    PoolCall calls[kMaxPoolCalls];
-};
-
-/// Entry of a spawned worker (dispatched by child_main_hook): argv = segment name, index, cpu.
-int pool_worker_main(int argc, const char* const* argv) noexcept;
-inline constexpr const char kPoolWorkerEntry[] = "staticrt.pool-worker";
-
-/// The non-template engine of ProcessPool.
-class ProcessPoolBase {
-public:
-    [[nodiscard]] std::size_t live_workers() noexcept;
-    /// Worker i's pid (known as soon as start() returned), 0 when none runs in that slot.
-    [[nodiscard]] platform::ProcessId worker_pid(std::size_t i) const noexcept;
-    /// Worker processes started since start() (first starts and replacements): a diagnostic.
-    [[nodiscard]] std::size_t worker_starts() const noexcept { return m_worker_starts; }
-
-    // submit() plumbing, used by PoolFuture (driver thread only).
-    [[nodiscard]] bool call_ready(std::uint32_t slot, std::uint32_t gen) noexcept;
-    [[nodiscard]] Result<void> call_wait(std::uint32_t slot, std::uint32_t gen, Deadline deadline) noexcept;
-    /// Copies the result out and frees the slot; Errc::process_died when the call failed.
-    [[nodiscard]] Result<void> call_take(std::uint32_t slot, std::uint32_t gen, void* out, std::size_t out_size) noexcept;
-    void call_release(std::uint32_t slot, std::uint32_t gen) noexcept;
-
-protected:
-    /// All zero (a constinit pool lands in .bss); ProcessPool::start() binds its Process table.
-    constexpr ProcessPoolBase() noexcept = default;
-    void bind_workers(Process* procs, std::size_t workers) noexcept { m_procs = procs, m_workers = workers; }
-    /// Creates the pool's segment of `bytes` into shm (anonymous where the OS allows, else a
-    /// random name created exclusively).
-    [[nodiscard]] static Result<void> create_segment(platform::SharedMemory& shm, std::size_t bytes) noexcept;
-    [[nodiscard]] Result<void> start_impl(PoolControl* control, unsigned char* arena, std::size_t arena_bytes,
-                                          const platform::SharedMemory* segment, const PoolOptions& options) noexcept;
-    [[nodiscard]] Result<MapReport> map_impl(const char* fn, const void* in, std::size_t in_size, void* out,
-                                             std::size_t out_size, std::size_t count, bool* item_ok,
-                                             Deadline deadline) noexcept;
-    [[nodiscard]] Result<MapReport> map_shared_impl(const char* fn, const char* region, std::uint64_t region_id,
-                                                    std::size_t in_off, std::size_t in_size, std::size_t out_off,
-                                                    std::size_t out_size, std::size_t count, bool* item_ok,
-                                                    Deadline deadline) noexcept;
-    /// Takes a call slot, copies the argument in and posts it: the slot index and generation.
-    [[nodiscard]] Result<std::uint64_t> submit_impl(const char* fn, const void* in, std::size_t in_size,
-                                                    std::size_t out_size) noexcept;
-    /// Stops the workers; those still running at the deadline are killed. Errc::timeout when
-    /// any had to be killed (the pool is shut down all the same).
-    Result<void> shutdown_impl(Deadline deadline) noexcept;
-
-private:
-    [[nodiscard]] Result<void> start_worker(std::size_t i) noexcept;
-    [[nodiscard]] Result<void> start_spawned(std::size_t i, std::size_t cpu, const ProcessOptions& po) noexcept;
-    [[nodiscard]] Result<MapReport> run_job(const char* fn, const char* region, std::uint64_t region_id,
-                                            std::size_t in_off, std::size_t in_size, std::size_t out_off,
-                                            std::size_t out_size, std::size_t count, bool* item_ok,
-                                            Deadline deadline) noexcept;
-    /// Kills stalled workers, reaps dead ones, recovers their chunks / calls, restarts them
-    /// (with back-off). Sets m_broken when a worker failed to start max_start_failures times.
-    void reap(MapReport* rep) noexcept;
-    /// reap() when the last one is liveness_interval old (map and submit call it, so dead
-    /// workers are replaced even when no wait lasts that long).
-    void reap_if_due(MapReport* rep) noexcept;
-    /// A deadline missed by the current job: drops its unclaimed chunks, kills the workers that
-    /// run the others (they must not write after the caller got control back), replaces them.
-    void cancel_job(MapReport* rep) noexcept;
-    /// Refuses calls from a process that is not the pool's own (a fork-method worker's copy).
-    [[nodiscard]] bool foreign() const noexcept;
-    void post_work() noexcept;
-
-    Process* m_procs = nullptr;
-    std::size_t m_workers = 0;
-    PoolControl* m_control = nullptr;
-    unsigned char* m_base = nullptr;  ///< start of the pool's mapping (offsets are relative to it)
-    unsigned char* m_arena = nullptr;
-    std::size_t m_arena_bytes = 0;
-    const platform::SharedMemory* m_segment = nullptr;
-    // All zero (constinit: .bss); start() sets it.
-    PoolOptions m_options{StartMethod::spawn, nullptr, 0, 0, std::chrono::milliseconds{0}, std::chrono::milliseconds{0}, 0};
-    bool m_started = false;
-    bool m_job_active = false;
-    Errc m_broken = Errc::ok;            ///< not ok: workers cannot be (re)started; every call reports it
-    platform::ProcessId m_owner = 0;     ///< the process that started the pool
-    std::size_t m_worker_starts = 0;
-    std::uint32_t m_gen = 0;  ///< generation of the current / last job
-    std::uint32_t m_job_chunks = 0;  ///< chunks of the current job (the parent's copy: job.chunks is shared)
-    struct WorkerMeta {
-        bool down;                  ///< dead and not replaced yet (waits for next_start_ns)
-        bool stalled;               ///< killed for a stall: its work is reported process_stalled
-        std::uint32_t start_failures;  ///< replacements in a row that never came up
-        std::int64_t next_start_ns;
-        std::uint64_t seen_progress;   ///< last progress epoch read, and when it changed
-        std::int64_t seen_at_ns;
-    };
-    WorkerMeta m_meta[kMaxPoolWorkers] = {};
-    /// worker_pid(): the pid the parent started in each slot (0: none). Atomic so that another
-    /// thread (a watchdog, a test's killer) may read it while the driver replaces workers.
-    std::atomic<platform::ProcessId> m_pids[kMaxPoolWorkers] = {};
-    std::int64_t m_next_reap_ns = 0;  ///< Instant when reap_if_due() looks again
-    std::uint8_t m_chunk_attempts[kMaxPoolChunks] = {};
-    struct CallMeta {
-        std::uint32_t gen;       ///< bumped each time the slot is handed out
-        std::uint32_t attempts;  ///< retries used after worker deaths
-        bool held;               ///< a PoolFuture refers to it
-        bool stalled;            ///< failed because its last worker stalled
-    };
-    CallMeta m_calls[kMaxPoolCalls] = {};
-    struct ForkArgs {
-        PoolControl* control;
-        unsigned char* base;
-        std::size_t index;
-        std::size_t cpu;
-        platform::ProcessId parent;
-    };
-    ForkArgs m_fork_args[kMaxPoolWorkers] = {};
-    static int fork_worker(void* arg) noexcept;
-};
-
-template <std::size_t ArenaBytes>
-struct PoolBlock {
-    PoolControl control;
-    alignas(64) unsigned char arena[ArenaBytes];
-};
-
-}  // namespace detail
 
 /// The result of ProcessPool::submit(): like Future<Out>, but the call runs in a worker process.
 /// Move-only; one thread (the pool's driver) uses it. get() consumes it; destroying it (or
@@ -346,6 +138,7 @@ public:
         if (!r) return unexpected(r.error());
         return out;
     }
+    /// Python-style helper, a one-line forward: get(Deadline::after(d)).
     template <class Rep, class Period>
     [[nodiscard]] Result<Out> get_for(std::chrono::duration<Rep, Period> d) noexcept {
         return get(Deadline::after(d));
@@ -367,7 +160,7 @@ private:
 };
 
 template <std::size_t Workers, std::size_t ArenaBytes = 1u << 20>
-class ProcessPool : public detail::ProcessPoolBase {
+class ProcessPool {
     static_assert(Workers >= 1 && Workers <= kMaxPoolWorkers, "ProcessPool<Workers>: Workers must be 1..64");
     static_assert(ArenaBytes >= 4096, "ProcessPool<..., ArenaBytes>: the arena needs at least 4096 bytes");
 
@@ -386,7 +179,7 @@ public:
     /// "staticrt-pool-<16 hex>" made exclusively) and starts the workers: worker_pid(i) is set
     /// when it returns. Errc::no_such_cpu: options.cpus names a CPU this process may not use;
     /// Errc::no_space: no room for the segment (a full /dev/shm); invalid_argument: started.
-    [[nodiscard]] Result<void> start(const PoolOptions& options = {}) noexcept;
+    [[nodiscard]] Result<void> start(const ProcessPoolOptions& options = {}) noexcept;
 
     /// out[i] = fn(in[i]) for every i, computed by the workers. in/out may be any memory (copied
     /// through the arena in batches). item_ok (optional,
@@ -406,7 +199,7 @@ public:
                       "ProcessPool::map: element types must be trivially copyable (they cross processes)");
         if (in.size() != out.size() || (!item_ok.empty() && item_ok.size() != in.size()))
             return unexpected(Errc::invalid_argument);
-        return map_impl(fn, in.data(), sizeof(In), out.data(), sizeof(Out), in.size(),
+        return m_engine.map_impl(fn, in.data(), sizeof(In), out.data(), sizeof(Out), in.size(),
                         item_ok.empty() ? nullptr : item_ok.data(), deadline);
     }
 
@@ -433,7 +226,7 @@ public:
             return unexpected(Errc::invalid_argument);
         if (!out.empty() && (out_at < base || out_at > end || out.size_bytes() > end - out_at))
             return unexpected(Errc::invalid_argument);
-        return map_shared_impl(fn, segment.name(), segment.id(), in_at - base, sizeof(In), out_at - base, sizeof(Out),
+        return m_engine.map_shared_impl(fn, segment.name(), segment.id(), in_at - base, sizeof(In), out_at - base, sizeof(Out),
                                in.size(), item_ok.empty() ? nullptr : item_ok.data(), deadline);
     }
 
@@ -461,9 +254,9 @@ public:
                       "ProcessPool::submit: argument or result larger than kMaxPoolCallBytes (64); pass an offset "
                       "into a SharedSegment instead");
         static_assert(alignof(In) <= 16 && alignof(Out) <= 16, "ProcessPool::submit: over-aligned argument or result");
-        auto r = submit_impl(fn, &in, sizeof(In), sizeof(Out));
+        auto r = m_engine.submit_impl(fn, &in, sizeof(In), sizeof(Out));
         if (!r) return unexpected(r.error());
-        return PoolFuture<Out>(this, static_cast<std::uint32_t>(*r >> 32), static_cast<std::uint32_t>(*r));
+        return PoolFuture<Out>(&m_engine, static_cast<std::uint32_t>(*r >> 32), static_cast<std::uint32_t>(*r));
     }
 
     /// Stops the workers (they finish their chunk), reaps them, removes the segment. Idempotent.
@@ -472,15 +265,26 @@ public:
     /// Same, with the deadline after which the workers still running are killed: Errc::timeout
     /// when any was (the pool is shut down all the same, and may be started again).
     [[nodiscard]] Result<void> shutdown(Deadline deadline) noexcept {
-        auto r = shutdown_impl(deadline);
+        auto r = m_engine.shutdown_impl(deadline);
         m_segment.close();
         return r;
     }
+
+    // ---- observers
+    /// Worker processes alive now (a snapshot; dead ones are replaced while the pool waits).
+    [[nodiscard]] std::size_t live_workers() noexcept { return m_engine.live_workers(); }
+    /// Worker i's pid (known as soon as start() returned), 0 when none runs in that slot.
+    [[nodiscard]] platform::ProcessId worker_pid(std::size_t i) const noexcept { return m_engine.worker_pid(i); }
+    /// Worker processes started since start() (first starts and replacements): a diagnostic.
+    [[nodiscard]] std::size_t worker_starts() const noexcept { return m_engine.worker_starts(); }
 
     static constexpr std::size_t kWorkers = Workers;
     static constexpr std::size_t kArenaBytes = ArenaBytes;
 
 private:
+    /// The engine: segment, dispatch, death handling. Private: its call_* plumbing belongs to
+    /// PoolFuture, its *_impl calls to the templates above.
+    detail::ProcessPoolBase m_engine;
     Process m_procs[Workers];
     platform::SharedMemory m_segment;
 };
@@ -488,26 +292,22 @@ private:
 template <std::size_t Workers, std::size_t ArenaBytes>
 constexpr std::size_t ProcessPool<Workers, ArenaBytes>::static_bytes = sizeof(ProcessPool<Workers, ArenaBytes>);
 
-namespace detail {
-/// Bytes before the PoolBlock in the pool's segment (workers compute offsets from it).
-inline constexpr std::size_t kPoolHeaderBytes = 64;
-}  // namespace detail
 
 template <std::size_t Workers, std::size_t ArenaBytes>
 constexpr std::size_t ProcessPool<Workers, ArenaBytes>::shared_bytes =
     detail::kPoolHeaderBytes + sizeof(detail::PoolBlock<ArenaBytes>);
 
 template <std::size_t Workers, std::size_t ArenaBytes>
-Result<void> ProcessPool<Workers, ArenaBytes>::start(const PoolOptions& options) noexcept {
+Result<void> ProcessPool<Workers, ArenaBytes>::start(const ProcessPoolOptions& options) noexcept {
     using Block = detail::PoolBlock<ArenaBytes>;
     static_assert(alignof(Block) <= detail::kPoolHeaderBytes, "ProcessPool: PoolBlock alignment exceeds its offset");
     if (m_segment.is_mapped()) return unexpected(Errc::invalid_argument);
-    bind_workers(m_procs, Workers);
-    if (auto r = create_segment(m_segment, detail::kPoolHeaderBytes + sizeof(Block)); !r) return r;
+    m_engine.bind_workers(m_procs, Workers);
+    if (auto r = m_engine.create_segment(m_segment, detail::kPoolHeaderBytes + sizeof(Block)); !r) return r;
     // The segment is zero-filled: no job (gen 0), no calls, not stopped.
     auto* block = static_cast<Block*>(static_cast<void*>(static_cast<unsigned char*>(m_segment.data()) +
                                                          detail::kPoolHeaderBytes));
-    auto r = start_impl(&block->control, block->arena, ArenaBytes, &m_segment, options);
+    auto r = m_engine.start_impl(&block->control, block->arena, ArenaBytes, &m_segment, options);
     if (!r) shutdown();
     return r;
 }

@@ -36,9 +36,7 @@
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/time.hpp"
 
-namespace staticrt::ipc {
-
-namespace detail {
+namespace staticrt::detail {
 template <bool KeyCopyable, bool ValueCopyable, bool KeyUnique>
 struct SharedDictTypesOk {
     static_assert(KeyCopyable,
@@ -65,7 +63,9 @@ struct SharedDictTypesOk {
     h ^= h >> 16;
     return h;
 }
-}  // namespace detail
+}  // namespace staticrt::detail
+
+namespace staticrt::ipc {
 
 template <class Key, class Value, std::size_t N>
 class SharedDict {

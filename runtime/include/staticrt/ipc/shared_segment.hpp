@@ -28,9 +28,7 @@
 #include "staticrt/platform/shared_memory.hpp"
 #include "staticrt/platform/time.hpp"
 
-namespace staticrt::ipc {
-
-namespace detail {
+namespace staticrt::detail {
 inline constexpr std::uint32_t kSegmentMagic = 0x53524950u;  // "SRIP"
 struct SegmentHeader {
     std::atomic<std::uint32_t> ready;  ///< kSegmentMagic once the object is constructed
@@ -46,7 +44,9 @@ struct SegmentHeader {
     return (static_cast<std::uint64_t>(platform::current_process_id()) << 40) ^
            static_cast<std::uint64_t>(Instant::now().ns()) ^ (s << 20) ^ 1u;
 }
-}  // namespace detail
+}  // namespace staticrt::detail
+
+namespace staticrt::ipc {
 
 template <class T>
 class SharedSegment {

@@ -32,19 +32,19 @@
 #include "staticrt/ipc/process_mutex.hpp"
 #include "staticrt/ipc/shared_segment.hpp"
 
-namespace staticrt::ipc {
-
-namespace detail {
+namespace staticrt::detail {
 template <class T>
 inline constexpr bool kAtomicFast = std::is_trivially_copyable_v<T> && std::atomic_ref<T>::is_always_lock_free &&
                                     (alignof(T) >= std::atomic_ref<T>::required_alignment);
 
 template <class T, std::size_t N>
 struct SharedBlock {
-    ProcessMutex lock;
+    ipc::ProcessMutex lock;
     alignas(std::atomic_ref<T>::required_alignment) T values[N];
 };
-}  // namespace detail
+}  // namespace staticrt::detail
+
+namespace staticrt::ipc {
 
 template <class T, std::size_t N>
 class SharedArray {

@@ -14,6 +14,7 @@
 #include "staticrt/detail/event_count.hpp"
 #include "staticrt/detail/late_bind.hpp"
 #include "staticrt/exec/detail/slot_pool.hpp"
+#include "staticrt/exec/pool_options.hpp"
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/platform/cpu.hpp"
 #include "staticrt/platform/result.hpp"
@@ -21,68 +22,6 @@
 #include "staticrt/platform/time.hpp"
 
 namespace staticrt {
-
-/// How shutdown() treats tasks still queued.
-enum class ShutdownMode : std::uint8_t {
-    drain,   ///< run every queued task, then stop
-    cancel,  ///< do not run queued tasks: their futures report Errc::closed
-};
-
-/// Called on a worker when a task returns a failed Result (like threading.excepthook).
-/// Must not block for long: it runs on the worker, between tasks. A stall report
-/// (Errc::process_stalled, see PoolOptions::stall_timeout_ns) runs on the thread that checked.
-struct FailureHook {
-    void (*fn)(void* user, std::size_t worker, Error error) noexcept = nullptr;
-    void* user = nullptr;
-};
-
-/// Options for ThreadPool::start(). Every field has a usable default.
-struct PoolOptions {
-    /// CPUs to pin workers to, worker i on the i-th CPU of the set (wrapping). Empty: one CPU
-    /// per physical core of the process affinity (platform::physical_core_cpus()), the cores the
-    /// thread calling start() is pinned to (or, unpinned, runs on) taken last (see shares_caller_cpu()).
-    CpuSet cpus{};
-    bool pin = true;                          ///< false: workers float (cpus ignored)
-    platform::Priority priority{};            ///< e.g. {SchedPolicy::fifo, 50}
-    bool lock_memory = false;                 ///< platform::lock_all_memory() before starting
-    bool strict = false;                      ///< priority / memory-lock failure fails start()
-    std::int64_t spin_ns = 50'000;            ///< an idle worker polls this long before it sleeps
-    const char* name = "srt-pool";            ///< worker thread names: "<name>-<index>" (15 chars max)
-    FailureHook on_failure{};
-    /// Also call on_failure for a failed task whose caller holds a Future (the future already
-    /// carries the error). Off by default, like Python's executors (excepthook never sees them).
-    /// Detached tasks always report (nobody else sees their result); map_checked /
-    /// parallel_for_checked items never do (their caller gets a ParallelReport).
-    bool report_future_failures = false;
-    /// Stall reporting (0: off). A worker that makes no progress on one task for longer than this
-    /// is reported once per task through on_failure (Errc::process_stalled, the worker's index) and
-    /// counted in WorkerStats::stalls. Workers only publish a progress epoch per task (no
-    /// heartbeat thread); the check runs in check_stalls() and, while this is set, in the waits of
-    /// wait_idle(), map(), parallel_for() and shutdown(). A thread cannot be killed: the stalled
-    /// task keeps its worker until it returns.
-    std::int64_t stall_timeout_ns = 0;
-};
-
-/// Per-item (or per-chunk) outcome of map_checked() / parallel_for_checked().
-struct ParallelReport {
-    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
-    std::size_t failed = 0;          ///< items whose fn returned an error
-    std::size_t first_failed = npos; ///< index of the first failure recorded (in time order)
-    Error first_error{};             ///< its error
-};
-
-/// A snapshot of one worker's counters (each written only by that worker, read without locks).
-struct WorkerStats {
-    std::uint64_t tasks_run = 0;          ///< tasks run to completion (cancelled ones not counted)
-    std::uint64_t tasks_cancelled = 0;    ///< queued tasks this worker cancelled at shutdown(cancel)
-    std::uint64_t busy_ns = 0;            ///< time spent running tasks (measured per burst)
-    std::uint64_t idle_ns = 0;            ///< time spent spinning or sleeping
-    std::uint64_t wakes = 0;              ///< times woken from a kernel sleep
-    std::uint32_t queue_high_water = 0;   ///< deepest queue this worker saw when it took a task
-    std::size_t cpu = platform::kMaxCpus; ///< the CPU it is pinned to (kMaxCpus: not pinned)
-    std::uint64_t stalls = 0;             ///< tasks reported as stalled (PoolOptions::stall_timeout_ns)
-    bool stalled = false;                 ///< its current task is reported as stalled and still runs
-};
 
 namespace detail {
 
@@ -93,7 +32,7 @@ struct RunContext {
     PoolCore* pool;
     std::size_t worker;
     void report_failure(Error e) const noexcept;
-    /// report_failure() only when PoolOptions::report_future_failures is set.
+    /// report_failure() only when ThreadPoolOptions::report_future_failures is set.
     void report_future_failure(Error e) const noexcept;
 };
 
@@ -161,13 +100,19 @@ struct CellClaim {
     std::uint32_t pos = 0;
 };
 
+/// ThreadPool holds one as a private member and forwards the user-facing calls; the engine
+/// calls (claim, publish, run_parallel, report) are reachable only through that member.
 class PoolCore {
 public:
+    /// Zero-initialised (a constinit pool lands in .bss): the storage layout below is written on
+    /// first use by bind_layout(), which ThreadPool calls before any other PoolCore call.
+    constexpr PoolCore() noexcept = default;
+    ~PoolCore() = default;
     PoolCore(const PoolCore&) = delete;
     PoolCore& operator=(const PoolCore&) = delete;
 
     // ---- lifetime
-    [[nodiscard]] Result<void> start(const PoolOptions& options) noexcept;
+    [[nodiscard]] Result<void> start(const ThreadPoolOptions& options) noexcept;
     /// Stops accepting work, drains or cancels the queue, joins the workers. Idempotent.
     /// Errc::invalid_argument when called from one of the pool's own workers.
     /// With a deadline: Errc::timeout when the workers have not finished by then; the pool is
@@ -177,7 +122,7 @@ public:
     /// Python's shutdown(wait=False): closes and returns at once; the workers drain (or cancel)
     /// the queue in the background; shutdown() or the destructor joins them.
     void shutdown_nowait(ShutdownMode mode = ShutdownMode::drain) noexcept { (void)shutdown(mode, Deadline::poll()); }
-    /// Reports workers stuck on one task for longer than PoolOptions::stall_timeout_ns (once per
+    /// Reports workers stuck on one task for longer than ThreadPoolOptions::stall_timeout_ns (once per
     /// task, through on_failure and WorkerStats::stalls). Returns how many are stalled now.
     /// Any thread; a call while another runs returns 0 at once. No-op when stall reporting is off.
     std::size_t check_stalls() noexcept;
@@ -205,7 +150,7 @@ public:
     /// Index of the calling worker, or worker_count() when the caller is not one of them.
     [[nodiscard]] std::size_t current_worker() const noexcept;
 
-    // ---- used by ThreadPool's templates
+    // ---- engine calls, used by ThreadPool's templates
     /// Claims a cell. Errc::closed; Errc::full (poll deadline); Errc::timeout.
     [[nodiscard]] Errc claim(CellClaim& c, Deadline deadline) noexcept;
     /// Publishes a claimed cell whose data now holds a task with `ops`; wakes a sleeper if any.
@@ -216,11 +161,6 @@ public:
     void report(std::size_t worker, Error e) noexcept;
     [[nodiscard]] bool reports_future_failures() const noexcept { return m_report_futures; }
 
-protected:
-    /// Zero-initialised (a constinit pool lands in .bss): the storage layout below is written on
-    /// first use by bind_layout(), which ThreadPool calls before any PoolCore call.
-    constexpr PoolCore() noexcept = default;
-    ~PoolCore() = default;
     /// Writes the storage layout once (later calls return at once); stacks may be nullptr
     /// where the OS provides thread stacks (platform::kThreadUsesCallerStack false).
     void bind_layout(void* cells, std::size_t stride, std::uint32_t capacity, WorkerBlock* workers,

@@ -14,7 +14,7 @@
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
 
-namespace staticrt::ipc::detail {
+namespace staticrt::detail {
 
 /// The fallback where the platform cannot park across processes: a sleep of at most 1 ms.
 /// Errc::timeout at the deadline; otherwise success (the caller re-checks).
@@ -37,4 +37,4 @@ namespace staticrt::ipc::detail {
     return shared_sleep(deadline);
 }
 
-}  // namespace staticrt::ipc::detail
+}  // namespace staticrt::detail
