@@ -23,6 +23,8 @@ constexpr std::uint32_t kUnlocked = 0, kLocked = 1, kContended = 2;
 constexpr int kSpinLimit = 100;
 }  // namespace
 
+// Only ever named by the consteval count constructors (count.hpp), where naming them is the
+// compile error; defined so that a stray run-time call would still say what went wrong.
 void sync_count_must_not_be_negative() noexcept {
     contract_violation("a synchronisation count must not be negative (use init() for run-time values)");
 }

@@ -33,12 +33,6 @@
 
 namespace staticrt {
 
-namespace detail {
-/// Not constexpr on purpose: a Barrier of 0 parties is a compile-time error (a SyncCount is
-/// always a constant; run-time counts go through init(), which returns Errc::invalid_argument).
-[[noreturn]] void barrier_parties_must_be_positive() noexcept;
-}  // namespace detail
-
 /// The completion action: runs in the last arriving thread. An error breaks the barrier.
 using BarrierAction = Result<void> (*)(void* context);
 
@@ -51,20 +45,18 @@ public:
     /// No parties yet: wait() returns Errc::invalid_argument until init() set a run-time count.
     constexpr BasicBarrier() noexcept = default;
     /// `parties` (a constant: 0, negative or too large does not compile), with an optional action.
-    constexpr explicit BasicBarrier(SyncCount parties, BarrierAction action = nullptr,
+    constexpr explicit BasicBarrier(PartyCount parties, BarrierAction action = nullptr,
                                     void* context = nullptr) noexcept
-        : m_parties(parties.value()), m_action(action), m_context(context) {
-        if (m_parties == 0) detail::barrier_parties_must_be_positive();
-    }
+        : m_parties(parties.value()), m_action(action), m_context(context) {}
     BasicBarrier(const BasicBarrier&) = delete;
     BasicBarrier& operator=(const BasicBarrier&) = delete;
     ~BasicBarrier() = default;
 
     /// Sets the parties (and action) from a run-time value, before the barrier is shared.
-    /// Errc::invalid_argument when parties < 1 or > SyncCount::kMax; nothing changes then.
+    /// Errc::invalid_argument when parties < 1 or > PartyCount::kMax; nothing changes then.
     [[nodiscard]] Result<void> init(std::int64_t parties, BarrierAction action = nullptr,
                                     void* context = nullptr) noexcept {
-        if (!SyncCount::in_range(parties, 1)) return Errc::invalid_argument;
+        if (!PartyCount::in_range(parties)) return Errc::invalid_argument;
         m_parties = static_cast<std::uint32_t>(parties);
         m_action = action;
         m_context = context;
