@@ -9,6 +9,9 @@
 // success even if clear() follows before it wakes. The word holds the flag (bit 0) and a count
 // of set() calls that raised it (bits 1..31), so a waiter sees a set() by the count changing.
 //
+// The word and sleeper count are a detail::SleepWord (shared with Semaphore and Latch; the
+// handshake is in runtime/src/sync.cpp).
+//
 // Memory ordering: everything written before set() is visible to a thread once its wait()
 // returned success or is_set() returned true ([event.set] pairs with [event.wait]).
 //

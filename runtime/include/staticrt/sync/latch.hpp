@@ -6,6 +6,11 @@
 // Errc::invalid_argument and changes nothing. The thread that reaches zero wakes the sleepers
 // (a syscall only when someone sleeps). No pointers inside: ProcessLatch may live in shared memory.
 //
+// Counts: a constant in the constructor (`Latch l{4}`, checked at compile time), a run-time value
+// through init(n) before sharing (Errc::invalid_argument when negative or too large); see
+// staticrt/sync/count.hpp. The word and sleeper count are a detail::SleepWord (shared with
+// Semaphore and Event; the handshake is in runtime/src/sync.cpp).
+//
 // Memory ordering: everything written before a count_down() is visible to every thread whose
 // wait()/try_wait() observed zero ([latch.count_down] pairs with [latch.wait]).
 //
