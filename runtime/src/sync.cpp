@@ -95,7 +95,8 @@ Result<void> park_until(SleepWord& s, Deadline deadline, WaitScope scope, Done d
 
 /// After the caller changed s.word with a seq_cst RMW: wakes one or all sleepers, when any registered.
 void wake_sleepers(const SleepWord& s, bool all, WaitScope scope) noexcept {
-    if (s.sleepers.load(std::memory_order_seq_cst) == 0) return;  // [sleep.wake] seq_cst: Dekker pair with [sleep.register]
+    // [sleep.wake] seq_cst: Dekker pair with [sleep.register].
+    if (s.sleepers.load(std::memory_order_seq_cst) == 0) return;
     if (all) platform::wake_all(s.word, scope);
     else platform::wake_one(s.word, scope);
 }

@@ -96,8 +96,8 @@ public:
     /// Releases `lock`, sleeps until notified, the deadline, or spuriously, and retakes `lock`.
     /// Errc::not_owner: the caller does not hold `lock` (nothing happened); Errc::timeout: the
     /// deadline passed; Errc::owner_died (lock held again): `lock` is a ProcessMutex whose
-    /// state is inconsistent because a holder died (repair, mark_consistent()). Spurious success is possible: re-check your predicate (or use the
-    /// predicate overloads).
+    /// state is inconsistent because a holder died (repair, mark_consistent()). Spurious success
+    /// is possible: re-check your predicate (or use the predicate overloads).
     template <class Lock>
     [[nodiscard]] Result<void> wait(Lock& lock, Deadline deadline = Deadline::never()) noexcept {
         if (!detail::condition_lock_held(lock)) return Errc::not_owner;

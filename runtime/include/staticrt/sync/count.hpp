@@ -5,10 +5,11 @@
 // of them (docs/sync.md, "Counts: compile time and run time"):
 //
 //  - a constant, in the constructor: `constinit staticrt::BoundedSemaphore g{8};`. The parameter
-//    is a SyncCount (Barrier: a PartyCount, at least 1) whose constructor is consteval, so a bad constant is a compile error whose
-//    text names the rule (`sync_count_must_not_be_negative`, `sync_count_is_too_large`,
-//    `barrier_parties_must_be_positive`). A run-time value in the constructor does not compile
-//    either ("is not a constant expression", in SyncCount's constructor): no constructor traps.
+//    is a SyncCount (Barrier: a PartyCount, at least 1) whose constructor is consteval, so a
+//    bad constant is a compile error whose text names the rule (`sync_count_must_not_be_negative`,
+//    `sync_count_is_too_large`, `barrier_parties_must_be_positive`). A run-time value in the
+//    constructor does not compile either ("is not a constant expression", in SyncCount's
+//    constructor): no constructor traps on a count.
 //    (A static_assert cannot test a function argument; calling a deliberately non-constexpr
 //    function from a consteval one is how the check fails the build with a readable name.)
 //  - a run-time value, through the primitive's `init(std::int64_t)`, called on a
