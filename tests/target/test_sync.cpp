@@ -82,7 +82,10 @@ TEST_CASE("sync: Condition checks its lock and wakes waiters") {
         std::unique_lock lk(m);
         CHECK(cv.wait(lk, Deadline::after(10s), [&] { return ready; }));
     });
-    std::this_thread::sleep_for(5ms);
+    CHECK(staticrt::test::eventually([&] {  // the waiter registered: notify_all must wake it
+        std::lock_guard lk(m);
+        return cv.waiting() == 1;
+    }));
     {
         std::unique_lock lk(m);
         ready = true;
