@@ -23,6 +23,8 @@ constexpr std::uint32_t kUnlocked = 0, kLocked = 1, kContended = 2;
 constexpr int kSpinLimit = 100;
 }  // namespace
 
+// Only ever named by the consteval count constructors (count.hpp), where naming them is the
+// compile error; defined so that a stray run-time call would still say what went wrong.
 void sync_count_must_not_be_negative() noexcept {
     contract_violation("a synchronisation count must not be negative (use init() for run-time values)");
 }
@@ -61,137 +63,123 @@ void mutex_unlock_state(std::atomic<std::uint32_t>& state, WaitScope scope) noex
     if (state.exchange(kUnlocked, std::memory_order_release) == kContended) platform::wake_one(state, scope);
 }
 
-// ------------------------------------------------------------------------------------ semaphore
-bool semaphore_try_acquire(std::atomic<std::uint32_t>& count) noexcept {
-    std::uint32_t c = count.load(std::memory_order_relaxed);  // [sem.peek] relaxed; the CAS acquires
+// ------------------------------------------------------------------------------------ sleep word
+// The sleeper handshake of Semaphore, Event and Latch, written once. The waiter registers in
+// `sleepers`, then re-loads the word; the waker changes the word, then loads `sleepers`. All four
+// are seq_cst ([sleep.register] / [sleep.wake]): a Dekker pair, so at least one side sees the
+// other's write — the waker wakes, or the waiter sees the change and does not sleep
+// (docs/memory-ordering.md, ## sync, "The sleeper handshake").
+namespace {
+/// Registers as a sleeper and parks on s.word until done(w) accepts a value w of the word (it may
+/// modify the word: the semaphore takes its unit there, with acquire), or the deadline. At the
+/// deadline done() gets one last look (an acquire load), so a change racing the timeout counts.
+template <class Done>
+Result<void> park_until(SleepWord& s, Deadline deadline, WaitScope scope, Done done) noexcept {
+    if (deadline.is_poll()) return Errc::timeout;
+    s.sleepers.fetch_add(1, std::memory_order_seq_cst);  // [sleep.register] seq_cst: Dekker pair with [sleep.wake]
+    Result<void> result = ok();
+    for (;;) {
+        std::uint32_t w = s.word.load(std::memory_order_seq_cst);  // [sleep.register] seq_cst, see above
+        if (done(w)) break;
+        const Result<void> r = platform::wait(s.word, w, deadline, scope);
+        if (!r) {
+            // Last chance: a change that raced the deadline still counts.
+            std::uint32_t last = s.word.load(std::memory_order_acquire);  // [sleep.register] acquire
+            if (r.code() != Errc::timeout || !done(last)) result = r;
+            break;
+        }
+    }
+    s.sleepers.fetch_sub(1, std::memory_order_relaxed);  // [sleep.register] relaxed: only makes wakes rarer
+    return result;
+}
+
+/// After the caller changed s.word with a seq_cst RMW: wakes one or all sleepers, when any registered.
+void wake_sleepers(const SleepWord& s, bool all, WaitScope scope) noexcept {
+    // [sleep.wake] seq_cst: Dekker pair with [sleep.register].
+    if (s.sleepers.load(std::memory_order_seq_cst) == 0) return;
+    if (all) platform::wake_all(s.word, scope);
+    else platform::wake_one(s.word, scope);
+}
+
+/// Takes one unit from a count whose last seen value is c (updated on a lost race). Never blocks.
+bool take_unit(std::atomic<std::uint32_t>& count, std::uint32_t& c) noexcept {
     while (c > 0) {
         // [sem.acquire] acquire: pairs with [sem.release]; the releaser's writes become visible.
         if (count.compare_exchange_weak(c, c - 1, std::memory_order_acquire, std::memory_order_relaxed)) return true;
     }
     return false;
 }
+}  // namespace
 
-Result<void> semaphore_acquire_slow(std::atomic<std::uint32_t>& count, std::atomic<std::uint32_t>& sleepers,
-                                    Deadline deadline, WaitScope scope) noexcept {
-    if (deadline.is_poll()) return Errc::timeout;
-    // [sem.sleepers] seq_cst: Dekker pair with [sem.release] — either release() sees this
-    // registration and wakes, or the count load below sees release()'s increment.
-    sleepers.fetch_add(1, std::memory_order_seq_cst);
-    Result<void> result = ok();
-    for (;;) {
-        std::uint32_t c = count.load(std::memory_order_seq_cst);  // [sem.sleepers] seq_cst, see above
-        while (c > 0) {
-            // [sem.acquire] acquire: pairs with [sem.release].
-            if (count.compare_exchange_weak(c, c - 1, std::memory_order_acquire, std::memory_order_relaxed)) {
-                sleepers.fetch_sub(1, std::memory_order_relaxed);  // [sem.sleepers] only makes wakes rarer
-                return ok();
-            }
-        }
-        const Result<void> r = platform::wait(count, 0, deadline, scope);
-        if (!r) {
-            if (r.code() == Errc::timeout && semaphore_try_acquire(count)) break;  // last chance
-            result = r;
-            break;
-        }
-    }
-    sleepers.fetch_sub(1, std::memory_order_relaxed);  // [sem.sleepers] relaxed: only makes wakes rarer
-    return result;
+// ------------------------------------------------------------------------------------ semaphore
+bool semaphore_try_acquire(SleepWord& s) noexcept {
+    std::uint32_t c = s.word.load(std::memory_order_relaxed);  // [sem.peek] relaxed; the CAS acquires
+    return take_unit(s.word, c);
 }
 
-Result<void> semaphore_release(std::atomic<std::uint32_t>& count, const std::atomic<std::uint32_t>& sleepers,
-                               std::uint32_t n, std::uint32_t limit, WaitScope scope) noexcept {
+Result<void> semaphore_acquire_slow(SleepWord& s, Deadline deadline, WaitScope scope) noexcept {
+    // done: a unit was taken; otherwise the count is 0 and the park waits for it to change.
+    return park_until(s, deadline, scope, [&s](std::uint32_t& c) noexcept { return take_unit(s.word, c); });
+}
+
+Result<void> semaphore_release(SleepWord& s, std::uint32_t n, std::uint32_t limit, WaitScope scope) noexcept {
     if (n == 0) return ok();
-    std::uint32_t c = count.load(std::memory_order_relaxed);  // [sem.peek] relaxed; the CAS publishes
+    std::uint32_t c = s.word.load(std::memory_order_relaxed);  // [sem.peek] relaxed; the CAS publishes
     do {
         if (n > limit || c > limit - n) return Errc::over_release;
         // [sem.release] seq_cst (includes release): publishes the releaser's writes to [sem.acquire],
-        // and is the store half of the [sem.sleepers] Dekker pair.
-    } while (!count.compare_exchange_weak(c, c + n, std::memory_order_seq_cst, std::memory_order_relaxed));
-    if (sleepers.load(std::memory_order_seq_cst) != 0) {  // [sem.sleepers] seq_cst, see acquire_slow
-        if (n == 1) platform::wake_one(count, scope);
-        else platform::wake_all(count, scope);
-    }
+        // and is the store half of the [sleep.wake] Dekker pair.
+    } while (!s.word.compare_exchange_weak(c, c + n, std::memory_order_seq_cst, std::memory_order_relaxed));
+    wake_sleepers(s, n != 1, scope);  // release(n > 1): every woken thread re-checks the count
     return ok();
 }
 
 // ------------------------------------------------------------------------------------ event
-void event_set(std::atomic<std::uint32_t>& flag, const std::atomic<std::uint32_t>& sleepers,
-               WaitScope scope) noexcept {
+void event_set(SleepWord& s, WaitScope scope) noexcept {
     // Raise bit 0 and count the raise in bits 1.. (w + 3 from a lowered word), so a sleeper that
     // captured the word before sees it change even if clear() follows at once (the pulse).
-    std::uint32_t w = flag.load(std::memory_order_relaxed);  // [event.peek] relaxed: the CAS decides
+    std::uint32_t w = s.word.load(std::memory_order_relaxed);  // [event.peek] relaxed: the CAS decides
     for (;;) {
         if ((w & 1u) != 0) {
             // Already up: nothing to publish beyond what the raising set() did... but this set()'s
             // own writes must still be ordered before a waiter's success: a seq_cst RMW that
             // changes nothing does it. [event.set] seq_cst: pairs with [event.wait].
-            if (flag.compare_exchange_weak(w, w, std::memory_order_seq_cst, std::memory_order_relaxed)) return;
+            if (s.word.compare_exchange_weak(w, w, std::memory_order_seq_cst, std::memory_order_relaxed)) return;
             continue;
         }
         // [event.set] seq_cst (includes release): pairs with [event.wait]; store half of the
-        // [event.sleepers] Dekker pair with event_wait_slow().
-        if (flag.compare_exchange_weak(w, w + 3u, std::memory_order_seq_cst, std::memory_order_relaxed)) break;
+        // [sleep.wake] Dekker pair.
+        if (s.word.compare_exchange_weak(w, w + 3u, std::memory_order_seq_cst, std::memory_order_relaxed)) break;
     }
-    if (sleepers.load(std::memory_order_seq_cst) != 0)  // [event.sleepers] seq_cst
-        platform::wake_all(flag, scope);
+    wake_sleepers(s, true, scope);
 }
 
-Result<void> event_wait_slow(std::atomic<std::uint32_t>& flag, std::atomic<std::uint32_t>& sleepers,
-                             Deadline deadline, WaitScope scope) noexcept {
-    if (deadline.is_poll()) return Errc::timeout;
+Result<void> event_wait_slow(SleepWord& s, Deadline deadline, WaitScope scope) noexcept {
     // The word before registering: any set() after this point changes it (count or flag).
     // [event.wait] acquire: pairs with [event.set].
-    const std::uint32_t start = flag.load(std::memory_order_acquire);
+    const std::uint32_t start = s.word.load(std::memory_order_acquire);
     if ((start & 1u) != 0) return ok();
-    sleepers.fetch_add(1, std::memory_order_seq_cst);  // [event.sleepers] seq_cst: Dekker pair with [event.set]
-    Result<void> result = ok();
-    // [event.wait] seq_cst (includes acquire): pairs with [event.set]. Done when the flag is up
-    // or the set count moved (a set(); clear(); pulse while we slept).
-    for (std::uint32_t w = flag.load(std::memory_order_seq_cst); w == start; w = flag.load(std::memory_order_seq_cst)) {
-        const Result<void> r = platform::wait(flag, start, deadline, scope);
-        if (!r) {
-            // [event.wait] acquire: a set() that raced with the deadline still counts.
-            if (r.code() != Errc::timeout || flag.load(std::memory_order_acquire) == start) result = r;
-            break;
-        }
-    }
-    sleepers.fetch_sub(1, std::memory_order_relaxed);  // [event.sleepers] relaxed: only makes wakes rarer
-    return result;
+    // done: the flag is up or the set count moved (a set(); clear(); pulse while we slept).
+    // [event.wait] the park's seq_cst / acquire loads pair with [event.set].
+    return park_until(s, deadline, scope, [start](std::uint32_t& w) noexcept { return w != start; });
 }
 
 // ------------------------------------------------------------------------------------ latch
-Result<void> latch_count_down(std::atomic<std::uint32_t>& count, const std::atomic<std::uint32_t>& sleepers,
-                              std::uint32_t n, WaitScope scope) noexcept {
+Result<void> latch_count_down(SleepWord& s, std::uint32_t n, WaitScope scope) noexcept {
     if (n == 0) return ok();
-    std::uint32_t c = count.load(std::memory_order_relaxed);  // [latch.peek] relaxed; the CAS publishes
+    std::uint32_t c = s.word.load(std::memory_order_relaxed);  // [latch.peek] relaxed; the CAS publishes
     do {
         if (n > c) return Errc::invalid_argument;
         // [latch.count_down] seq_cst (includes release): pairs with [latch.wait]; store half of the
-        // [latch.sleepers] Dekker pair.
-    } while (!count.compare_exchange_weak(c, c - n, std::memory_order_seq_cst, std::memory_order_relaxed));
-    if (c == n && sleepers.load(std::memory_order_seq_cst) != 0)  // [latch.sleepers] seq_cst
-        platform::wake_all(count, scope);
+        // [sleep.wake] Dekker pair.
+    } while (!s.word.compare_exchange_weak(c, c - n, std::memory_order_seq_cst, std::memory_order_relaxed));
+    if (c == n) wake_sleepers(s, true, scope);  // reached zero
     return ok();
 }
 
-Result<void> latch_wait_slow(std::atomic<std::uint32_t>& count, std::atomic<std::uint32_t>& sleepers,
-                             Deadline deadline, WaitScope scope) noexcept {
-    if (deadline.is_poll()) return Errc::timeout;
-    sleepers.fetch_add(1, std::memory_order_seq_cst);  // [latch.sleepers] seq_cst: Dekker pair
-    Result<void> result = ok();
-    for (;;) {
-        // [latch.wait] seq_cst (includes acquire): pairs with [latch.count_down].
-        const std::uint32_t c = count.load(std::memory_order_seq_cst);
-        if (c == 0) break;
-        const Result<void> r = platform::wait(count, c, deadline, scope);
-        if (!r) {
-            // [latch.wait] acquire: a count_down() that raced with the deadline still counts.
-            if (r.code() != Errc::timeout || count.load(std::memory_order_acquire) != 0) result = r;
-            break;
-        }
-    }
-    sleepers.fetch_sub(1, std::memory_order_relaxed);  // [latch.sleepers] relaxed: only makes wakes rarer
-    return result;
+Result<void> latch_wait_slow(SleepWord& s, Deadline deadline, WaitScope scope) noexcept {
+    // done: the count is zero. [latch.wait] the park's seq_cst / acquire loads pair with [latch.count_down].
+    return park_until(s, deadline, scope, [](std::uint32_t& c) noexcept { return c == 0; });
 }
 
 }  // namespace staticrt::detail

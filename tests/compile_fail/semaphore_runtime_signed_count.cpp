@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// A run-time signed count cannot be checked at compile time: it must go through init().
+// A run-time count (signed or unsigned) cannot be checked at compile time: it must go through
+// init(), which returns Errc::invalid_argument for a negative or too-large value.
 // expect: is not a constant expression
 #include "staticrt/sync/semaphore.hpp"
 

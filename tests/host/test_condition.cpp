@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 
@@ -114,6 +115,63 @@ TEST(Condition, NotifyAll_WakesEveryWaiter) {
     for (auto& t : ts) t.join();
     EXPECT_EQ(woke, 4);
     EXPECT_EQ(cv.waiting(), 0u);
+}
+
+// Python's notify(n): n tokens, n wake-ups. If notify(n) woke fewer than n sleepers, a token
+// would stay untaken and `taken` would never reach the count below (the waiters sleep without a
+// deadline; the watchdog fails the test instead of hanging).
+TEST(Condition, NotifyN_WakesNWaitersEachTakingAToken) {
+    staticrt::test::Watchdog wd{20s};
+    Mutex m;
+    Condition cv;
+    int tokens = 0;
+    int taken = 0;
+    std::thread ts[4];
+    for (auto& t : ts)
+        t = std::thread([&] {
+            std::unique_lock lk(m);
+            ASSERT_TRUE(cv.wait(lk, [&] { return tokens > 0; }));
+            --tokens;
+            ++taken;
+        });
+    const auto registered = [&](std::uint32_t n) {
+        return staticrt::test::eventually([&] {
+            std::lock_guard lk(m);
+            return cv.waiting() == n;
+        });
+    };
+    ASSERT_TRUE(registered(4));
+    {
+        std::lock_guard lk(m);
+        tokens = 2;
+        EXPECT_TRUE(cv.notify(m, 2));
+    }
+    ASSERT_TRUE(staticrt::test::eventually([&] {
+        std::lock_guard lk(m);
+        return taken == 2;
+    }));
+    ASSERT_TRUE(registered(2));  // the other two went back to sleep (their predicate is false)
+    {
+        std::lock_guard lk(m);
+        EXPECT_TRUE(cv.notify(m, 0));  // wakes none; nothing to take anyway
+        tokens = 2;
+        EXPECT_TRUE(cv.notify(m, 5));  // more than are waiting: every waiter
+    }
+    for (auto& t : ts) t.join();
+    EXPECT_EQ(taken, 4);
+    EXPECT_EQ(tokens, 0);
+    EXPECT_EQ(cv.waiting(), 0u);
+}
+
+TEST(Condition, NotifyN_WithoutLock_ReturnsNotOwner) {
+    Mutex m;
+    Condition cv;
+    EXPECT_EQ(cv.notify(m, 3).code(), Errc::not_owner);
+    EXPECT_EQ(cv.notify(m).code(), Errc::not_owner);
+    std::unique_lock lk(m, std::defer_lock);
+    EXPECT_EQ(cv.notify(lk, 0).code(), Errc::not_owner);
+    lk.lock();
+    EXPECT_TRUE(cv.notify(lk, 3));  // nobody waits: one relaxed load
 }
 
 TEST(Condition, PingPong_LosesNoWakeup) {

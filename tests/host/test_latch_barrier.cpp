@@ -4,12 +4,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "staticrt/sync/barrier.hpp"
 #include "staticrt/sync/latch.hpp"
+#include "eventually.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -57,6 +59,72 @@ TEST(Latch, ArriveAndWait_AllThreads_Pass) {
     for (auto& t : ts) t = std::thread([&] { if (l.arrive_and_wait()) ++passed; });
     for (auto& t : ts) t.join();
     EXPECT_EQ(passed.load(), 4);
+}
+
+TEST(Latch, Init_NegativeOrTooLarge_ReturnsInvalidArgumentAndChangesNothing) {
+    Latch l;  // count 0: already open
+    EXPECT_TRUE(l.try_wait());
+    EXPECT_EQ(l.init(-1).code(), Errc::invalid_argument);
+    EXPECT_EQ(l.init(std::int64_t{staticrt::SyncCount::kMax} + 1).code(), Errc::invalid_argument);
+    EXPECT_EQ(l.count(), 0u);
+    const int user_value = 2;
+    ASSERT_TRUE(l.init(user_value));
+    EXPECT_EQ(l.count(), 2u);
+    EXPECT_FALSE(l.try_wait());
+    EXPECT_TRUE(l.count_down(2));
+    EXPECT_TRUE(l.wait(Deadline::poll()));
+}
+
+TEST(Latch, CountDownToZero_WakesParkedWaiter) {
+    staticrt::test::Watchdog wd{10s};
+    Latch l;
+    ASSERT_TRUE(l.init(1));
+    Errc got = Errc::closed;
+    std::thread t([&] { got = l.wait(Deadline::after(10s)).code(); });
+    ASSERT_TRUE(staticrt::test::eventually([&] { return l.sleepers() == 1; }));  // parked: the wake path runs
+    EXPECT_TRUE(l.count_down());
+    t.join();
+    EXPECT_EQ(got, Errc::ok);
+    EXPECT_EQ(l.sleepers(), 0u);
+}
+
+TEST(Barrier, DefaultConstructed_WaitReturnsInvalidArgument) {
+    Barrier b;
+    EXPECT_EQ(b.parties(), 0u);
+    EXPECT_EQ(b.wait(Deadline::poll()).code(), Errc::invalid_argument);
+    EXPECT_EQ(b.wait().code(), Errc::invalid_argument);  // never blocks
+    EXPECT_FALSE(b.broken());
+}
+
+TEST(Barrier, Init_ZeroNegativeOrTooLarge_ReturnsInvalidArgumentAndChangesNothing) {
+    Barrier b;
+    EXPECT_EQ(b.init(0).code(), Errc::invalid_argument);
+    EXPECT_EQ(b.init(-4).code(), Errc::invalid_argument);
+    EXPECT_EQ(b.init(std::int64_t{staticrt::SyncCount::kMax} + 1).code(), Errc::invalid_argument);
+    EXPECT_EQ(b.parties(), 0u);
+    Barrier c{3};
+    EXPECT_EQ(c.init(-1).code(), Errc::invalid_argument);
+    EXPECT_EQ(c.parties(), 3u);
+}
+
+TEST(Barrier, Init_RunTimeParties_WorksLikeConstructed) {
+    staticrt::test::Watchdog wd{20s};
+    Barrier b;
+    int actions = 0;
+    const int user_parties = 2;
+    ASSERT_TRUE(b.init(user_parties,
+                       [](void* ctx) -> Result<void> {
+                           ++*static_cast<int*>(ctx);
+                           return staticrt::ok();
+                       },
+                       &actions));
+    EXPECT_EQ(b.parties(), 2u);
+    std::uint32_t ia = 99, ib = 99;
+    std::thread t([&] { ia = b.wait(Deadline::after(10s)).value_or(99u); });
+    ib = b.wait(Deadline::after(10s)).value_or(99u);
+    t.join();
+    EXPECT_EQ(ia + ib, 1u);  // indices 0 and 1
+    EXPECT_EQ(actions, 1);
 }
 
 TEST(Barrier, Wait_ReturnsDistinctIndicesAndRunsActionOnce) {

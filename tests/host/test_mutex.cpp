@@ -209,15 +209,32 @@ TEST(MutexDeathTest, Lock_ByOwner_Traps) {
         "already holds it");
 }
 
-TEST(MutexDeathTest, Unlock_ByNonOwner_TrapsInDebug) {
-#ifdef NDEBUG
-    GTEST_SKIP() << "unlock() misuse traps only in debug builds (release() reports it in every build)";
-#else
+// The trap policy does not depend on NDEBUG: this runs (and must trap) in the release preset,
+// whose NDEBUG is defined, as well as in the debug one.
+TEST(MutexDeathTest, Unlock_WhenUnlocked_Traps) {
     EXPECT_DEATH(
         {
             static Mutex m;
             m.unlock();
         },
+        "Mutex::unlock\\(\\) by a thread that does not hold the mutex");
+}
+
+TEST(MutexDeathTest, Unlock_ByNonOwnerThread_TrapsAndOwnerKeepsIt) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_DEATH(
+        {
+            static Mutex m;
+            m.lock();
+            std::thread([] { m.unlock(); }).join();
+        },
         "does not hold the mutex");
-#endif
+    // Outside the death statement the value-returning form reports the same misuse.
+    Mutex m;
+    m.lock();
+    Errc other = Errc::ok;
+    std::thread([&] { other = m.release().code(); }).join();
+    EXPECT_EQ(other, Errc::not_owner);
+    EXPECT_TRUE(m.held_by_current_thread());
+    m.unlock();
 }

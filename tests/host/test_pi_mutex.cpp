@@ -112,3 +112,13 @@ TEST(PiMutex, CorruptedWord_NotAThread_ReportsErrorNotHang) {
     if (s->m.held_by_current_thread()) s->m.unlock();
     ::munmap(s, sizeof(Shared));
 }
+
+// unlock() misuse traps in every build (it does not depend on NDEBUG): this runs in release too.
+TEST(PiMutexDeathTest, Unlock_ByNonOwner_Traps) {
+    EXPECT_DEATH(
+        {
+            static staticrt::PiMutex m;
+            m.unlock();
+        },
+        "PiMutex::unlock\\(\\) by a thread that does not hold the mutex");
+}

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include "staticrt/sync/semaphore.hpp"
@@ -81,9 +82,9 @@ TEST(Semaphore, Init_Negative_ReturnsInvalidArgument) {
     EXPECT_EQ(s.value(), 0u);
     EXPECT_TRUE(s.init(5));
     EXPECT_EQ(s.value(), 5u);
-    const unsigned runtime_unsigned = 3;
-    Semaphore u{runtime_unsigned};
-    EXPECT_EQ(u.value(), 3u);
+    EXPECT_EQ(s.limit(), Semaphore::kMax);  // init() does not bound a plain Semaphore
+    EXPECT_TRUE(s.release(3));
+    EXPECT_EQ(s.value(), 8u);
 }
 
 TEST(BoundedSemaphore, Release_BeyondInitial_ReturnsOverReleaseAndChangesNothing) {
@@ -121,6 +122,77 @@ TEST(BoundedSemaphore, Acquire_WhenExhausted_TimesOutThenSucceedsAfterRelease) {
     EXPECT_TRUE(s.acquire(Deadline::after(10s)));
     t.join();
     EXPECT_TRUE(s.release());
+}
+
+// ---- SemaphoreLike: one concept, the same calls and error paths for every semaphore.
+
+namespace {
+/// Written against the concept only: works for any of the four semaphores.
+template <staticrt::SemaphoreLike S>
+std::uint32_t take_all(S& s) {
+    std::uint32_t n = 0;
+    while (s.acquire(Deadline::poll())) ++n;
+    return n;
+}
+}  // namespace
+
+template <class S>
+class SemaphoreLikeTest : public ::testing::Test {};
+using SemaphoreTypes = ::testing::Types<staticrt::Semaphore, staticrt::BoundedSemaphore, staticrt::ProcessSemaphore,
+                                        staticrt::ProcessBoundedSemaphore>;
+TYPED_TEST_SUITE(SemaphoreLikeTest, SemaphoreTypes);
+
+TYPED_TEST(SemaphoreLikeTest, Init_NegativeOrTooLarge_ReturnsInvalidArgumentAndChangesNothing) {
+    static_assert(staticrt::SemaphoreLike<TypeParam>);
+    TypeParam s{2};
+    const std::uint32_t limit = s.limit();
+    EXPECT_EQ(s.init(-1).code(), Errc::invalid_argument);
+    EXPECT_EQ(s.init(std::int64_t{-1} << 40).code(), Errc::invalid_argument);
+    EXPECT_EQ(s.init(std::int64_t{TypeParam::kMax} + 1).code(), Errc::invalid_argument);
+    EXPECT_EQ(s.value(), 2u);
+    EXPECT_EQ(s.limit(), limit);
+}
+
+TYPED_TEST(SemaphoreLikeTest, Init_RunTimeValue_SetsCountAndAcquireTakesIt) {
+    TypeParam s;  // count 0 until init()
+    EXPECT_FALSE(s.try_acquire());
+    const int user_value = 3;  // e.g. parsed from a command line
+    ASSERT_TRUE(s.init(user_value));
+    EXPECT_EQ(s.value(), 3u);
+    EXPECT_EQ(take_all(s), 3u);
+    EXPECT_EQ(s.acquire(Deadline::poll()).code(), Errc::timeout);
+    EXPECT_TRUE(s.release(3));
+    EXPECT_EQ(s.value(), 3u);
+    EXPECT_TRUE(s.init(0));
+    EXPECT_EQ(s.value(), 0u);
+    EXPECT_TRUE(s.init(TypeParam::kMax));
+    EXPECT_EQ(s.value(), TypeParam::kMax);
+}
+
+TYPED_TEST(SemaphoreLikeTest, Release_PastLimit_ReturnsOverReleaseAndChangesNothing) {
+    TypeParam s;
+    ASSERT_TRUE(s.init(4));
+    ASSERT_TRUE(s.acquire(Deadline::poll()));
+    const std::uint32_t room = s.limit() - s.value();  // 1 (bounded) or kMax - 3
+    EXPECT_EQ(s.release(room + 1).code(), Errc::over_release);
+    EXPECT_EQ(s.value(), 3u);
+    EXPECT_TRUE(s.release(room));
+    EXPECT_EQ(s.value(), s.limit());
+    EXPECT_EQ(s.release().code(), Errc::over_release);
+}
+
+TEST(BoundedSemaphore, Init_SetsTheBound) {
+    BoundedSemaphore s{5};
+    ASSERT_TRUE(s.init(2));
+    EXPECT_EQ(s.limit(), 2u);
+    ASSERT_TRUE(s.acquire(Deadline::poll()));
+    EXPECT_TRUE(s.release());
+    EXPECT_EQ(s.release().code(), Errc::over_release);  // the old bound (5) no longer applies
+}
+
+TEST(Semaphore, Size_IsTwoWords) {
+    EXPECT_EQ(sizeof(Semaphore), 8u);          // no stored bound
+    EXPECT_EQ(sizeof(BoundedSemaphore), 12u);  // plus the bound
 }
 
 // Process-shared flavour across a real process boundary: the child acquires what the parent

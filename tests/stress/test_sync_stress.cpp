@@ -218,6 +218,58 @@ TEST(SyncStress, Event_SetClearWithWaiters_EveryWaiterSeesEveryRound) {
     for (auto& t : ts) t.join();
 }
 
+// Condition::notify(lock, n): each round the producer adds k tokens (1..4) and notifies k, then
+// waits until they are all taken. A consumer takes at most one token per round, so k different
+// consumers must wake: a notify(n) that woke fewer while they slept leaves tokens no awake thread
+// may take, and the round hangs (the watchdog fails it). Every token is taken exactly once.
+TEST(SyncStress, Condition_NotifyN_WakesKConsumersEveryTokenTakenOnce) {
+    staticrt::test::Watchdog wd{300s, "Condition notify(n)"};
+    constexpr int kConsumers = 4;
+    const long long rounds = scaled(20'000, 200);
+    staticrt::Mutex m;
+    staticrt::Condition has_tokens;
+    staticrt::Condition drained;
+    long long tokens = 0;
+    long long round = 0;
+    bool done = false;
+    long long taken[kConsumers] = {};
+    std::thread ts[kConsumers];
+    for (int c = 0; c < kConsumers; ++c)
+        ts[c] = std::thread([&, c] {
+            std::unique_lock lk(m);
+            long long my_round = -1;  // the last round this consumer took a token in
+            for (;;) {
+                ASSERT_TRUE(has_tokens.wait(lk, [&] { return (tokens > 0 && round != my_round) || done; }));
+                if (done) return;
+                my_round = round;
+                --tokens;
+                ++taken[c];
+                if (tokens == 0) {
+                    ASSERT_TRUE(drained.notify_one(lk));
+                }
+            }
+        });
+    long long produced = 0;
+    {
+        std::unique_lock lk(m);
+        for (long long r = 0; r < rounds; ++r) {
+            const auto k = static_cast<std::uint32_t>(1 + r % kConsumers);
+            round = r;
+            tokens = k;
+            produced += k;
+            ASSERT_TRUE(has_tokens.notify(lk, k));
+            ASSERT_TRUE(drained.wait(lk, [&] { return tokens == 0; }));
+        }
+        done = true;
+        ASSERT_TRUE(has_tokens.notify_all(lk));
+    }
+    for (auto& t : ts) t.join();
+    long long sum = 0;
+    for (long long n : taken) sum += n;
+    EXPECT_EQ(sum, produced);
+    EXPECT_EQ(tokens, 0);
+}
+
 TEST(SyncStress, Thread_StartJoinRepeatedly_RunsEveryTime) {
     staticrt::test::Watchdog wd{300s, "Thread start/join"};
     static staticrt::Thread<256 * 1024> t;

@@ -5,12 +5,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 
 #include "staticrt/sync.hpp"
 #include "staticrt/task.hpp"
 #include "staticrt/thread.hpp"
+#include "eventually.hpp"
 
 using namespace std::chrono_literals;
 using staticrt::Deadline;
@@ -80,7 +82,10 @@ TEST_CASE("sync: Condition checks its lock and wakes waiters") {
         std::unique_lock lk(m);
         CHECK(cv.wait(lk, Deadline::after(10s), [&] { return ready; }));
     });
-    std::this_thread::sleep_for(5ms);
+    CHECK(staticrt::test::eventually([&] {  // the waiter registered: notify_all must wake it
+        std::lock_guard lk(m);
+        return cv.waiting() == 1;
+    }));
     {
         std::unique_lock lk(m);
         ready = true;
@@ -145,6 +150,95 @@ TEST_CASE("sync: Latch and Barrier") {
     CHECK(b.wait(Deadline::poll()).code() == Errc::broken);
     b.reset();
     CHECK_FALSE(b.broken());
+}
+
+namespace {
+/// Written against the concept only (SemaphoreLike): every semaphore, the same calls and errors.
+template <staticrt::SemaphoreLike S>
+void check_semaphore_like() {
+    S s;  // count 0 until init()
+    CHECK_FALSE(s.try_acquire());
+    CHECK(s.init(-1).code() == Errc::invalid_argument);
+    CHECK(s.init(std::int64_t{staticrt::SyncCount::kMax} + 1).code() == Errc::invalid_argument);
+    CHECK(s.value() == 0);
+    const int user_value = 2;
+    REQUIRE(s.init(user_value));
+    CHECK(s.value() == 2);
+    CHECK(s.acquire(Deadline::poll()));
+    CHECK(s.try_acquire());
+    CHECK(s.acquire(Deadline::poll()).code() == Errc::timeout);
+    CHECK(s.release(2));
+    const std::uint32_t room = s.limit() - s.value();
+    CHECK(s.release(room + 1).code() == Errc::over_release);
+    CHECK(s.value() == 2);
+}
+}  // namespace
+
+TEST_CASE("sync: run-time counts through init() (Semaphore, BoundedSemaphore, Latch, Barrier)") {
+    check_semaphore_like<staticrt::Semaphore>();
+    check_semaphore_like<staticrt::BoundedSemaphore>();
+    check_semaphore_like<staticrt::ProcessSemaphore>();
+    check_semaphore_like<staticrt::ProcessBoundedSemaphore>();
+
+    staticrt::Latch l;
+    CHECK(l.try_wait());
+    CHECK(l.init(-1).code() == Errc::invalid_argument);
+    REQUIRE(l.init(1));
+    std::thread t([&] { CHECK(l.wait(Deadline::after(10s))); });
+    CHECK(l.count_down());
+    t.join();
+
+    staticrt::Barrier b;
+    CHECK(b.wait(Deadline::poll()).code() == Errc::invalid_argument);
+    CHECK(b.init(0).code() == Errc::invalid_argument);
+    CHECK(b.init(-2).code() == Errc::invalid_argument);
+    CHECK(b.parties() == 0);
+    REQUIRE(b.init(2));
+    std::uint32_t ia = 9, ib = 9;
+    std::thread u([&] { ia = b.wait(Deadline::after(10s)).value_or(9u); });
+    ib = b.wait(Deadline::after(10s)).value_or(9u);
+    u.join();
+    CHECK(ia + ib == 1);
+}
+
+TEST_CASE("sync: Condition notify(n) wakes n waiters") {
+    staticrt::Mutex m;
+    staticrt::Condition cv;
+    CHECK(cv.notify(m, 2).code() == Errc::not_owner);
+    int tokens = 0, taken = 0;
+    std::thread ts[3];
+    for (auto& t : ts)
+        t = std::thread([&] {
+            std::unique_lock lk(m);
+            CHECK(cv.wait(lk, Deadline::after(10s), [&] { return tokens > 0; }));
+            if (tokens > 0) {
+                --tokens;
+                ++taken;
+            }
+        });
+    const auto waiting_is = [&](std::uint32_t n) {
+        return staticrt::test::eventually([&] {
+            std::lock_guard lk(m);
+            return cv.waiting() == n;
+        });
+    };
+    REQUIRE(waiting_is(3));
+    {
+        std::lock_guard lk(m);
+        tokens = 2;
+        CHECK(cv.notify(m, 2));
+    }
+    CHECK(staticrt::test::eventually([&] {
+        std::lock_guard lk(m);
+        return taken == 2;
+    }));
+    {
+        std::lock_guard lk(m);
+        tokens = 1;
+        CHECK(cv.notify(m, 1));
+    }
+    for (auto& t : ts) t.join();
+    CHECK(taken == 3);
 }
 
 TEST_CASE("sync: Thread start, join with deadline, failure hook") {

@@ -12,6 +12,10 @@
 // pointers besides the action: a ProcessBarrier in shared memory must use an action valid in
 // every process that may arrive last (or none).
 //
+// Parties: a constant in the constructor (`Barrier b{4}`; 0 or negative does not compile), a
+// run-time value through init(n) before sharing (Errc::invalid_argument when n < 1 or too large);
+// see staticrt/sync/count.hpp.
+//
 // Memory ordering: everything a party wrote before wait() is visible to every party after its
 // wait() returned, and to the action (all go through the internal mutex).
 //
@@ -29,12 +33,6 @@
 
 namespace staticrt {
 
-namespace detail {
-/// Not constexpr on purpose: a Barrier of 0 parties is a compile-time error in constant
-/// initialisation and a trap at run time.
-[[noreturn]] void barrier_parties_must_be_positive() noexcept;
-}  // namespace detail
-
 /// The completion action: runs in the last arriving thread. An error breaks the barrier.
 using BarrierAction = Result<void> (*)(void* context);
 
@@ -44,21 +42,35 @@ public:
     static constexpr WaitScope kScope = Scope;
 
     // ---- lifetime: not copyable, not movable
-    constexpr explicit BasicBarrier(SyncCount parties, BarrierAction action = nullptr,
+    /// No parties yet: wait() returns Errc::invalid_argument until init() set a run-time count.
+    constexpr BasicBarrier() noexcept = default;
+    /// `parties` (a constant: 0, negative or too large does not compile), with an optional action.
+    constexpr explicit BasicBarrier(PartyCount parties, BarrierAction action = nullptr,
                                     void* context = nullptr) noexcept
-        : m_parties(parties.value()), m_action(action), m_context(context) {
-        if (m_parties == 0) detail::barrier_parties_must_be_positive();
-    }
+        : m_parties(parties.value()), m_action(action), m_context(context) {}
     BasicBarrier(const BasicBarrier&) = delete;
     BasicBarrier& operator=(const BasicBarrier&) = delete;
     ~BasicBarrier() = default;
+
+    /// Sets the parties (and action) from a run-time value, before the barrier is shared.
+    /// Errc::invalid_argument when parties < 1 or > PartyCount::kMax; nothing changes then.
+    [[nodiscard]] Result<void> init(std::int64_t parties, BarrierAction action = nullptr,
+                                    void* context = nullptr) noexcept {
+        if (!PartyCount::in_range(parties)) return Errc::invalid_argument;
+        m_parties = static_cast<std::uint32_t>(parties);
+        m_action = action;
+        m_context = context;
+        return ok();
+    }
 
     // ---- blocking
     /// Waits until `parties` threads arrived. Returns the arrival index 0..parties-1;
     /// Errc::broken (barrier aborted, reset while waiting, or another waiter timed out);
     /// Errc::timeout (this waiter's deadline passed: the barrier is now broken); or the error of
-    /// the completion action for the thread that ran it.
+    /// the completion action for the thread that ran it; Errc::invalid_argument when the barrier
+    /// has no parties (default-constructed, init() not called or refused).
     [[nodiscard]] Result<std::uint32_t> wait(Deadline deadline = Deadline::never()) noexcept {
+        if (m_parties == 0) return Errc::invalid_argument;
         m_lock.lock();
         // A previous round is still being left, or a reset is pending: wait for it to end
         // (bounded by the other parties waking up; Python does the same without a timeout).
@@ -151,11 +163,11 @@ private:
     BasicMutex<Scope> m_lock;
     BasicCondition<Scope> m_cond;
     // All below are written under m_lock.
-    std::uint32_t m_parties;
-    std::uint32_t m_count = 0;  ///< threads inside wait() of the current round
+    std::uint32_t m_parties = 0;  ///< set before sharing (constructor or init()), then read-only
+    std::uint32_t m_count = 0;    ///< threads inside wait() of the current round
     State m_state = State::filling;
-    BarrierAction m_action;
-    void* m_context;
+    BarrierAction m_action = nullptr;
+    void* m_context = nullptr;
 };
 
 using Barrier = BasicBarrier<WaitScope::process_private>;

@@ -3,13 +3,13 @@
 //
 // A futex sequence counter. wait() must be called with the associated lock held; it releases
 // the lock, sleeps until notified (or the deadline, or spuriously), and retakes the lock before
-// it returns. notify_one()/notify_all() also take the lock as an argument and must be called
-// holding it (Python's rule: notifying without the lock is a RuntimeError): both calls
-// return Errc::not_owner, and do nothing, when the caller does not hold the lock. Because
-// waiters register and notifiers signal under the same lock, no wake-up is lost, and a notify
-// with nobody waiting is one relaxed load, no syscall. The lock may be any type with lock(),
-// unlock() and held_by_current_thread() (Mutex, SharedMemoryMutex, the process module's
-// ProcessMutex), or a std::unique_lock of one. The condition stores no pointer:
+// it returns. notify(lock, n) (Python's notify(n)), notify_one() and notify_all() also take
+// the lock as an argument and must be called holding it (Python's rule: notifying without the
+// lock is a RuntimeError): they return Errc::not_owner, and do nothing, when the caller does
+// not hold the lock. Because waiters register and notifiers signal under the same lock, no
+// wake-up is lost, and a notify with nobody waiting is one relaxed load, no syscall. The lock
+// may be any type with lock(), unlock() and held_by_current_thread() (Mutex, SharedMemoryMutex,
+// the process module's ProcessMutex), or a std::unique_lock of one. The condition stores no pointer:
 // BasicCondition<process_shared> (ProcessCondition) may live in shared memory.
 //
 // Memory ordering: the lock provides it. Everything written under the lock before notify is
@@ -73,23 +73,31 @@ public:
     ~BasicCondition() = default;
 
     // ---- non-blocking (caller holds `lock`)
-    /// Wakes one waiter. Errc::not_owner when the caller does not hold `lock`.
+    /// Wakes up to n waiters (Python's Condition.notify(n); n = 0 wakes none). Errc::not_owner
+    /// (nothing happens) when the caller does not hold `lock`. As for every condition variable,
+    /// a waiter that registered but was not yet asleep may return too (a spurious wake-up).
+    /// Cost: one wake_all when n covers every waiter, else min(n, waiters) wake_one calls.
+    template <class Lock>
+    [[nodiscard]] Result<void> notify(Lock& lock, std::uint32_t n = 1) noexcept {
+        return signal(lock, n);
+    }
+    /// Wakes one waiter: notify(lock, 1). Errc::not_owner when the caller does not hold `lock`.
     template <class Lock>
     [[nodiscard]] Result<void> notify_one(Lock& lock) noexcept {
-        return notify(lock, false);
+        return signal(lock, 1);
     }
     /// Wakes every waiter. Errc::not_owner when the caller does not hold `lock`.
     template <class Lock>
     [[nodiscard]] Result<void> notify_all(Lock& lock) noexcept {
-        return notify(lock, true);
+        return signal(lock, kAll);
     }
 
     // ---- blocking (caller holds `lock`; it holds it again when these return, whatever the result)
     /// Releases `lock`, sleeps until notified, the deadline, or spuriously, and retakes `lock`.
     /// Errc::not_owner: the caller does not hold `lock` (nothing happened); Errc::timeout: the
     /// deadline passed; Errc::owner_died (lock held again): `lock` is a ProcessMutex whose
-    /// state is inconsistent because a holder died (repair, mark_consistent()). Spurious success is possible: re-check your predicate (or use the
-    /// predicate overloads).
+    /// state is inconsistent because a holder died (repair, mark_consistent()). Spurious success
+    /// is possible: re-check your predicate (or use the predicate overloads).
     template <class Lock>
     [[nodiscard]] Result<void> wait(Lock& lock, Deadline deadline = Deadline::never()) noexcept {
         if (!detail::condition_lock_held(lock)) return Errc::not_owner;
@@ -155,15 +163,22 @@ public:
     }
 
 private:
+    static constexpr std::uint32_t kAll = 0xffffffffu;
+
     template <class Lock>
-    Result<void> notify(Lock& lock, bool all) noexcept {
+    Result<void> signal(Lock& lock, std::uint32_t n) noexcept {
         if (!detail::condition_lock_held(lock)) return Errc::not_owner;
-        // [cond.register] relaxed: read under the lock, so it counts every registered waiter.
-        if (m_waiters.load(std::memory_order_relaxed) == 0) return ok();
+        // [cond.register] relaxed: read under the lock, so it counts every registered waiter
+        // (including ones already woken that have not retaken the lock yet).
+        const std::uint32_t waiters = m_waiters.load(std::memory_order_relaxed);
+        if (waiters == 0 || n == 0) return ok();
         // [cond.signal] relaxed: under the lock; the futex compares it atomically with sleeping.
         m_seq.fetch_add(1, std::memory_order_relaxed);
-        if (all) platform::wake_all(m_seq, Scope);
-        else platform::wake_one(m_seq, Scope);
+        if (n >= waiters) {
+            platform::wake_all(m_seq, Scope);
+        } else {
+            for (std::uint32_t i = 0; i < n; ++i) platform::wake_one(m_seq, Scope);
+        }
         return ok();
     }
 

@@ -9,6 +9,9 @@
 // success even if clear() follows before it wakes. The word holds the flag (bit 0) and a count
 // of set() calls that raised it (bits 1..31), so a waiter sees a set() by the count changing.
 //
+// The word and sleeper count are a detail::SleepWord (shared with Semaphore and Latch; the
+// handshake is in runtime/src/sync.cpp).
+//
 // Memory ordering: everything written before set() is visible to a thread once its wait()
 // returned success or is_set() returned true ([event.set] pairs with [event.wait]).
 //
@@ -23,16 +26,15 @@
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
 #include "staticrt/result.hpp"
+#include "staticrt/sync/sleep_word.hpp"
 
 namespace staticrt {
 
 using platform::WaitScope;
 
 namespace detail {
-void event_set(std::atomic<std::uint32_t>& flag, const std::atomic<std::uint32_t>& sleepers,
-               WaitScope scope) noexcept;
-[[nodiscard]] Result<void> event_wait_slow(std::atomic<std::uint32_t>& flag, std::atomic<std::uint32_t>& sleepers,
-                                           Deadline deadline, WaitScope scope) noexcept;
+void event_set(SleepWord& s, WaitScope scope) noexcept;
+[[nodiscard]] Result<void> event_wait_slow(SleepWord& s, Deadline deadline, WaitScope scope) noexcept;
 }  // namespace detail
 
 template <WaitScope Scope>
@@ -42,26 +44,26 @@ public:
 
     // ---- lifetime: not copyable, not movable
     constexpr BasicEvent() noexcept = default;
-    constexpr explicit BasicEvent(bool initially_set) noexcept : m_flag(initially_set ? 1u : 0u) {}
+    constexpr explicit BasicEvent(bool initially_set) noexcept : m_state(initially_set ? 1u : 0u) {}
     BasicEvent(const BasicEvent&) = delete;
     BasicEvent& operator=(const BasicEvent&) = delete;
     ~BasicEvent() = default;
 
     // ---- non-blocking
     /// Raises the flag and wakes every waiter (a syscall only when someone sleeps).
-    void set() noexcept { detail::event_set(m_flag, m_sleepers, Scope); }
+    void set() noexcept { detail::event_set(m_state, Scope); }
     /// Lowers the flag. Threads that already returned from wait() are unaffected.
     void clear() noexcept {
         // [event.clear] relaxed: publishes nothing; later waiters simply find the flag down. An
         // RMW keeps the set count (bits 1..) that sleeping waiters compare against.
-        m_flag.fetch_and(~1u, std::memory_order_relaxed);
+        m_state.word.fetch_and(~1u, std::memory_order_relaxed);
     }
 
     // ---- blocking
     /// Returns success once the flag is up; Errc::timeout when it is still down at the deadline.
     [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) noexcept {
         if (is_set()) return ok();
-        return detail::event_wait_slow(m_flag, m_sleepers, deadline, Scope);
+        return detail::event_wait_slow(m_state, deadline, Scope);
     }
     template <class Rep, class Period>
     [[nodiscard]] Result<void> wait_for(std::chrono::duration<Rep, Period> d) noexcept {
@@ -75,21 +77,16 @@ public:
     // ---- observers
     [[nodiscard]] bool is_set() const noexcept {
         // [event.wait] acquire: pairs with [event.set].
-        return (m_flag.load(std::memory_order_acquire) & 1u) != 0;
+        return (m_state.word.load(std::memory_order_acquire) & 1u) != 0;
     }
     /// Threads registered as sleeping in wait() (a snapshot; tests use it to know a waiter sleeps).
-    [[nodiscard]] std::uint32_t waiting() const noexcept {
-        return m_sleepers.load(std::memory_order_relaxed);  // [event.peek] relaxed snapshot
-    }
+    [[nodiscard]] std::uint32_t waiting() const noexcept { return m_state.sleeping(); }
     /// Threads registered to sleep in wait(): a snapshot, for tests and diagnostics (a test
     /// waits for it before setting, so the wake path is the one exercised).
-    [[nodiscard]] std::uint32_t sleepers() const noexcept {
-        return m_sleepers.load(std::memory_order_relaxed);  // relaxed: a snapshot, no ordering promised
-    }
+    [[nodiscard]] std::uint32_t sleepers() const noexcept { return m_state.sleeping(); }
 
 private:
-    std::atomic<std::uint32_t> m_flag{0};      ///< bit 0: set; bits 1..: raising set() count (wraps)
-    std::atomic<std::uint32_t> m_sleepers{0};  ///< threads registered to sleep in wait()
+    detail::SleepWord m_state;  ///< word: bit 0 set; bits 1..: raising set() count (wraps)
 };
 
 using Event = BasicEvent<WaitScope::process_private>;

@@ -6,6 +6,11 @@
 // Errc::invalid_argument and changes nothing. The thread that reaches zero wakes the sleepers
 // (a syscall only when someone sleeps). No pointers inside: ProcessLatch may live in shared memory.
 //
+// Counts: a constant in the constructor (`Latch l{4}`, checked at compile time), a run-time value
+// through init(n) before sharing (Errc::invalid_argument when negative or too large); see
+// staticrt/sync/count.hpp. The word and sleeper count are a detail::SleepWord (shared with
+// Semaphore and Event; the handshake is in runtime/src/sync.cpp).
+//
 // Memory ordering: everything written before a count_down() is visible to every thread whose
 // wait()/try_wait() observed zero ([latch.count_down] pairs with [latch.wait]).
 //
@@ -21,17 +26,15 @@
 #include "staticrt/platform/wait.hpp"
 #include "staticrt/result.hpp"
 #include "staticrt/sync/count.hpp"
+#include "staticrt/sync/sleep_word.hpp"
 
 namespace staticrt {
 
 using platform::WaitScope;
 
 namespace detail {
-[[nodiscard]] Result<void> latch_count_down(std::atomic<std::uint32_t>& count,
-                                            const std::atomic<std::uint32_t>& sleepers, std::uint32_t n,
-                                            WaitScope scope) noexcept;
-[[nodiscard]] Result<void> latch_wait_slow(std::atomic<std::uint32_t>& count, std::atomic<std::uint32_t>& sleepers,
-                                           Deadline deadline, WaitScope scope) noexcept;
+[[nodiscard]] Result<void> latch_count_down(SleepWord& s, std::uint32_t n, WaitScope scope) noexcept;
+[[nodiscard]] Result<void> latch_wait_slow(SleepWord& s, Deadline deadline, WaitScope scope) noexcept;
 }  // namespace detail
 
 template <WaitScope Scope>
@@ -40,27 +43,39 @@ public:
     static constexpr WaitScope kScope = Scope;
 
     // ---- lifetime: not copyable, not movable
-    constexpr explicit BasicLatch(SyncCount expected) noexcept : m_count(expected.value()) {}
+    /// Count 0 (already open): set a run-time count with init().
+    constexpr BasicLatch() noexcept = default;
+    /// Count `expected`. A negative or too-large constant does not compile.
+    constexpr explicit BasicLatch(SyncCount expected) noexcept : m_state(expected.value()) {}
     BasicLatch(const BasicLatch&) = delete;
     BasicLatch& operator=(const BasicLatch&) = delete;
     ~BasicLatch() = default;
 
+    /// Sets the count from a run-time value, before the latch is shared. Errc::invalid_argument
+    /// when expected < 0 or > SyncCount::kMax; nothing changes then.
+    [[nodiscard]] Result<void> init(std::int64_t expected) noexcept {
+        if (!SyncCount::in_range(expected)) return Errc::invalid_argument;
+        // [latch.init] relaxed: before sharing; whatever shares the latch publishes it.
+        m_state.word.store(static_cast<std::uint32_t>(expected), std::memory_order_relaxed);
+        return ok();
+    }
+
     // ---- non-blocking
     /// Lowers the count by n (default 1). Errc::invalid_argument when n exceeds what remains.
     [[nodiscard]] Result<void> count_down(std::uint32_t n = 1) noexcept {
-        return detail::latch_count_down(m_count, m_sleepers, n, Scope);
+        return detail::latch_count_down(m_state, n, Scope);
     }
     /// True when the count reached zero.
     [[nodiscard]] bool try_wait() const noexcept {
         // [latch.wait] acquire: pairs with [latch.count_down].
-        return m_count.load(std::memory_order_acquire) == 0;
+        return m_state.word.load(std::memory_order_acquire) == 0;
     }
 
     // ---- blocking
     /// Waits until the count is zero. Errc::timeout at the deadline.
     [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) noexcept {
         if (try_wait()) return ok();
-        return detail::latch_wait_slow(m_count, m_sleepers, deadline, Scope);
+        return detail::latch_wait_slow(m_state, deadline, Scope);
     }
     template <class Rep, class Period>
     [[nodiscard]] Result<void> wait_for(std::chrono::duration<Rep, Period> d) noexcept {
@@ -73,11 +88,14 @@ public:
     }
 
     // ---- observers
-    [[nodiscard]] std::uint32_t count() const noexcept { return m_count.load(std::memory_order_relaxed); }
+    [[nodiscard]] std::uint32_t count() const noexcept {
+        return m_state.word.load(std::memory_order_relaxed);  // [latch.peek] relaxed snapshot
+    }
+    /// Threads registered to sleep in wait(): a snapshot, for tests and diagnostics.
+    [[nodiscard]] std::uint32_t sleepers() const noexcept { return m_state.sleeping(); }
 
 private:
-    std::atomic<std::uint32_t> m_count;        ///< written by count_down()
-    std::atomic<std::uint32_t> m_sleepers{0};  ///< threads registered to sleep in wait()
+    detail::SleepWord m_state;  ///< word: the count, written by count_down()
 };
 
 using Latch = BasicLatch<WaitScope::process_private>;

@@ -5,9 +5,9 @@
 // uncontended lock() and unlock() are one atomic operation each and never enter the kernel;
 // a contended lock() spins a bounded number of times, then parks in the kernel. The owner's
 // thread id is recorded, so unlocking a mutex the caller does not hold is detected
-// (release() -> Errc::not_owner; the std-named unlock() traps in debug builds and ignores the
-// call otherwise), relocking it from its owner is detected (lock(Deadline) -> Errc::would_block,
-// lock() traps), and destroying a locked mutex traps. Satisfies BasicLockable, Lockable and
+// (release() -> Errc::not_owner; the std-named unlock() traps, in every build), relocking it
+// from its owner is detected (lock(Deadline) -> Errc::would_block, lock() traps), and destroying
+// a locked mutex traps. Satisfies BasicLockable, Lockable and
 // TimedLockable: std::lock_guard, std::unique_lock and std::scoped_lock work.
 //
 // The state is two position-independent words (no pointers): BasicMutex<process_shared>
@@ -82,14 +82,11 @@ public:
         return ok();
     }
 
-    /// std-named unlock. Misuse (caller is not the owner) traps in debug builds and is ignored
-    /// (the mutex stays with its owner) when NDEBUG is defined.
+    /// std-named unlock (void: no error to return). Misuse — the caller is not the owner, or
+    /// the mutex is unlocked — traps in every build: the owner compare is the one release()
+    /// makes anyway, and it does not depend on the caller's NDEBUG (docs/sync.md, "Trap policy").
     void unlock() noexcept {
-        if (!release()) {
-#ifndef NDEBUG
-            detail::contract_violation("Mutex::unlock() by a thread that does not hold the mutex");
-#endif
-        }
+        if (!release()) detail::contract_violation("Mutex::unlock() by a thread that does not hold the mutex");
     }
 
     // ---- blocking

@@ -74,13 +74,10 @@ public:
         return platform::pi_unlock_slow(m_word, Scope);  // waiters (or not the owner)
     }
 
-    /// std-named unlock: misuse traps in debug builds, is ignored with NDEBUG.
+    /// std-named unlock. Misuse (the caller does not hold it) traps in every build, whatever the
+    /// caller's NDEBUG (docs/sync.md, "Trap policy").
     void unlock() noexcept {
-        if (!release()) {
-#ifndef NDEBUG
-            detail::contract_violation("PiMutex::unlock() by a thread that does not hold the mutex");
-#endif
-        }
+        if (!release()) detail::contract_violation("PiMutex::unlock() by a thread that does not hold the mutex");
     }
 
     // ---- blocking
