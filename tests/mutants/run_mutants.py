@@ -10,7 +10,8 @@ docs/testing.md.
   nice python3 tests/mutants/run_mutants.py [id-prefix ...] [--scale 0.2] [--timeout 300]
 
 Result per mutant:
-  caught        at least one test failed on an assertion (names listed)
+  caught        at least one test failed on an assertion, or (build: tsan) ThreadSanitizer
+                reported (names listed)
   timeout-only  nothing failed on an assertion, but a run hit the time bound or a watchdog: NOT
                 good enough, strengthen the tests
   survived      every test passed: strengthen the tests
@@ -132,7 +133,7 @@ def failing_tests(out):
 
 
 def run_specs(bdir, specs, scale, timeout):
-    env = dict(os.environ, STATICRT_STRESS_SCALE=str(scale))
+    env = dict(os.environ, STATICRT_STRESS_SCALE=str(scale), TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1")
     failed, timed_out, crashed = set(), False, False
     for spec in specs:
         suite, _, flt = spec.partition(":")
@@ -143,6 +144,9 @@ def run_specs(bdir, specs, scale, timeout):
             cmd = [exe, "--gtest_brief=1"] + (["--gtest_filter=" + flt] if flt else [])
         rc, out, to = sh(cmd, timeout=timeout, env=env, cwd=bdir)
         names = failing_tests(out)
+        # A sanitizer report is a failed check (the tsan preset halts on the first one).
+        for kind in sorted(set(re.findall(r"WARNING: ThreadSanitizer: ([a-z -]+?)(?: \(|$)", out, re.M))):
+            names.add(f"{suite}: ThreadSanitizer {kind.strip()}")
         failed |= names
         if to or "watchdog" in out.lower() and not names:
             timed_out = True

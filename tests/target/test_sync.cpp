@@ -12,6 +12,8 @@
 #include "staticrt/task.hpp"
 #include "staticrt/thread.hpp"
 
+#include "eventually.hpp"
+
 using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
@@ -80,7 +82,8 @@ TEST_CASE("sync: Condition checks its lock and wakes waiters") {
         std::unique_lock lk(m);
         CHECK(cv.wait(lk, Deadline::after(10s), [&] { return ready; }));
     });
-    std::this_thread::sleep_for(5ms);
+    // Registered first, so notify_all must wake it (not the predicate seen before waiting).
+    CHECK(staticrt::test::eventually([&] { return cv.waiting() == 1; }));
     {
         std::unique_lock lk(m);
         ready = true;
