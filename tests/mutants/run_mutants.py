@@ -161,6 +161,10 @@ def main():
     ap.add_argument("--scale", type=float, default=0.2, help="STATICRT_STRESS_SCALE for the runs (default 0.2)")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per suite run (default 300)")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument("--in-tree", metavar="BUILD_DIR",
+                    help="mutate the checkout itself (each file restored after its mutant) and build in this "
+                         "already configured build directory of it (e.g. build/release, build/tsan for build: tsan "
+                         "mutants): no scratch copy, no second full build. Do not edit the checkout meanwhile.")
     a = ap.parse_args()
     mutants = parse_mutants(os.path.join(ROOT, "tests", "mutants", "mutants.txt"))
     if a.prefixes:
@@ -169,12 +173,12 @@ def main():
         for m in mutants:
             print(f"{m['id']:34} {m['file']}: {m['why']}")
         return 0
-    src = copy_tree()
+    src = ROOT if a.in_tree else copy_tree()
     rows, t_all = [], time.time()
     baseline_done = set()
     for m in mutants:
         t0 = time.time()
-        bdir = configure(src, m["build"])
+        bdir = os.path.abspath(a.in_tree) if a.in_tree else configure(src, m["build"])
         targets = sorted({SUITES[s.partition(":")[0]] for s in m["run"]})
         if m["build"] not in baseline_done:  # the unmutated tree must build first
             needed = sorted({SUITES[s.partition(":")[0]] for x in mutants if x["build"] == m["build"] for s in x["run"]})
@@ -211,7 +215,8 @@ def main():
     # restore the scratch build to the unmutated tree
     for kind in baseline_done:
         needed = sorted({SUITES[s.partition(":")[0]] for x in mutants if x["build"] == kind for s in x["run"]})
-        sh(["cmake", "--build", os.path.join(SCRATCH, kind), "-j2", "--target"] + needed)
+        sh(["cmake", "--build", os.path.abspath(a.in_tree) if a.in_tree else os.path.join(SCRATCH, kind), "-j2",
+            "--target"] + needed)
     print()
     print("| mutant | file | what it breaks | result | caught by |")
     print("|---|---|---|---|---|")
