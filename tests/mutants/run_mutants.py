@@ -118,10 +118,16 @@ def configure(src, kind):
 
 def failing_tests(out):
     names = set()
+    running = None
     for line in out.split("\n"):
         m = re.match(r"^\[  FAILED  \] (\S+)", line)
         if m and not re.match(r"^\d+$", m.group(1)):
             names.add(m.group(1).rstrip(","))
+        m = re.match(r"^\[ RUN      \] (\S+)", line)
+        if m:
+            running = m.group(1)
+        elif running and re.search(r":\d+: Failure$", line):
+            names.add(running)  # a failed assertion, also when the test then crashed or hung
     case = None
     for line in out.split("\n"):
         m = re.match(r"^TEST CASE:\s+(.*)$", line)
@@ -141,7 +147,7 @@ def run_specs(bdir, specs, scale, timeout):
         if suite == "target":
             cmd = [exe, "--no-intro=true", "--duration=false"] + (["-tc=" + flt] if flt else [])
         else:
-            cmd = [exe, "--gtest_brief=1"] + (["--gtest_filter=" + flt] if flt else [])
+            cmd = [exe] + (["--gtest_filter=" + flt] if flt else [])  # [ RUN ] lines name a test that dies
         rc, out, to = sh(cmd, timeout=timeout, env=env, cwd=bdir)
         names = failing_tests(out)
         # A sanitizer report is a failed check (the tsan preset halts on the first one).
