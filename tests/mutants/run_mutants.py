@@ -23,6 +23,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -73,13 +74,20 @@ def parse_mutants(path):
 
 
 def sh(cmd, timeout=None, env=None, cwd=None):
+    """Runs cmd in its own process group; on the time bound the whole group is killed (death-test
+    children and spawned processes too) and the output so far is returned."""
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         errors="replace", start_new_session=True)
     try:
-        p = subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, errors="replace")
-        return p.returncode, p.stdout, False
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-        return 124, out, True
+        out, _ = p.communicate(timeout=timeout)
+        return p.returncode, out, False
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, _ = p.communicate()
+        return 124, out or "", True
 
 
 def copy_tree():
@@ -148,6 +156,8 @@ def run_specs(bdir, specs, scale, timeout):
             cmd = [exe, "--no-intro=true", "--duration=false"] + (["-tc=" + flt] if flt else [])
         else:
             cmd = [exe] + (["--gtest_filter=" + flt] if flt else [])  # [ RUN ] lines name a test that dies
+        if shutil.which("stdbuf"):  # line-buffered: a run killed at the time bound keeps its output
+            cmd = ["stdbuf", "-oL", "-eL"] + cmd
         rc, out, to = sh(cmd, timeout=timeout, env=env, cwd=bdir)
         names = failing_tests(out)
         # A sanitizer report is a failed check (the tsan preset halts on the first one).
