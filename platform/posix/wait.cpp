@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <ctime>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -76,6 +77,20 @@ void wake_one(const std::atomic<std::uint32_t>& word, WaitScope scope) noexcept 
 
 void wake_all(const std::atomic<std::uint32_t>& word, WaitScope scope) noexcept {
     (void)::syscall(kFutexSyscall, addr(word), FUTEX_WAKE | op_flags(scope), INT_MAX, nullptr, nullptr, 0);
+}
+
+Result<std::uint32_t> parked_on(const std::atomic<std::uint32_t>& word, WaitScope scope) noexcept {
+    for (;;) {
+        // [wait.count] relaxed: the value only arms the compare of the requeue (EAGAIN: retry).
+        const std::uint32_t v = word.load(std::memory_order_relaxed);
+        // Requeue every waiter (none woken) from the word onto itself: the count comes back.
+        const long rc = ::syscall(kFutexSyscall, addr(word), FUTEX_CMP_REQUEUE | op_flags(scope), 0,
+                                  reinterpret_cast<void*>(static_cast<std::uintptr_t>(INT_MAX)), addr(word), v);
+        if (rc >= 0) return static_cast<std::uint32_t>(rc);
+        const int err = errno;
+        if (err == EAGAIN) continue;  // the word changed between the load and the call
+        return unexpected(err == ENOSYS ? Errc::not_supported : Errc::os_error, err);
+    }
 }
 
 }  // namespace staticrt::platform

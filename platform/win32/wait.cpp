@@ -376,6 +376,17 @@ Result<void> wait_on_address(const std::atomic<std::uint32_t>& word, std::uint32
     }
 }
 
+template <std::size_t N>
+std::uint32_t parked_in(const Region<N>& r, std::uint64_t key) noexcept {
+    std::uint32_t n = 0;
+    for (const Slot& s : r.slots) {
+        // [park.scan] acquire: pairs with [park.publish]; the key is that of this claim.
+        if (state_of(s.ctl.load(std::memory_order_acquire)) == kWaiting && s.key.load(std::memory_order_relaxed) == key)
+            ++n;
+    }
+    return n;
+}
+
 }  // namespace
 
 Result<void> wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, Deadline deadline,
@@ -405,6 +416,16 @@ void wake_all(const std::atomic<std::uint32_t>& word, WaitScope scope) noexcept 
         return;
     }
     ::WakeByAddressAll(addr(word));
+}
+
+Result<std::uint32_t> parked_on(const std::atomic<std::uint32_t>& word, WaitScope scope) noexcept {
+    win32::SharedWordKey k;
+    if (scope != WaitScope::process_shared || !win32::shared_word_key(&word, k)) return unexpected(Errc::not_supported);
+    Error error{Errc::os_error, 0};
+    Table* t = table(error);
+    if (t == nullptr) return unexpected(error);
+    const std::uint64_t key = key_of(k);
+    return parked_in(t->buckets[key % kBuckets], key) + parked_in(t->overflow, key);
 }
 
 }  // namespace staticrt::platform

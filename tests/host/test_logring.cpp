@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include "staticrt/ipc/log_ring.hpp"
 #include "staticrt/ipc/process.hpp"
 #include "staticrt/ipc/shared_segment.hpp"
+#include "eventually.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -175,8 +177,11 @@ void die_mid_line() noexcept {
     if (t_stall_in_write) ::raise(SIGKILL);
 }
 // Hook: a live writer is slow between claiming and publishing (longer than the drain's check).
+std::atomic<bool> g_claimed{false};  // the slow writer has claimed its slot (set by the hook)
 void pause_mid_line() noexcept {
-    if (t_stall_in_write) std::this_thread::sleep_for(150ms);
+    if (!t_stall_in_write) return;
+    g_claimed.store(true);
+    std::this_thread::sleep_for(150ms);  // the scenario: a slow writer (not a synchronisation)
 }
 struct HookReset {
     ~HookReset() { staticrt::detail::log_ring_claim_hook = nullptr; }
@@ -240,12 +245,13 @@ TEST(LogRing, LiveWriterSlowMidLine_NotSkippedLineArrivesWhole) {
     const auto name = test::shm_name("log-slow");
     SharedSegment<Ring> ring;
     ASSERT_TRUE(ring.create(name.c_str()));
+    g_claimed.store(false);
     staticrt::detail::log_ring_claim_hook = &pause_mid_line;
     std::thread slow([&] {
         t_stall_in_write = true;
         (void)ring->write("slow but alive");
     });
-    std::this_thread::sleep_for(20ms);  // the slow writer has claimed its slot by now
+    ASSERT_TRUE(test::eventually([] { return g_claimed.load(); }));  // the slow writer holds its slot
     ASSERT_TRUE(ring->write("behind it"));
     auto got = drain_until(*ring, 2, Deadline::after(20s));
     slow.join();

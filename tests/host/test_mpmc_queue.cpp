@@ -85,7 +85,7 @@ TEST(MpmcQueue, CloseWithElementsInFlight_EveryConsumerReturnsClosed) {
 TEST(MpmcQueue, CloseUnderLoad_EveryAcceptedPushIsPopped) {
     staticrt::test::Watchdog wd{60s};
     staticrt::MpmcQueue<std::uint64_t, 16> q;
-    std::atomic<std::uint64_t> pushed_sum{0}, popped_sum{0};
+    std::atomic<std::uint64_t> pushed_sum{0}, popped_sum{0}, popped_n{0};
     std::atomic<bool> stop{false};
     std::vector<std::thread> ts;
     for (int p = 0; p < 3; ++p)
@@ -105,9 +105,11 @@ TEST(MpmcQueue, CloseUnderLoad_EveryAcceptedPushIsPopped) {
                     break;
                 }
                 popped_sum += *r;
+                popped_n.fetch_add(1);
             }
         });
-    std::this_thread::sleep_for(50ms);
+    // Under load: close once thousands went through (and the ring was full and empty many times).
+    EXPECT_TRUE(staticrt::test::eventually([&] { return popped_n.load() >= 5000; }));
     q.close();
     for (auto& t : ts) t.join();
     (void)stop;

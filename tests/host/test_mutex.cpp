@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -204,6 +206,13 @@ TEST(MutexDeathTest, Lock_ByOwner_Traps) {
         {
             static Mutex m;
             m.lock();
+            // A relock that is not detected (say, the owner is not recorded) would wait forever:
+            // bound it, so that the test fails on its assertion (another death) instead of hanging.
+            std::thread([] {
+                std::this_thread::sleep_for(20s);
+                std::fputs("relock neither trapped nor returned\n", stderr);
+                std::_Exit(3);
+            }).detach();
             m.lock();
         },
         "already holds it");

@@ -14,6 +14,8 @@
 #include "ipc_test_support.hpp"
 #include "staticrt/ipc/process_pool.hpp"
 #include "staticrt/ipc/shared_segment.hpp"
+#include "eventually.hpp"
+#include "proc_stat.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -433,7 +435,8 @@ TEST(ProcessPoolSubmit, WorkerKilledWhileIdle_ReplacedByNextSubmitAndMap) {
         while (pool.worker_pid(victim) == 0) std::this_thread::sleep_for(1ms);
         const auto old_pid = pool.worker_pid(victim);
         ASSERT_EQ(::kill(static_cast<pid_t>(old_pid), SIGKILL), 0);
-        std::this_thread::sleep_for(50ms);  // dead, and the last liveness look is old
+        ASSERT_TRUE(test::eventually([&] { return !test::running(static_cast<long>(old_pid)); }));  // dead (or a zombie)
+        std::this_thread::sleep_for(10ms);  // a duration the pool measures: its last liveness look is now old
         if (victim == 0) {
             EXPECT_EQ(pool.apply<long long>("shm_square", 3LL).value_or(-1), 9);  // a call that never waits 5 ms
         } else {

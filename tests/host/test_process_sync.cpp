@@ -18,6 +18,7 @@
 #include "staticrt/sync/condition.hpp"
 #include "staticrt/sync/event.hpp"
 #include "staticrt/sync/semaphore.hpp"
+#include "eventually.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -62,7 +63,8 @@ bool open_block(SharedSegment<T>& seg, const char* name) {
 int entry_cond_notify(int argc, const char* const* argv) noexcept {
     static SharedSegment<CondBlock> seg;
     if (argc < 1 || !open_block(seg, argv[0])) return 2;
-    staticrt::platform::sleep_for(20ms);  // let the parent sleep first
+    // The parent waits on the condition first (registered), so notify_one must wake it.
+    if (!test::eventually([] { return seg->cv.waiting() == 1; })) return 4;
     std::unique_lock lk(seg->mutex);
     seg->payload = 42;
     seg->ready = true;
@@ -174,7 +176,8 @@ TEST(ProcessSync, ProcessEvent_SetByParent_ReleasesEveryChild) {
     const char* args[] = {name.c_str(), nullptr};
     Process ps[2];
     for (auto& p : ps) ASSERT_TRUE(p.start("event_waiter", args));
-    staticrt::platform::sleep_for(30ms);
+    // Both children sleep in wait() before set(): the wake path is the one tested.
+    EXPECT_TRUE(test::eventually([&] { return seg->go.sleepers() == 2; }));
     EXPECT_EQ(seg->released.load(), 0);
     seg->go.set();
     for (auto& p : ps) {

@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "staticrt/exec/thread_pool.hpp"
+#include "staticrt/platform/thread.hpp"
 #include "eventually.hpp"
+#include "proc_stat.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -136,8 +138,10 @@ TEST(ThreadPool, Submit_WhenQueueFull_BlocksUntilSpace) {
     gate.wait_entered(1);
     ASSERT_TRUE(pool->try_submit([] { return 1; }));
     ASSERT_TRUE(pool->try_submit([] { return 2; }));
+    const long me = static_cast<long>(staticrt::platform::current_thread_id());
     std::thread opener([&] {
-        std::this_thread::sleep_for(20ms);
+        // Open only once the submitter sleeps in submit(): the blocked path is the one tested.
+        EXPECT_TRUE(staticrt::test::eventually([&] { return staticrt::test::thread_sleeping(me); }));
         gate.open.store(true);
     });
     auto f = pool->submit([] { return 3; });  // blocks until a worker frees a cell
@@ -173,8 +177,10 @@ TEST(ThreadPool, SubmitWithDeadline_WaitsForASlotToFree) {
     auto pool = started<staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 64, 1>>();
     auto a = pool->submit([] { return 1; });
     ASSERT_TRUE(a);
+    const long me = static_cast<long>(staticrt::platform::current_thread_id());
     std::thread t([&] {
-        std::this_thread::sleep_for(20ms);
+        // Free the slot only once the submitter sleeps waiting for one.
+        EXPECT_TRUE(staticrt::test::eventually([&] { return staticrt::test::thread_sleeping(me); }));
         (void)a->get();
     });
     auto b = pool->submit(Deadline::after(10s), [] { return 2; });
@@ -246,8 +252,10 @@ TEST(ThreadPool, ShutdownDrain_RunsEveryQueuedTask) {
     gate.wait_entered(1);
     std::vector<staticrt::Future<int>> fs;
     for (int i = 0; i < 32; ++i) fs.push_back(std::move(*pool->submit([&ran, i] { ran.fetch_add(1); return i; })));
+    const long me = static_cast<long>(staticrt::platform::current_thread_id());
     std::thread opener([&] {
-        std::this_thread::sleep_for(10ms);
+        // Open only once shutdown(drain) sleeps waiting for the queue to drain.
+        EXPECT_TRUE(staticrt::test::eventually([&] { return pool->closed() && staticrt::test::thread_sleeping(me); }));
         gate.open.store(true);
     });
     EXPECT_TRUE(pool->shutdown(ShutdownMode::drain));
@@ -467,8 +475,10 @@ TEST(ThreadPool, Stats_CountTasksWakesAndHighWater) {
     ThreadPoolOptions o;
     o.spin_ns = 0;  // sleep at once, so wakes are counted
     auto pool = started<staticrt::ThreadPool<1, 64, staticrt::kDefaultPoolStackBytes, 64, 64>>(o);
-    std::this_thread::sleep_for(10ms);
-    ASSERT_TRUE(*pool->submit([] { return 1; })->get());
+    std::atomic<long> worker{0};
+    ASSERT_TRUE(*pool->submit([&] { worker = static_cast<long>(staticrt::platform::current_thread_id()); return 1; })->get());
+    // The worker sleeps in the kernel (spin_ns 0) before the next submit, which must wake it.
+    ASSERT_TRUE(staticrt::test::eventually([&] { return staticrt::test::thread_sleeping(worker.load()); }));
     Gate gate;
     ASSERT_TRUE(pool->submit_detached([&] { gate.pass(); }));
     gate.wait_entered(1);

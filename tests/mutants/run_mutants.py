@@ -10,7 +10,8 @@ docs/testing.md.
   nice python3 tests/mutants/run_mutants.py [id-prefix ...] [--scale 0.2] [--timeout 300]
 
 Result per mutant:
-  caught        at least one test failed on an assertion (names listed)
+  caught        at least one test failed on an assertion, or (build: tsan) ThreadSanitizer
+                reported (names listed)
   timeout-only  nothing failed on an assertion, but a run hit the time bound or a watchdog: NOT
                 good enough, strengthen the tests
   survived      every test passed: strengthen the tests
@@ -22,6 +23,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -73,13 +75,20 @@ def parse_mutants(path):
 
 
 def sh(cmd, timeout=None, env=None, cwd=None):
+    """Runs cmd in its own process group; on the time bound the whole group is killed (death-test
+    children and spawned processes too) and the output so far is returned."""
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         errors="replace", start_new_session=True)
     try:
-        p = subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, errors="replace")
-        return p.returncode, p.stdout, False
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-        return 124, out, True
+        out, _ = p.communicate(timeout=timeout)
+        return p.returncode, out, False
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, _ = p.communicate()
+        return 124, out or "", True
 
 
 def copy_tree():
@@ -118,10 +127,16 @@ def configure(src, kind):
 
 def failing_tests(out):
     names = set()
+    running = None
     for line in out.split("\n"):
         m = re.match(r"^\[  FAILED  \] (\S+)", line)
         if m and not re.match(r"^\d+$", m.group(1)):
             names.add(m.group(1).rstrip(","))
+        m = re.match(r"^\[ RUN      \] (\S+)", line)
+        if m:
+            running = m.group(1)
+        elif running and re.search(r":\d+: Failure$", line):
+            names.add(running)  # a failed assertion, also when the test then crashed or hung
     case = None
     for line in out.split("\n"):
         m = re.match(r"^TEST CASE:\s+(.*)$", line)
@@ -133,7 +148,7 @@ def failing_tests(out):
 
 
 def run_specs(bdir, specs, scale, timeout):
-    env = dict(os.environ, STATICRT_STRESS_SCALE=str(scale))
+    env = dict(os.environ, STATICRT_STRESS_SCALE=str(scale), TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1")
     failed, timed_out, crashed = set(), False, False
     for spec in specs:
         suite, _, flt = spec.partition(":")
@@ -141,9 +156,14 @@ def run_specs(bdir, specs, scale, timeout):
         if suite == "target":
             cmd = [exe, "--no-intro=true", "--duration=false"] + (["-tc=" + flt] if flt else [])
         else:
-            cmd = [exe, "--gtest_brief=1"] + (["--gtest_filter=" + flt] if flt else [])
+            cmd = [exe] + (["--gtest_filter=" + flt] if flt else [])  # [ RUN ] lines name a test that dies
+        if shutil.which("stdbuf"):  # line-buffered: a run killed at the time bound keeps its output
+            cmd = ["stdbuf", "-oL", "-eL"] + cmd
         rc, out, to = sh(cmd, timeout=timeout, env=env, cwd=bdir)
         names = failing_tests(out)
+        # A sanitizer report is a failed check (the tsan preset halts on the first one).
+        for kind in sorted(set(re.findall(r"WARNING: ThreadSanitizer: ([a-z -]+?)(?: \(|$)", out, re.M))):
+            names.add(f"{suite}: ThreadSanitizer {kind.strip()}")
         failed |= names
         if to or "watchdog" in out.lower() and not names:
             timed_out = True
@@ -158,6 +178,10 @@ def main():
     ap.add_argument("--scale", type=float, default=0.2, help="STATICRT_STRESS_SCALE for the runs (default 0.2)")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per suite run (default 300)")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument("--in-tree", metavar="BUILD_DIR",
+                    help="mutate the checkout itself (each file restored after its mutant) and build in this "
+                         "already configured build directory of it (e.g. build/release, build/tsan for build: tsan "
+                         "mutants): no scratch copy, no second full build. Do not edit the checkout meanwhile.")
     a = ap.parse_args()
     mutants = parse_mutants(os.path.join(ROOT, "tests", "mutants", "mutants.txt"))
     if a.prefixes:
@@ -166,12 +190,12 @@ def main():
         for m in mutants:
             print(f"{m['id']:34} {m['file']}: {m['why']}")
         return 0
-    src = copy_tree()
+    src = ROOT if a.in_tree else copy_tree()
     rows, t_all = [], time.time()
     baseline_done = set()
     for m in mutants:
         t0 = time.time()
-        bdir = configure(src, m["build"])
+        bdir = os.path.abspath(a.in_tree) if a.in_tree else configure(src, m["build"])
         targets = sorted({SUITES[s.partition(":")[0]] for s in m["run"]})
         if m["build"] not in baseline_done:  # the unmutated tree must build first
             needed = sorted({SUITES[s.partition(":")[0]] for x in mutants if x["build"] == m["build"] for s in x["run"]})
@@ -208,7 +232,8 @@ def main():
     # restore the scratch build to the unmutated tree
     for kind in baseline_done:
         needed = sorted({SUITES[s.partition(":")[0]] for x in mutants if x["build"] == kind for s in x["run"]})
-        sh(["cmake", "--build", os.path.join(SCRATCH, kind), "-j2", "--target"] + needed)
+        sh(["cmake", "--build", os.path.abspath(a.in_tree) if a.in_tree else os.path.join(SCRATCH, kind), "-j2",
+            "--target"] + needed)
     print()
     print("| mutant | file | what it breaks | result | caught by |")
     print("|---|---|---|---|---|")

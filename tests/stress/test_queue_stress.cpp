@@ -198,26 +198,52 @@ TEST(QueueStress, Mpmc_CloseUnderLoad_AcceptedEqualsPopped) {
 }
 
 TEST(QueueStress, Joinable_ProducersWorkersJoin_AllDone) {
+    // Exact: every item is processed exactly once (a seen-counter per item), task_done() is
+    // called once per push, and join() returns only after the last task_done() of its round:
+    // at its return every item of the round is marked and counted (the workers mark and count
+    // BEFORE task_done(), which happens-before join() returns). Several rounds, so join() parks
+    // and is woken more than once.
     staticrt::test::Watchdog wd{std::chrono::seconds(120)};
     static staticrt::JoinableQueue<std::uint64_t, 32> q;
-    const auto per = static_cast<std::uint64_t>(staticrt::test::scaled(50'000));
-    std::atomic<std::uint64_t> done_sum{0};
+    constexpr int kProducers = 2, kRounds = 4;
+    const auto per = static_cast<std::uint64_t>(staticrt::test::scaled(12'500)) + 1;  // per producer and round
+    const std::uint64_t per_round = kProducers * per;
+    std::vector<std::atomic<std::uint8_t>> seen(kRounds * per_round);
+    std::atomic<std::uint64_t> finished{0}, done_ok{0};
     std::vector<std::thread> workers;
     for (int w = 0; w < 3; ++w)
         workers.emplace_back([&] {
             while (auto r = q.pop()) {
-                done_sum += *r;
-                ASSERT_TRUE(q.task_done());
+                ASSERT_LT(*r, seen.size());
+                seen[*r].fetch_add(1, std::memory_order_relaxed);
+                finished.fetch_add(1, std::memory_order_relaxed);
+                if (q.task_done()) done_ok.fetch_add(1, std::memory_order_relaxed);
             }
         });
-    std::vector<std::thread> producers;
-    for (int p = 0; p < 2; ++p)
-        producers.emplace_back([&] {
-            for (std::uint64_t i = 1; i <= per; ++i) ASSERT_TRUE(q.push(i));
-        });
-    for (auto& t : producers) t.join();
-    ASSERT_TRUE(q.join());
-    EXPECT_EQ(done_sum.load(), 2 * per * (per + 1) / 2);
+    for (int round = 0; round < kRounds; ++round) {
+        std::vector<std::thread> producers;
+        for (int p = 0; p < kProducers; ++p)
+            producers.emplace_back([&, p] {
+                const std::uint64_t base = round * per_round + p * per;
+                for (std::uint64_t i = 0; i < per; ++i) ASSERT_TRUE(q.push(base + i));
+            });
+        for (auto& t : producers) t.join();
+        ASSERT_TRUE(q.join());
+        // [test.join] the relaxed counters are read after join(): [join.done]/[join.wait] order them.
+        ASSERT_EQ(finished.load(std::memory_order_relaxed), (round + 1) * per_round) << "join() returned early";
+        EXPECT_EQ(q.unfinished(), 0u);
+        std::uint64_t missing = 0, twice = 0;
+        for (std::uint64_t k = round * per_round; k < (round + 1) * per_round; ++k) {
+            const auto n = seen[k].load(std::memory_order_relaxed);
+            missing += n == 0;
+            twice += n > 1;
+        }
+        ASSERT_EQ(missing, 0u) << "round " << round;
+        ASSERT_EQ(twice, 0u) << "round " << round;
+    }
     q.close();
     for (auto& t : workers) t.join();
+    EXPECT_EQ(done_ok.load(), kRounds * per_round);  // every task_done() succeeded, once per push
+    EXPECT_EQ(finished.load(), kRounds * per_round);
+    EXPECT_EQ(q.task_done().code(), Errc::over_release);  // one more than pushed is refused
 }

@@ -194,9 +194,12 @@ StressOutcome mpmc_blocking(Q& q, int producers, int consumers, std::uint64_t pe
         threads.emplace_back([&, p] {
             std::uint64_t forced = 0;
             for (std::uint64_t s = 0; s < per && !failed.load(std::memory_order_relaxed);) {
-                if (cb == ConsumeBy::pop && s > 0 && s / kForceEvery != forced) {  // consumers drain and park
+                // Every consumer drains and parks: one awake consumer would take the item and
+                // hide a push that wakes nobody (the parked ones would sleep until close()).
+                if (cb == ConsumeBy::pop && s > 0 && s / kForceEvery != forced) {
                     forced = s / kForceEvery;
-                    if (!until_parked([&] { return q.waiting_consumers() > 0; }, [&] { return failed.load(); })) {
+                    if (!until_parked([&] { return q.waiting_consumers() >= static_cast<std::uint32_t>(consumers); },
+                                      [&] { return failed.load(); })) {
                         failed = true;
                         break;
                     }
@@ -229,7 +232,10 @@ StressOutcome mpmc_blocking(Q& q, int producers, int consumers, std::uint64_t pe
                 if (cb != ConsumeBy::pop && pb == ProduceBy::push &&
                     (res.popped + kForceEvery / 2) / kForceEvery != forced) {  // producers fill and park
                     forced = (res.popped + kForceEvery / 2) / kForceEvery;
-                    if (!until_parked([&] { return q.waiting_producers() > 0; },
+                    // Every producer still producing parks on the full queue (one awake would hide
+                    // a pop that wakes nobody).
+                    if (!until_parked([&] { const int n = producing.load();
+                                            return n > 0 && q.waiting_producers() >= static_cast<std::uint32_t>(n); },
                                       [&] { return q.closed() || failed.load() || producing.load() == 0; })) {
                         res.fail("no producer ever parked on a full queue", res.popped);
                         failed = true;

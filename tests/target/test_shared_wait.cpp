@@ -22,6 +22,7 @@
 #include "staticrt/platform/wait.hpp"
 #include "staticrt/sync/mutex.hpp"
 
+#include "eventually.hpp"
 #include "skip.hpp"
 #include "watchdog.hpp"
 
@@ -30,6 +31,7 @@ using staticrt::Deadline;
 using staticrt::Errc;
 namespace platform = staticrt::platform;
 using platform::WaitScope;
+using staticrt::test::await_parked;
 
 namespace {
 
@@ -334,7 +336,11 @@ TEST_CASE("SharedMemory: WaitShared_TwoMappingsOfOneSegment_WakeThroughOtherAddr
             t = std::thread([&] {
                 if (wait_nonzero(ba->go, Deadline::after(30s))) woke.fetch_add(1);
             });
-        if (round % 2 == 0) std::this_thread::sleep_for(2ms);  // let them park, sometimes
+        if (round % 2 == 0) {  // every waiter parked first (counted through the other mapping), or racing
+            auto parked = await_parked(bb->go, 2, WaitScope::process_shared);
+            REQUIRE(parked);
+            CHECK(*parked == 3);
+        }
         bb->go.store(1, std::memory_order_release);
         if (round % 4 < 2) {
             platform::wake_all(bb->go, WaitScope::process_shared);
@@ -384,7 +390,10 @@ TEST_CASE("SharedMemory: WaitShared_WordOutsideAnySegment_WokenInProcess") {
         std::atomic<std::uint32_t> word{0};
         std::atomic<bool> woke{false};
         std::thread t([&] { woke = wait_nonzero(word, Deadline::after(30s)); });
-        std::this_thread::sleep_for(2ms);
+        // Parked first. Windows waits on such a word with WaitOnAddress, which no one can observe:
+        // there the wake may race the park (both orders must deliver).
+        auto parked = await_parked(word, 0, WaitScope::process_shared);
+        if (!parked) CHECK_MESSAGE(parked.code() == Errc::not_supported, "parked_on failed");
         word.store(1, std::memory_order_release);
         platform::wake_one(word, WaitScope::process_shared);
         t.join();
@@ -404,8 +413,8 @@ TEST_CASE("Process: WaitShared_ChildParksParentWakes_BothDirections") {
     platform::ProcessHandle h;
     REQUIRE(spawn_child(h, "waiter", n.text));
     REQUIRE(wait_nonzero(b->ready, Deadline::after(60s)));  // parent parks, child wakes
-    std::this_thread::sleep_for(20ms);                      // most likely parked by now
-    set_and_wake(b->go, 1);                                 // child parks, parent wakes
+    REQUIRE(await_parked(b->go, 0, WaitScope::process_shared));  // the child parked on `go`
+    set_and_wake(b->go, 1);                                      // child parks, parent wakes
     CHECK(wait_nonzero(b->done, Deadline::after(60s)));
     CHECK(join(h) == 0);
     REQUIRE(platform::SharedMemory::unlink(n.text));
@@ -443,12 +452,15 @@ TEST_CASE("Process: WaitShared_WaiterKilledWhileParked_WakeOneReachesTheNext") {
     platform::ProcessHandle h;
     REQUIRE(spawn_child(h, "waiter", n.text));
     REQUIRE(wait_nonzero(b->ready, Deadline::after(60s)));
-    std::this_thread::sleep_for(50ms);  // the child parks on `go`
+    REQUIRE(await_parked(b->go, 0, WaitScope::process_shared));  // the child parked on `go`
     REQUIRE(platform::kill_process(h));
     CHECK(join(h) != 0);
+    // Linux: the dead child's futex wait is gone (0); Windows: its slot stays until reaped (1).
+    auto corpses = platform::parked_on(b->go, WaitScope::process_shared);
+    REQUIRE(corpses);
     std::atomic<bool> woke{false};
     std::thread t([&] { woke = wait_nonzero(b->go, Deadline::after(20s)); });
-    std::this_thread::sleep_for(50ms);  // the thread parks on `go` behind the dead child's slot
+    REQUIRE(await_parked(b->go, *corpses, WaitScope::process_shared));  // parked behind the dead child's slot
     b->go.store(1, std::memory_order_release);
     platform::wake_one(b->go, WaitScope::process_shared);  // once
     t.join();

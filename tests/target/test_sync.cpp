@@ -116,6 +116,7 @@ TEST_CASE("sync: Semaphore and BoundedSemaphore") {
 TEST_CASE("sync: Event set/clear/wait") {
     CHECK(g_event.wait(Deadline::after(2ms)).code() == Errc::timeout);
     std::thread t([] { CHECK(g_event.wait(Deadline::after(10s))); });
+    CHECK(staticrt::test::eventually([] { return g_event.sleepers() == 1; }));  // asleep: set() must wake it
     g_event.set();
     t.join();
     CHECK(g_event.is_set());
@@ -243,9 +244,10 @@ TEST_CASE("sync: Condition notify(n) wakes n waiters") {
 
 TEST_CASE("sync: Thread start, join with deadline, failure hook") {
     staticrt::Event go;
-    CHECK(g_thread.start([&go] { (void)go.wait(); }, {.name = "conformance"}));
+    CHECK(g_thread.start([&go] { (void)go.wait(Deadline::after(30s)); }, {.name = "conformance"}));
     CHECK(g_thread.join(Deadline::after(2ms)).code() == Errc::timeout);
     CHECK(g_thread.is_alive());
+    CHECK(staticrt::test::eventually([&go] { return go.sleepers() == 1; }));  // asleep: set() must wake it
     go.set();
     CHECK(g_thread.join(Deadline::after(10s)));
     CHECK_FALSE(g_thread.joinable());

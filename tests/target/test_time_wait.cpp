@@ -9,6 +9,10 @@
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
 
+#include "eventually.hpp"
+#include "skip.hpp"
+#include "watchdog.hpp"
+
 using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
@@ -52,12 +56,15 @@ TEST_CASE("wait: returns at once when the word differs") {
 }
 
 TEST_CASE("wait/wake_one: a parked thread is woken") {
+    staticrt::test::Watchdog wd{60s, "wait/wake_one: a parked thread is woken"};
     std::atomic<std::uint32_t> word{0};
     std::thread t([&] {
         // [test.wait] acquire: pairs with the release store below.
         while (word.load(std::memory_order_acquire) == 0) (void)platform::wait(word, 0, Deadline::never());
     });
-    std::this_thread::sleep_for(10ms);
+    // Parked first (Windows: WaitOnAddress has no observer, the wake may race the park there).
+    auto parked = staticrt::test::await_parked(word, 0);
+    if (!parked) CHECK(parked.code() == Errc::not_supported);
     word.store(1, std::memory_order_release);
     platform::wake_one(word);
     t.join();
@@ -65,6 +72,7 @@ TEST_CASE("wait/wake_one: a parked thread is woken") {
 }
 
 TEST_CASE("wake_all wakes every waiter") {
+    staticrt::test::Watchdog wd{60s, "wake_all wakes every waiter"};
     std::atomic<std::uint32_t> word{0};
     std::atomic<int> woke{0};
     std::thread ts[4];
@@ -73,9 +81,42 @@ TEST_CASE("wake_all wakes every waiter") {
             while (word.load(std::memory_order_acquire) == 0) (void)platform::wait(word, 0, Deadline::never());
             woke.fetch_add(1);
         });
-    std::this_thread::sleep_for(10ms);
+    auto parked = staticrt::test::await_parked(word, 3);  // all four parked (not observable on Windows)
+    if (!parked) CHECK(parked.code() == Errc::not_supported);
     word.store(1, std::memory_order_release);
     platform::wake_all(word);
     for (auto& t : ts) t.join();
     CHECK(woke.load() == 4);
+}
+
+TEST_CASE("parked_on: counts the parked threads and wakes none") {
+    staticrt::test::Watchdog wd{60s, "parked_on: counts the parked threads and wakes none"};
+    std::atomic<std::uint32_t> word{0};
+    auto none = platform::parked_on(word);
+    if (!none) {
+        REQUIRE(none.code() == Errc::not_supported);
+        STATICRT_SKIP("win-waitonaddress-unobservable",
+                      "Windows waits on a process_private word with WaitOnAddress: nobody can count its waiters");
+    }
+    CHECK(*none == 0);
+    std::atomic<int> returns{0};  // wait() returns seen by the waiters (a wake-up would add one)
+    std::thread ts[3];
+    for (auto& t : ts)
+        t = std::thread([&] {
+            while (word.load(std::memory_order_acquire) == 0) {
+                (void)platform::wait(word, 0, Deadline::never());
+                returns.fetch_add(1);
+            }
+        });
+    auto parked = staticrt::test::await_parked(word, 2);
+    REQUIRE(parked);
+    CHECK(*parked == 3);
+    for (int i = 0; i < 5; ++i) CHECK(platform::parked_on(word).value_or(99) == 3);
+    CHECK(returns.load() == 0);
+    platform::wake_one(word);  // the word is unchanged: the woken one parks again
+    CHECK(staticrt::test::eventually([&] { return returns.load() == 1; }));
+    word.store(1, std::memory_order_release);
+    platform::wake_all(word);
+    for (auto& t : ts) t.join();
+    CHECK(platform::parked_on(word).value_or(99) == 0);
 }

@@ -50,4 +50,12 @@ void wake_one(const std::atomic<std::uint32_t>& word, WaitScope scope = WaitScop
 /// Wakes every thread parked on `word`.
 void wake_all(const std::atomic<std::uint32_t>& word, WaitScope scope = WaitScope::process_private) noexcept;
 
+/// Threads parked on `word` now: a snapshot, for tests (a test waits for it before waking, so
+/// the wake path is what it tests) and diagnostics. Linux: the futex's waiters, counted by a
+/// FUTEX_CMP_REQUEUE of the word onto itself (wakes none). Windows: process_shared words inside a
+/// SharedMemory segment (waiting slots of the parking table); Errc::not_supported for words
+/// waited on with WaitOnAddress (no observer).
+[[nodiscard]] Result<std::uint32_t> parked_on(const std::atomic<std::uint32_t>& word,
+                                              WaitScope scope = WaitScope::process_private) noexcept;
+
 }  // namespace staticrt::platform
