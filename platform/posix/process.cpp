@@ -103,31 +103,6 @@ Result<bool> try_reap(ProcessHandle& handle) noexcept {
 
 }  // namespace
 
-ProcessHandle::ProcessHandle(ProcessHandle&& other) noexcept
-    : m_pid(other.m_pid), m_status(other.m_status), m_native(other.m_native), m_native2(other.m_native2) {
-    other.m_pid = 0;
-    other.m_status = ExitStatus{};
-    other.m_native = -1;
-    other.m_native2 = 0;
-}
-
-ProcessHandle& ProcessHandle::operator=(ProcessHandle&& other) noexcept {
-    if (this != &other) {
-        release_native();
-        m_pid = other.m_pid;
-        m_status = other.m_status;
-        m_native = other.m_native;
-        m_native2 = other.m_native2;
-        other.m_pid = 0;
-        other.m_status = ExitStatus{};
-        other.m_native = -1;
-        other.m_native2 = 0;
-    }
-    return *this;
-}
-
-ProcessHandle::~ProcessHandle() { release_native(); }
-
 void ProcessHandle::release_native() noexcept {
     if (m_native >= 0) (void)::close(static_cast<int>(m_native));
     m_native = -1;
@@ -238,6 +213,23 @@ Result<ExitStatus> wait_process(ProcessHandle& handle, Deadline deadline) noexce
 }
 
 namespace {
+
+// Calls io(at, left) until all `bytes` from `at` on are done; io returns how many it did, or -1
+// with errno set (EINTR: called again; anything else: Errc::os_error).
+template <class Byte, class Io>
+Result<void> all_bytes(Byte* at, std::size_t bytes, Io io) noexcept {
+    while (bytes > 0) {
+        const ssize_t n = io(at, bytes);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return unexpected(Errc::os_error, errno);
+        }
+        at += n;
+        bytes -= static_cast<std::size_t>(n);
+    }
+    return ok();
+}
+
 Result<void> send_signal(ProcessHandle& handle, int sig) noexcept {
     if (handle.m_pid == 0) return unexpected(Errc::invalid_argument);
     if (handle.m_status.kind != ExitKind::running) return ok();  // already reaped: nothing to do
@@ -286,17 +278,8 @@ Result<void> harden_worker_process(ProcessId expected_parent) noexcept {
 }
 
 Result<void> random_bytes(void* out, std::size_t bytes) noexcept {
-    auto* at = static_cast<unsigned char*>(out);
-    while (bytes > 0) {
-        const ssize_t n = ::getrandom(at, bytes, 0);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return unexpected(Errc::os_error, errno);
-        }
-        at += n;
-        bytes -= static_cast<std::size_t>(n);
-    }
-    return ok();
+    return all_bytes(static_cast<unsigned char*>(out), bytes,
+                     [](unsigned char* at, std::size_t left) noexcept { return ::getrandom(at, left, 0); });
 }
 
 void exit_process(int code) noexcept {
@@ -306,16 +289,7 @@ void exit_process(int code) noexcept {
 
 Result<void> write_standard(StandardStream stream, const char* data, std::size_t bytes) noexcept {
     const int fd = stream == StandardStream::out ? STDOUT_FILENO : STDERR_FILENO;
-    while (bytes > 0) {
-        const ssize_t n = ::write(fd, data, bytes);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return unexpected(Errc::os_error, errno);
-        }
-        data += n;
-        bytes -= static_cast<std::size_t>(n);
-    }
-    return ok();
+    return all_bytes(data, bytes, [fd](const char* at, std::size_t left) noexcept { return ::write(fd, at, left); });
 }
 
 }  // namespace staticrt::platform

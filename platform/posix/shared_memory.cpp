@@ -53,35 +53,21 @@ int size_and_reserve(int fd, std::size_t bytes) noexcept {
     return rc;
 }
 
+// Maps all `bytes` of `fd` read-write into data/size, then closes `fd` either way (a mapping
+// keeps its segment alive without the descriptor).
+Result<void> map_and_close(int fd, std::size_t bytes, void*& data, std::size_t& size) noexcept {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const int err = errno;
+    ::close(fd);
+    if (p == MAP_FAILED) return unexpected(map_errno(err));
+    data = p;
+    size = bytes;
+    return ok();
+}
+
 pthread_mutex_t* native(unsigned char* storage) noexcept { return static_cast<pthread_mutex_t*>(static_cast<void*>(storage)); }
 
 }  // namespace
-
-SharedMemory::SharedMemory(SharedMemory&& other) noexcept
-    : m_data(other.m_data), m_size(other.m_size), m_native(other.m_native) {
-    std::memcpy(m_name, other.m_name, sizeof m_name);
-    other.m_data = nullptr;
-    other.m_size = 0;
-    other.m_native = 0;
-    other.m_name[0] = '\0';
-}
-
-SharedMemory& SharedMemory::operator=(SharedMemory&& other) noexcept {
-    if (this != &other) {
-        close();
-        m_data = other.m_data;
-        m_size = other.m_size;
-        m_native = other.m_native;
-        std::memcpy(m_name, other.m_name, sizeof m_name);
-        other.m_data = nullptr;
-        other.m_size = 0;
-        other.m_native = 0;
-        other.m_name[0] = '\0';
-    }
-    return *this;
-}
-
-SharedMemory::~SharedMemory() { close(); }
 
 Result<void> SharedMemory::create(const char* name, std::size_t bytes) noexcept {
     char path[kMaxSharedMemoryName + 1];
@@ -93,15 +79,10 @@ Result<void> SharedMemory::create(const char* name, std::size_t bytes) noexcept 
         ::shm_unlink(path);
         return unexpected(map_errno(err));
     }
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    const int err = errno;
-    ::close(fd);
-    if (p == MAP_FAILED) {
+    if (auto r = map_and_close(fd, bytes, m_data, m_size); !r) {
         ::shm_unlink(path);
-        return unexpected(map_errno(err));
+        return r;
     }
-    m_data = p;
-    m_size = bytes;
     std::strcpy(m_name, name);
     return ok();
 }
@@ -154,13 +135,7 @@ Result<void> SharedMemory::open_inherited(std::int64_t owner, std::intptr_t hand
         ::close(fd);
         return unexpected(Errc::invalid_argument);
     }
-    const auto bytes = static_cast<std::size_t>(st.st_size);
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    const int err = errno;
-    ::close(fd);
-    if (p == MAP_FAILED) return unexpected(map_errno(err));
-    m_data = p;
-    m_size = bytes;
+    if (auto r = map_and_close(fd, static_cast<std::size_t>(st.st_size), m_data, m_size); !r) return r;
     m_name[0] = '\0';
     return ok();
 }
@@ -191,13 +166,7 @@ Result<void> SharedMemory::open(const char* name, OpenCheck check) noexcept {
         ::close(fd);
         return unexpected(Errc::would_block);
     }
-    const auto bytes = static_cast<std::size_t>(st.st_size);
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    const int err = errno;
-    ::close(fd);
-    if (p == MAP_FAILED) return unexpected(map_errno(err));
-    m_data = p;
-    m_size = bytes;
+    if (auto r = map_and_close(fd, static_cast<std::size_t>(st.st_size), m_data, m_size); !r) return r;
     std::strcpy(m_name, name);
     return ok();
 }

@@ -154,31 +154,6 @@ Result<void> create(ProcessHandle& handle, const char* application, const char* 
 
 }  // namespace
 
-ProcessHandle::ProcessHandle(ProcessHandle&& other) noexcept
-    : m_pid(other.m_pid), m_status(other.m_status), m_native(other.m_native), m_native2(other.m_native2) {
-    other.m_pid = 0;
-    other.m_status = ExitStatus{};
-    other.m_native = -1;
-    other.m_native2 = 0;
-}
-
-ProcessHandle& ProcessHandle::operator=(ProcessHandle&& other) noexcept {
-    if (this != &other) {
-        release_native();
-        m_pid = other.m_pid;
-        m_status = other.m_status;
-        m_native = other.m_native;
-        m_native2 = other.m_native2;
-        other.m_pid = 0;
-        other.m_status = ExitStatus{};
-        other.m_native = -1;
-        other.m_native2 = 0;
-    }
-    return *this;
-}
-
-ProcessHandle::~ProcessHandle() { release_native(); }
-
 void ProcessHandle::release_native() noexcept {
     if (m_native != -1 && m_native != 0) ::CloseHandle(reinterpret_cast<HANDLE>(static_cast<std::intptr_t>(m_native)));
     m_native = -1;

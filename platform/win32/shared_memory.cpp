@@ -377,32 +377,6 @@ bool shared_word_key(const void* address, SharedWordKey& out) noexcept {
 
 }  // namespace win32
 
-SharedMemory::SharedMemory(SharedMemory&& other) noexcept
-    : m_data(other.m_data), m_size(other.m_size), m_native(other.m_native) {
-    std::memcpy(m_name, other.m_name, sizeof m_name);
-    other.m_data = nullptr;
-    other.m_size = 0;
-    other.m_native = 0;
-    other.m_name[0] = '\0';
-}
-
-SharedMemory& SharedMemory::operator=(SharedMemory&& other) noexcept {
-    if (this != &other) {
-        close();
-        m_data = other.m_data;
-        m_size = other.m_size;
-        m_native = other.m_native;
-        std::memcpy(m_name, other.m_name, sizeof m_name);
-        other.m_data = nullptr;
-        other.m_size = 0;
-        other.m_native = 0;
-        other.m_name[0] = '\0';
-    }
-    return *this;
-}
-
-SharedMemory::~SharedMemory() { close(); }
-
 Result<void> SharedMemory::create(const char* name, std::size_t bytes) noexcept {
     if (m_data != nullptr || bytes == 0 || !valid_shared_memory_name(name)) return unexpected(Errc::invalid_argument);
     const std::size_t total = section_bytes(bytes);

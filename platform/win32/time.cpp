@@ -48,14 +48,9 @@ std::int64_t qpc_frequency() noexcept {
     return f;
 }
 
-// One high-resolution timer per thread, created on the thread's first sleep and kept in a
-// fiber-local slot whose callback closes it when the thread exits (FlsAlloc: no heap, no
-// compiler TLS — mingw's emutls would allocate). Saves two kernel calls per sleep.
-std::atomic<DWORD> g_fls_index{FLS_OUT_OF_INDEXES};
-
-void WINAPI close_thread_timer(void* timer) noexcept {
-    if (timer != nullptr) ::CloseHandle(static_cast<HANDLE>(timer));
-}
+// One high-resolution timer per thread, created on the thread's first sleep and kept until the
+// thread exits. Saves two kernel calls per sleep.
+constinit win32::ThreadKeptHandle g_thread_timer;
 
 HANDLE create_hires_timer() noexcept {
     // [time.hires] relaxed: a cached capability bit, nothing is published with it.
@@ -75,31 +70,7 @@ HANDLE create_hires_timer() noexcept {
 
 /// The calling thread's cached timer; nullptr when none can be cached (the caller then creates
 /// and closes one for its own call).
-HANDLE thread_timer() noexcept {
-    // [time.fls] acquire: pairs with the acq_rel CAS below; the index is a plain value, but the
-    // slot must exist (FlsAlloc done) before FlsGetValue uses it.
-    DWORD index = g_fls_index.load(std::memory_order_acquire);
-    if (index == FLS_OUT_OF_INDEXES) {
-        const DWORD mine = ::FlsAlloc(&close_thread_timer);
-        if (mine == FLS_OUT_OF_INDEXES) return nullptr;
-        DWORD expected = FLS_OUT_OF_INDEXES;
-        // [time.fls] acq_rel: publishes our slot, or (failure) acquires the winner's.
-        if (g_fls_index.compare_exchange_strong(expected, mine, std::memory_order_acq_rel, std::memory_order_acquire)) {
-            index = mine;
-        } else {
-            ::FlsFree(mine);  // no thread has stored a value in it yet
-            index = expected;
-        }
-    }
-    if (void* cached = ::FlsGetValue(index)) return static_cast<HANDLE>(cached);
-    HANDLE timer = create_hires_timer();
-    if (timer == nullptr) return nullptr;
-    if (!::FlsSetValue(index, timer)) {
-        ::CloseHandle(timer);
-        return nullptr;
-    }
-    return timer;
-}
+HANDLE thread_timer() noexcept { return g_thread_timer.get([] { return create_hires_timer(); }); }
 
 // Sleeps on a high-resolution waitable timer until `deadline`. False: no such timer here
 // (nothing slept, or a timer call failed part-way); the caller finishes with the Sleep loop.

@@ -197,15 +197,10 @@ bool leave(Slot& s, std::atomic<std::uint32_t>& parked) noexcept {
     }
 }
 
-// Each thread's park event, created on its first process-shared wait and kept in a fiber-local
-// slot whose callback closes it when the thread exits (as time.cpp does with its timer: no heap,
-// no compiler TLS). A kept event may carry the signal of a waker that came late for an earlier
-// wait: the next wait then returns at once, a spurious return callers allow.
-constinit std::atomic<DWORD> g_event_fls{FLS_OUT_OF_INDEXES};
-
-void WINAPI close_park_event(void* ev) noexcept {
-    if (ev != nullptr) ::CloseHandle(static_cast<HANDLE>(ev));
-}
+// Each thread's park event, created on its first process-shared wait and kept until the thread
+// exits. A kept event may carry the signal of a waker that came late for an earlier wait: the
+// next wait then returns at once, a spurious return callers allow.
+constinit win32::ThreadKeptHandle g_park_event;
 
 HANDLE create_park_event(std::uint32_t pid, std::uint32_t tid) noexcept {
     char name[64];
@@ -218,28 +213,7 @@ HANDLE create_park_event(std::uint32_t pid, std::uint32_t tid) noexcept {
 // The calling thread's kept event; nullptr when none can be kept (the caller then makes one for
 // this wait only and closes it after).
 HANDLE thread_park_event(std::uint32_t pid, std::uint32_t tid) noexcept {
-    // [park.fls] acquire: pairs with the acq_rel CAS below; the slot exists before it is used.
-    DWORD index = g_event_fls.load(std::memory_order_acquire);
-    if (index == FLS_OUT_OF_INDEXES) {
-        const DWORD mine = ::FlsAlloc(&close_park_event);
-        if (mine == FLS_OUT_OF_INDEXES) return nullptr;
-        DWORD expected = FLS_OUT_OF_INDEXES;
-        // [park.fls] acq_rel: publishes our slot, or (failure) acquires the winner's.
-        if (g_event_fls.compare_exchange_strong(expected, mine, std::memory_order_acq_rel, std::memory_order_acquire)) {
-            index = mine;
-        } else {
-            ::FlsFree(mine);  // no thread has stored a value in it yet
-            index = expected;
-        }
-    }
-    if (void* kept = ::FlsGetValue(index)) return static_cast<HANDLE>(kept);
-    HANDLE ev = create_park_event(pid, tid);
-    if (ev == nullptr) return nullptr;
-    if (!::FlsSetValue(index, ev)) {
-        ::CloseHandle(ev);
-        return nullptr;
-    }
-    return ev;
+    return g_park_event.get([pid, tid] { return create_park_event(pid, tid); });
 }
 
 Result<void> park(const win32::SharedWordKey& wk, const std::atomic<std::uint32_t>& word, std::uint32_t expected,

@@ -4,8 +4,9 @@
 // Not installed and not part of the interface: only platform/win32/*.cpp include it. It is the
 // one place that includes <windows.h> (lean, without min/max macros) and holds the conversions
 // every file needs: Deadline -> a millisecond timeout that never returns early, GetLastError()
-// -> Errc, the CPU-set -> GROUP_AFFINITY mapping used by cpu.cpp and thread.cpp, and the
-// shared-memory lookup that wait.cpp uses to name a process-shared word.
+// -> Errc, the CPU-set -> GROUP_AFFINITY mapping used by cpu.cpp and thread.cpp, the
+// shared-memory lookup that wait.cpp uses to name a process-shared word, and the per-thread
+// kept handle (time.cpp's timer, wait.cpp's park event).
 #pragma once
 
 #ifndef WIN32_LEAN_AND_MEAN
@@ -16,6 +17,7 @@
 #endif
 #include <windows.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "staticrt/platform/cpu.hpp"
@@ -64,5 +66,53 @@ struct SharedWordKey {
 /// True when `address` lies inside a segment this process mapped with SharedMemory::create()
 /// or open() (shared_memory.cpp keeps the table of mappings; wait.cpp asks).
 [[nodiscard]] bool shared_word_key(const void* address, SharedWordKey& out) noexcept;
+
+/// One HANDLE per thread, made at the thread's first get() and kept in a fiber-local slot whose
+/// callback closes it when the thread exits (FlsAlloc: no heap, no compiler TLS — mingw's emutls
+/// would allocate). The slot itself is allocated at the first get() of any thread. Usable as a
+/// constinit global; one object per kind of handle.
+class ThreadKeptHandle {
+public:
+    constexpr ThreadKeptHandle() noexcept = default;
+
+    /// The calling thread's handle, made by `make()` (a HANDLE, nullptr on failure) when the
+    /// thread has none yet; nullptr when none can be kept (no slot, make() or FlsSetValue
+    /// failed): the caller then makes one for its own call and closes it after.
+    template <class Make>
+    [[nodiscard]] HANDLE get(Make make) noexcept {
+        const DWORD index = slot();
+        if (index == FLS_OUT_OF_INDEXES) return nullptr;
+        if (void* kept = ::FlsGetValue(index)) return static_cast<HANDLE>(kept);
+        HANDLE handle = make();
+        if (handle == nullptr) return nullptr;
+        if (!::FlsSetValue(index, handle)) {
+            ::CloseHandle(handle);
+            return nullptr;
+        }
+        return handle;
+    }
+
+private:
+    static void WINAPI close_kept(void* handle) noexcept {
+        if (handle != nullptr) ::CloseHandle(static_cast<HANDLE>(handle));
+    }
+
+    DWORD slot() noexcept {
+        // [fls.slot] acquire: pairs with the acq_rel CAS below; the index is a plain value, but
+        // the slot must exist (FlsAlloc done) before FlsGetValue uses it.
+        const DWORD index = m_index.load(std::memory_order_acquire);
+        if (index != FLS_OUT_OF_INDEXES) return index;
+        const DWORD mine = ::FlsAlloc(&close_kept);
+        if (mine == FLS_OUT_OF_INDEXES) return FLS_OUT_OF_INDEXES;
+        DWORD expected = FLS_OUT_OF_INDEXES;
+        // [fls.slot] acq_rel: publishes our slot, or (failure) acquires the winner's.
+        if (m_index.compare_exchange_strong(expected, mine, std::memory_order_acq_rel, std::memory_order_acquire))
+            return mine;
+        ::FlsFree(mine);  // no thread has stored a value in it yet
+        return expected;
+    }
+
+    std::atomic<DWORD> m_index{FLS_OUT_OF_INDEXES};
+};
 
 }  // namespace staticrt::platform::win32

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "name_registry.hpp"
+
 namespace staticrt::ipc {
 namespace {
 
@@ -14,14 +16,7 @@ constexpr const char kEntryFlag[] = "--staticrt-entry=";
 constexpr const char kParentFlag[] = "--staticrt-parent=";
 constexpr const char kDaemonFlag[] = "--staticrt-daemon";
 
-struct Entry {
-    const char* name;
-    EntryFn fn;
-    std::atomic<std::uint32_t> ready;  ///< 1 once name/fn are written
-};
-
-constinit Entry g_entries[kMaxEntries] = {};
-constinit std::atomic<std::uint32_t> g_entry_count{0};
+constinit staticrt::detail::NameRegistry<EntryFn, kMaxEntries, kMaxEntryName> g_entries;
 
 constexpr std::size_t kMaxDaemons = 256;
 constinit std::atomic<Process*> g_daemons[kMaxDaemons] = {};
@@ -75,32 +70,9 @@ const AtexitInstaller g_atexit_installer;
 
 }  // namespace
 
-Result<void> register_entry(const char* name, EntryFn fn) noexcept {
-    if (name == nullptr || fn == nullptr || name[0] == '\0' || std::strlen(name) > kMaxEntryName)
-        return unexpected(Errc::invalid_argument);
-    if (find_entry(name) != nullptr) return unexpected(Errc::invalid_argument);
-    // [entry.claim] relaxed: only hands out distinct slots; publication is [entry.publish].
-    const std::uint32_t i = g_entry_count.fetch_add(1, std::memory_order_relaxed);
-    if (i >= kMaxEntries) {
-        g_entry_count.fetch_sub(1, std::memory_order_relaxed);
-        return unexpected(Errc::exhausted);
-    }
-    g_entries[i].name = name;
-    g_entries[i].fn = fn;
-    // [entry.publish] release: makes name/fn visible; pairs with [entry.lookup].
-    g_entries[i].ready.store(1, std::memory_order_release);
-    return ok();
-}
+Result<void> register_entry(const char* name, EntryFn fn) noexcept { return g_entries.add(name, fn); }
 
-EntryFn find_entry(const char* name) noexcept {
-    if (name == nullptr) return nullptr;
-    for (auto& e : g_entries) {
-        // [entry.lookup] acquire: pairs with [entry.publish].
-        if (e.ready.load(std::memory_order_acquire) != 1) continue;
-        if (std::strcmp(e.name, name) == 0) return e.fn;
-    }
-    return nullptr;
-}
+EntryFn find_entry(const char* name) noexcept { return g_entries.find(name); }
 
 EntryRegistration::EntryRegistration(const char* name, EntryFn fn) noexcept {
     if (!register_entry(name, fn)) staticrt::detail::contract_violation("EntryRegistration: bad, duplicate or too many entry names");

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "name_registry.hpp"
 #include "staticrt/ipc/detail/shared_wait.hpp"
 #include "staticrt/platform/memory.hpp"
 #include "staticrt/platform/shared_memory.hpp"
@@ -16,13 +17,7 @@ namespace {
 
 constexpr auto kShared = platform::WaitScope::process_shared;
 
-struct FnEntry {
-    const char* name;
-    PoolFn fn;
-    std::atomic<std::uint32_t> ready;
-};
-constinit FnEntry g_fns[kMaxPoolFunctions] = {};
-constinit std::atomic<std::uint32_t> g_fn_count{0};
+constinit staticrt::detail::NameRegistry<PoolFn, kMaxPoolFunctions, kMaxPoolFunctionName> g_fns;
 
 void put_decimal(char*& at, std::uint64_t v) noexcept {
     char tmp[24];
@@ -238,31 +233,9 @@ constinit bool g_in_worker = false;
 
 }  // namespace
 
-Result<void> register_pool_function(const char* name, PoolFn fn) noexcept {
-    if (name == nullptr || fn == nullptr || name[0] == '\0' || std::strlen(name) > kMaxPoolFunctionName)
-        return unexpected(Errc::invalid_argument);
-    if (find_pool_function(name) != nullptr) return unexpected(Errc::invalid_argument);
-    // [poolfn.claim] relaxed: distinct slots only; publication is [poolfn.publish].
-    const std::uint32_t i = g_fn_count.fetch_add(1, std::memory_order_relaxed);
-    if (i >= kMaxPoolFunctions) {
-        g_fn_count.fetch_sub(1, std::memory_order_relaxed);
-        return unexpected(Errc::exhausted);
-    }
-    g_fns[i].name = name;
-    g_fns[i].fn = fn;
-    // [poolfn.publish] release: pairs with [poolfn.lookup].
-    g_fns[i].ready.store(1, std::memory_order_release);
-    return ok();
-}
+Result<void> register_pool_function(const char* name, PoolFn fn) noexcept { return g_fns.add(name, fn); }
 
-PoolFn find_pool_function(const char* name) noexcept {
-    if (name == nullptr) return nullptr;
-    for (auto& e : g_fns) {
-        // [poolfn.lookup] acquire: pairs with [poolfn.publish].
-        if (e.ready.load(std::memory_order_acquire) == 1 && std::strcmp(e.name, name) == 0) return e.fn;
-    }
-    return nullptr;
-}
+PoolFn find_pool_function(const char* name) noexcept { return g_fns.find(name); }
 
 }  // namespace staticrt::ipc
 

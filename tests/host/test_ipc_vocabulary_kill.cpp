@@ -11,7 +11,7 @@
 #include <chrono>
 #include <thread>
 
-#include "../host/ipc_test_support.hpp"
+#include "ipc_test_support.hpp"
 #include "staticrt/fixed_string.hpp"
 #include "staticrt/ipc/pipe.hpp"
 #include "staticrt/ipc/process.hpp"

@@ -8,11 +8,11 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <string>
 
 #include "ipc_test_support.hpp"
+#include "proc_stat.hpp"
 #include "staticrt/ipc/process.hpp"
 #include "staticrt/ipc/process_mutex.hpp"
 #include "staticrt/ipc/shared_value.hpp"
@@ -83,34 +83,11 @@ STATICRT_TEST_ENTRY("report_pids", &entry_report_pids);
 STATICRT_TEST_ENTRY("add_locked", &entry_add_locked);
 STATICRT_TEST_ENTRY("parent_of_daemon", &entry_parent_of_daemon);
 
-namespace {
-struct ChildHook {
-    ChildHook() { (void)test::run_child_hook_from_cmdline(); }
-};
-}  // namespace
-__attribute__((init_priority(65000))) static const ChildHook g_child_hook;
+__attribute__((init_priority(65000))) static const test::ChildHook g_child_hook;
 
 namespace {
 
-// After every test (each runs in its own process under ctest): nothing left in /dev/shm.
-class NoLeakedSegments : public ::testing::Environment {
-public:
-    void TearDown() override {
-        const auto left = test::leaked_segments(::getpid());
-        EXPECT_TRUE(left.empty()) << "leaked shared-memory segment: " << (left.empty() ? "" : left.front());
-    }
-};
-[[maybe_unused]] ::testing::Environment* const g_env = ::testing::AddGlobalTestEnvironment(new NoLeakedSegments);
-
-// True when pid no longer runs (gone, or a zombie nobody reaped yet).
-bool gone(long pid) {
-    if (::kill(static_cast<pid_t>(pid), 0) != 0) return true;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string s;
-    std::getline(stat, s);
-    const auto close = s.rfind(')');
-    return close == std::string::npos || (close + 2 < s.size() && s[close + 2] == 'Z');
-}
+[[maybe_unused]] ::testing::Environment* const g_env = ::testing::AddGlobalTestEnvironment(new test::NoLeakedSegments);
 
 int fork_return_arg(void* arg) noexcept { return *static_cast<int*>(arg); }
 int fork_abort(void*) noexcept { ::abort(); }
@@ -274,8 +251,8 @@ TEST(Process, Daemon_ParentExitsNormally_DaemonTerminated) {
     const long long grandchild = v.load();
     ASSERT_GT(grandchild, 0);
     const auto d = Deadline::after(10s);
-    while (!gone(grandchild) && !d.expired()) staticrt::platform::sleep_for(5ms);
-    EXPECT_TRUE(gone(grandchild)) << "daemon grandchild " << grandchild << " still runs";
+    while (test::running(grandchild) && !d.expired()) staticrt::platform::sleep_for(5ms);
+    EXPECT_FALSE(test::running(grandchild)) << "daemon grandchild " << grandchild << " still runs";
 }
 
 TEST(Process, Daemon_ObjectDestroyed_ChildTerminatedAndReaped) {

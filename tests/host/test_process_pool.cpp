@@ -27,9 +27,7 @@ namespace {
 long long square(long long x) noexcept { return x * x; }
 // ~50 us of work per item so that a kill lands inside a chunk.
 long long slow_triple(long long x) noexcept {
-    const auto until = staticrt::Instant::now().ns() + 50'000;
-    while (staticrt::Instant::now().ns() < until) {
-    }
+    test::busy_for_ns(50'000);
     return 3 * x;
 }
 }  // namespace

@@ -32,9 +32,7 @@ namespace {
 long long shm_square(long long x) noexcept { return x * x; }
 // ~50 us per item so that a kill lands inside a chunk.
 long long shm_slow_plus_one(long long x) noexcept {
-    const auto until = staticrt::Instant::now().ns() + 50'000;
-    while (staticrt::Instant::now().ns() < until) {
-    }
+    test::busy_for_ns(50'000);
     return x + 1;
 }
 // Sleeps x milliseconds, returns x.

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <mutex>
 
-#include "../host/ipc_test_support.hpp"
+#include "ipc_test_support.hpp"
 #include "counting_alloc.hpp"
 #include "staticrt/ipc/log_ring.hpp"
 #include "staticrt/ipc/process.hpp"
@@ -31,10 +31,6 @@ int entry_exit_three(int, const char* const*) noexcept { return 3; }
 int fork_exit_four(void*) noexcept { return 4; }
 long long doubled(long long x) noexcept { return 2 * x; }
 
-struct ChildHook {
-    ChildHook() { (void)test::run_child_hook_from_cmdline(); }
-};
-
 // Names built before counting (std::string allocates).
 char g_name_a[64], g_name_b[64], g_name_c[64];
 void make_names() {
@@ -46,7 +42,7 @@ void make_names() {
 
 STATICRT_TEST_ENTRY("exit_three", &entry_exit_three);
 STATICRT_TEST_POOL_FN("doubled", &doubled);
-__attribute__((init_priority(65000))) static const ChildHook g_child_hook;
+__attribute__((init_priority(65000))) static const test::ChildHook g_child_hook;
 
 TEST(NoHeapIpc, SharedMemoryCreateOpenUnlink_ZeroAllocations) {
     make_names();

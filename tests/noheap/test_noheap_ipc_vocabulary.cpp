@@ -8,7 +8,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "../host/ipc_test_support.hpp"
+#include "ipc_test_support.hpp"
 #include "counting_alloc.hpp"
 #include "staticrt/fixed_string.hpp"
 #include "staticrt/ipc/pipe.hpp"

@@ -28,18 +28,10 @@ using staticrt::Errc;
 using staticrt::Error;
 using staticrt::Result;
 
-namespace {
-int scale() {
-    const char* s = std::getenv("STATICRT_STRESS_SCALE");
-    const int v = s != nullptr ? std::atoi(s) : 1;
-    return v > 0 ? v : 1;
-}
-}  // namespace
-
 TEST(FuturesParityStress, SharedFuture_ManyReadersAndDrops_EverySlotComesBack) {
     staticrt::test::Watchdog wd{120s};
     static staticrt::ResultSlots<2> slots;
-    for (int round = 0; round < 2000 * scale(); ++round) {
+    for (int round = 0; round < staticrt::test::scaled(2000); ++round) {
         auto pf = slots.make<std::uint64_t>();
         ASSERT_TRUE(pf) << round;
         auto shared = pf->future.share();
@@ -79,7 +71,7 @@ TEST(FuturesParityStress, MapChecked_RandomDeadlines_EachItemRanOnceOrIsTimeout)
     static std::array<Error, kN> errors{};
     static std::array<std::atomic<int>, kN> runs{};
     for (std::size_t i = 0; i < kN; ++i) in[i] = static_cast<int>(i);
-    for (int round = 0; round < 200 * scale(); ++round) {
+    for (int round = 0; round < staticrt::test::scaled(200); ++round) {
         for (auto& r : runs) r.store(0);
         out.fill(-1);
         const auto us = std::chrono::microseconds(rng() % 300);
@@ -110,7 +102,7 @@ TEST(FuturesParityStress, MapChecked_RandomDeadlines_EachItemRanOnceOrIsTimeout)
 
 TEST(FuturesParityStress, ShutdownNowait_RacingSubmitters_EveryAcceptedFutureResolves) {
     staticrt::test::Watchdog wd{120s};
-    for (int round = 0; round < 50 * scale(); ++round) {
+    for (int round = 0; round < staticrt::test::scaled(50); ++round) {
         auto pool = std::make_unique<staticrt::ThreadPool<2, 64, staticrt::kDefaultPoolStackBytes, 64, 256>>();
         ASSERT_TRUE(pool->start({}));
         std::atomic<int> accepted{0}, resolved{0}, refused{0};

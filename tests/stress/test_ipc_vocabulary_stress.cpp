@@ -16,7 +16,7 @@
 #include <set>
 #include <thread>
 
-#include "../host/ipc_test_support.hpp"
+#include "ipc_test_support.hpp"
 #include "staticrt/ipc/pipe.hpp"
 #include "staticrt/ipc/process.hpp"
 #include "staticrt/ipc/shared_dict.hpp"

@@ -21,17 +21,9 @@ using namespace std::chrono_literals;
 using staticrt::Deadline;
 using staticrt::Errc;
 
-namespace {
-int scale() {
-    const char* s = std::getenv("STATICRT_STRESS_SCALE");
-    const int v = s != nullptr ? std::atoi(s) : 1;
-    return v > 0 ? v : 1;
-}
-}  // namespace
-
 TEST(JoinablePlacementStress, BlockedTimedOutAndClosedPushes_CountStaysExact) {
     staticrt::test::Watchdog wd{120s};
-    for (int round = 0; round < 4 * scale(); ++round) {
+    for (int round = 0; round < staticrt::test::scaled(4); ++round) {
         staticrt::JoinableQueue<std::uint32_t, 4> q;
         std::atomic<std::uint64_t> pushed_ok{0}, timed_out{0}, refused{0}, done_ok{0}, over{0};
         std::atomic<std::uint64_t> popped{0}, done_attempts{0};

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "../host/ipc_test_support.hpp"
+#include "ipc_test_support.hpp"
 #include "proc_stat.hpp"
 #include "staticrt/ipc/process.hpp"
 #include "staticrt/ipc/process_mutex.hpp"
@@ -32,26 +32,12 @@ namespace test = staticrt::test;
 
 namespace {
 long long busy_plus_seven(long long x) noexcept {
-    const auto until = staticrt::Instant::now().ns() + 20'000;
-    while (staticrt::Instant::now().ns() < until) {
-    }
+    test::busy_for_ns(20'000);
     return x + 7;
 }
 
-struct ChildHook {
-    ChildHook() { (void)test::run_child_hook_from_cmdline(); }
-};
+[[maybe_unused]] ::testing::Environment* const g_env = ::testing::AddGlobalTestEnvironment(new test::NoLeakedSegments);
 
-class NoLeakedSegments : public ::testing::Environment {
-public:
-    void TearDown() override {
-        const auto left = test::leaked_segments(::getpid());
-        EXPECT_TRUE(left.empty()) << "leaked shared-memory segment: " << (left.empty() ? "" : left.front());
-    }
-};
-[[maybe_unused]] ::testing::Environment* const g_env = ::testing::AddGlobalTestEnvironment(new NoLeakedSegments);
-
-using test::running;  // tests/support/proc_stat.hpp
 
 constexpr std::size_t kStormItems = 3000;
 struct StormData {
@@ -85,7 +71,7 @@ void run_kill_storm(std::uint32_t max_retries, bool shared = false) {
         while (kills.load() < kills_wanted) {
             std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
             const auto pid = pool.worker_pid(rng() % kWorkers);
-            if (pid > 0 && running(pid) && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) kills.fetch_add(1);
+            if (pid > 0 && test::running(pid) && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) kills.fetch_add(1);
         }
         stop = true;
     });
@@ -172,7 +158,7 @@ void run_submit_kill_storm(std::uint32_t max_retries) {
         while (kills.load() < kills_wanted) {
             std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
             const auto pid = pool.worker_pid(rng() % kWorkers);
-            if (pid > 0 && running(pid) && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) kills.fetch_add(1);
+            if (pid > 0 && test::running(pid) && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) kills.fetch_add(1);
         }
         stop = true;
     });
@@ -231,7 +217,7 @@ int die_holding(void* arg) noexcept {
 }  // namespace
 
 STATICRT_TEST_POOL_FN("busy_plus_seven", &busy_plus_seven);
-__attribute__((init_priority(65000))) static const ChildHook g_child_hook;
+__attribute__((init_priority(65000))) static const test::ChildHook g_child_hook;
 
 TEST(ProcessFaults, KillStormDuringMap_WithRetries_EveryItemOnceAllWorkersLive) { run_kill_storm(1000); }
 

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "../host/ipc_test_support.hpp"
+#include "ipc_test_support.hpp"
 #include "staticrt/ipc/log_ring.hpp"
 #include "staticrt/ipc/process.hpp"
 #include "staticrt/ipc/shared_segment.hpp"

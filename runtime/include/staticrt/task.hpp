@@ -24,26 +24,18 @@ namespace staticrt {
 
 namespace detail {
 
-/// Instantiated with the callable's size and the slot's size so both numbers appear in the
-/// compiler's "in instantiation of TaskCallableFits<48, 32>" note next to the message.
-template <std::size_t CallableBytes, std::size_t SlotBytes>
+/// Instantiated with the callable's size, alignment and nothrow-movability next to the slot's
+/// size and alignment, so the numbers appear in the compiler's "in instantiation of
+/// TaskCallableFits<48, 32, 8, 16, true>" note next to the message of the check that failed.
+template <std::size_t CallableBytes, std::size_t SlotBytes, std::size_t CallableAlign, std::size_t SlotAlign,
+          bool NothrowMovable>
 struct TaskCallableFits {
     static_assert(CallableBytes <= SlotBytes,
                   "Task: the callable is larger than the Task's slot (TaskCallableFits<callable bytes, slot "
-                  "bytes>); capture less (e.g. a pointer to the data) or use a larger Task<Bytes>");
-    static constexpr bool value = true;
-};
-
-template <std::size_t CallableAlign, std::size_t SlotAlign>
-struct TaskCallableAligned {
+                  "bytes, ...>); capture less (e.g. a pointer to the data) or use a larger Task<Bytes>");
     static_assert(CallableAlign <= SlotAlign,
-                  "Task: the callable is over-aligned (TaskCallableAligned<callable alignment, slot alignment>); "
-                  "Task stores callables with at most alignof(std::max_align_t)");
-    static constexpr bool value = true;
-};
-
-template <bool NothrowMovable>
-struct TaskCallableMovable {
+                  "Task: the callable is over-aligned (TaskCallableFits<..., callable alignment, slot "
+                  "alignment, ...>); Task stores callables with at most alignof(std::max_align_t)");
     static_assert(NothrowMovable,
                   "Task: the callable must be nothrow move-constructible (Task relocates it when the Task "
                   "moves); give it a noexcept move constructor or capture by pointer");
@@ -111,9 +103,8 @@ public:
         requires(!detail::kIsTask<D> && !std::is_same_v<D, std::nullptr_t> &&
                  std::is_invocable_r_v<R, D&, Args...>)
     Task(F&& f) noexcept(std::is_nothrow_constructible_v<D, F&&>) {  // NOLINT: implicit like std::function
-        static_assert(detail::TaskCallableFits<sizeof(D), Bytes>::value);
-        static_assert(detail::TaskCallableAligned<alignof(D), kAlignment>::value);
-        static_assert(detail::TaskCallableMovable<std::is_nothrow_move_constructible_v<D>>::value);
+        static_assert(detail::TaskCallableFits<sizeof(D), Bytes, alignof(D), kAlignment,
+                                               std::is_nothrow_move_constructible_v<D>>::value);
         if constexpr (fits<D>) {
             ::new (static_cast<void*>(m_storage)) D(std::forward<F>(f));
             m_ops = &detail::TaskOpsFor<D, R, Args...>::kOps;

@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: MIT
-// ipc_test_support.hpp — helpers for the process / shared-memory tests (test code only).
+// tests/support/ipc_test_support.hpp — helpers for the process / shared-memory GoogleTest
+// suites (host, stress, noheap; test code only).
 //
 // gtest_main owns main(), so a spawned child cannot run child_main_hook() from main: the hook
-// runs during static initialisation instead (init_priority 65000, after every entry registered
-// with STATICRT_TEST_ENTRY at priority 2000), reading argv from /proc/self/cmdline.
-// Segment names are "staticrt-t<pid>-<tag>", so a leak check can list /dev/shm for this process.
+// runs during static initialisation instead (ChildHook at init_priority 65000, after every entry
+// registered with STATICRT_TEST_ENTRY at priority 2000), reading argv from /proc/self/cmdline.
+// One file per test binary defines it:
+//   __attribute__((init_priority(65000))) static const staticrt::test::ChildHook g_child_hook;
+// Segment names are "staticrt-t<pid>-<tag>", so a leak check (NoLeakedSegments) can list
+// /dev/shm for this process.
 #pragma once
 
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -41,6 +47,20 @@ inline int run_child_hook_from_cmdline() {
     return 1;
 }
 
+/// Runs run_child_hook_from_cmdline() when constructed: a static object of it (see above) turns
+/// a spawned copy of the test binary into the child it was started as.
+struct ChildHook {
+    ChildHook() { (void)run_child_hook_from_cmdline(); }
+};
+
+/// Busy-waits `ns` nanoseconds of the monotonic clock: a pool function that lasts long enough
+/// for a kill to land inside its chunk, while its worker stays on the CPU.
+inline void busy_for_ns(std::int64_t ns) noexcept {
+    const std::int64_t until = staticrt::Instant::now().ns() + ns;
+    while (staticrt::Instant::now().ns() < until) {
+    }
+}
+
 /// "staticrt-t<pid>-<tag>": unique per test process.
 inline std::string shm_name(const char* tag) {
     return "staticrt-t" + std::to_string(::getpid()) + "-" + tag;
@@ -61,5 +81,16 @@ inline std::vector<std::string> leaked_segments(long pid) {
     ::closedir(d);
     return out;
 }
+
+/// After every test (each runs in its own process under ctest): nothing of this process left in
+/// /dev/shm. Register once per binary:
+///   ::testing::AddGlobalTestEnvironment(new staticrt::test::NoLeakedSegments);
+class NoLeakedSegments : public ::testing::Environment {
+public:
+    void TearDown() override {
+        const auto left = leaked_segments(::getpid());
+        EXPECT_TRUE(left.empty()) << "leaked shared-memory segment: " << (left.empty() ? "" : left.front());
+    }
+};
 
 }  // namespace staticrt::test

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Portable part of shared memory: which segment names are valid (the same rule on every OS, so a
-// name that works on Linux works on Windows and the other way round).
+// Portable part of shared memory: moving a mapping, which segment names are valid (the same rule
+// on every OS, so a name that works on Linux works on Windows and the other way round), and
+// create_unique() on top of the OS file's create().
 #include <cstddef>
 #include <cstring>
+#include <utility>
 
 #include "staticrt/platform/process.hpp"
 #include "staticrt/platform/shared_memory.hpp"
@@ -16,6 +18,22 @@ bool name_char_ok(char c) noexcept {
 }
 
 }  // namespace
+
+SharedMemory::SharedMemory(SharedMemory&& other) noexcept { *this = std::move(other); }
+
+SharedMemory& SharedMemory::operator=(SharedMemory&& other) noexcept {
+    if (this != &other) {
+        close();
+        m_data = std::exchange(other.m_data, nullptr);
+        m_size = std::exchange(other.m_size, 0);
+        m_native = std::exchange(other.m_native, 0);
+        std::memcpy(m_name, other.m_name, sizeof m_name);
+        other.m_name[0] = '\0';
+    }
+    return *this;
+}
+
+SharedMemory::~SharedMemory() { close(); }
 
 bool valid_shared_memory_name(const char* name) noexcept {
     if (name == nullptr || name[0] == '\0') return false;
