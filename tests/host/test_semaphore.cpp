@@ -190,9 +190,9 @@ TEST(BoundedSemaphore, Init_SetsTheBound) {
     EXPECT_EQ(s.release().code(), Errc::over_release);  // the old bound (5) no longer applies
 }
 
-TEST(Semaphore, Size_IsTwoWords) {
-    EXPECT_EQ(sizeof(Semaphore), 8u);          // no stored bound
-    EXPECT_EQ(sizeof(BoundedSemaphore), 12u);  // plus the bound
+TEST(Semaphore, Size_IsCountAndEventCount) {
+    EXPECT_EQ(sizeof(Semaphore), 12u);         // count, epoch, waiter count; no stored bound
+    EXPECT_EQ(sizeof(BoundedSemaphore), 16u);  // plus the bound
 }
 
 // Process-shared flavour across a real process boundary: the child acquires what the parent

@@ -9,8 +9,8 @@
 // success even if clear() follows before it wakes. The word holds the flag (bit 0) and a count
 // of set() calls that raised it (bits 1..31), so a waiter sees a set() by the count changing.
 //
-// The word and sleeper count are a detail::SleepWord (shared with Semaphore and Latch; the
-// handshake is in runtime/src/sync.cpp).
+// The word and the waiting layer's EventCount are a detail::SleepWord (shared with Semaphore and
+// Latch; the operations are header templates over a wait policy in sync/sleep_word.hpp).
 //
 // Memory ordering: everything written before set() is visible to a thread once its wait()
 // returned success or is_set() returned true ([event.set] pairs with [event.wait]).
@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "staticrt/detail/wait_policy.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
 #include "staticrt/result.hpp"
@@ -32,12 +33,8 @@ namespace staticrt {
 
 using platform::WaitScope;
 
-namespace detail {
-void event_set(SleepWord& s, WaitScope scope) noexcept;
-[[nodiscard]] Result<void> event_wait_slow(SleepWord& s, Deadline deadline, WaitScope scope) noexcept;
-}  // namespace detail
-
-template <WaitScope Scope>
+/// P: the wait policy (detail::OsWaitPolicy; tests/dsched instantiates its DSchedPolicy).
+template <WaitScope Scope, class P = detail::OsWaitPolicy>
 class BasicEvent {
 public:
     static constexpr WaitScope kScope = Scope;
@@ -51,7 +48,7 @@ public:
 
     // ---- non-blocking
     /// Raises the flag and wakes every waiter (a syscall only when someone sleeps).
-    void set() noexcept { detail::event_set(m_state, Scope); }
+    void set() noexcept { detail::event_set(m_state); }
     /// Lowers the flag. Threads that already returned from wait() are unaffected.
     void clear() noexcept {
         // [event.clear] relaxed: publishes nothing; later waiters simply find the flag down. An
@@ -63,7 +60,7 @@ public:
     /// Returns success once the flag is up; Errc::timeout when it is still down at the deadline.
     [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) noexcept {
         if (is_set()) return ok();
-        return detail::event_wait_slow(m_state, deadline, Scope);
+        return detail::event_wait_slow(m_state, deadline);
     }
     template <class Rep, class Period>
     [[nodiscard]] Result<void> wait_for(std::chrono::duration<Rep, Period> d) noexcept {
@@ -86,7 +83,7 @@ public:
     [[nodiscard]] std::uint32_t sleepers() const noexcept { return m_state.sleeping(); }
 
 private:
-    detail::SleepWord m_state;  ///< word: bit 0 set; bits 1..: raising set() count (wraps)
+    detail::SleepWord<P, Scope> m_state;  ///< word: bit 0 set; bits 1..: raising set() count (wraps)
 };
 
 using Event = BasicEvent<WaitScope::process_private>;

@@ -8,8 +8,8 @@
 //
 // Counts: a constant in the constructor (`Latch l{4}`, checked at compile time), a run-time value
 // through init(n) before sharing (Errc::invalid_argument when negative or too large); see
-// staticrt/sync/count.hpp. The word and sleeper count are a detail::SleepWord (shared with
-// Semaphore and Event; the handshake is in runtime/src/sync.cpp).
+// staticrt/sync/count.hpp. The word and the waiting layer's EventCount are a detail::SleepWord
+// (shared with Semaphore and Event; the operations are header templates in sync/sleep_word.hpp).
 //
 // Memory ordering: everything written before a count_down() is visible to every thread whose
 // wait()/try_wait() observed zero ([latch.count_down] pairs with [latch.wait]).
@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "staticrt/detail/wait_policy.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
 #include "staticrt/result.hpp"
@@ -32,12 +33,8 @@ namespace staticrt {
 
 using platform::WaitScope;
 
-namespace detail {
-[[nodiscard]] Result<void> latch_count_down(SleepWord& s, std::uint32_t n, WaitScope scope) noexcept;
-[[nodiscard]] Result<void> latch_wait_slow(SleepWord& s, Deadline deadline, WaitScope scope) noexcept;
-}  // namespace detail
-
-template <WaitScope Scope>
+/// P: the wait policy (detail::OsWaitPolicy; tests/dsched instantiates its DSchedPolicy).
+template <WaitScope Scope, class P = detail::OsWaitPolicy>
 class BasicLatch {
 public:
     static constexpr WaitScope kScope = Scope;
@@ -63,7 +60,7 @@ public:
     // ---- non-blocking
     /// Lowers the count by n (default 1). Errc::invalid_argument when n exceeds what remains.
     [[nodiscard]] Result<void> count_down(std::uint32_t n = 1) noexcept {
-        return detail::latch_count_down(m_state, n, Scope);
+        return detail::latch_count_down(m_state, n);
     }
     /// True when the count reached zero.
     [[nodiscard]] bool try_wait() const noexcept {
@@ -75,7 +72,7 @@ public:
     /// Waits until the count is zero. Errc::timeout at the deadline.
     [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) noexcept {
         if (try_wait()) return ok();
-        return detail::latch_wait_slow(m_state, deadline, Scope);
+        return detail::latch_wait_slow(m_state, deadline);
     }
     template <class Rep, class Period>
     [[nodiscard]] Result<void> wait_for(std::chrono::duration<Rep, Period> d) noexcept {
@@ -95,7 +92,7 @@ public:
     [[nodiscard]] std::uint32_t sleepers() const noexcept { return m_state.sleeping(); }
 
 private:
-    detail::SleepWord m_state;  ///< word: the count, written by count_down()
+    detail::SleepWord<P, Scope> m_state;  ///< word: the count, written by count_down()
 };
 
 using Latch = BasicLatch<WaitScope::process_private>;

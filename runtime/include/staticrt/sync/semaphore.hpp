@@ -2,14 +2,16 @@
 // staticrt/sync/semaphore.hpp — BasicSemaphore<Scope>, BasicBoundedSemaphore<Scope> and the
 // SemaphoreLike concept both satisfy.
 //
-// A counting semaphore on one 32-bit futex word plus a sleeper count. acquire() takes one unit,
+// A counting semaphore on one 32-bit count word plus the waiting layer's EventCount (epoch and
+// waiter count, detail::SleepWord). acquire() takes one unit,
 // waiting until one is available or the deadline; release(n) adds n units. BoundedSemaphore
 // (Python's threading.BoundedSemaphore) refuses a release that would take the count above its
 // initial value: Errc::over_release, and the count is unchanged. Both are one class,
 // detail::SemaphoreCore, that differ only in the bound release() checks (kMax, or the initial
 // value) — the same calls (SemaphoreLike), the same code. An uncontended acquire/release is one
 // atomic read-modify-write and never enters the kernel; release() calls wake only when a thread
-// sleeps. No pointers inside: the process_shared flavours may live in shared memory.
+// sleeps (one load of the waiter count otherwise). No pointers inside: the process_shared
+// flavours may live in shared memory.
 //
 // Counts: a constant in the constructor (`Semaphore s{4}`, checked at compile time), a run-time
 // value through init(n) before sharing (Errc::invalid_argument when negative or > kMax); see
@@ -27,6 +29,7 @@
 #include <concepts>
 #include <cstdint>
 
+#include "staticrt/detail/wait_policy.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
 #include "staticrt/result.hpp"
@@ -38,14 +41,6 @@ namespace staticrt {
 using platform::WaitScope;
 
 namespace detail {
-/// Takes one unit if the count is > 0 (acquire). Never blocks.
-[[nodiscard]] bool semaphore_try_acquire(SleepWord& s) noexcept;
-/// Blocking acquire: registers as a sleeper and parks until a unit is taken or the deadline.
-[[nodiscard]] Result<void> semaphore_acquire_slow(SleepWord& s, Deadline deadline, WaitScope scope) noexcept;
-/// Adds n unless count + n > limit (Errc::over_release) and wakes sleepers when there are any.
-[[nodiscard]] Result<void> semaphore_release(SleepWord& s, std::uint32_t n, std::uint32_t limit,
-                                             WaitScope scope) noexcept;
-
 /// The bound release() checks: stored for a BoundedSemaphore, the constant kMax (no storage) otherwise.
 template <bool Bounded>
 struct SemaphoreLimit {
@@ -62,7 +57,8 @@ struct SemaphoreLimit<false> {
 
 /// The semaphore: a count that release() may raise up to `limit`. BasicSemaphore fixes the
 /// limit at kMax, BasicBoundedSemaphore at the initial value; everything else is here, once.
-template <WaitScope Scope, bool Bounded>
+/// P: the wait policy (OsWaitPolicy; tests/dsched instantiates DSchedPolicy).
+template <WaitScope Scope, bool Bounded, class P = OsWaitPolicy>
 class SemaphoreCore {
 public:
     static constexpr WaitScope kScope = Scope;
@@ -94,7 +90,7 @@ public:
     /// Adds n units (default 1) and wakes sleepers. Errc::over_release when the count would
     /// exceed limit() (Semaphore: kMax; BoundedSemaphore: the initial value); nothing changes then.
     [[nodiscard]] Result<void> release(std::uint32_t n = 1) noexcept {
-        return semaphore_release(m_state, n, m_limit.value, Scope);
+        return semaphore_release(m_state, n, m_limit.value);
     }
 
     // ---- blocking
@@ -102,7 +98,7 @@ public:
     /// (Deadline::poll() tries once).
     [[nodiscard]] Result<void> acquire(Deadline deadline = Deadline::never()) noexcept {
         if (try_acquire()) return ok();
-        return semaphore_acquire_slow(m_state, deadline, Scope);
+        return semaphore_acquire_slow(m_state, deadline);
     }
     /// std-named adapters: forward to acquire(Deadline).
     template <class Rep, class Period>
@@ -126,7 +122,7 @@ public:
     [[nodiscard]] std::uint32_t sleepers() const noexcept { return m_state.sleeping(); }
 
 private:
-    SleepWord m_state;  ///< word: the count, written by acquirers and releasers
+    SleepWord<P, Scope> m_state;  ///< word: the count, written by acquirers and releasers
     [[no_unique_address]] SemaphoreLimit<Bounded> m_limit;  ///< written once, before sharing
 };
 }  // namespace detail
@@ -162,6 +158,6 @@ using BoundedSemaphore = BasicBoundedSemaphore<WaitScope::process_private>;
 using ProcessBoundedSemaphore = BasicBoundedSemaphore<WaitScope::process_shared>;
 
 static_assert(SemaphoreLike<Semaphore> && SemaphoreLike<BoundedSemaphore>);
-static_assert(sizeof(Semaphore) == 8, "a Semaphore is its count word and its sleeper count (no stored bound)");
+static_assert(sizeof(Semaphore) == 12, "a Semaphore is its count word and an EventCount (no stored bound)");
 
 }  // namespace staticrt

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: MIT
+// Semaphore, BoundedSemaphore, Event and Latch over DSchedPolicy under seeded schedules: the
+// public class templates (sync/semaphore.hpp, event.hpp, latch.hpp) with the test policy, fast
+// paths included. Semaphore: no unit lost or duplicated among threads handing units around, a
+// blocked acquire is woken by release (one by one, or release(n)), a finite deadline ends with
+// the unit taken or left, over_release never raises the count past the bound. Event: set()
+// wakes every waiter; the set(); clear() pulse wakes a waiter registered before it. Latch:
+// reaching zero wakes every waiter. Process-shared flavours run the same code with the other
+// Scope (the fences differ only under the OS policy). Condition is not here: it is a sequence
+// counter under the user's lock (sync/condition.hpp), not built on these words.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "dsched.hpp"
+#include "dsched_suite.hpp"
+#include "staticrt/sync/event.hpp"
+#include "staticrt/sync/latch.hpp"
+#include "staticrt/sync/semaphore.hpp"
+
+namespace {
+
+using dsched::Case;
+using dsched::DAtomic;
+using dsched::DSchedPolicy;
+using staticrt::Deadline;
+using staticrt::Errc;
+using staticrt::WaitScope;
+
+template <WaitScope Scope>
+using Sem = staticrt::detail::SemaphoreCore<Scope, false, DSchedPolicy>;
+template <WaitScope Scope>
+using BoundedSem = staticrt::detail::SemaphoreCore<Scope, true, DSchedPolicy>;
+template <WaitScope Scope>
+using Ev = staticrt::BasicEvent<Scope, DSchedPolicy>;
+template <WaitScope Scope>
+using Lt = staticrt::BasicLatch<Scope, DSchedPolicy>;
+
+constexpr WaitScope kPrivate = WaitScope::process_private;
+constexpr WaitScope kShared = WaitScope::process_shared;
+
+/// Spins (yield: a scheduling point) until `pred` holds: "the waiter is registered".
+template <class Pred>
+void until(Pred pred) {
+    while (!pred()) DSchedPolicy::yield();
+}
+
+// ------------------------------------------------------------------ semaphore
+/// `units` units, `threads` threads, each acquires (no deadline) and releases `rounds` times.
+/// Never more holders than units; every unit back at the end.
+template <WaitScope Scope>
+Case semaphore_units(std::uint32_t units, int threads, int rounds) {
+    struct S {
+        explicit S(std::uint32_t n) { (void)sem.init(n); }
+        Sem<Scope> sem;
+        DAtomic<int> holders{0};
+        DAtomic<int> done{0};
+    };
+    auto s = std::make_shared<S>(units);
+    Case c;
+    for (int t = 0; t < threads; ++t) {
+        c.bodies.push_back([s, units, rounds] {
+            for (int i = 0; i < rounds; ++i) {
+                if (!s->sem.acquire(Deadline::never())) {
+                    dsched::fail("acquire(never) failed");
+                    return;
+                }
+                dsched::check(s->holders.fetch_add(1) < static_cast<int>(units), "more holders than units");
+                (void)s->holders.fetch_sub(1);
+                dsched::check(s->sem.release().has_value(), "release failed");
+                (void)s->done.fetch_add(1);
+            }
+        });
+    }
+    c.check = [s, units, threads, rounds] {
+        if (s->done.peek() != threads * rounds) return std::string("rounds lost");
+        if (s->sem.value() != units) return "count " + std::to_string(s->sem.value()) + " at the end";
+        return std::string();
+    };
+    return c;
+}
+
+/// Count 0: `acquirers` threads block in acquire(never); one thread releases `acquirers` units,
+/// one by one (notify_one) or as release(n) (notify_all). Every acquirer returns, count 0.
+template <WaitScope Scope>
+Case semaphore_release_wakes(int acquirers, bool batch) {
+    struct S {
+        Sem<Scope> sem;
+        DAtomic<int> got{0};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    for (int t = 0; t < acquirers; ++t) {
+        c.bodies.push_back([s] {
+            dsched::check(s->sem.acquire(Deadline::never()).has_value(), "acquire(never) failed");
+            (void)s->got.fetch_add(1);
+        });
+    }
+    c.bodies.push_back([s, acquirers, batch] {
+        if (batch) {
+            dsched::check(s->sem.release(static_cast<std::uint32_t>(acquirers)).has_value(), "release(n) failed");
+        } else {
+            for (int i = 0; i < acquirers; ++i) dsched::check(s->sem.release().has_value(), "release failed");
+        }
+    });
+    c.check = [s, acquirers] {
+        if (s->got.peek() != acquirers) return "acquired " + std::to_string(s->got.peek());
+        if (s->sem.value() != 0) return std::string("units left over");
+        return std::string();
+    };
+    return c;
+}
+
+/// One acquirer with a finite deadline against one release: it ends with the unit (ok) or
+/// without it (timeout), and the count says which.
+template <WaitScope Scope>
+Case semaphore_deadline() {
+    struct S {
+        Sem<Scope> sem;
+        DAtomic<int> got{-1};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    c.bodies.push_back([s] {
+        const auto r = s->sem.acquire(Deadline::after(std::chrono::seconds(1)));
+        dsched::check(r.has_value() || r.code() == Errc::timeout, "acquire(deadline): neither ok nor timeout");
+        s->got.store(r.has_value() ? 1 : 0);
+    });
+    c.bodies.push_back([s] { dsched::check(s->sem.release().has_value(), "release failed"); });
+    c.check = [s] {
+        const int got = s->got.peek();
+        if (got < 0) return std::string("the acquirer did not return");
+        if (s->sem.value() != static_cast<std::uint32_t>(1 - got)) return std::string("a unit lost or duplicated");
+        return std::string();
+    };
+    return c;
+}
+
+/// BoundedSemaphore{2}: two threads acquire then release, a third releases once (one too many).
+/// The count never exceeds the bound; each over_release changes nothing; the books balance.
+template <WaitScope Scope>
+Case bounded_over_release() {
+    struct S {
+        BoundedSem<Scope> sem{staticrt::SyncCount(2)};
+        DAtomic<int> released{0};
+        DAtomic<int> refused{0};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    auto release_once = [](S& st) {
+        const auto r = st.sem.release();
+        if (r.has_value()) {
+            (void)st.released.fetch_add(1);
+        } else {
+            dsched::check(r.code() == Errc::over_release, "release failed with other than over_release");
+            (void)st.refused.fetch_add(1);
+        }
+        dsched::check(st.sem.value() <= 2, "count above the bound");
+    };
+    for (int t = 0; t < 2; ++t) {
+        c.bodies.push_back([s, release_once] {
+            dsched::check(s->sem.acquire(Deadline::never()).has_value(), "acquire(never) failed");
+            release_once(*s);
+        });
+    }
+    c.bodies.push_back([s, release_once] { release_once(*s); });
+    c.check = [s] {
+        const int rel = s->released.peek();
+        if (rel + s->refused.peek() != 3) return std::string("a release did not return");
+        if (s->refused.peek() < 1) return std::string("the extra release was not refused");
+        if (s->sem.value() != static_cast<std::uint32_t>(rel)) {  // 2 - 2 acquired + rel
+            return "count " + std::to_string(s->sem.value()) + " after " + std::to_string(rel) + " releases";
+        }
+        return std::string();
+    };
+    return c;
+}
+
+// ------------------------------------------------------------------ event
+/// `waiters` threads wait (no deadline); one sets. Every waiter returns success.
+template <WaitScope Scope>
+Case event_set_wakes_all(int waiters) {
+    struct S {
+        Ev<Scope> ev;
+        DAtomic<int> woke{0};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    for (int w = 0; w < waiters; ++w) {
+        c.bodies.push_back([s] {
+            dsched::check(s->ev.wait(Deadline::never()).has_value(), "wait(never) failed");
+            dsched::check(s->ev.is_set(), "woke with the flag down (nobody clears here)");
+            (void)s->woke.fetch_add(1);
+        });
+    }
+    c.bodies.push_back([s] { s->ev.set(); });
+    c.check = [s, waiters] {
+        if (s->woke.peek() != waiters) return "woke " + std::to_string(s->woke.peek());
+        if (s->ev.sleepers() != 0) return std::string("a waiter is still registered");
+        return std::string();
+    };
+    return c;
+}
+
+/// The pulse: `waiters` threads wait (no deadline); once all of them are registered, a thread
+/// calls set(); clear(). Every one of them returns success although the flag is down again.
+template <WaitScope Scope>
+Case event_pulse(int waiters) {
+    struct S {
+        Ev<Scope> ev;
+        DAtomic<int> woke{0};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    for (int w = 0; w < waiters; ++w) {
+        c.bodies.push_back([s] {
+            dsched::check(s->ev.wait(Deadline::never()).has_value(), "wait(never) failed");
+            (void)s->woke.fetch_add(1);
+        });
+    }
+    c.bodies.push_back([s, waiters] {
+        until([&] { return s->ev.sleepers() == static_cast<std::uint32_t>(waiters); });
+        s->ev.set();
+        s->ev.clear();
+    });
+    c.check = [s, waiters] {
+        if (s->woke.peek() != waiters) return "woke " + std::to_string(s->woke.peek());
+        if (s->ev.is_set()) return std::string("the flag is up after clear()");
+        return std::string();
+    };
+    return c;
+}
+
+/// One waiter with a finite deadline against set(): success exactly when the flag was up (no
+/// clear here), timeout otherwise.
+template <WaitScope Scope>
+Case event_deadline() {
+    struct S {
+        Ev<Scope> ev;
+        DAtomic<int> ok{-1};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    c.bodies.push_back([s] {
+        const auto r = s->ev.wait(Deadline::after(std::chrono::seconds(1)));
+        dsched::check(r.has_value() || r.code() == Errc::timeout, "wait(deadline): neither ok nor timeout");
+        if (r.has_value()) dsched::check(s->ev.is_set(), "success with the flag down");
+        s->ok.store(r.has_value() ? 1 : 0);
+    });
+    c.bodies.push_back([s] { s->ev.set(); });
+    c.check = [s] { return s->ok.peek() < 0 ? std::string("the waiter did not return") : std::string(); };
+    return c;
+}
+
+// ------------------------------------------------------------------ latch
+/// Count `count`, counted down by `count` threads (one each; `split`: the first counts down 2
+/// at once and one thread less runs), `waiters` threads wait (no deadline). Every waiter
+/// returns once the count is zero, and not before.
+template <WaitScope Scope>
+Case latch_zero_wakes_all(std::uint32_t count, int waiters, bool split) {
+    struct S {
+        explicit S(std::uint32_t n) { (void)latch.init(n); }
+        Lt<Scope> latch;
+        DAtomic<int> downs{0};
+        DAtomic<int> woke{0};
+    };
+    auto s = std::make_shared<S>(count);
+    Case c;
+    for (int w = 0; w < waiters; ++w) {
+        c.bodies.push_back([s] {
+            dsched::check(s->latch.wait(Deadline::never()).has_value(), "wait(never) failed");
+            dsched::check(s->latch.count() == 0, "woke before the count reached zero");
+            (void)s->woke.fetch_add(1);
+        });
+    }
+    std::uint32_t left = count;
+    bool first = true;
+    while (left > 0) {
+        const std::uint32_t n = split && first && left >= 2 ? 2u : 1u;
+        first = false;
+        left -= n;
+        c.bodies.push_back([s, n] {
+            dsched::check(s->latch.count_down(n).has_value(), "count_down failed");
+            (void)s->downs.fetch_add(1);
+        });
+    }
+    c.check = [s, waiters] {
+        if (s->woke.peek() != waiters) return "woke " + std::to_string(s->woke.peek());
+        if (s->latch.count() != 0) return std::string("count not zero");
+        if (s->latch.sleepers() != 0) return std::string("a waiter is still registered");
+        return std::string();
+    };
+    return c;
+}
+
+/// Counting down more than remains is invalid_argument and changes nothing, under a race with
+/// a valid count-down and a waiter.
+template <WaitScope Scope>
+Case latch_too_far() {
+    struct S {
+        Lt<Scope> latch{staticrt::SyncCount(2)};
+        DAtomic<int> refused{0};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    c.bodies.push_back([s] { dsched::check(s->latch.wait(Deadline::never()).has_value(), "wait(never) failed"); });
+    c.bodies.push_back([s] { dsched::check(s->latch.count_down(2).has_value(), "count_down(2) failed"); });
+    c.bodies.push_back([s] {
+        const auto r = s->latch.count_down(3);
+        dsched::check(!r && r.code() == Errc::invalid_argument, "count_down(3) of 2 did not fail with invalid_argument");
+        (void)s->refused.fetch_add(1);
+    });
+    c.check = [s] {
+        if (s->refused.peek() != 1) return std::string("the refused count-down did not return");
+        if (s->latch.count() != 0) return std::string("count not zero");
+        return std::string();
+    };
+    return c;
+}
+
+// ------------------------------------------------------------------ the cases
+TEST(DschedSemaphore, TwoUnits_ThreeThreads_NoUnitLostOrDuplicated) {
+    dsched_suite::expect_all_pass("semaphore.units", 300, [] { return semaphore_units<kPrivate>(2, 3, 2); });
+}
+
+TEST(DschedSemaphore, BlockedAcquires_WokenByReleaseOneByOne) {
+    dsched_suite::expect_all_pass("semaphore.release_wakes", 300, [] { return semaphore_release_wakes<kPrivate>(2, false); });
+}
+
+TEST(DschedSemaphore, BlockedAcquires_WokenByReleaseN) {
+    dsched_suite::expect_all_pass("semaphore.release_n_wakes", 300, [] { return semaphore_release_wakes<kPrivate>(3, true); });
+}
+
+TEST(DschedSemaphore, ProcessShared_BlockedAcquires_WokenByRelease) {
+    dsched_suite::expect_all_pass("process_semaphore.release_wakes", 200,
+                                  [] { return semaphore_release_wakes<kShared>(2, false); });
+}
+
+TEST(DschedSemaphore, FiniteDeadline_EndsWithTheUnitOrWithout) {
+    dsched_suite::expect_all_pass("semaphore.deadline", 300, [] { return semaphore_deadline<kPrivate>(); });
+}
+
+TEST(DschedSemaphore, Bounded_OverRelease_RefusedAndCountNeverAboveBound) {
+    dsched_suite::expect_all_pass("bounded_semaphore.over_release", 300, [] { return bounded_over_release<kPrivate>(); });
+}
+
+TEST(DschedEvent, Set_WakesEveryWaiter) {
+    dsched_suite::expect_all_pass("event.set_wakes_all", 300, [] { return event_set_wakes_all<kPrivate>(3); });
+}
+
+TEST(DschedEvent, ProcessShared_Set_WakesEveryWaiter) {
+    dsched_suite::expect_all_pass("process_event.set_wakes_all", 200, [] { return event_set_wakes_all<kShared>(2); });
+}
+
+TEST(DschedEvent, SetClearPulse_WakesRegisteredWaiters) {
+    dsched_suite::expect_all_pass("event.pulse", 300, [] { return event_pulse<kPrivate>(2); });
+}
+
+TEST(DschedEvent, FiniteDeadline_EndsWithSuccessOrTimeout) {
+    dsched_suite::expect_all_pass("event.deadline", 300, [] { return event_deadline<kPrivate>(); });
+}
+
+TEST(DschedLatch, CountDownToZero_WakesEveryWaiter) {
+    dsched_suite::expect_all_pass("latch.zero_wakes_all", 300,
+                                  [] { return latch_zero_wakes_all<kPrivate>(3, 2, false); });
+}
+
+TEST(DschedLatch, CountDownByTwoThenOne_WakesEveryWaiter) {
+    dsched_suite::expect_all_pass("latch.split_wakes_all", 200,
+                                  [] { return latch_zero_wakes_all<kPrivate>(3, 2, true); });
+}
+
+TEST(DschedLatch, ProcessShared_CountDownToZero_WakesEveryWaiter) {
+    dsched_suite::expect_all_pass("process_latch.zero_wakes_all", 200,
+                                  [] { return latch_zero_wakes_all<kShared>(2, 2, false); });
+}
+
+TEST(DschedLatch, CountDownPastZero_InvalidArgumentChangesNothing) {
+    dsched_suite::expect_all_pass("latch.too_far", 200, [] { return latch_too_far<kPrivate>(); });
+}
+
+}  // namespace
