@@ -309,7 +309,8 @@ Case latch_too_far() {
     c.bodies.push_back([s] { dsched::check(s->latch.count_down(2).has_value(), "count_down(2) failed"); });
     c.bodies.push_back([s] {
         const auto r = s->latch.count_down(3);
-        dsched::check(!r && r.code() == Errc::invalid_argument, "count_down(3) of 2 did not fail with invalid_argument");
+        dsched::check(!r && r.code() == Errc::invalid_argument,
+                      "count_down(3) of 2 did not fail with invalid_argument");
         (void)s->refused.fetch_add(1);
     });
     c.check = [s] {
@@ -326,11 +327,13 @@ TEST(DschedSemaphore, TwoUnits_ThreeThreads_NoUnitLostOrDuplicated) {
 }
 
 TEST(DschedSemaphore, BlockedAcquires_WokenByReleaseOneByOne) {
-    dsched_suite::expect_all_pass("semaphore.release_wakes", 300, [] { return semaphore_release_wakes<kPrivate>(2, false); });
+    dsched_suite::expect_all_pass("semaphore.release_wakes", 300,
+                                  [] { return semaphore_release_wakes<kPrivate>(2, false); });
 }
 
 TEST(DschedSemaphore, BlockedAcquires_WokenByReleaseN) {
-    dsched_suite::expect_all_pass("semaphore.release_n_wakes", 300, [] { return semaphore_release_wakes<kPrivate>(3, true); });
+    dsched_suite::expect_all_pass("semaphore.release_n_wakes", 300,
+                                  [] { return semaphore_release_wakes<kPrivate>(3, true); });
 }
 
 TEST(DschedSemaphore, ProcessShared_BlockedAcquires_WokenByRelease) {
@@ -343,7 +346,8 @@ TEST(DschedSemaphore, FiniteDeadline_EndsWithTheUnitOrWithout) {
 }
 
 TEST(DschedSemaphore, Bounded_OverRelease_RefusedAndCountNeverAboveBound) {
-    dsched_suite::expect_all_pass("bounded_semaphore.over_release", 300, [] { return bounded_over_release<kPrivate>(); });
+    dsched_suite::expect_all_pass("bounded_semaphore.over_release", 300,
+                                  [] { return bounded_over_release<kPrivate>(); });
 }
 
 TEST(DschedEvent, Set_WakesEveryWaiter) {

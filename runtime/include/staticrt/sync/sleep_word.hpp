@@ -59,7 +59,9 @@ template <class P, platform::WaitScope Scope, class Done>
     return s.ec.wait_for(
         [&]() noexcept {
             // Runs after prepare_wait(): the re-check of the waiting layer's handshake.
-            std::uint32_t w = s.word.load(std::memory_order_acquire);  // [sleep.check] acquire: see done()
+            // [sync.recheck] acquire: pairs with the changer's release RMW ([sem.release],
+            // [event.set], [latch.count_down]); done() may then take a unit with [sem.acquire].
+            std::uint32_t w = s.word.load(std::memory_order_acquire);
             return done(w) ? Attempt::done : Attempt::would_block;
         },
         deadline, kNoSpin);
@@ -120,7 +122,7 @@ template <class P, platform::WaitScope Scope>
     const std::uint32_t start = s.word.load(std::memory_order_acquire);
     if ((start & 1u) != 0) return ok();
     // done: the flag is up or the set count moved (a set(); clear(); pulse while we slept).
-    // [event.wait] the re-check's acquire load ([sleep.check]) pairs with [event.set].
+    // [event.wait] the re-check's acquire load ([sync.recheck]) pairs with [event.set].
     return sleep_until(s, deadline, [start](std::uint32_t& w) noexcept { return w != start; });
 }
 
