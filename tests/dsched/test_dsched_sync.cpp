@@ -47,6 +47,56 @@ void until(Pred pred) {
     while (!pred()) DSchedPolicy::yield();
 }
 
+/// A primitive under test and the number of waiter threads that returned from it.
+template <class Prim>
+struct Woken {
+    Prim prim;
+    DAtomic<int> woke{0};
+};
+
+/// Adds `n` threads that each run wait(prim) (a blocking call with no deadline) and then count
+/// themselves in s->woke.
+template <class Prim, class Wait>
+void add_waiters(Case& c, const std::shared_ptr<Woken<Prim>>& s, int n, Wait wait) {
+    for (int i = 0; i < n; ++i) {
+        c.bodies.push_back([s, wait] {
+            wait(s->prim);
+            (void)s->woke.fetch_add(1);
+        });
+    }
+}
+
+/// "" when all `n` waiters returned, else how many did.
+template <class Prim>
+std::string all_woke(const Woken<Prim>& s, int n) {
+    return s.woke.peek() == n ? std::string() : "woke " + std::to_string(s.woke.peek());
+}
+
+/// One thread waits with a finite deadline (wait(prim, deadline) -> Result<void>), another pokes
+/// the primitive once: the wait ends with success or Errc::timeout, and agrees(prim, success)
+/// holds afterwards (the state says which it was).
+template <class Prim, class Wait, class Poke, class Agrees>
+Case deadline_case(Wait wait, Poke poke, Agrees agrees) {
+    struct S {
+        Prim prim;
+        DAtomic<int> ok{-1};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    c.bodies.push_back([s, wait] {
+        const auto r = wait(s->prim, Deadline::after(std::chrono::seconds(1)));
+        dsched::check(r.has_value() || r.code() == Errc::timeout, "a finite wait: neither success nor timeout");
+        s->ok.store(r.has_value() ? 1 : 0);
+    });
+    c.bodies.push_back([s, poke] { poke(s->prim); });
+    c.check = [s, agrees] {
+        const int ok = s->ok.peek();
+        if (ok < 0) return std::string("the waiter did not return");
+        return agrees(s->prim, ok == 1) ? std::string() : std::string("the state disagrees with the wait's result");
+    };
+    return c;
+}
+
 // ------------------------------------------------------------------ semaphore
 /// `units` units, `threads` threads, each acquires (no deadline) and releases `rounds` times.
 /// Never more holders than units; every unit back at the end.
@@ -86,29 +136,21 @@ Case semaphore_units(std::uint32_t units, int threads, int rounds) {
 /// one by one (notify_one) or as release(n) (notify_all). Every acquirer returns, count 0.
 template <WaitScope Scope>
 Case semaphore_release_wakes(int acquirers, bool batch) {
-    struct S {
-        Sem<Scope> sem;
-        DAtomic<int> got{0};
-    };
-    auto s = std::make_shared<S>();
+    auto s = std::make_shared<Woken<Sem<Scope>>>();
     Case c;
-    for (int t = 0; t < acquirers; ++t) {
-        c.bodies.push_back([s] {
-            dsched::check(s->sem.acquire(Deadline::never()).has_value(), "acquire(never) failed");
-            (void)s->got.fetch_add(1);
-        });
-    }
+    add_waiters(c, s, acquirers, [](Sem<Scope>& sem) {
+        dsched::check(sem.acquire(Deadline::never()).has_value(), "acquire(never) failed");
+    });
     c.bodies.push_back([s, acquirers, batch] {
         if (batch) {
-            dsched::check(s->sem.release(static_cast<std::uint32_t>(acquirers)).has_value(), "release(n) failed");
+            dsched::check(s->prim.release(static_cast<std::uint32_t>(acquirers)).has_value(), "release(n) failed");
         } else {
-            for (int i = 0; i < acquirers; ++i) dsched::check(s->sem.release().has_value(), "release failed");
+            for (int i = 0; i < acquirers; ++i) dsched::check(s->prim.release().has_value(), "release failed");
         }
     });
     c.check = [s, acquirers] {
-        if (s->got.peek() != acquirers) return "acquired " + std::to_string(s->got.peek());
-        if (s->sem.value() != 0) return std::string("units left over");
-        return std::string();
+        if (s->prim.value() != 0) return std::string("units left over");
+        return all_woke(*s, acquirers);
     };
     return c;
 }
@@ -117,25 +159,9 @@ Case semaphore_release_wakes(int acquirers, bool batch) {
 /// without it (timeout), and the count says which.
 template <WaitScope Scope>
 Case semaphore_deadline() {
-    struct S {
-        Sem<Scope> sem;
-        DAtomic<int> got{-1};
-    };
-    auto s = std::make_shared<S>();
-    Case c;
-    c.bodies.push_back([s] {
-        const auto r = s->sem.acquire(Deadline::after(std::chrono::seconds(1)));
-        dsched::check(r.has_value() || r.code() == Errc::timeout, "acquire(deadline): neither ok nor timeout");
-        s->got.store(r.has_value() ? 1 : 0);
-    });
-    c.bodies.push_back([s] { dsched::check(s->sem.release().has_value(), "release failed"); });
-    c.check = [s] {
-        const int got = s->got.peek();
-        if (got < 0) return std::string("the acquirer did not return");
-        if (s->sem.value() != static_cast<std::uint32_t>(1 - got)) return std::string("a unit lost or duplicated");
-        return std::string();
-    };
-    return c;
+    return deadline_case<Sem<Scope>>([](Sem<Scope>& sem, Deadline d) { return sem.acquire(d); },
+                                     [](Sem<Scope>& sem) { (void)sem.release(); },
+                                     [](const Sem<Scope>& sem, bool took) { return sem.value() == (took ? 0u : 1u); });
 }
 
 /// BoundedSemaphore{2}: two threads acquire then release, a third releases once (one too many).
@@ -179,79 +205,41 @@ Case bounded_over_release() {
 }
 
 // ------------------------------------------------------------------ event
-/// `waiters` threads wait (no deadline); one sets. Every waiter returns success.
+/// `waiters` threads wait (no deadline); one thread sets the event. Every waiter returns
+/// success. `pulse`: the setter waits until all of them are registered, then calls set();
+/// clear() — they must still return success although the flag is down again.
 template <WaitScope Scope>
-Case event_set_wakes_all(int waiters) {
-    struct S {
-        Ev<Scope> ev;
-        DAtomic<int> woke{0};
-    };
-    auto s = std::make_shared<S>();
+Case event_set_wakes_all(int waiters, bool pulse) {
+    auto s = std::make_shared<Woken<Ev<Scope>>>();
     Case c;
-    for (int w = 0; w < waiters; ++w) {
-        c.bodies.push_back([s] {
-            dsched::check(s->ev.wait(Deadline::never()).has_value(), "wait(never) failed");
-            dsched::check(s->ev.is_set(), "woke with the flag down (nobody clears here)");
-            (void)s->woke.fetch_add(1);
-        });
-    }
-    c.bodies.push_back([s] { s->ev.set(); });
-    c.check = [s, waiters] {
-        if (s->woke.peek() != waiters) return "woke " + std::to_string(s->woke.peek());
-        if (s->ev.sleepers() != 0) return std::string("a waiter is still registered");
-        return std::string();
-    };
-    return c;
-}
-
-/// The pulse: `waiters` threads wait (no deadline); once all of them are registered, a thread
-/// calls set(); clear(). Every one of them returns success although the flag is down again.
-template <WaitScope Scope>
-Case event_pulse(int waiters) {
-    struct S {
-        Ev<Scope> ev;
-        DAtomic<int> woke{0};
-    };
-    auto s = std::make_shared<S>();
-    Case c;
-    for (int w = 0; w < waiters; ++w) {
-        c.bodies.push_back([s] {
-            dsched::check(s->ev.wait(Deadline::never()).has_value(), "wait(never) failed");
-            (void)s->woke.fetch_add(1);
-        });
-    }
-    c.bodies.push_back([s, waiters] {
-        until([&] { return s->ev.sleepers() == static_cast<std::uint32_t>(waiters); });
-        s->ev.set();
-        s->ev.clear();
+    add_waiters(c, s, waiters, [pulse](Ev<Scope>& ev) {
+        dsched::check(ev.wait(Deadline::never()).has_value(), "wait(never) failed");
+        if (!pulse) dsched::check(ev.is_set(), "woke with the flag down (nobody clears here)");
     });
-    c.check = [s, waiters] {
-        if (s->woke.peek() != waiters) return "woke " + std::to_string(s->woke.peek());
-        if (s->ev.is_set()) return std::string("the flag is up after clear()");
-        return std::string();
+    c.bodies.push_back([s, waiters, pulse] {
+        if (pulse) until([&] { return s->prim.sleepers() == static_cast<std::uint32_t>(waiters); });
+        s->prim.set();
+        if (pulse) s->prim.clear();
+    });
+    c.check = [s, waiters, pulse] {
+        if (s->prim.sleepers() != 0) return std::string("a waiter is still registered");
+        if (pulse && s->prim.is_set()) return std::string("the flag is up after clear()");
+        return all_woke(*s, waiters);
     };
     return c;
 }
 
-/// One waiter with a finite deadline against set(): success exactly when the flag was up (no
-/// clear here), timeout otherwise.
+/// One waiter with a finite deadline against set(): success only with the flag up (nobody
+/// clears here), else timeout.
 template <WaitScope Scope>
 Case event_deadline() {
-    struct S {
-        Ev<Scope> ev;
-        DAtomic<int> ok{-1};
-    };
-    auto s = std::make_shared<S>();
-    Case c;
-    c.bodies.push_back([s] {
-        const auto r = s->ev.wait(Deadline::after(std::chrono::seconds(1)));
-        dsched::check(r.has_value() || r.code() == Errc::timeout, "wait(deadline): neither ok nor timeout");
-        if (r.has_value()) dsched::check(s->ev.is_set(), "success with the flag down");
-        s->ok.store(r.has_value() ? 1 : 0);
-    });
-    c.bodies.push_back([s] { s->ev.set(); });
-    c.check = [s] { return s->ok.peek() < 0 ? std::string("the waiter did not return") : std::string(); };
-    return c;
+    return deadline_case<Ev<Scope>>(
+        [](Ev<Scope>& ev, Deadline d) {
+            const auto r = ev.wait(d);
+            if (r) dsched::check(ev.is_set(), "success with the flag down");
+            return r;
+        },
+        [](Ev<Scope>& ev) { ev.set(); }, [](const Ev<Scope>& ev, bool) { return ev.is_set(); });
 }
 
 // ------------------------------------------------------------------ latch
@@ -260,37 +248,25 @@ Case event_deadline() {
 /// returns once the count is zero, and not before.
 template <WaitScope Scope>
 Case latch_zero_wakes_all(std::uint32_t count, int waiters, bool split) {
-    struct S {
-        explicit S(std::uint32_t n) { (void)latch.init(n); }
-        Lt<Scope> latch;
-        DAtomic<int> downs{0};
-        DAtomic<int> woke{0};
-    };
-    auto s = std::make_shared<S>(count);
+    auto s = std::make_shared<Woken<Lt<Scope>>>();
+    (void)s->prim.init(count);
     Case c;
-    for (int w = 0; w < waiters; ++w) {
-        c.bodies.push_back([s] {
-            dsched::check(s->latch.wait(Deadline::never()).has_value(), "wait(never) failed");
-            dsched::check(s->latch.count() == 0, "woke before the count reached zero");
-            (void)s->woke.fetch_add(1);
-        });
-    }
+    add_waiters(c, s, waiters, [](Lt<Scope>& latch) {
+        dsched::check(latch.wait(Deadline::never()).has_value(), "wait(never) failed");
+        dsched::check(latch.count() == 0, "woke before the count reached zero");
+    });
     std::uint32_t left = count;
     bool first = true;
     while (left > 0) {
         const std::uint32_t n = split && first && left >= 2 ? 2u : 1u;
         first = false;
         left -= n;
-        c.bodies.push_back([s, n] {
-            dsched::check(s->latch.count_down(n).has_value(), "count_down failed");
-            (void)s->downs.fetch_add(1);
-        });
+        c.bodies.push_back([s, n] { dsched::check(s->prim.count_down(n).has_value(), "count_down failed"); });
     }
     c.check = [s, waiters] {
-        if (s->woke.peek() != waiters) return "woke " + std::to_string(s->woke.peek());
-        if (s->latch.count() != 0) return std::string("count not zero");
-        if (s->latch.sleepers() != 0) return std::string("a waiter is still registered");
-        return std::string();
+        if (s->prim.count() != 0) return std::string("count not zero");
+        if (s->prim.sleepers() != 0) return std::string("a waiter is still registered");
+        return all_woke(*s, waiters);
     };
     return c;
 }
@@ -351,15 +327,16 @@ TEST(DschedSemaphore, Bounded_OverRelease_RefusedAndCountNeverAboveBound) {
 }
 
 TEST(DschedEvent, Set_WakesEveryWaiter) {
-    dsched_suite::expect_all_pass("event.set_wakes_all", 300, [] { return event_set_wakes_all<kPrivate>(3); });
+    dsched_suite::expect_all_pass("event.set_wakes_all", 300, [] { return event_set_wakes_all<kPrivate>(3, false); });
 }
 
 TEST(DschedEvent, ProcessShared_Set_WakesEveryWaiter) {
-    dsched_suite::expect_all_pass("process_event.set_wakes_all", 200, [] { return event_set_wakes_all<kShared>(2); });
+    dsched_suite::expect_all_pass("process_event.set_wakes_all", 200,
+                                  [] { return event_set_wakes_all<kShared>(2, false); });
 }
 
 TEST(DschedEvent, SetClearPulse_WakesRegisteredWaiters) {
-    dsched_suite::expect_all_pass("event.pulse", 300, [] { return event_pulse<kPrivate>(2); });
+    dsched_suite::expect_all_pass("event.pulse", 300, [] { return event_set_wakes_all<kPrivate>(2, true); });
 }
 
 TEST(DschedEvent, FiniteDeadline_EndsWithSuccessOrTimeout) {
