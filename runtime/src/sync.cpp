@@ -52,7 +52,7 @@ Result<void> mutex_lock_contended(std::atomic<std::uint32_t>& state, Deadline de
             if (r.code() != Errc::timeout) return r;
             // Last chance at the deadline. [mutex.lock] acquire: pairs with [mutex.unlock].
             if (state.exchange(kContended, std::memory_order_acquire) == kUnlocked) return ok();
-            return Errc::timeout;
+            return unexpected(Errc::timeout);
         }
     }
     return ok();
@@ -75,7 +75,7 @@ namespace {
 /// deadline done() gets one last look (an acquire load), so a change racing the timeout counts.
 template <class Done>
 Result<void> park_until(SleepWord& s, Deadline deadline, WaitScope scope, Done done) noexcept {
-    if (deadline.is_poll()) return Errc::timeout;
+    if (deadline.is_poll()) return unexpected(Errc::timeout);
     s.sleepers.fetch_add(1, std::memory_order_seq_cst);  // [sleep.register] seq_cst: Dekker pair with [sleep.wake]
     Result<void> result = ok();
     for (;;) {
@@ -126,7 +126,7 @@ Result<void> semaphore_release(SleepWord& s, std::uint32_t n, std::uint32_t limi
     if (n == 0) return ok();
     std::uint32_t c = s.word.load(std::memory_order_relaxed);  // [sem.peek] relaxed; the CAS publishes
     do {
-        if (n > limit || c > limit - n) return Errc::over_release;
+        if (n > limit || c > limit - n) return unexpected(Errc::over_release);
         // [sem.release] seq_cst (includes release): publishes the releaser's writes to [sem.acquire],
         // and is the store half of the [sleep.wake] Dekker pair.
     } while (!s.word.compare_exchange_weak(c, c + n, std::memory_order_seq_cst, std::memory_order_relaxed));
@@ -169,7 +169,7 @@ Result<void> latch_count_down(SleepWord& s, std::uint32_t n, WaitScope scope) no
     if (n == 0) return ok();
     std::uint32_t c = s.word.load(std::memory_order_relaxed);  // [latch.peek] relaxed; the CAS publishes
     do {
-        if (n > c) return Errc::invalid_argument;
+        if (n > c) return unexpected(Errc::invalid_argument);
         // [latch.count_down] seq_cst (includes release): pairs with [latch.wait]; store half of the
         // [sleep.wake] Dekker pair.
     } while (!s.word.compare_exchange_weak(c, c - n, std::memory_order_seq_cst, std::memory_order_relaxed));
