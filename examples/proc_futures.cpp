@@ -35,7 +35,7 @@ constinit staticrt::ThreadPool<4> g_threads;
 
 /// A "checksum" that fails for an empty block, as load_url fails for a bad URL.
 Result<std::uint32_t> checksum(int block) noexcept {
-    if (block < 0) return Errc::invalid_argument;
+    if (block < 0) return unexpected(Errc::invalid_argument);
     std::uint32_t h = 2166136261u;
     for (int i = 0; i < 100000; ++i) h = (h ^ static_cast<std::uint32_t>(block + i)) * 16777619u;
     return h;
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     const int blocks[] = {1, 2, -1, 4};
     int ok = 0, failed = 0;
     {
-        Result<staticrt::Future<std::uint32_t>> futures[4] = {Errc::empty, Errc::empty, Errc::empty, Errc::empty};
+        Result<staticrt::Future<std::uint32_t>> futures[4] = {unexpected(Errc::empty), unexpected(Errc::empty), unexpected(Errc::empty), unexpected(Errc::empty)};
         for (int i = 0; i < 4; ++i) futures[i] = g_threads.submit(&checksum, blocks[i]);
         for (int i = 0; i < 4; ++i) {
             if (!futures[i]) return 1;

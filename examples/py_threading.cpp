@@ -38,7 +38,7 @@ int main() {
     (void)staticrt::set_thread_failure_hook(&hook);  // threading.excepthook = hook
     int divisor = 0;
     auto divide = [divisor]() -> staticrt::Result<void> {
-        if (divisor == 0) return staticrt::Errc::invalid_argument;  // ZeroDivisionError
+        if (divisor == 0) return unexpected(staticrt::Errc::invalid_argument);  // ZeroDivisionError
         return staticrt::ok();
     };
     if (!g_divider.start(divide, {.name = "divider"})) return 1;

@@ -62,7 +62,7 @@ Result<void> acquired(std::atomic<std::uint32_t>& word) noexcept {
     // in pi_unlock_slow(). The kernel's handover is a full barrier on the hardware; this pair states
     // the same order in the C++ model (and lets ThreadSanitizer see it).
     const std::uint32_t prev = word.fetch_and(~kPiOwnerDied, std::memory_order_acquire);
-    if ((prev & kPiOwnerDied) != 0) return Errc::owner_died;
+    if ((prev & kPiOwnerDied) != 0) return unexpected(Errc::owner_died);
     return ok();
 }
 
@@ -86,7 +86,7 @@ Result<void> pi_lock_slow(std::atomic<std::uint32_t>& word, Deadline deadline, W
     const std::uint32_t me = pi_owner_id();
     for (int attempt = 0;; ++attempt) {
         std::uint32_t v = word.load(std::memory_order_relaxed);  // [pi.peek] relaxed: re-checked by CAS/kernel
-        if ((v & kPiOwnerMask) == me) return Errc::would_block;
+        if ((v & kPiOwnerMask) == me) return unexpected(Errc::would_block);
         if (v == 0) {
             // [pi.lock] acquire: pairs with the previous owner's [pi.unlock] release.
             if (word.compare_exchange_strong(v, me, std::memory_order_acquire, std::memory_order_relaxed)) return ok();
@@ -121,11 +121,11 @@ Result<void> pi_lock_slow(std::atomic<std::uint32_t>& word, Deadline deadline, W
         if (rc == 0) return acquired(word);  // the kernel made us the owner (a full barrier)
         const int err = errno;
         switch (err) {
-            case ETIMEDOUT: return Errc::timeout;
-            case EDEADLK: return Errc::would_block;
+            case ETIMEDOUT: return unexpected(Errc::timeout);
+            case EDEADLK: return unexpected(Errc::would_block);
             case EINTR: continue;
             case EAGAIN:  // TRYLOCK_PI: owned by a live thread; LOCK_PI: the owner is exiting
-                if (trying) return Errc::timeout;
+                if (trying) return unexpected(Errc::timeout);
                 ::sched_yield();
                 continue;
             case ESRCH:  // the owner's id is not a live thread: it died without unlocking
@@ -141,7 +141,7 @@ Result<void> pi_lock_slow(std::atomic<std::uint32_t>& word, Deadline deadline, W
 Result<void> pi_unlock_slow(std::atomic<std::uint32_t>& word, WaitScope scope) noexcept {
     const std::uint32_t me = pi_owner_id();
     std::uint32_t v = word.load(std::memory_order_relaxed);  // [pi.peek] relaxed
-    if ((v & kPiOwnerMask) != me) return Errc::not_owner;
+    if ((v & kPiOwnerMask) != me) return unexpected(Errc::not_owner);
     if ((v & kPiWaiters) == 0) {
         // [pi.unlock] release: publishes the critical section to the next [pi.lock] acquire.
         if (word.compare_exchange_strong(v, 0, std::memory_order_release, std::memory_order_relaxed)) return ok();
@@ -151,7 +151,7 @@ Result<void> pi_unlock_slow(std::atomic<std::uint32_t>& word, WaitScope scope) n
     (void)word.fetch_or(0, std::memory_order_release);
     if (futex_pi(word, FUTEX_UNLOCK_PI, scope, nullptr) == 0) return ok();  // kernel: full barrier
     const int err = errno;
-    if (err == EPERM) return Errc::not_owner;
+    if (err == EPERM) return unexpected(Errc::not_owner);
     if (err == ENOSYS) return unexpected(Errc::not_supported, err);
     return unexpected(Errc::os_error, err);
 }

@@ -48,7 +48,7 @@ Result<void> wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected
     // kernel would refuse its negative timespec with EINVAL.
     if (deadline.is_poll() || (!deadline.is_never() && deadline.instant().ns() <= 0)) {
         // [wait.poll] relaxed: only tells whether to report timeout; the caller re-loads with acquire.
-        return word.load(std::memory_order_relaxed) == expected ? Result<void>(Errc::timeout) : ok();
+        return word.load(std::memory_order_relaxed) == expected ? Result<void>(unexpected(Errc::timeout)) : ok();
     }
     KernelTimespec ts{};
     KernelTimespec* pts = nullptr;

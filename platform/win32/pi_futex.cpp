@@ -13,7 +13,7 @@ Result<void> pi_lock_slow(std::atomic<std::uint32_t>& word, Deadline deadline, W
     const std::uint32_t me = pi_owner_id();
     for (;;) {
         std::uint32_t v = word.load(std::memory_order_relaxed);  // [pi.peek] relaxed: re-checked by the CAS
-        if ((v & kPiOwnerMask) == me) return Errc::would_block;
+        if ((v & kPiOwnerMask) == me) return unexpected(Errc::would_block);
         if ((v & kPiOwnerMask) == 0) {
             // Taken after contention: keep kPiWaiters so our unlock wakes the others (a spare wake
             // at worst). [pi.lock] acquire: pairs with the previous owner's [pi.unlock] release.
@@ -34,7 +34,7 @@ Result<void> pi_lock_slow(std::atomic<std::uint32_t>& word, Deadline deadline, W
             if ((w & kPiOwnerMask) == 0 &&
                 word.compare_exchange_strong(w, me | kPiWaiters, std::memory_order_acquire, std::memory_order_relaxed))
                 return ok();
-            return Errc::timeout;
+            return unexpected(Errc::timeout);
         }
         if (!r) return r;
     }
@@ -43,7 +43,7 @@ Result<void> pi_lock_slow(std::atomic<std::uint32_t>& word, Deadline deadline, W
 Result<void> pi_unlock_slow(std::atomic<std::uint32_t>& word, WaitScope scope) noexcept {
     const std::uint32_t me = pi_owner_id();
     const std::uint32_t v = word.load(std::memory_order_relaxed);  // [pi.peek] relaxed
-    if ((v & kPiOwnerMask) != me) return Errc::not_owner;
+    if ((v & kPiOwnerMask) != me) return unexpected(Errc::not_owner);
     // [pi.unlock] release: publishes the critical section to the next [pi.lock] acquire.
     const std::uint32_t prev = word.exchange(0, std::memory_order_release);
     if ((prev & kPiWaiters) != 0) wake_one(word, scope);

@@ -332,7 +332,7 @@ Result<void> wait_on_address(const std::atomic<std::uint32_t>& word, std::uint32
             // The deadline has passed (or poll()). Like a futex: a word that already differs is a
             // success, an unchanged one a timeout.
             // [wait.poll] relaxed: only picks the return code; the caller re-loads with acquire.
-            return word.load(std::memory_order_relaxed) == expected ? Result<void>(Errc::timeout) : ok();
+            return word.load(std::memory_order_relaxed) == expected ? Result<void>(unexpected(Errc::timeout)) : ok();
         }
         if (ms > cap_ms) ms = cap_ms;
         std::uint32_t compare = expected;

@@ -9,13 +9,13 @@ Result<void> slot_wait(ResultSlot* slot, Deadline deadline) noexcept {
     for (int i = 0; i < 64; ++i) {
         // [slot.observe] acquire: pairs with [slot.publish]; the stored Result is visible.
         if ((slot->state.load(std::memory_order_acquire) & SlotWord::kPhase) == SlotWord::kReady) return ok();
-        if (deadline.is_poll()) return Errc::timeout;
+        if (deadline.is_poll()) return unexpected(Errc::timeout);
         platform::cpu_relax();
     }
     for (;;) {
         std::uint32_t s = slot->state.load(std::memory_order_acquire);  // [slot.observe]
         if ((s & SlotWord::kPhase) == SlotWord::kReady) return ok();
-        if (deadline.expired()) return Errc::timeout;
+        if (deadline.expired()) return unexpected(Errc::timeout);
         if ((s & SlotWord::kWaiter) == 0) {
             // [slot.waiter] relaxed: only announces a sleeper; the exchange in [slot.publish]
             // reads it (RMWs on one word are totally ordered), so no wake-up is lost.

@@ -10,7 +10,7 @@ constexpr std::int64_t kStopSliceNs = 50'000'000;  // a stop request is seen wit
 Result<void> PeriodicTimer::arm(const PeriodicOptions& o) noexcept {
     const std::int64_t period = platform::to_ns_saturating(o.period);
     const std::int64_t deadline = platform::to_ns_saturating(o.deadline);
-    if (period <= 0 || deadline < 0) return Errc::invalid_argument;
+    if (period <= 0 || deadline < 0) return unexpected(Errc::invalid_argument);
     m_period_ns = period;
     m_deadline_ns = deadline == 0 ? period : deadline;
     m_next_ns = o.first.ns() != 0 ? o.first.ns() : Instant::sat_add(Instant::now().ns(), period);
@@ -26,7 +26,7 @@ Result<void> PeriodicTimer::arm(const PeriodicOptions& o) noexcept {
 }
 
 Result<PeriodicTick> PeriodicTimer::wait_release() noexcept {
-    if (stop_requested() || (m_max_runs != 0 && m_returned >= m_max_runs)) return Errc::closed;
+    if (stop_requested() || (m_max_runs != 0 && m_returned >= m_max_runs)) return unexpected(Errc::closed);
     std::int64_t now = Instant::now().ns();
     if (m_policy == OverrunPolicy::skip && now >= Instant::sat_add(m_next_ns, m_period_ns)) {
         // Releases passed while the last run overran: keep the latest one that is due, count the rest.
@@ -41,7 +41,7 @@ Result<PeriodicTick> PeriodicTimer::wait_release() noexcept {
         const std::int64_t until = m_next_ns - now > kStopSliceNs ? now + kStopSliceNs : m_next_ns;
         (void)platform::sleep_until(Deadline::at(Instant(until)));
         // [periodic.stop] acquire: pairs with request_stop().
-        if (m_stop.load(std::memory_order_acquire) != 0) return Errc::closed;
+        if (m_stop.load(std::memory_order_acquire) != 0) return unexpected(Errc::closed);
         now = Instant::now().ns();
     }
     PeriodicTick t;

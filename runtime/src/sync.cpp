@@ -51,7 +51,7 @@ Result<void> mutex_lock_contended(std::atomic<std::uint32_t>& state, Deadline de
             if (r.code() != Errc::timeout) return r;
             // Last chance at the deadline. [mutex.lock] acquire: pairs with [mutex.unlock].
             if (state.exchange(kContended, std::memory_order_acquire) == kUnlocked) return ok();
-            return Errc::timeout;
+            return unexpected(Errc::timeout);
         }
     }
     return ok();

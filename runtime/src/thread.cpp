@@ -33,7 +33,7 @@ namespace detail {
 
 Result<void> ThreadCore::start(platform::StackSpan stack, const ThreadOptions& options, Run run,
                                void* owner) noexcept {
-    if (m_handle.joinable()) return Errc::invalid_argument;
+    if (m_handle.joinable()) return unexpected(Errc::invalid_argument);
     std::size_t i = 0;
     if (options.name != nullptr)
         for (; i + 1 < platform::kMaxThreadName && options.name[i] != '\0'; ++i) m_name[i] = options.name[i];
@@ -61,12 +61,12 @@ Result<void> ThreadCore::join(Deadline deadline) noexcept {
 }
 
 Result<void> ThreadCore::pin(const platform::CpuSet& cpus) noexcept {
-    if (!m_handle.running()) return Errc::invalid_argument;
+    if (!m_handle.running()) return unexpected(Errc::invalid_argument);
     return platform::pin_thread(m_handle, cpus);
 }
 
 Result<void> ThreadCore::set_priority(platform::Priority priority) noexcept {
-    if (!m_handle.running()) return Errc::invalid_argument;
+    if (!m_handle.running()) return unexpected(Errc::invalid_argument);
     return platform::set_priority(m_handle, priority);
 }
 

@@ -324,7 +324,7 @@ bool PoolCore::pop_ready() const noexcept {
 // ---------------------------------------------------------------- lifetime
 
 Result<void> PoolCore::start(const ThreadPoolOptions& options) noexcept {
-    if (m_started || m_shutdown_state.load(std::memory_order_acquire) != 0) return Errc::invalid_argument;
+    if (m_started || m_shutdown_state.load(std::memory_order_acquire) != 0) return unexpected(Errc::invalid_argument);
     m_spin_ns = options.spin_ns < 0 ? 0 : options.spin_ns;
     m_hook = options.on_failure;
     m_report_futures = options.report_future_failures;
@@ -451,7 +451,7 @@ Result<void> PoolCore::shutdown(ShutdownMode mode, Deadline deadline) noexcept {
         if (state == 2) return ok();
         if (state == 1 || (state == 3 && is_worker)) {
             if (is_worker) return ok();  // a worker cannot wait for its own pool
-            if (deadline.expired()) return Errc::timeout;
+            if (deadline.expired()) return unexpected(Errc::timeout);
             platform::yield_now();
             state = m_shutdown_state.load(std::memory_order_acquire);
             continue;
@@ -462,7 +462,7 @@ Result<void> PoolCore::shutdown(ShutdownMode mode, Deadline deadline) noexcept {
     if (state == 0) {
         if (is_worker) {
             m_shutdown_state.store(0, std::memory_order_release);
-            return Errc::invalid_argument;  // a worker cannot join itself
+            return unexpected(Errc::invalid_argument);  // a worker cannot join itself
         }
         // [pool.close] seq_cst RMW: after it no claim succeeds; pairs with [pool.closed] acquire loads
         // and is the store half of a [pool.sleep] Dekker pair with the exchange below.
@@ -496,7 +496,7 @@ Result<void> PoolCore::shutdown(ShutdownMode mode, Deadline deadline) noexcept {
         (void)check_stalls();
         if (deadline.expired()) {
             m_shutdown_state.store(3, std::memory_order_release);  // [pool.shutdown_state]
-            return Errc::timeout;
+            return unexpected(Errc::timeout);
         }
     }
     drain_leftovers();
@@ -571,14 +571,14 @@ std::size_t PoolCore::pending() const noexcept {
 }
 
 Result<void> PoolCore::wait_idle(Deadline deadline) noexcept {
-    if (m_started && current_worker() < m_worker_count) return Errc::invalid_argument;  // would wait on itself
+    if (m_started && current_worker() < m_worker_count) return unexpected(Errc::invalid_argument);  // would wait on itself
     // The waiting layer's prepare / re-check / commit loop; notify_idle() is the notifier.
     EventCount<>::Key key = m_idle.prepare_wait();
     Result<void> out = ok();
     for (;;) {
         if (pending() == 0) break;
         if (deadline.expired()) {
-            out = Errc::timeout;
+            out = unexpected(Errc::timeout);
             break;
         }
         (void)m_idle.commit_wait(key, stall_slice(deadline));  // with stall reporting on: in slices
@@ -608,7 +608,7 @@ WorkerStats PoolCore::stats(std::size_t worker) const noexcept {
 }
 
 Result<void> PoolCore::run_parallel(ParallelJob& job, std::size_t helpers) noexcept {
-    if (closed()) return Errc::closed;
+    if (closed()) return unexpected(Errc::closed);
     job.has_deadline = !job.deadline.is_never();
     job.next.store(0, std::memory_order_relaxed);
     job.active.store(0, std::memory_order_relaxed);
@@ -626,7 +626,7 @@ Result<void> PoolCore::run_parallel(ParallelJob& job, std::size_t helpers) noexc
         // [pool.helper_done] acquire: the helpers' results are visible once this reads 0.
         if (job.active.load(std::memory_order_acquire) == 0) {
             // Chunks below `next` were each run whole; any at or above it were never started.
-            return job.next.load(std::memory_order_relaxed) < job.chunks ? Result<void>(Errc::timeout) : ok();
+            return job.next.load(std::memory_order_relaxed) < job.chunks ? Result<void>(unexpected(Errc::timeout)) : ok();
         }
         if (spin < 2048) {
             platform::cpu_relax();

@@ -203,7 +203,7 @@ TEST(Barrier, Reset_WhileWaiting_BreaksWaitersThenWorksAgain) {
 
 TEST(Barrier, Action_WhenFailing_BreaksBarrierAndReportsError) {
     staticrt::test::Watchdog wd{20s};
-    Barrier b{2, [](void*) -> Result<void> { return Errc::exhausted; }};
+    Barrier b{2, [](void*) -> Result<void> { return unexpected(Errc::exhausted); }};
     Errc a = Errc::ok, c = Errc::ok;
     std::thread t([&] { a = b.wait().code(); });
     c = b.wait().code();

@@ -103,7 +103,7 @@ TEST(Thread, Callable_ReturningError_CallsFailureHookWithName) {
     const auto previous = staticrt::set_thread_failure_hook(&record_failure);
     ASSERT_NE(previous, nullptr);
     g_hook_calls = 0;
-    ASSERT_TRUE(t.start([]() -> Result<void> { return Errc::exhausted; }, {.name = "failing"}));
+    ASSERT_TRUE(t.start([]() -> Result<void> { return unexpected(Errc::exhausted); }, {.name = "failing"}));
     ASSERT_TRUE(t.join());
     EXPECT_EQ(g_hook_calls.load(), 1);
     EXPECT_EQ(g_hook_code, Errc::exhausted);

@@ -92,14 +92,14 @@ TEST(ThreadPool, Submit_TaskReturnsError_FutureReportsItAndHookRuns) {
         s->calls.fetch_add(1);
     };
     auto pool = started<Pool>(o);
-    auto f = pool->submit([]() -> Result<int> { return Errc::would_block; });
+    auto f = pool->submit([]() -> Result<int> { return unexpected(Errc::would_block); });
     ASSERT_TRUE(f);
     auto v = f->get();
     ASSERT_FALSE(v);
     EXPECT_EQ(v.error(), Errc::would_block);
     auto g = pool->submit([]() -> Result<int> { return 5; });
     EXPECT_EQ(*g->get(), 5);
-    auto d = pool->submit_detached([]() -> Result<void> { return Errc::empty; });
+    auto d = pool->submit_detached([]() -> Result<void> { return unexpected(Errc::empty); });
     EXPECT_TRUE(d);
     ASSERT_TRUE(pool->wait_idle(Deadline::after(10s)));
     EXPECT_EQ(seen.calls.load(), 2);

@@ -125,7 +125,7 @@ TEST_CASE("ThreadPool: a task's own error is task_failed with its code; a task's
     CHECK(staticrt::task_error_code<ParseError>(r.error()) == ParseError::overflow);
     CHECK(f->failed());
     CHECK_FALSE(staticrt::task_error_code(Error{Errc::closed}).has_value());  // a pool signal is not a task code
-    auto g = pool->submit([]() -> Result<int> { return Errc::closed; });
+    auto g = pool->submit([]() -> Result<int> { return unexpected(Errc::closed); });
     REQUIRE(g);
     REQUIRE(g->wait());
     CHECK(g->failed());          // the task said "closed" itself

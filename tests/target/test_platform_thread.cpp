@@ -227,9 +227,9 @@ TEST_CASE("StartThread_FifoPriority_RunsOrPermissionDenied") {
 
 namespace {
 struct PriorityProbe {
-    staticrt::Result<void> fifo = staticrt::Errc::ok;
-    staticrt::Result<void> back = staticrt::Errc::ok;
-    staticrt::Result<void> bad = staticrt::Errc::ok;
+    staticrt::Result<void> fifo = unexpected(staticrt::Errc::ok);
+    staticrt::Result<void> back = unexpected(staticrt::Errc::ok);
+    staticrt::Result<void> bad = unexpected(staticrt::Errc::ok);
 };
 void priority_entry(void* arg) noexcept {
     auto* p = static_cast<PriorityProbe*>(arg);
@@ -252,8 +252,8 @@ TEST_CASE("SetCurrentPriority_FifoThenNormal_OkOrPermissionDenied") {
 
 namespace {
 struct NameProbe {
-    staticrt::Result<void> long_name = staticrt::Errc::ok;
-    staticrt::Result<void> null_name = staticrt::Errc::ok;
+    staticrt::Result<void> long_name = unexpected(staticrt::Errc::ok);
+    staticrt::Result<void> null_name = unexpected(staticrt::Errc::ok);
     platform::ThreadId id = 0;
 };
 void name_entry(void* arg) noexcept {

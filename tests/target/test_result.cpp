@@ -2,6 +2,7 @@
 // Conformance: Result<T> keeps every byte of its value through moves and copies, and its
 // error paths. Regression: with an anonymous union { T; Error; } g++ 12 -O2 once moved a
 // Result<{int, int}> through the Error member, whose padding lost bytes 1-3 of the value.
+#include <type_traits>
 #include <doctest/doctest.h>
 
 #include <memory>
@@ -48,9 +49,14 @@ TEST_CASE("Result: errors keep their code and OS code; code() never traps") {
     CHECK(e.value_or(IntPair(7, 8)).a == 7);
     Result<void> v;
     CHECK(v);
-    Result<void> ve = Errc::closed;
+    Result<void> ve = staticrt::unexpected(Errc::closed);
     CHECK(ve.code() == Errc::closed);
 }
+
+// One way to return an error: `return unexpected(Errc::x);`. A bare Errc does not convert (it
+// would read like a value, and `Result<Errc>` would be ambiguous).
+static_assert(!std::is_convertible_v<Errc, Result<void>>, "an error is spelled unexpected(Errc::x)");
+static_assert(!std::is_convertible_v<Errc, Result<int>>, "an error is spelled unexpected(Errc::x)");
 
 TEST_CASE("Result: move-only values") {
     Result<std::unique_ptr<int>> r = std::make_unique<int>(5);

@@ -256,7 +256,7 @@ TEST_CASE("sync: Thread start, join with deadline, failure hook") {
     auto previous = staticrt::set_thread_failure_hook([](const char*, staticrt::Error e) noexcept {
         if (e.code == Errc::closed) ++failures;
     });
-    CHECK(g_thread.start([]() -> staticrt::Result<void> { return Errc::closed; }));
+    CHECK(g_thread.start([]() -> staticrt::Result<void> { return unexpected(Errc::closed); }));
     CHECK(g_thread.join());
     CHECK(failures.load() == 1);
     (void)staticrt::set_thread_failure_hook(previous);

@@ -41,7 +41,7 @@ TEST_CASE("ThreadPool: submit, error results, detached, wait_idle") {
     auto f = pool->submit([](int x) { return x * x; }, 12);
     REQUIRE(f);
     CHECK(*f->get() == 144);
-    auto e = pool->submit([]() -> staticrt::Result<int> { return Errc::empty; });
+    auto e = pool->submit([]() -> staticrt::Result<int> { return unexpected(Errc::empty); });
     REQUIRE(e);
     CHECK(e->get().code() == Errc::empty);
     std::atomic<int> n{0};

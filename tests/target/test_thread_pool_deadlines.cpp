@@ -64,7 +64,7 @@ TEST_CASE("ThreadPool::map_checked reports per-item failures apart from pool sig
         }
     }
     // Without an errors span: the report only. A task's Errc::closed is an item failure, the call is ok.
-    auto r2 = pool->map_checked([](int) -> Result<int> { return Errc::closed; }, std::span<const int>(in),
+    auto r2 = pool->map_checked([](int) -> Result<int> { return unexpected(Errc::closed); }, std::span<const int>(in),
                                 std::span<int>(out), std::span<Error>());
     REQUIRE(r2);
     CHECK(r2->failed == 100);

@@ -127,7 +127,7 @@ public:
         using R = std::invoke_result_t<D&>;
         static_assert(std::is_void_v<R> || std::is_same_v<R, Result<void>>,
                       "Thread::start: the callable must return void or Result<void>");
-        if (m_core.joinable()) return Errc::invalid_argument;
+        if (m_core.joinable()) return unexpected(Errc::invalid_argument);
         m_task = [fn = std::forward<F>(f)]() mutable noexcept -> Result<void> {
             if constexpr (std::is_void_v<R>) {
                 fn();

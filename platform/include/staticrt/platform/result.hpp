@@ -88,7 +88,6 @@ public:
         ::new (storage()) T(std::move(v));
     }
     Result(Unexpected u) noexcept : m_has(false) { ::new (storage()) Error(u.error); }  // NOLINT
-    Result(Errc code) noexcept : m_has(false) { ::new (storage()) Error(code); }        // NOLINT
 
     Result(const Result& o) noexcept(std::is_nothrow_copy_constructible_v<T>) : m_has(o.m_has) {
         if (m_has) ::new (storage()) T(*o.ptr());
@@ -173,7 +172,6 @@ class [[nodiscard]] Result<void> {
 public:
     constexpr Result() noexcept = default;
     constexpr Result(Unexpected u) noexcept : m_error(u.error) {}  // NOLINT
-    constexpr Result(Errc code) noexcept : m_error(code) {}        // NOLINT
 
     [[nodiscard]] constexpr bool has_value() const noexcept { return m_error.code == Errc::ok; }
     constexpr explicit operator bool() const noexcept { return has_value(); }

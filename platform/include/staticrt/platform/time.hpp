@@ -3,7 +3,7 @@
 //
 // Every wait in staticrt takes one Deadline and measures it on the monotonic clock
 // (CLOCK_MONOTONIC / QueryPerformanceCounter), so a wall-clock step never lengthens a wait.
-// Deadline::now() polls, Deadline::never() blocks, Deadline::after(5ms) times out.
+// Deadline::poll() polls, Deadline::never() blocks, Deadline::after(5ms) times out.
 // Bad durations never hang or overflow: zero polls, negative is already expired, huge
 // values saturate to never(). A system_clock time point is converted to the monotonic
 // clock once, when the Deadline is made.
@@ -70,8 +70,6 @@ class Deadline {
 public:
     /// Already expired: the blocking call polls once.
     [[nodiscard]] static constexpr Deadline poll() noexcept { return Deadline(kPollNs); }
-    /// Same as poll(): a deadline that is "now".
-    [[nodiscard]] static constexpr Deadline now() noexcept { return poll(); }
     /// Never expires.
     [[nodiscard]] static constexpr Deadline never() noexcept { return Deadline(kNeverNs); }
     /// At a monotonic instant.

@@ -233,7 +233,7 @@ public:
             std::atomic_thread_fence(std::memory_order_acquire);
             if (m_seq.load(std::memory_order_relaxed) == s1) return ok();
         }
-        return Errc::would_block;
+        return unexpected(Errc::would_block);
     }
     /// A snapshot by value (retries as snapshot(out) does; empty on Errc::would_block).
     [[nodiscard]] Snapshot snapshot_or_empty() const noexcept {

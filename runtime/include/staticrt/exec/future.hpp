@@ -148,7 +148,7 @@ public:
     /// Waits for the result. Errc::timeout at the deadline (the end stays valid);
     /// Errc::invalid_argument when !valid().
     [[nodiscard]] Result<void> wait(Deadline deadline = Deadline::never()) const noexcept {
-        if (this->m_slot == nullptr) return Errc::invalid_argument;
+        if (this->m_slot == nullptr) return unexpected(Errc::invalid_argument);
         return slot_wait(this->m_slot, deadline);
     }
     /// Waits and copies the result out, leaving it in place (Python's Future.result()): may be
@@ -253,14 +253,14 @@ public:
     /// Stores the result (value or error) and wakes the Future. Errc::invalid_argument when
     /// already written or moved from.
     Result<void> set(Result<T>&& r) noexcept {
-        if (m_slot == nullptr) return Errc::invalid_argument;
+        if (m_slot == nullptr) return unexpected(Errc::invalid_argument);
         const std::uint32_t origin = r ? 0 : detail::SlotWord::kFailed;
         detail::slot_set<T>(std::exchange(m_slot, nullptr), std::move(r), origin);
         return ok();
     }
     /// Stores Errc::closed as "cancelled" (Future::cancelled() is true, failed() false).
     Result<void> cancel() noexcept {
-        if (m_slot == nullptr) return Errc::invalid_argument;
+        if (m_slot == nullptr) return unexpected(Errc::invalid_argument);
         detail::slot_set<T>(std::exchange(m_slot, nullptr), Result<T>(unexpected(Errc::closed)),
                             detail::SlotWord::kCancelled);
         return ok();

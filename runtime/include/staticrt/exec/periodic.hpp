@@ -158,7 +158,7 @@ public:
     /// Errc::invalid_argument: bad options or already started; thread errors as Thread::start.
     template <class F>
     [[nodiscard]] Result<void> start(F&& f, const PeriodicOptions& o) noexcept {
-        if (m_thread.joinable()) return Errc::invalid_argument;
+        if (m_thread.joinable()) return unexpected(Errc::invalid_argument);
         if (Result<void> r = m_timer.arm(o); !r) return r;
         m_fn = adapt(std::forward<F>(f));
         return m_thread.start([this]() noexcept { run_inline(); }, o.thread);
@@ -168,7 +168,7 @@ public:
     /// (submit_detached(Deadline::poll(), ...)). At most one run is in flight.
     template <class Pool, class F>
     [[nodiscard]] Result<void> start_on(Pool& pool, F&& f, const PeriodicOptions& o) noexcept {
-        if (m_thread.joinable()) return Errc::invalid_argument;
+        if (m_thread.joinable()) return unexpected(Errc::invalid_argument);
         if (Result<void> r = m_timer.arm(o); !r) return r;
         m_fn = adapt(std::forward<F>(f));
         m_in_flight.store(0, std::memory_order_relaxed);
@@ -181,7 +181,7 @@ public:
         if (Result<void> r = m_thread.join(deadline); !r) return r;
         // [periodic.inflight] acquire: pairs with the release at the end of a pool run.
         while (m_in_flight.load(std::memory_order_acquire) != 0) {
-            if (deadline.expired()) return Errc::timeout;
+            if (deadline.expired()) return unexpected(Errc::timeout);
             platform::yield_now();
         }
         return ok();

@@ -269,7 +269,7 @@ public:
     template <class Fn, class In, class Out>
     [[nodiscard]] Result<void> map(Fn&& fn, std::span<const In> in, std::span<Out> out, std::size_t chunk = 0,
                                    Deadline deadline = Deadline::never()) noexcept {
-        if (out.size() < in.size()) return Errc::invalid_argument;
+        if (out.size() < in.size()) return unexpected(Errc::invalid_argument);
         struct Ctx {
             std::remove_reference_t<Fn>* fn;
             const In* in;
@@ -285,7 +285,7 @@ public:
     template <class Fn>
     [[nodiscard]] Result<void> parallel_for(std::size_t first, std::size_t last, Fn&& fn, std::size_t chunk = 0,
                                             Deadline deadline = Deadline::never()) noexcept {
-        if (last < first) return Errc::invalid_argument;
+        if (last < first) return unexpected(Errc::invalid_argument);
         auto* f = &fn;
         return parallel(last - first, first, chunk, deadline, static_cast<void*>(f),
                         [](void* p, std::size_t b, std::size_t e) noexcept {
@@ -304,7 +304,7 @@ public:
     [[nodiscard]] Result<ParallelReport> map_checked(Fn&& fn, std::span<const In> in, std::span<Out> out,
                                                      std::span<Error> errors, Deadline deadline = Deadline::never(),
                                                      std::size_t chunk = 0) noexcept {
-        if (out.size() < in.size() || (!errors.empty() && errors.size() < in.size())) return Errc::invalid_argument;
+        if (out.size() < in.size() || (!errors.empty() && errors.size() < in.size())) return unexpected(Errc::invalid_argument);
         struct Ctx {
             std::remove_reference_t<Fn>* fn;
             const In* in;
@@ -334,7 +334,7 @@ public:
                                                               std::span<Error> errors,
                                                               Deadline deadline = Deadline::never(),
                                                               std::size_t chunk = 0) noexcept {
-        if (last < first || (!errors.empty() && errors.size() < last - first)) return Errc::invalid_argument;
+        if (last < first || (!errors.empty() && errors.size() < last - first)) return unexpected(Errc::invalid_argument);
         struct Ctx {
             std::remove_reference_t<Fn>* fn;
             std::size_t first;
@@ -397,12 +397,12 @@ private:
                       "ThreadPool: the task's Result<T> is larger than ResultBytes: raise the ResultBytes "
                       "template argument");
         bind_storage();
-        if (closed()) return Errc::closed;
+        if (closed()) return unexpected(Errc::closed);
         // Waiting for a result slot: shutdown() closes the slot pool, which wakes us with Errc::closed.
         auto pf = m_slots.template make<V>(slot_deadline);
         if (!pf) return unexpected(pf.error());
         detail::CellClaim c;
-        if (const Errc e = m_core.claim(c, queue_deadline); e != Errc::ok) return e;  // pf's ends recycle the slot
+        if (const Errc e = m_core.claim(c, queue_deadline); e != Errc::ok) return unexpected(e);  // pf's ends recycle the slot
         ::new (c.data) Job{std::forward<F>(f), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...),
                            std::move(pf->promise)};
         m_core.publish(c, &Job::kOps);
@@ -419,7 +419,7 @@ private:
         static_assert(alignof(Job) <= 16, "ThreadPool: the task needs more than 16-byte alignment");
         bind_storage();
         detail::CellClaim c;
-        if (const Errc e = m_core.claim(c, deadline); e != Errc::ok) return e;
+        if (const Errc e = m_core.claim(c, deadline); e != Errc::ok) return unexpected(e);
         ::new (c.data) Job{std::forward<F>(f), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)};
         m_core.publish(c, &Job::kOps);
         return ok();
@@ -430,7 +430,7 @@ private:
                           void (*body)(void*, std::size_t, std::size_t) noexcept,
                           std::size_t* unrun = nullptr) noexcept {
         bind_storage();
-        if (count == 0) return closed() ? Result<void>(Errc::closed) : ok();
+        if (count == 0) return closed() ? Result<void>(unexpected(Errc::closed)) : ok();
         detail::ParallelJob job;
         job.deadline = deadline;
         job.body = body;

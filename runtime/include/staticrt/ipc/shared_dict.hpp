@@ -299,7 +299,7 @@ Result<bool> SharedDict<K, V, N>::insert(const K& key, const V& value, Deadline 
     } else if (p->found != kNone) {
         assign(p->found, value);
     } else if (m_count.load(std::memory_order_relaxed) >= N || p->free == kNone) {
-        out = Errc::full;
+        out = unexpected(Errc::full);
     } else {
         write_new(p->free, key, value);
         m_count.store(m_count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // [dict.count]
@@ -314,7 +314,7 @@ template <class F>
 Result<V> SharedDict<K, V, N>::update(const K& key, const V& initial, F&& f, Deadline deadline) noexcept {
     static_assert(std::is_nothrow_invocable_v<F&, V&>, "SharedDict::update: f must be callable as f(Value&) noexcept");
     if (auto r = acquire(deadline); !r) return unexpected(r.error());
-    Result<V> out = Errc::full;
+    Result<V> out = unexpected(Errc::full);
     if (auto p = probe(key); !p) {
         out = unexpected(p.error());
     } else if (p->found != kNone || (m_count.load(std::memory_order_relaxed) < N && p->free != kNone)) {

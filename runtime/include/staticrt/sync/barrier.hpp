@@ -56,7 +56,7 @@ public:
     /// Errc::invalid_argument when parties < 1 or > PartyCount::kMax; nothing changes then.
     [[nodiscard]] Result<void> init(std::int64_t parties, BarrierAction action = nullptr,
                                     void* context = nullptr) noexcept {
-        if (!PartyCount::in_range(parties)) return Errc::invalid_argument;
+        if (!PartyCount::in_range(parties)) return unexpected(Errc::invalid_argument);
         m_parties = static_cast<std::uint32_t>(parties);
         m_action = action;
         m_context = context;
@@ -70,14 +70,14 @@ public:
     /// the completion action for the thread that ran it; Errc::invalid_argument when the barrier
     /// has no parties (default-constructed, init() not called or refused).
     [[nodiscard]] Result<std::uint32_t> wait(Deadline deadline = Deadline::never()) noexcept {
-        if (m_parties == 0) return Errc::invalid_argument;
+        if (m_parties == 0) return unexpected(Errc::invalid_argument);
         m_lock.lock();
         // A previous round is still being left, or a reset is pending: wait for it to end
         // (bounded by the other parties waking up; Python does the same without a timeout).
         while (m_state == State::draining || m_state == State::resetting) (void)m_cond.wait(m_lock);
         if (m_state == State::broken) {
             m_lock.unlock();
-            return Errc::broken;
+            return unexpected(Errc::broken);
         }
         const std::uint32_t index = m_count++;
         Result<std::uint32_t> result = index;
@@ -98,7 +98,7 @@ public:
                     break;
                 }
             }
-            if (result && m_state != State::draining) result = Errc::broken;  // broken or resetting
+            if (result && m_state != State::draining) result = unexpected(Errc::broken);  // broken or resetting
         }
         leave_locked();
         m_lock.unlock();

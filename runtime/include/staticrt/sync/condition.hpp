@@ -51,7 +51,7 @@ template <class M>
 template <class Lock>
 [[nodiscard]] Result<void> condition_relock_state(const Lock& lock) noexcept {
     if constexpr (requires { { lock.is_consistent() } -> std::convertible_to<bool>; }) {
-        if (!lock.is_consistent()) return Errc::owner_died;
+        if (!lock.is_consistent()) return unexpected(Errc::owner_died);
     }
     return ok();
 }
@@ -100,7 +100,7 @@ public:
     /// is possible: re-check your predicate (or use the predicate overloads).
     template <class Lock>
     [[nodiscard]] Result<void> wait(Lock& lock, Deadline deadline = Deadline::never()) noexcept {
-        if (!detail::condition_lock_held(lock)) return Errc::not_owner;
+        if (!detail::condition_lock_held(lock)) return unexpected(Errc::not_owner);
         // [cond.register] relaxed: m_waiters and m_seq are only modified under `lock`; the
         // lock orders them against notify().
         m_waiters.fetch_add(1, std::memory_order_relaxed);
@@ -111,7 +111,7 @@ public:
         lock.lock();  // ProcessMutex: never traps on a dead holder; the state check below reports it
         m_waiters.fetch_sub(1, std::memory_order_relaxed);  // [cond.register] under the lock again
         if (auto st = detail::condition_relock_state(lock); !st) return st;
-        if (!r) return r.code() == Errc::timeout ? Result<void>(Errc::timeout) : r;
+        if (!r) return r.code() == Errc::timeout ? Result<void>(unexpected(Errc::timeout)) : r;
         return ok();
     }
 
@@ -120,7 +120,7 @@ public:
     template <class Lock, class Pred>
         requires std::predicate<Pred&>
     [[nodiscard]] Result<void> wait(Lock& lock, Deadline deadline, Pred pred) noexcept(noexcept(pred())) {
-        if (!detail::condition_lock_held(lock)) return Errc::not_owner;
+        if (!detail::condition_lock_held(lock)) return unexpected(Errc::not_owner);
         while (!pred()) {
             const Result<void> r = wait(lock, deadline);
             if (!r && r.code() == Errc::owner_died) return r;  // the caller must repair first
@@ -167,7 +167,7 @@ private:
 
     template <class Lock>
     Result<void> signal(Lock& lock, std::uint32_t n) noexcept {
-        if (!detail::condition_lock_held(lock)) return Errc::not_owner;
+        if (!detail::condition_lock_held(lock)) return unexpected(Errc::not_owner);
         // [cond.register] relaxed: read under the lock, so it counts every registered waiter
         // (including ones already woken that have not retaken the lock yet).
         const std::uint32_t waiters = m_waiters.load(std::memory_order_relaxed);

@@ -51,7 +51,7 @@ public:
     /// Sets the count from a run-time value, before the latch is shared. Errc::invalid_argument
     /// when expected < 0 or > SyncCount::kMax; nothing changes then.
     [[nodiscard]] Result<void> init(std::int64_t expected) noexcept {
-        if (!SyncCount::in_range(expected)) return Errc::invalid_argument;
+        if (!SyncCount::in_range(expected)) return unexpected(Errc::invalid_argument);
         // [latch.init] relaxed: before sharing; whatever shares the latch publishes it.
         m_state.word.store(static_cast<std::uint32_t>(expected), std::memory_order_relaxed);
         return ok();

@@ -75,7 +75,7 @@ public:
 
     /// Unlocks. Errc::not_owner (and nothing changes) when the caller does not hold the mutex.
     [[nodiscard]] Result<void> release() noexcept {
-        if (!held_by_current_thread()) return Errc::not_owner;
+        if (!held_by_current_thread()) return unexpected(Errc::not_owner);
         // [mutex.owner] relaxed: only the owner writes its own id; cleared before the state is released.
         m_owner.store(0, std::memory_order_relaxed);
         detail::mutex_unlock_state(m_state, Scope);
@@ -107,7 +107,7 @@ public:
     /// the platform's table of parked threads is full (Win32 process-shared waits, 1280 slots).
     [[nodiscard]] Result<void> lock(Deadline deadline) noexcept {
         if (try_lock()) return ok();
-        if (held_by_current_thread()) return Errc::would_block;
+        if (held_by_current_thread()) return unexpected(Errc::would_block);
         Result<void> r = detail::mutex_lock_contended(m_state, deadline, Scope);
         if (r) set_owner();
         return r;

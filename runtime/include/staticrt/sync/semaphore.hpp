@@ -77,7 +77,7 @@ public:
     /// Sets the count (bounded: and the bound) from a run-time value, before the semaphore is
     /// shared. Errc::invalid_argument when initial < 0 or > kMax; nothing changes then.
     [[nodiscard]] Result<void> init(std::int64_t initial) noexcept {
-        if (!SyncCount::in_range(initial)) return Errc::invalid_argument;
+        if (!SyncCount::in_range(initial)) return unexpected(Errc::invalid_argument);
         if constexpr (Bounded) m_limit.value = static_cast<std::uint32_t>(initial);
         // [sem.init] relaxed: before sharing; whatever shares the semaphore publishes it.
         m_state.word.store(static_cast<std::uint32_t>(initial), std::memory_order_relaxed);

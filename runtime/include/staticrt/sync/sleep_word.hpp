@@ -55,7 +55,7 @@ template <class A>
 /// last sleep, so a change racing the deadline counts). The caller's fast path already failed.
 template <class P, platform::WaitScope Scope, class Done>
 [[nodiscard]] Result<void> sleep_until(SleepWord<P, Scope>& s, Deadline deadline, Done done) noexcept {
-    if (deadline.is_poll()) return Errc::timeout;
+    if (deadline.is_poll()) return unexpected(Errc::timeout);
     return s.ec.wait_for(
         [&]() noexcept {
             // Runs after prepare_wait(): the re-check of the waiting layer's handshake.
@@ -86,7 +86,7 @@ template <class P, platform::WaitScope Scope>
     if (n == 0) return ok();
     std::uint32_t c = s.word.load(std::memory_order_relaxed);  // [sem.peek] relaxed; the CAS publishes
     do {
-        if (n > limit || c > limit - n) return Errc::over_release;
+        if (n > limit || c > limit - n) return unexpected(Errc::over_release);
         // [sem.release] release: publishes the releaser's writes to [sem.acquire]; the publishing
         // store of the waiting layer's handshake (the notify below orders it, [ec.notify.fence]).
     } while (!s.word.compare_exchange_weak(c, c + n, std::memory_order_release, std::memory_order_relaxed));
@@ -132,7 +132,7 @@ template <class P, platform::WaitScope Scope>
     if (n == 0) return ok();
     std::uint32_t c = s.word.load(std::memory_order_relaxed);  // [latch.peek] relaxed; the CAS publishes
     do {
-        if (n > c) return Errc::invalid_argument;
+        if (n > c) return unexpected(Errc::invalid_argument);
         // [latch.count_down] release: pairs with [latch.wait]; the publishing store of the handshake.
     } while (!s.word.compare_exchange_weak(c, c - n, std::memory_order_release, std::memory_order_relaxed));
     if (c == n) s.ec.notify_all();  // reached zero

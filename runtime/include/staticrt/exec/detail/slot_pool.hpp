@@ -66,7 +66,7 @@ public:
     [[nodiscard]] Result<Slot*> acquire(Deadline deadline) noexcept {
         Slot* got = try_pop();
         if (got == nullptr) {
-            if (deadline.is_poll()) return Errc::exhausted;
+            if (deadline.is_poll()) return unexpected(Errc::exhausted);
             const Result<void> r = m_free.wait_for(
                 [&]() noexcept {
                     if ((got = try_pop()) != nullptr) return Attempt::done;
