@@ -184,6 +184,47 @@ inline dsched::Case pool_ring_full_producer_woken() {
     return c;
 }
 
+/// The half-full rescue of the hysteresis: a ring of 8 (quarter-ring wakes at even positions)
+/// whose only busy cell holds odd position 1, taken by worker A before the schedule while every
+/// later position was run and freed (head = tail = 9). Producer W blocks in claim() for that
+/// cell; A frees it (odd: no quarter wake, but the ring is empty, so the depth wakes W), then
+/// works and closes after W's task. Without the depth condition W sleeps for good.
+inline dsched::Case pool_ring_last_busy_cell_freed() {
+    struct S {
+        TestTaskRing<8> r;
+        Runs<1> runs;
+        TestTaskRing<8>::Ring::Cell* held = nullptr;
+        std::uint32_t held_pos = 0;
+    };
+    auto s = std::make_shared<S>();
+    // Before the schedule (no scheduling points outside it).
+    const auto pop_free = [&s](bool free) {
+        std::uint32_t pos = 0;
+        TestTaskRing<8>::Ring::Cell* c = nullptr;
+        if (!s->r.ring.pop(pos, c)) return false;
+        if (free) s->r.ring.free_cell(c, pos);
+        else s->held = c, s->held_pos = pos;
+        return true;
+    };
+    bool setup = s->r.submit(100, staticrt::Deadline::poll()) == Errc::ok && pop_free(true);  // position 0
+    for (int i = 1; i <= 8; ++i) setup = setup && s->r.submit(100 + i, staticrt::Deadline::poll()) == Errc::ok;
+    setup = setup && pop_free(false);  // position 1: held by worker A
+    for (int i = 2; i <= 8; ++i) setup = setup && pop_free(true);
+    dsched::Case c;
+    c.bodies.push_back([s, setup] {  // worker A
+        dsched::check(setup && s->held_pos == 1, "set-up: position 1 is not the held cell");
+        s->r.ring.free_cell(s->held, s->held_pos);
+        s->r.work([&](int id) {
+            if (s->runs.run(id) == 1) (void)s->r.ring.close();
+        });
+    });
+    c.bodies.push_back([s] {  // producer W
+        dsched::check(s->r.submit(0, staticrt::Deadline::never(), {1, 0}) == Errc::ok, "a submit on an open ring failed");
+    });
+    c.check = [s] { return s->runs.verdict(); };
+    return c;
+}
+
 /// close() wakes everybody: ring `full` (capacity 2) holds two tasks nobody runs and two
 /// producers block in claim() with no deadline; ring `empty` has two workers that go to sleep.
 /// One thread closes both: the producers return Errc::closed, the workers leave.

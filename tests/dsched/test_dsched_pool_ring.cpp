@@ -24,6 +24,10 @@ TEST(DschedPoolRing, FullRing_ProducerWokenByHysteresis) {
     dsched_suite::expect_all_pass("pool_ring.full_producer_woken", 200, pool_ring_full_producer_woken);
 }
 
+TEST(DschedPoolRing, OddLastBusyCellFreed_ParkedProducerWokenByDepth) {
+    dsched_suite::expect_all_pass("pool_ring.last_busy_cell_freed", 400, pool_ring_last_busy_cell_freed);
+}
+
 TEST(DschedPoolRing, Close_WakesSleepingWorkersAndBlockedProducers) {
     dsched_suite::expect_all_pass("pool_ring.close_wakes", 400, pool_ring_close_wakes);
 }
