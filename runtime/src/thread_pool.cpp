@@ -70,6 +70,9 @@ bool PoolCore::closed() const noexcept { return m_ring.closed(); }
 
 Errc PoolCore::claim(CellClaim& c, Deadline deadline) noexcept { return m_ring.claim(c, deadline, spin_policy()); }
 
+// Out of line, as before the ring became a header template: the submit templates stay small.
+void PoolCore::publish(const CellClaim& c, const JobOps* ops) noexcept { m_ring.publish(c, ops); }
+
 void PoolCore::run_or_cancel(CellHeader* c, std::uint32_t pos, std::size_t worker, bool cancel,
                              void* scratch) noexcept {
     const JobOps* ops = c->ops;

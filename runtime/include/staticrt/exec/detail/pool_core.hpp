@@ -148,7 +148,7 @@ public:
     /// Claims a cell. Errc::closed; Errc::full (poll deadline); Errc::timeout.
     [[nodiscard]] Errc claim(CellClaim& c, Deadline deadline) noexcept;
     /// Publishes a claimed cell whose data now holds a task with `ops`; wakes a sleeper if any.
-    void publish(const CellClaim& c, const JobOps* ops) noexcept { m_ring.publish(c, ops); }
+    void publish(const CellClaim& c, const JobOps* ops) noexcept;
     /// Runs a parallel job: submits up to `helpers` helper tasks, works on chunks itself, waits.
     [[nodiscard]] Result<void> run_parallel(ParallelJob& job, std::size_t helpers) noexcept;
     /// Calls the failure hook (on the worker that ran the failed task).
