@@ -126,49 +126,24 @@ inline dsched::Case pool_ring_run_once() {
     return c;
 }
 
-/// No close until the work is done: one producer submits 4 tasks into a ring of 2 while two
-/// workers run them and sleep when it is empty; the worker that runs the last task closes. A
-/// publish that does not wake a sleeper strands the task with every worker asleep: a deadlock.
-inline dsched::Case pool_ring_no_stranded_sleeper() {
-    constexpr int kTasks = 4;
+/// No close until the work is done: `Producers` producers submit `PerProducer` tasks each (no
+/// deadline) into a ring of `N` while two workers run them and sleep when it is empty; the
+/// worker that runs the last task closes. A publish that does not wake a sleeper strands its
+/// task with every worker asleep, a free that does not wake a producer parked on the full ring
+/// strands that producer: either is a deadlock.
+template <std::uint32_t N, int Producers, int PerProducer>
+dsched::Case pool_ring_work_then_close(staticrt::detail::SpinPolicy spin) {
+    constexpr int kTasks = Producers * PerProducer;
     struct S {
-        TestTaskRing<2> r;
+        TestTaskRing<N> r;
         Runs<kTasks> runs;
     };
     auto s = std::make_shared<S>();
     dsched::Case c;
-    c.bodies.push_back([s] {
-        for (int i = 0; i < kTasks; ++i) {
-            dsched::check(s->r.submit(i, staticrt::Deadline::never()) == Errc::ok, "a submit on an open ring failed");
-        }
-    });
-    for (int w = 0; w < 2; ++w) {
-        c.bodies.push_back([s] {
-            s->r.work([&](int id) {
-                if (s->runs.run(id) == kTasks) (void)s->r.ring.close();
-            });
-        });
-    }
-    c.check = [s] { return s->runs.verdict(); };
-    return c;
-}
-
-/// The hysteresis wake: two producers submit 10 tasks each into a ring of 8 (wakes at even freed
-/// positions or at most half full) while two workers free cells out of order; the worker that
-/// runs the last task closes. A producer parked on the full ring must be woken: every task runs.
-inline dsched::Case pool_ring_full_producer_woken() {
-    constexpr int kPerProducer = 10;
-    constexpr int kTasks = 2 * kPerProducer;
-    struct S {
-        TestTaskRing<8> r;
-        Runs<kTasks> runs;
-    };
-    auto s = std::make_shared<S>();
-    dsched::Case c;
-    for (int p = 0; p < 2; ++p) {
-        c.bodies.push_back([s, p] {
-            for (int i = 0; i < kPerProducer; ++i) {
-                dsched::check(s->r.submit(p * kPerProducer + i, staticrt::Deadline::never(), {1, 0}) == Errc::ok,
+    for (int p = 0; p < Producers; ++p) {
+        c.bodies.push_back([s, p, spin] {
+            for (int i = 0; i < PerProducer; ++i) {
+                dsched::check(s->r.submit(p * PerProducer + i, staticrt::Deadline::never(), spin) == Errc::ok,
                               "a submit on an open ring failed");
             }
         });
@@ -183,6 +158,14 @@ inline dsched::Case pool_ring_full_producer_woken() {
     c.check = [s] { return s->runs.verdict(); };
     return c;
 }
+
+/// One producer, 4 tasks, a ring of 2: the workers sleep and are woken by publish().
+inline dsched::Case pool_ring_no_stranded_sleeper() { return pool_ring_work_then_close<2, 1, 4>({2, 0}); }
+
+/// The hysteresis wake: two producers, 10 tasks each, a ring of 8 (wakes at even freed positions
+/// or at most half full), two workers freeing cells out of order: a producer parked on the full
+/// ring is woken.
+inline dsched::Case pool_ring_full_producer_woken() { return pool_ring_work_then_close<8, 2, 10>({1, 0}); }
 
 /// The half-full rescue of the hysteresis: a ring of 8 (quarter-ring wakes at even positions)
 /// whose only busy cell holds odd position 1, taken by worker A before the schedule while every
