@@ -210,16 +210,18 @@ private:
     bool m_shares_caller_cpu = false;
 
     std::atomic<bool> m_cancel{false};  ///< set by shutdown(cancel); read by the workers once per task
-
-    // The ring, the sleep/wake protocol and the submitters' wait for a free cell: each hot word
-    // on a cache line of its own (TaskRing's alignas groups).
-    TaskRing<OsWaitPolicy> m_ring;
-    // wait_idle callers and the rarely written words.
-    alignas(platform::kCacheLine) EventCount<> m_idle;  ///< wait_idle() callers
+    // Rarely written words, in the padding before the ring's first line (no line of their own:
+    // they were beside m_space before, read per freed cell; here beside m_cancel, read per task):
+    // m_idle is bumped only while wait_idle() waits, m_par_epoch once per parallel job.
+    EventCount<> m_idle;  ///< wait_idle() callers
     std::atomic<std::uint64_t> m_caller_done{0};  ///< tasks finished by shutdown() itself (no workers)
     std::atomic<std::uint32_t> m_shutdown_state{0};  ///< 0 open, 1 shutting down, 2 done, 3 closed: join pending
     std::atomic<bool> m_stall_check{false};          ///< one check_stalls() at a time
     std::atomic<std::uint32_t> m_par_epoch{0};       ///< bumped when a parallel job's last helper leaves
+
+    // The ring, the sleep/wake protocol and the submitters' wait for a free cell: each hot word
+    // on a cache line of its own (TaskRing's alignas groups).
+    TaskRing<OsWaitPolicy> m_ring;
 };
 
 }  // namespace detail
