@@ -17,11 +17,11 @@ TEST(DschedPoolRing, TwoProducersTwoWorkers_EveryTaskRunsOnce_CloseDrains) {
 }
 
 TEST(DschedPoolRing, PublishWhileWorkersSleep_NoTaskStranded) {
-    dsched_suite::expect_all_pass("pool_ring.no_stranded_sleeper", 400, pool_ring_no_stranded_sleeper);
+    dsched_suite::expect_all_pass("pool_ring.no_stranded_sleeper", 300, pool_ring_no_stranded_sleeper);
 }
 
 TEST(DschedPoolRing, FullRing_ProducerWokenByHysteresis) {
-    dsched_suite::expect_all_pass("pool_ring.full_producer_woken", 200, pool_ring_full_producer_woken);
+    dsched_suite::expect_all_pass("pool_ring.full_producer_woken", 150, pool_ring_full_producer_woken);
 }
 
 TEST(DschedPoolRing, OddLastBusyCellFreed_ParkedProducerWokenByDepth) {
@@ -29,7 +29,7 @@ TEST(DschedPoolRing, OddLastBusyCellFreed_ParkedProducerWokenByDepth) {
 }
 
 TEST(DschedPoolRing, Close_WakesSleepingWorkersAndBlockedProducers) {
-    dsched_suite::expect_all_pass("pool_ring.close_wakes", 400, pool_ring_close_wakes);
+    dsched_suite::expect_all_pass("pool_ring.close_wakes", 300, pool_ring_close_wakes);
 }
 
 }  // namespace
