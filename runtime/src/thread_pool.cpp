@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// ThreadPool's capacity-erased engine: the task ring, the worker loop, the sleep/wake protocol,
-// wait_idle, shutdown, parallel jobs. Memory-ordering IDs are listed in docs/memory-ordering.md
+// ThreadPool's capacity-erased engine: the worker loop, wait_idle, shutdown, parallel jobs, over
+// the task ring and sleep/wake protocol of exec/detail/task_ring.hpp. Memory-ordering IDs are listed in docs/memory-ordering.md
 // ("## thread pool").
 #include "staticrt/exec/detail/pool_core.hpp"
 
@@ -13,13 +13,7 @@
 namespace staticrt::detail {
 namespace {
 
-constexpr std::uint32_t kClosed = 0x8000'0000u;
-constexpr std::uint32_t kPosMask = 0x7fff'ffffu;
-
-/// Signed distance a - b of two 31-bit positions.
-constexpr std::int32_t diff31(std::uint32_t a, std::uint32_t b) noexcept {
-    return static_cast<std::int32_t>((a - b) << 1) / 2;
-}
+constexpr std::uint32_t kPosMask = TaskRing<OsWaitPolicy>::kPosMask;
 
 void add_relaxed(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept {
     // [pool.stat] relaxed load + store: single writer (the worker); readers want a recent value only.
@@ -72,103 +66,12 @@ void RunContext::report_future_failure(Error e) const noexcept {
     if (pool->reports_future_failures()) pool->report(worker, e);
 }
 
-CellHeader* PoolCore::cell(std::uint32_t pos) const noexcept {
-    return static_cast<CellHeader*>(static_cast<void*>(static_cast<std::byte*>(m_cells) + (pos & m_mask) * m_stride));
-}
+bool PoolCore::closed() const noexcept { return m_ring.closed(); }
 
-bool PoolCore::closed() const noexcept {
-    return (m_tail.load(std::memory_order_acquire) & kClosed) != 0;  // [pool.closed] acquire: pairs with [pool.close]
-}
+Errc PoolCore::claim(CellClaim& c, Deadline deadline) noexcept { return m_ring.claim(c, deadline, spin_policy()); }
 
-Errc PoolCore::try_claim(CellClaim& c) noexcept {
-    std::uint32_t t = m_tail.load(std::memory_order_relaxed);  // [pool.tail_peek] relaxed: validated by the CAS
-    for (;;) {
-        if ((t & kClosed) != 0) return Errc::closed;
-        CellHeader* h = cell(t);
-        // [pool.free_seen] acquire: pairs with [pool.free]; the cell's previous task is gone. A
-        // blocked submitter re-runs this after the waiting layer's fence (m_space).
-        const std::uint32_t seq = (h->seq.load(std::memory_order_acquire) + (t & m_mask)) & kPosMask;
-        const std::int32_t d = diff31(seq, t);
-        if (d == 0) {
-            // [pool.claim] seq_cst: store half of the [pool.sleep] Dekker pair (the sleeping worker's
-            // re-check loads the tail); also orders against [pool.close] in the tail's RMW order.
-            if (m_tail.compare_exchange_weak(t, (t + 1) & kPosMask, std::memory_order_seq_cst,
-                                             std::memory_order_relaxed)) {
-                c.cell = h;
-                c.data = reinterpret_cast<std::byte*>(h) + kCellDataOffset;
-                c.pos = t;
-                return Errc::ok;
-            }
-        } else if (d < 0) {
-            return Errc::full;
-        } else {
-            t = m_tail.load(std::memory_order_relaxed);  // [pool.tail_peek]
-        }
-    }
-}
-
-Errc PoolCore::claim(CellClaim& c, Deadline deadline) noexcept {
-    Errc e = try_claim(c);
-    if (e != Errc::full || deadline.is_poll()) return e;
-    // The waiting layer's loop; free_cell() is the notifier ([pool.free], then m_space's notify).
-    const Result<void> r = m_space.wait_for(
-        [&]() noexcept {
-            e = try_claim(c);
-            return e == Errc::full ? Attempt::would_block : Attempt::done;
-        },
-        deadline, spin_policy());
-    return r ? e : r.code();
-}
-
-void PoolCore::publish(const CellClaim& c, const JobOps* ops) noexcept {
-    c.cell->ops = ops;
-    // [pool.publish] release: the task bytes and ops are visible to the worker whose [pool.take]
-    // acquire reads this sequence.
-    c.cell->seq.store(((c.pos + 1) - (c.pos & m_mask)) & kPosMask, std::memory_order_release);
-    // [pool.wake_check] seq_cst: load half of the [pool.sleep] Dekker pair with [pool.claim].
-    if (m_sleepers.load(std::memory_order_seq_cst) != 0) wake_one_sleeper();
-}
-
-bool PoolCore::pop(std::uint32_t& pos, CellHeader*& c) noexcept {
-    std::uint32_t h = m_head.load(std::memory_order_relaxed);  // [pool.head_peek] relaxed: validated by the CAS
-    for (;;) {
-        c = cell(h);
-        // [pool.take] acquire: pairs with [pool.publish]; the task bytes are visible.
-        const std::uint32_t seq = (c->seq.load(std::memory_order_acquire) + (h & m_mask)) & kPosMask;
-        const std::int32_t d = diff31(seq, (h + 1) & kPosMask);
-        if (d == 0) {
-            // [pool.head] relaxed: distinct positions only; the data came with [pool.take].
-            if (m_head.compare_exchange_weak(h, (h + 1) & kPosMask, std::memory_order_relaxed,
-                                             std::memory_order_relaxed)) {
-                pos = h;
-                return true;
-            }
-        } else if (d < 0) {
-            return false;
-        } else {
-            h = m_head.load(std::memory_order_relaxed);  // [pool.head_peek]
-        }
-    }
-}
-
-void PoolCore::free_cell(CellHeader* c, std::uint32_t pos) noexcept {
-    // [pool.free] release: pairs with [pool.free_seen] (the task was destroyed before a producer
-    // reuses the bytes); it is the publishing store of m_space's notify below.
-    c->seq.store(((pos + m_capacity) - (pos & m_mask)) & kPosMask, std::memory_order_release);
-    // Hysteresis: a blocked submitter is woken when a freed position is a multiple of a quarter
-    // ring, or when the ring is at most half full — not per freed cell, which made a producer
-    // faster than the workers ping-pong through the kernel. No waiter is stranded: the waiter saw
-    // the cell of position p (its tail) still busy, so the free of p - N is still to come; at
-    // that free either the ring is at most half full (wake), or more than N/2 queued positions
-    // follow, and their future frees cross a multiple of N/4 (wake).
-    if (m_space.has_waiters() &&  // the waiting layer's notifier fence + count load
-        ((pos & m_space_wake_mask) == 0 ||
-         // [pool.depth] seq_cst loads: the depth at this free, not an older one.
-         (((m_tail.load(std::memory_order_seq_cst) & kPosMask) - m_head.load(std::memory_order_seq_cst)) & kPosMask) <=
-             m_capacity / 2)) {
-        m_space.wake_all();
-    }
-}
+// Out of line, as before the ring became a header template: the submit templates stay small.
+void PoolCore::publish(const CellClaim& c, const JobOps* ops) noexcept { m_ring.publish(c, ops); }
 
 void PoolCore::run_or_cancel(CellHeader* c, std::uint32_t pos, std::size_t worker, bool cancel,
                              void* scratch) noexcept {
@@ -178,61 +81,21 @@ void PoolCore::run_or_cancel(CellHeader* c, std::uint32_t pos, std::size_t worke
         // Move the task out and free the cell first: the queue keeps its full capacity while
         // long tasks run.
         ops->relocate(scratch, data);
-        free_cell(c, pos);
+        m_ring.free_cell(c, pos);
         if (cancel) ops->cancel(scratch);
         else ops->run(scratch, RunContext{this, worker});
         return;
     }
     if (cancel) ops->cancel(data);
     else ops->run(data, RunContext{this, worker});
-    free_cell(c, pos);
+    m_ring.free_cell(c, pos);
 }
 
 void PoolCore::report(std::size_t worker, Error e) noexcept {
     if (m_hook.fn != nullptr) m_hook.fn(m_hook.user, worker, e);
 }
 
-// ---------------------------------------------------------------- sleep / wake
-
-void PoolCore::wake_one_sleeper() noexcept {
-    std::uint32_t s = m_sleepers.load(std::memory_order_relaxed);  // [pool.unit] relaxed: validated by the CAS
-    while (s != 0) {
-        // [pool.unit] relaxed: turns one sleeper's unit into a token; the token's release carries it.
-        if (m_sleepers.compare_exchange_weak(s, s - 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
-            m_tokens.fetch_add(1, std::memory_order_release);  // [pool.token] pairs with take_token()'s acquire
-            platform::wake_one(m_tokens);
-            return;
-        }
-    }
-}
-
-void PoolCore::take_token(WorkerBlock& w) noexcept {
-    for (;;) {
-        std::uint32_t k = m_tokens.load(std::memory_order_acquire);  // [pool.token]
-        if (k != 0) {
-            if (m_tokens.compare_exchange_weak(k, k - 1, std::memory_order_acquire, std::memory_order_relaxed)) return;
-            continue;
-        }
-        (void)platform::wait(m_tokens, 0, Deadline::never());
-        add_relaxed(w.wakes, 1);
-    }
-}
-
-void PoolCore::sleep(WorkerBlock& w) noexcept {
-    // [pool.sleep] seq_cst RMW then seq_cst load of the tail: Dekker pair with [pool.claim] +
-    // [pool.wake_check] (and with [pool.close] + the sleeper exchange in shutdown()): either the
-    // submitter sees our unit and posts a token, or we see its claimed task / the close here.
-    m_sleepers.fetch_add(1, std::memory_order_seq_cst);
-    const std::uint32_t t = m_tail.load(std::memory_order_seq_cst);
-    if ((t & kClosed) != 0 || (t & kPosMask) != m_head.load(std::memory_order_relaxed)) {
-        // Leave: take our unit back, or, if a submitter already turned it into a token, that token.
-        std::uint32_t s = m_sleepers.load(std::memory_order_relaxed);  // [pool.unit]
-        while (s != 0) {
-            if (m_sleepers.compare_exchange_weak(s, s - 1, std::memory_order_relaxed, std::memory_order_relaxed)) return;
-        }
-    }
-    take_token(w);
-}
+// ---------------------------------------------------------------- idle
 
 void PoolCore::notify_idle() noexcept {
     // The [pool.done] stores before this call are the published change; wait_idle() re-checks
@@ -255,15 +118,14 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
     for (;;) {
         std::uint32_t pos = 0;
         CellHeader* c = nullptr;
-        if (pop(pos, c)) {
+        if (m_ring.pop(pos, c)) {
             if (!busy) {
                 const std::int64_t now = Instant::now().ns();
                 add_relaxed(w.idle_ns, static_cast<std::uint64_t>(now - mark));
                 mark = now;
                 busy = true;
             }
-            // [pool.depth] relaxed: a statistic.
-            const std::uint32_t depth = ((m_tail.load(std::memory_order_relaxed) & kPosMask) - pos) & kPosMask;
+            const std::uint32_t depth = m_ring.depth_from(pos);  // [pool.depth] relaxed: a statistic
             if (depth > high_water) {
                 high_water = depth;
                 w.high_water.store(depth, std::memory_order_relaxed);  // [pool.stat]
@@ -286,16 +148,12 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
             busy = false;
             notify_idle();
         }
-        // [pool.closed] acquire: pairs with [pool.close].
-        const std::uint32_t t = m_tail.load(std::memory_order_acquire);
-        if ((t & kClosed) != 0 && (t & kPosMask) == m_head.load(std::memory_order_relaxed)) break;
+        if (m_ring.finished()) break;  // [pool.closed] acquire: pairs with [pool.close]
         // Spin: new work usually arrives within microseconds in a busy service.
         bool work = false;
         const std::int64_t spin_start = mark;
         for (std::uint32_t i = 1;; ++i) {
-            // [pool.tail_peek] / [pool.head_peek] relaxed: a hint; pop() validates.
-            const std::uint32_t tt = m_tail.load(std::memory_order_relaxed);
-            if ((tt & kPosMask) != m_head.load(std::memory_order_relaxed) || (tt & kClosed) != 0) {
+            if (m_ring.work_hint()) {  // [pool.tail_peek] / [pool.head_peek] relaxed: a hint; pop() validates
                 work = true;
                 break;
             }
@@ -305,20 +163,13 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
         }
         if (work) {
             // A claimed cell may not be published yet: let the submitter finish.
-            if (!pop_ready()) platform::yield_now();
+            if (!m_ring.pop_ready()) platform::yield_now();
             continue;
         }
-        sleep(w);
+        if (const std::uint32_t wakes = m_ring.sleep(); wakes != 0) add_relaxed(w.wakes, wakes);
     }
     const std::int64_t now = Instant::now().ns();
     add_relaxed(busy ? w.busy_ns : w.idle_ns, static_cast<std::uint64_t>(now - mark));
-}
-
-bool PoolCore::pop_ready() const noexcept {
-    const std::uint32_t h = m_head.load(std::memory_order_relaxed);  // [pool.head_peek]
-    const std::uint32_t seq = (cell(h)->seq.load(std::memory_order_relaxed) + (h & m_mask)) & kPosMask;
-    const std::uint32_t t = m_tail.load(std::memory_order_relaxed);  // [pool.tail_peek]
-    return seq == ((h + 1) & kPosMask) || ((t & kClosed) != 0 && (t & kPosMask) == h);
 }
 
 // ---------------------------------------------------------------- lifetime
@@ -464,17 +315,9 @@ Result<void> PoolCore::shutdown(ShutdownMode mode, Deadline deadline) noexcept {
             m_shutdown_state.store(0, std::memory_order_release);
             return unexpected(Errc::invalid_argument);  // a worker cannot join itself
         }
-        // [pool.close] seq_cst RMW: after it no claim succeeds; pairs with [pool.closed] acquire loads
-        // and is the store half of a [pool.sleep] Dekker pair with the exchange below.
-        m_tail.fetch_or(kClosed, std::memory_order_seq_cst);
-        const std::uint32_t n = m_sleepers.exchange(0, std::memory_order_seq_cst);  // [pool.sleep]
-        if (n != 0) {
-            m_tokens.fetch_add(n, std::memory_order_release);  // [pool.token]
-            platform::wake_all(m_tokens);
-        }
-        // Unconditional wakes after the close bit: blocked submitters (a free cell, a result
-        // slot) re-check and see closed.
-        m_space.wake_all();
+        // [pool.close]: no claim succeeds after it; wakes the sleeping workers and the submitters
+        // blocked for a free cell. Then the result-slot pool: a submit blocked for a slot sees closed.
+        (void)m_ring.close();
         if (m_result_slots != nullptr) m_result_slots->close();
     }
     while (m_joined < m_started_count) {
@@ -509,11 +352,10 @@ void PoolCore::drain_leftovers() noexcept {
     // Leftovers exist only when no worker ran (never started, or start() failed early).
     const bool cancel = m_cancel.load(std::memory_order_relaxed);
     for (;;) {
-        const std::uint32_t t = m_tail.load(std::memory_order_acquire) & kPosMask;  // [pool.closed]
-        if (t == m_head.load(std::memory_order_relaxed)) break;
+        if (m_ring.drained()) break;  // [pool.closed] acquire
         std::uint32_t pos = 0;
         CellHeader* c = nullptr;
-        if (pop(pos, c)) {
+        if (m_ring.pop(pos, c)) {
             run_or_cancel(c, pos, m_worker_count, cancel, nullptr);
             m_caller_done.fetch_add(1, std::memory_order_release);  // [pool.done]
         } else {
@@ -566,7 +408,7 @@ std::size_t PoolCore::pending() const noexcept {
     // [pool.done] acquire loads: pair with the workers' release stores.
     std::uint64_t done = m_caller_done.load(std::memory_order_acquire);
     for (std::uint32_t i = 0; i < m_worker_count; ++i) done += m_workers[i].done.load(std::memory_order_acquire);
-    const std::uint32_t t = m_tail.load(std::memory_order_acquire) & kPosMask;  // [pool.closed]
+    const std::uint32_t t = m_ring.tail_position();  // [pool.closed] acquire
     return (t - static_cast<std::uint32_t>(done)) & kPosMask;
 }
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // staticrt/exec/detail/pool_core.hpp — the capacity-erased engine of ThreadPool (not public API).
 //
-// A bounded MPMC ring of task cells (Vyukov-style sequence numbers, tasks stored and run in
-// place), the sleep/wake protocol of the workers, wait_idle, shutdown and per-worker stats.
+// The worker threads and their loop, wait_idle, shutdown, parallel jobs, stall checks and
+// per-worker stats, over the task ring and the workers' sleep/wake protocol of
+// exec/detail/task_ring.hpp (TaskRing<OsWaitPolicy>, a header template the deterministic
+// scheduler also runs).
 // ThreadPool<...> owns the storage (cells, stacks, thread handles, worker blocks) and passes
 // pointers to it; everything here is compiled once, in runtime/src/thread_pool.cpp.
 #pragma once
@@ -14,6 +16,7 @@
 #include "staticrt/detail/event_count.hpp"
 #include "staticrt/detail/late_bind.hpp"
 #include "staticrt/exec/detail/slot_pool.hpp"
+#include "staticrt/exec/detail/task_ring.hpp"
 #include "staticrt/exec/pool_options.hpp"
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/platform/cpu.hpp"
@@ -44,12 +47,10 @@ struct JobOps {
     void (*relocate)(void* dst, void* src) noexcept;
 };
 
-/// The fixed part of a queue cell; the task's bytes follow at kCellDataOffset.
-struct CellHeader {
-    std::atomic<std::uint32_t> seq{0};  ///< stored as (sequence - cell index), so zero-init is the empty ring
-    const JobOps* ops = nullptr;
-};
-inline constexpr std::size_t kCellDataOffset = 16;
+/// The fixed part of a queue cell (exec/detail/task_ring.hpp); the task's bytes follow at kCellDataOffset.
+using CellHeader = BasicCellHeader<OsWaitPolicy>;
+/// A claimed, not yet published queue cell.
+using CellClaim = BasicCellClaim<OsWaitPolicy>;
 
 template <std::size_t TaskBytes>
 struct PoolCell {
@@ -93,13 +94,6 @@ struct ParallelJob {
     alignas(platform::kCacheLine) std::atomic<std::uint32_t> active{0}; ///< helpers not finished (futex word)
 };
 
-/// A claimed, not yet published queue cell.
-struct CellClaim {
-    CellHeader* cell = nullptr;
-    void* data = nullptr;
-    std::uint32_t pos = 0;
-};
-
 /// ThreadPool holds one as a private member and forwards the user-facing calls; the engine
 /// calls (claim, publish, run_parallel, report) are reachable only through that member.
 class PoolCore {
@@ -135,7 +129,7 @@ public:
     [[nodiscard]] bool started() const noexcept { return m_started; }
     [[nodiscard]] bool closed() const noexcept;
     [[nodiscard]] std::size_t worker_count() const noexcept { return m_worker_count; }
-    [[nodiscard]] std::size_t queue_capacity() const noexcept { return m_capacity; }
+    [[nodiscard]] std::size_t queue_capacity() const noexcept { return m_ring.capacity(); }
     /// Tasks submitted and not yet finished (queued + running), a snapshot.
     [[nodiscard]] std::size_t pending() const noexcept;
     [[nodiscard]] WorkerStats stats(std::size_t worker) const noexcept;
@@ -169,8 +163,7 @@ public:
                      SlotPool<OsWaitPolicy>* result_slots = nullptr) noexcept {
         m_bind.once([&]() noexcept {
             m_result_slots = result_slots;
-            m_cells = cells, m_stride = stride, m_capacity = capacity, m_mask = capacity - 1;
-            m_space_wake_mask = capacity >= 4 ? capacity / 4 - 1 : 0;
+            m_ring.bind(cells, stride, capacity);
             m_workers = workers, m_handles = handles, m_stacks = stacks, m_stack_bytes = stack_bytes;
             m_worker_count = worker_count, m_scratch = scratch, m_scratch_bytes = scratch_bytes;
         });
@@ -180,14 +173,6 @@ public:
 private:
     static void worker_entry(void* arg) noexcept;
     void worker_loop(WorkerBlock& w) noexcept;
-    [[nodiscard]] Errc try_claim(CellClaim& c) noexcept;
-    [[nodiscard]] CellHeader* cell(std::uint32_t pos) const noexcept;
-    [[nodiscard]] bool pop(std::uint32_t& pos, CellHeader*& c) noexcept;
-    [[nodiscard]] bool pop_ready() const noexcept;
-    void free_cell(CellHeader* c, std::uint32_t pos) noexcept;
-    void wake_one_sleeper() noexcept;
-    void sleep(WorkerBlock& w) noexcept;
-    void take_token(WorkerBlock& w) noexcept;
     void notify_idle() noexcept;
     void run_or_cancel(CellHeader* c, std::uint32_t pos, std::size_t worker, bool cancel, void* scratch) noexcept;
     void drain_leftovers() noexcept;
@@ -205,11 +190,6 @@ private:
 
     // Written once by bind_layout() (first use) / by start().
     LateBind m_bind;
-    void* m_cells = nullptr;
-    std::size_t m_stride = 0;
-    std::uint32_t m_capacity = 0;
-    std::uint32_t m_mask = 0;
-    std::uint32_t m_space_wake_mask = 0;  ///< wake blocked submitters when a freed position is a multiple of capacity/4
     SlotPool<OsWaitPolicy>* m_result_slots = nullptr;  ///< closed by shutdown(): wakes a submit waiting for a slot
     WorkerBlock* m_workers = nullptr;
     platform::ThreadHandle* m_handles = nullptr;
@@ -229,21 +209,19 @@ private:
     Error m_lock_error{};
     bool m_shares_caller_cpu = false;
 
-    // Producers (submitters).
-    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_tail{0};  ///< bit 31: closed; bits 0-30: position
-    // Consumers (workers).
-    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_head{0};
-    std::atomic<bool> m_cancel{false};
-    // Sleep/wake protocol.
-    alignas(platform::kCacheLine) std::atomic<std::uint32_t> m_sleepers{0};  ///< units of workers about to sleep
-    std::atomic<std::uint32_t> m_tokens{0};                                    ///< wake tokens (futex word)
-    // Submitters blocked on a full queue; wait_idle callers.
-    alignas(platform::kCacheLine) EventCount<> m_space;  ///< submitters waiting for a free cell
-    EventCount<> m_idle;                                 ///< wait_idle() callers
+    std::atomic<bool> m_cancel{false};  ///< set by shutdown(cancel); read by the workers once per task
+    // Rarely written words, in the padding before the ring's first line (no line of their own:
+    // they were beside m_space before, read per freed cell; here beside m_cancel, read per task):
+    // m_idle is bumped only while wait_idle() waits, m_par_epoch once per parallel job.
+    EventCount<> m_idle;  ///< wait_idle() callers
     std::atomic<std::uint64_t> m_caller_done{0};  ///< tasks finished by shutdown() itself (no workers)
     std::atomic<std::uint32_t> m_shutdown_state{0};  ///< 0 open, 1 shutting down, 2 done, 3 closed: join pending
     std::atomic<bool> m_stall_check{false};          ///< one check_stalls() at a time
     std::atomic<std::uint32_t> m_par_epoch{0};       ///< bumped when a parallel job's last helper leaves
+
+    // The ring, the sleep/wake protocol and the submitters' wait for a free cell: each hot word
+    // on a cache line of its own (TaskRing's alignas groups).
+    TaskRing<OsWaitPolicy> m_ring;
 };
 
 }  // namespace detail

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+// staticrt/exec/detail/task_ring.hpp — the thread pool's task ring and its worker sleep/wake
+// protocol (not public API).
+//
+// TaskRing<P> is a bounded MPMC ring of task cells (Vyukov-style sequence numbers; cells are
+// addressed by a base pointer + stride + capacity, the task's bytes follow each CellHeader), the
+// wait of a submitter for a free cell (EventCount m_space, woken with a quarter-ring hysteresis),
+// the close bit in the tail word, and the workers' sleep/token protocol (m_sleepers / m_tokens).
+// Roles: any thread claims + publishes (producers); workers pop, run the task in place or move
+// it out, free_cell(), and sleep() when the ring is empty; one thread closes (shutdown).
+// A header template over the wait policy P (detail/wait_policy.hpp) so the deterministic
+// scheduler can run it (tests/dsched/pool_ring_scenarios.hpp); PoolCore uses
+// TaskRing<OsWaitPolicy> and keeps the lifecycle, stats, stall checks and the worker threads.
+//
+//   CellClaim c;                                  // producer       // worker
+//   if (ring.claim(c, Deadline::never(), spin) == Errc::ok) {       // if (ring.pop(pos, c)) { run; ring.free_cell(c, pos); }
+//       ::new (c.data) Job{...}; ring.publish(c, &ops); }            // else if (ring.finished()) break; else ring.sleep();
+//
+// Memory ordering: docs/memory-ordering.md, "### Task ring" and "### Sleep / wake protocol"
+// ([pool.claim] / [pool.publish] / [pool.take] / [pool.free] / [pool.sleep] / [pool.token] /
+// [pool.close] ...); the submitter's wait for a free cell is the waiting layer's handshake.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "staticrt/detail/event_count.hpp"
+#include "staticrt/detail/wait_policy.hpp"
+#include "staticrt/platform/arch.hpp"
+#include "staticrt/platform/result.hpp"
+#include "staticrt/platform/time.hpp"
+
+namespace staticrt::detail {
+
+/// The type-erased operations of a task stored in a cell (the ring only stores the pointer).
+struct JobOps;
+
+/// The fixed part of a queue cell; the task's bytes follow at kCellDataOffset.
+template <class P>
+struct BasicCellHeader {
+    typename P::template atomic<std::uint32_t> seq{0};  ///< stored as (sequence - cell index), so zero-init is the empty ring
+    const JobOps* ops = nullptr;
+};
+inline constexpr std::size_t kCellDataOffset = 16;
+
+/// A claimed, not yet published queue cell.
+template <class P>
+struct BasicCellClaim {
+    BasicCellHeader<P>* cell = nullptr;
+    void* data = nullptr;
+    std::uint32_t pos = 0;
+};
+
+template <class P>
+class TaskRing {
+public:
+    using Cell = BasicCellHeader<P>;
+    using Claim = BasicCellClaim<P>;
+    static constexpr std::uint32_t kClosed = 0x8000'0000u;
+    static constexpr std::uint32_t kPosMask = 0x7fff'ffffu;
+
+    /// Zero-initialised (a constinit pool lands in .bss); bind() writes the layout before use.
+    constexpr TaskRing() noexcept = default;
+    TaskRing(const TaskRing&) = delete;
+    TaskRing& operator=(const TaskRing&) = delete;
+
+    /// Writes the cell layout: `capacity` cells (a power of two) of `stride` bytes at `cells`,
+    /// zero-filled (the empty ring). Before any other call, once (PoolCore's LateBind does it).
+    void bind(void* cells, std::size_t stride, std::uint32_t capacity) noexcept {
+        m_cells = cells, m_stride = stride, m_capacity = capacity, m_mask = capacity - 1;
+        m_space_wake_mask = capacity >= 4 ? capacity / 4 - 1 : 0;
+    }
+
+    // ---- producers
+    /// Claims the cell at the tail. Errc::closed, Errc::full, or Errc::ok.
+    [[nodiscard]] Errc try_claim(Claim& c) noexcept {
+        std::uint32_t t = m_tail.load(std::memory_order_relaxed);  // [pool.tail_peek] relaxed: validated by the CAS
+        for (;;) {
+            if ((t & kClosed) != 0) return Errc::closed;
+            Cell* h = cell(t);
+            // [pool.free_seen] acquire: pairs with [pool.free]; the cell's previous task is gone. A
+            // blocked submitter re-runs this after the waiting layer's fence (m_space).
+            const std::uint32_t seq = (h->seq.load(std::memory_order_acquire) + (t & m_mask)) & kPosMask;
+            const std::int32_t d = diff31(seq, t);
+            if (d == 0) {
+                // [pool.claim] seq_cst: store half of the [pool.sleep] Dekker pair (the sleeping worker's
+                // re-check loads the tail); also orders against [pool.close] in the tail's RMW order.
+                if (m_tail.compare_exchange_weak(t, (t + 1) & kPosMask, std::memory_order_seq_cst,
+                                                 std::memory_order_relaxed)) {
+                    c.cell = h;
+                    c.data = reinterpret_cast<std::byte*>(h) + kCellDataOffset;
+                    c.pos = t;
+                    return Errc::ok;
+                }
+            } else if (d < 0) {
+                return Errc::full;
+            } else {
+                t = m_tail.load(std::memory_order_relaxed);  // [pool.tail_peek]
+            }
+        }
+    }
+    /// Claims a cell, waiting for one until `deadline` (spin, then park on m_space).
+    /// Errc::closed; Errc::full (poll deadline); Errc::timeout.
+    [[nodiscard]] Errc claim(Claim& c, Deadline deadline, SpinPolicy spin) noexcept {
+        Errc e = try_claim(c);
+        if (e != Errc::full || deadline.is_poll()) return e;
+        // The waiting layer's loop; free_cell() is the notifier ([pool.free], then m_space's notify).
+        const Result<void> r = m_space.wait_for(
+            [&]() noexcept {
+                e = try_claim(c);
+                return e == Errc::full ? Attempt::would_block : Attempt::done;
+            },
+            deadline, spin);
+        return r ? e : r.code();
+    }
+    /// Publishes a claimed cell whose data now holds a task with `ops`; wakes a sleeper if any.
+    void publish(const Claim& c, const JobOps* ops) noexcept {
+        c.cell->ops = ops;
+        // [pool.publish] release: the task bytes and ops are visible to the worker whose [pool.take]
+        // acquire reads this sequence.
+        c.cell->seq.store(((c.pos + 1) - (c.pos & m_mask)) & kPosMask, std::memory_order_release);
+        // [pool.wake_check] seq_cst: load half of the [pool.sleep] Dekker pair with [pool.claim].
+        if (m_sleepers.load(std::memory_order_seq_cst) != 0) wake_one_sleeper();
+    }
+
+    // ---- workers
+    /// Takes the published cell at the head: false when there is none (empty, or the next
+    /// claimed cell is not published yet).
+    [[nodiscard]] bool pop(std::uint32_t& pos, Cell*& c) noexcept {
+        std::uint32_t h = m_head.load(std::memory_order_relaxed);  // [pool.head_peek] relaxed: validated by the CAS
+        for (;;) {
+            c = cell(h);
+            // [pool.take] acquire: pairs with [pool.publish]; the task bytes are visible.
+            const std::uint32_t seq = (c->seq.load(std::memory_order_acquire) + (h & m_mask)) & kPosMask;
+            const std::int32_t d = diff31(seq, (h + 1) & kPosMask);
+            if (d == 0) {
+                // [pool.head] relaxed: distinct positions only; the data came with [pool.take].
+                if (m_head.compare_exchange_weak(h, (h + 1) & kPosMask, std::memory_order_relaxed,
+                                                 std::memory_order_relaxed)) {
+                    pos = h;
+                    return true;
+                }
+            } else if (d < 0) {
+                return false;
+            } else {
+                h = m_head.load(std::memory_order_relaxed);  // [pool.head_peek]
+            }
+        }
+    }
+    /// True when the cell at the head is published, or the ring is closed and drained (a hint).
+    [[nodiscard]] bool pop_ready() const noexcept {
+        const std::uint32_t h = m_head.load(std::memory_order_relaxed);  // [pool.head_peek]
+        const std::uint32_t seq = (cell(h)->seq.load(std::memory_order_relaxed) + (h & m_mask)) & kPosMask;
+        const std::uint32_t t = m_tail.load(std::memory_order_relaxed);  // [pool.tail_peek]
+        return seq == ((h + 1) & kPosMask) || ((t & kClosed) != 0 && (t & kPosMask) == h);
+    }
+    /// Returns a popped cell (its task moved out or destroyed) to the producers.
+    void free_cell(Cell* c, std::uint32_t pos) noexcept {
+        // [pool.free] release: pairs with [pool.free_seen] (the task was destroyed before a producer
+        // reuses the bytes); it is the publishing store of m_space's notify below.
+        c->seq.store(((pos + m_capacity) - (pos & m_mask)) & kPosMask, std::memory_order_release);
+        // Hysteresis: a blocked submitter is woken when a freed position is a multiple of a quarter
+        // ring, or when the ring is at most half full — not per freed cell, which made a producer
+        // faster than the workers ping-pong through the kernel. No waiter is stranded: the waiter saw
+        // the cell of position p (its tail) still busy, so the free of p - N is still to come; at
+        // that free either the ring is at most half full (wake), or more than N/2 queued positions
+        // follow, and their future frees cross a multiple of N/4 (wake).
+        if (m_space.has_waiters() &&  // the waiting layer's notifier fence + count load
+            ((pos & m_space_wake_mask) == 0 ||
+             // [pool.depth] seq_cst loads: the depth at this free, not an older one.
+             (((m_tail.load(std::memory_order_seq_cst) & kPosMask) - m_head.load(std::memory_order_seq_cst)) &
+              kPosMask) <= m_capacity / 2)) {
+            m_space.wake_all();
+        }
+    }
+    /// An idle worker's sleep: announce, re-check the ring, and wait for a token unless work
+    /// (or the close) arrived meanwhile. Returns how many times the wait returned (wake-ups).
+    std::uint32_t sleep() noexcept {
+        // [pool.sleep] seq_cst RMW then seq_cst load of the tail: Dekker pair with [pool.claim] +
+        // [pool.wake_check] (and with [pool.close] + the sleeper exchange in close()): either the
+        // submitter sees our unit and posts a token, or we see its claimed task / the close here.
+        m_sleepers.fetch_add(1, std::memory_order_seq_cst);
+        const std::uint32_t t = m_tail.load(std::memory_order_seq_cst);
+        if ((t & kClosed) != 0 || (t & kPosMask) != m_head.load(std::memory_order_relaxed)) {  // [pool.head_peek]
+            // Leave: take our unit back, or, if a submitter already turned it into a token, that token.
+            std::uint32_t s = m_sleepers.load(std::memory_order_relaxed);  // [pool.unit]
+            while (s != 0) {
+                // [pool.unit] relaxed CAS: see wake_one_sleeper().
+                if (m_sleepers.compare_exchange_weak(s, s - 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
+                    return 0;
+                }
+            }
+        }
+        return take_token();
+    }
+
+    // ---- shutdown
+    /// Sets the close bit: no claim succeeds after it; wakes every sleeping worker and every
+    /// submitter blocked for a free cell. Returns false when the ring was closed already.
+    bool close() noexcept {
+        // [pool.close] seq_cst RMW: after it no claim succeeds; pairs with [pool.closed] acquire loads
+        // and is the store half of a [pool.sleep] Dekker pair with the exchange below.
+        const std::uint32_t was = m_tail.fetch_or(kClosed, std::memory_order_seq_cst);
+        const std::uint32_t n = m_sleepers.exchange(0, std::memory_order_seq_cst);  // [pool.sleep]
+        if (n != 0) {
+            m_tokens.fetch_add(n, std::memory_order_release);  // [pool.token] pairs with take_token()'s acquire
+            P::wake_all(m_tokens, platform::WaitScope::process_private);
+        }
+        // Unconditional wake after the close bit: blocked submitters re-check and see closed.
+        m_space.wake_all();
+        return (was & kClosed) == 0;
+    }
+
+    // ---- observers
+    [[nodiscard]] bool closed() const noexcept {
+        return (m_tail.load(std::memory_order_acquire) & kClosed) != 0;  // [pool.closed] acquire: pairs with [pool.close]
+    }
+    /// Closed and every claimed position popped: a worker may leave.
+    [[nodiscard]] bool finished() const noexcept {
+        const std::uint32_t t = m_tail.load(std::memory_order_acquire);  // [pool.closed] acquire: pairs with [pool.close]
+        return (t & kClosed) != 0 && (t & kPosMask) == m_head.load(std::memory_order_relaxed);  // [pool.head_peek]
+    }
+    /// Every claimed position popped (closed or not): shutdown's drain loop.
+    [[nodiscard]] bool drained() const noexcept {
+        const std::uint32_t t = m_tail.load(std::memory_order_acquire) & kPosMask;  // [pool.closed]
+        return t == m_head.load(std::memory_order_relaxed);                        // [pool.head_peek]
+    }
+    /// A spinning worker's hint: something was claimed, or the ring was closed (pop() validates).
+    [[nodiscard]] bool work_hint() const noexcept {
+        // [pool.tail_peek] / [pool.head_peek] relaxed: a hint; pop() validates.
+        const std::uint32_t t = m_tail.load(std::memory_order_relaxed);
+        return (t & kPosMask) != m_head.load(std::memory_order_relaxed) || (t & kClosed) != 0;
+    }
+    /// Positions claimed so far (31-bit, wrapping), without the close bit.
+    [[nodiscard]] std::uint32_t tail_position() const noexcept {
+        return m_tail.load(std::memory_order_acquire) & kPosMask;  // [pool.closed] acquire: pairs with [pool.close]
+    }
+    /// Positions claimed after `pos` and up to the tail, inclusive of `pos` (a statistic).
+    [[nodiscard]] std::uint32_t depth_from(std::uint32_t pos) const noexcept {
+        return ((m_tail.load(std::memory_order_relaxed) & kPosMask) - pos) & kPosMask;  // [pool.depth] relaxed: a statistic
+    }
+    [[nodiscard]] std::uint32_t capacity() const noexcept { return m_capacity; }
+    /// Submitters registered to wait for a free cell (a snapshot; tests wait for one).
+    [[nodiscard]] std::uint32_t space_waiters() const noexcept { return m_space.waiters(); }
+    /// Workers announced asleep and not yet woken (a snapshot).
+    [[nodiscard]] std::uint32_t sleepers() const noexcept {
+        return m_sleepers.load(std::memory_order_relaxed);  // [pool.unit] relaxed: a snapshot
+    }
+
+private:
+    /// Signed distance a - b of two 31-bit positions.
+    static constexpr std::int32_t diff31(std::uint32_t a, std::uint32_t b) noexcept {
+        return static_cast<std::int32_t>((a - b) << 1) / 2;
+    }
+    [[nodiscard]] Cell* cell(std::uint32_t pos) const noexcept {
+        return static_cast<Cell*>(static_cast<void*>(static_cast<std::byte*>(m_cells) + (pos & m_mask) * m_stride));
+    }
+    void wake_one_sleeper() noexcept {
+        std::uint32_t s = m_sleepers.load(std::memory_order_relaxed);  // [pool.unit] relaxed: validated by the CAS
+        while (s != 0) {
+            // [pool.unit] relaxed: turns one sleeper's unit into a token; the token's release carries it.
+            if (m_sleepers.compare_exchange_weak(s, s - 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
+                m_tokens.fetch_add(1, std::memory_order_release);  // [pool.token] pairs with take_token()'s acquire
+                P::wake_one(m_tokens, platform::WaitScope::process_private);
+                return;
+            }
+        }
+    }
+    std::uint32_t take_token() noexcept {
+        std::uint32_t wakes = 0;
+        for (;;) {
+            std::uint32_t k = m_tokens.load(std::memory_order_acquire);  // [pool.token]
+            if (k != 0) {
+                // [pool.token] acquire CAS: takes one token (pairs with its release add).
+                if (m_tokens.compare_exchange_weak(k, k - 1, std::memory_order_acquire, std::memory_order_relaxed)) {
+                    return wakes;
+                }
+                continue;
+            }
+            (void)P::wait(m_tokens, 0, Deadline::never(), platform::WaitScope::process_private);
+            ++wakes;
+        }
+    }
+
+    // Written once by bind() (first use); read by everybody.
+    void* m_cells = nullptr;
+    std::size_t m_stride = 0;
+    std::uint32_t m_capacity = 0;
+    std::uint32_t m_mask = 0;
+    std::uint32_t m_space_wake_mask = 0;  ///< wake blocked submitters when a freed position is a multiple of capacity/4
+
+    // Producers (submitters).
+    alignas(platform::kCacheLine) typename P::template atomic<std::uint32_t> m_tail{0};  ///< bit 31: closed; bits 0-30: position
+    // Consumers (workers).
+    alignas(platform::kCacheLine) typename P::template atomic<std::uint32_t> m_head{0};
+    // Sleep/wake protocol.
+    alignas(platform::kCacheLine) typename P::template atomic<std::uint32_t> m_sleepers{0};  ///< units of workers about to sleep
+    typename P::template atomic<std::uint32_t> m_tokens{0};  ///< wake tokens (futex word)
+    // Submitters blocked on a full ring.
+    alignas(platform::kCacheLine) EventCount<P> m_space;  ///< submitters waiting for a free cell
+};
+
+}  // namespace staticrt::detail
