@@ -179,7 +179,9 @@ private:
         if (a == Attempt::done) return ok();
         return Result<void>(unexpected(a == Attempt::corrupted ? Errc::corrupted : Errc::closed));
     }
-    void bump(bool all) noexcept {
+    // Out of line and cold: the notify fast path (one fence + one load) stays small enough to be
+    // inlined into every push/pop (an out-of-line notify_one() cost the blocking MPMC 20%).
+    [[gnu::noinline, gnu::cold]] void bump(bool all) noexcept {
         // [ec.epoch.bump] release: a waiter whose key is older returns from its wait; one whose
         // [ec.epoch.load] reads the new value sees everything stored before the bump.
         m_epoch.fetch_add(1, std::memory_order_release);

@@ -53,7 +53,7 @@ static_assert(sizeof(HeavyState) == platform::kCacheLine, "HeavyState must fill 
 inline constinit HeavyState g_heavy_state{};
 
 /// Asks the platform (registers membarrier on the first call) and caches the answer.
-inline bool resolve_heavy_barrier() noexcept {
+[[gnu::noinline, gnu::cold]] inline bool resolve_heavy_barrier() noexcept {  // once per process: keep it out of the notify path
     const bool yes = platform::heavy_barrier_available();
     // [ec.heavy.store] relaxed: every writer stores the platform's one answer; readers only
     // choose a barrier flavour from it (the registration itself is ordered inside the platform
