@@ -425,6 +425,14 @@ platform::ProcessId ProcessPoolBase::worker_pid(std::size_t i) const noexcept {
     return m_pids[i].load(std::memory_order_relaxed);
 }
 
+Errc ProcessPoolBase::health() noexcept {
+    // [pool.stop.see] relaxed: the parent only sets stop in shutdown(), after its last call, so a
+    // stop word seen here is a stray write; nothing else is read on its strength.
+    if (m_broken == Errc::ok && m_started && m_control->stop.load(std::memory_order_relaxed) != 0)
+        m_broken = Errc::corrupted;
+    return m_broken;
+}
+
 void ProcessPoolBase::reap_if_due(MapReport* rep) noexcept {
     if (Instant::now().ns() < m_next_reap_ns) return;
     reap(rep);
@@ -558,7 +566,7 @@ Result<MapReport> ProcessPoolBase::map_impl(const char* fn, const void* in, std:
                                             Deadline deadline) noexcept {
     if (!m_started || foreign() || find_pool_function(fn) == nullptr || std::strlen(fn) > kMaxPoolFunctionName)
         return unexpected(Errc::invalid_argument);
-    if (m_broken != Errc::ok) return unexpected(m_broken);
+    if (health() != Errc::ok) return unexpected(m_broken);
     MapReport total;
     if (count == 0) return total;
     if (deadline.is_poll() || deadline.expired()) return unexpected(Errc::timeout);  // passed: nothing runs
@@ -592,7 +600,7 @@ Result<MapReport> ProcessPoolBase::map_shared_impl(const char* fn, const char* r
     if (!m_started || foreign() || find_pool_function(fn) == nullptr || std::strlen(fn) > kMaxPoolFunctionName ||
         region == nullptr || region_id == 0 || std::strlen(region) >= platform::kMaxSharedMemoryName)
         return unexpected(Errc::invalid_argument);
-    if (m_broken != Errc::ok) return unexpected(m_broken);
+    if (health() != Errc::ok) return unexpected(m_broken);
     if (count == 0) return MapReport{};
     if (deadline.is_poll() || deadline.expired()) return unexpected(Errc::timeout);  // passed: nothing runs
     return run_job(fn, region, region_id, in_off, in_size, out_off, out_size, count, item_ok, deadline);
@@ -610,7 +618,7 @@ Result<MapReport> ProcessPoolBase::run_job(const char* fn, const char* region, s
     const auto chunks = static_cast<std::uint32_t>((count + chunk - 1) / chunk);
 
     reap_if_due(&rep);
-    if (m_broken != Errc::ok) return unexpected(m_broken);
+    if (health() != Errc::ok) return unexpected(m_broken);
     PoolJob& job = m_control->job;
     m_gen = (m_gen + 1) & kGenMask;
     if (m_gen == 0) m_gen = 1;
@@ -698,7 +706,7 @@ Result<std::uint64_t> ProcessPoolBase::submit_impl(const char* fn, const void* i
     if (!m_started || foreign() || find_pool_function(fn) == nullptr || std::strlen(fn) > kMaxPoolFunctionName)
         return unexpected(Errc::invalid_argument);
     reap_if_due(nullptr);  // replaces dead workers even when no get() waits long enough to look
-    if (m_broken != Errc::ok) return unexpected(m_broken);
+    if (health() != Errc::ok) return unexpected(m_broken);
     for (std::size_t k = 0; k < kMaxPoolCalls; ++k) {
         if (m_calls[k].held) continue;
         PoolCall& call = m_control->calls[k];
@@ -741,7 +749,7 @@ Result<void> ProcessPoolBase::call_wait(std::uint32_t slot, std::uint32_t gen, D
         // [pool.call.see] acquire: pairs with [pool.call.done].
         const std::uint32_t st = call.state.load(std::memory_order_acquire);
         if (st == kCallDone || st == kCallFailed) return ok();
-        if (m_broken != Errc::ok) return unexpected(m_broken);
+        if (health() != Errc::ok) return unexpected(m_broken);
         if (check.expired()) {
             reap(nullptr);
             check = Deadline::after(m_options.liveness_interval);

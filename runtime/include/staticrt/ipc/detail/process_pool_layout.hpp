@@ -130,6 +130,10 @@ private:
     /// reap() when the last one is liveness_interval old (map and submit call it, so dead
     /// workers are replaced even when no wait lasts that long).
     void reap_if_due(ipc::MapReport* rep) noexcept;
+    /// m_broken, after checking the control block: a stop word the parent did not set (a stray
+    /// write into the segment) breaks the pool with Errc::corrupted before anything is posted,
+    /// not only once a worker has seen it.
+    [[nodiscard]] Errc health() noexcept;
     /// A deadline missed by the current job: drops its unclaimed chunks, kills the workers that
     /// run the others (they must not write after the caller got control back), replaces them.
     void cancel_job(ipc::MapReport* rep) noexcept;
