@@ -182,8 +182,11 @@ private:
     void worker_loop(WorkerBlock& w) noexcept;
     void notify_idle() noexcept;
     void run_or_cancel(CellHeader* c, std::uint32_t pos, std::size_t worker, bool cancel, void* scratch) noexcept;
-    /// run_or_cancel() (run) with the task's queue wait and run time recorded in `lat`.
-    void run_timed(TaskLatency& lat, CellHeader* c, std::uint32_t pos, std::size_t worker, void* scratch) noexcept;
+    /// publish() with the task stamped for its queue wait (task latency on).
+    [[gnu::noinline]] void publish_stamped(const CellClaim& c, const JobOps* ops) noexcept;
+    /// run_or_cancel() (run) with the task's queue wait and run time recorded in `lat`. Out of
+    /// line: with task latency off the worker loop stays as compact as before.
+    [[gnu::noinline]] void run_timed(TaskLatency& lat, CellHeader* c, std::uint32_t pos, std::size_t worker, void* scratch) noexcept;
     void drain_leftovers() noexcept;
     /// Sleeps on `word` (expected value `v`) until `deadline`, in slices that run check_stalls().
     void wait_checking(std::atomic<std::uint32_t>& word, std::uint32_t v, Deadline deadline) noexcept;
