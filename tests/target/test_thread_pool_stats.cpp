@@ -39,6 +39,38 @@ void reset_latency() {
 void pass_at_least(std::int64_t from, std::int64_t ns) {
     while (Instant::now().ns() - from < ns) std::this_thread::yield();
 }
+
+/// A one-worker pool recording task latency into g_lat[0] (reset first), its worker held by a
+/// task that blocks on `gate` until the test sets it. `published_after` is read before that
+/// task's submit.
+struct BlockedWorker {
+    std::unique_ptr<Pool1> pool = std::make_unique<Pool1>();
+    staticrt::Event gate;
+    std::atomic<bool> entered{false};
+    std::int64_t published_after = 0;
+
+    BlockedWorker() = default;
+    BlockedWorker(const BlockedWorker&) = delete;
+    BlockedWorker& operator=(const BlockedWorker&) = delete;
+    ~BlockedWorker() {  // also after a failed REQUIRE: release the blocker before the gate goes
+        gate.set();
+        (void)pool->shutdown();
+    }
+
+    void start_and_block() {
+        reset_latency();
+        staticrt::ThreadPoolOptions o;
+        o.task_latency = g_lat;
+        o.task_latency_count = 1;
+        REQUIRE(pool->start(o));
+        published_after = Instant::now().ns();
+        REQUIRE(pool->submit_detached([this] {
+            entered.store(true);
+            (void)gate.wait();
+        }));
+        REQUIRE(staticrt::test::eventually([this] { return entered.load(); }));
+    }
+};
 }  // namespace
 
 TEST_CASE("ThreadPool stats: spin_ns bounds the spin, then the worker parks; each idle phase adds >= the budget") {
@@ -185,21 +217,11 @@ TEST_CASE("ThreadPool task latency: off leaves caller histograms untouched; on, 
 }
 
 TEST_CASE("ThreadPool task latency: a blocked task's run time and the queue wait of the task behind it land in their histograms") {
-    reset_latency();
-    auto pool = std::make_unique<Pool1>();
-    staticrt::ThreadPoolOptions o;
-    o.task_latency = g_lat;
-    o.task_latency_count = 1;
-    REQUIRE(pool->start(o));
-    staticrt::Event gate;
-    std::atomic<bool> entered{false};
     // A starts, then blocks on the gate; B queues behind it (one worker).
-    const std::int64_t ta = Instant::now().ns();  // A is published after ta
-    REQUIRE(pool->submit_detached([&] {
-        entered.store(true);
-        (void)gate.wait();
-    }));
-    REQUIRE(staticrt::test::eventually([&] { return entered.load(); }));
+    BlockedWorker bw;
+    bw.start_and_block();
+    auto& pool = bw.pool;
+    const std::int64_t ta = bw.published_after;  // A is published after ta
     const std::int64_t t0 = Instant::now().ns();  // A started before t0
     REQUIRE(pool->submit_detached([] {}));
     const std::int64_t t1 = Instant::now().ns();  // B was published before t1
@@ -211,7 +233,7 @@ TEST_CASE("ThreadPool task latency: a blocked task's run time and the queue wait
     CHECK(g_lat[0].run.count() == 0);
     pass_at_least(t1, 2'000'000);
     const std::int64_t t2 = Instant::now().ns();  // A ends after t2 (the gate opens below); B starts later
-    gate.set();
+    bw.gate.set();
     REQUIRE(pool->wait_idle(Deadline::after(30s)));
     REQUIRE(pool->task_latency(g_snap));
     CHECK(g_snap.queue_wait.count() == 2);
@@ -225,22 +247,12 @@ TEST_CASE("ThreadPool task latency: a blocked task's run time and the queue wait
 }
 
 TEST_CASE("ThreadPool task latency: cancelled tasks are not recorded") {
-    reset_latency();
-    auto pool = std::make_unique<Pool1>();
-    staticrt::ThreadPoolOptions o;
-    o.task_latency = g_lat;
-    o.task_latency_count = 1;
-    REQUIRE(pool->start(o));
-    staticrt::Event gate;
-    std::atomic<bool> entered{false};
-    REQUIRE(pool->submit_detached([&] {
-        entered.store(true);
-        (void)gate.wait();
-    }));
-    REQUIRE(staticrt::test::eventually([&] { return entered.load(); }));
+    BlockedWorker bw;
+    bw.start_and_block();
+    auto& pool = bw.pool;
     for (int i = 0; i < 5; ++i) REQUIRE(pool->submit_detached([] {}));
     pool->shutdown_nowait(staticrt::ShutdownMode::cancel);
-    gate.set();
+    bw.gate.set();
     REQUIRE(pool->shutdown(staticrt::ShutdownMode::cancel));
     const auto s = pool->stats(0);
     CHECK(s.tasks_run == 1);
