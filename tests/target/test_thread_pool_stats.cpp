@@ -16,13 +16,11 @@
 #include "eventually.hpp"
 
 using namespace std::chrono_literals;
-using staticrt::Deadline;
-using staticrt::Errc;
-using staticrt::Instant;
+using namespace staticrt;  // Deadline, Errc, Instant, ThreadPool, TaskLatency, ...
 
 namespace {
-using Pool1 = staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 64, 16>;
-using Pool2 = staticrt::ThreadPool<2, 64, staticrt::kDefaultPoolStackBytes, 64, 64>;
+using Pool1 = ThreadPool<1, 16, kDefaultPoolStackBytes, 64, 16>;  // one worker: tasks queue behind each other
+using Pool2 = ThreadPool<2, 64, kDefaultPoolStackBytes, 64, 64>;
 
 // ~35 KiB each: static, not on the test's stack (and reused across cases after a reset).
 staticrt::TaskLatency g_lat[2];
