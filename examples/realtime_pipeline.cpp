@@ -8,7 +8,8 @@
 // the monotonic clock. The dispatcher writes each sample into a history ring and submits one
 // 32-tap low-pass FIR task per sample to a pool whose workers are pinned one per core. Each task
 // pushes its output to the consumer, which measures emit -> result latency in a
-// staticrt::LatencyHistogram. At the end it prints throughput, latency p50/p99/p999/max, the pool's per-worker
+// staticrt::LatencyHistogram. At the end it prints throughput, latency p50/p99/p999/max, the pool's own
+// queue-wait / run-time histograms (ThreadPoolOptions::task_latency), the pool's per-worker
 // stats, and the heap allocations made after start-up — counted by this file's own operator new
 // and malloc — which must be 0.
 //
@@ -141,6 +142,10 @@ std::int64_t g_emit[kHistory];
 staticrt::LatencyHistogram g_latency;
 staticrt::LatencyHistogram::Snapshot g_latency_snap;
 staticrt::LatencyHistogram::Snapshot g_floor_snap;
+// The pool's own per-task histograms (ThreadPoolOptions::task_latency): queue wait (submit ->
+// task start) and run time, one pair per worker, recorded by the workers.
+staticrt::TaskLatency g_task_latency[decltype(g_pool)::kWorkers];
+staticrt::TaskLatencySnapshot g_task_snap;
 staticrt::PeriodicTask<> g_floor;
 staticrt::CpuSet g_floor_cpu;
 std::int64_t g_deadline_ns = 1'000'000;
@@ -302,6 +307,8 @@ int main(int argc, char** argv) {
     staticrt::ThreadPoolOptions opt;
     opt.cpus = cfg.cpus;
     opt.name = "fir";
+    opt.task_latency = g_task_latency;
+    opt.task_latency_count = g_pool.worker_count();
     platform::Priority io_priority{};
     if (cfg.rt_priority > 0) {
         // Workers at P; producer, dispatcher and consumer one level above, so the sample source
@@ -403,12 +410,21 @@ int main(int argc, char** argv) {
     std::printf("  pipeline above the floor: p50 +%.1f us  p99 +%.1f us  max +%.1f us\n",
                 us(g_latency_snap.p50()) - us(g_floor_snap.p50()), us(g_latency_snap.p99()) - us(g_floor_snap.p99()),
                 us(g_latency_snap.max()) - us(g_floor_snap.max()));
+    if (g_pool.task_latency(g_task_snap)) {  // the workers are joined: a plain copy
+        std::printf("  pool queue wait (submit->task start): p50 %.1f us  p99 %.1f us  p999 %.1f us  max %.1f us\n"
+                    "  pool task run time:                   p50 %.1f us  p99 %.1f us  max %.1f us  (%llu tasks)\n",
+                    us(g_task_snap.queue_wait.p50()), us(g_task_snap.queue_wait.p99()), us(g_task_snap.queue_wait.p999()),
+                    us(g_task_snap.queue_wait.max()), us(g_task_snap.run.p50()), us(g_task_snap.run.p99()),
+                    us(g_task_snap.run.max()), static_cast<unsigned long long>(g_task_snap.run.count()));
+    }
     for (std::size_t w = 0; w < g_pool.worker_count(); ++w) {
         const staticrt::WorkerStats st = g_pool.stats(w);
-        std::printf("  worker %zu: cpu %s%zu  tasks %llu  busy %.1f ms  idle %.1f ms  wakes %llu  queue high-water %u\n",
+        std::printf("  worker %zu: cpu %s%zu  tasks %llu  busy %.1f ms  idle %.1f ms (spin %.1f ms)  sleeps %llu  wakes %llu"
+                    "  queue high-water %u\n",
                     w, st.cpu == platform::kMaxCpus ? "-" : "", st.cpu == platform::kMaxCpus ? 0 : st.cpu,
                     static_cast<unsigned long long>(st.tasks_run), static_cast<double>(st.busy_ns) / 1e6,
-                    static_cast<double>(st.idle_ns) / 1e6, static_cast<unsigned long long>(st.wakes),
+                    static_cast<double>(st.idle_ns) / 1e6, static_cast<double>(st.spin_ns) / 1e6,
+                    static_cast<unsigned long long>(st.sleeps), static_cast<unsigned long long>(st.wakes),
                     st.queue_high_water);
     }
     std::printf("  checksum %.3f\n", g_checksum);

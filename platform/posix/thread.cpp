@@ -18,6 +18,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -283,6 +284,18 @@ ThreadId current_thread_id() noexcept {
         t_cached_tid = tid;
     }
     return static_cast<ThreadId>(tid);
+}
+
+Result<std::uint64_t> thread_cpu_ns(ThreadId tid) noexcept {
+    if (tid == 0) return unexpected(Errc::invalid_argument);
+    // Linux's per-thread CPU clock id for a tid (the kernel's MAKE_THREAD_CPUCLOCK(tid,
+    // CPUCLOCK_SCHED), what glibc's pthread_getcpuclockid() returns): built from the tid rather
+    // than a pthread_t so a thread that has exited (or been joined) gives EINVAL, not a read of a
+    // stale descriptor.
+    const clockid_t id = static_cast<clockid_t>((~static_cast<unsigned>(tid) << 3) | 6U);
+    timespec ts{};
+    if (::clock_gettime(id, &ts) != 0) return unexpected(Errc::os_error, errno);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 void yield_now() noexcept { (void)::sched_yield(); }

@@ -227,6 +227,22 @@ Result<void> set_current_name(const char* name) noexcept {
 
 ThreadId current_thread_id() noexcept { return ::GetCurrentThreadId(); }
 
+Result<std::uint64_t> thread_cpu_ns(ThreadId tid) noexcept {
+    if (tid == 0) return unexpected(Errc::invalid_argument);
+    // A kernel handle for the query only (no C heap); GetThreadTimes counts in 100 ns units.
+    HANDLE h = ::OpenThread(THREAD_QUERY_LIMITED_INFORMATION, FALSE, static_cast<DWORD>(tid));
+    if (h == nullptr) return unexpected(win32::last_error());
+    FILETIME created{}, exited{}, kernel{}, user{};
+    const BOOL got = ::GetThreadTimes(h, &created, &exited, &kernel, &user);
+    const Error err = got ? Error{} : win32::last_error();
+    ::CloseHandle(h);
+    if (!got) return unexpected(err);
+    const auto ticks = [](const FILETIME& f) noexcept {
+        return (static_cast<std::uint64_t>(f.dwHighDateTime) << 32) | f.dwLowDateTime;
+    };
+    return (ticks(kernel) + ticks(user)) * 100ULL;
+}
+
 void yield_now() noexcept { ::SwitchToThread(); }
 
 }  // namespace staticrt::platform

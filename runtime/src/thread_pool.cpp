@@ -20,6 +20,13 @@ void add_relaxed(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept {
     a.store(a.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
 }
 
+/// A publish time for CellHeader::stamp: the monotonic clock in 4 ns units, low 32 bits (wraps
+/// every ~17.18 s; a queue wait is the wrapping difference of two stamps).
+std::uint32_t latency_stamp(std::int64_t ns) noexcept { return static_cast<std::uint32_t>(static_cast<std::uint64_t>(ns) >> 2); }
+
+/// Marks a polling stretch that began at a kernel wake: its start is the next clock read.
+constexpr std::int64_t kSinceWake = -1;
+
 void run_chunks(ParallelJob& job) noexcept {
     for (;;) {
         // With a deadline, no chunk starts after it; the caller reports Errc::timeout.
@@ -71,7 +78,17 @@ bool PoolCore::closed() const noexcept { return m_ring.closed(); }
 Errc PoolCore::claim(CellClaim& c, Deadline deadline) noexcept { return m_ring.claim(c, deadline, spin_policy()); }
 
 // Out of line, as before the ring became a header template: the submit templates stay small.
-void PoolCore::publish(const CellClaim& c, const JobOps* ops) noexcept { m_ring.publish(c, ops); }
+// With task latency on, publish_stamped() (a tail call) stamps the task; [pool.publish] in
+// m_ring.publish() publishes the stamp. Off, this path is one compare longer than before.
+void PoolCore::publish(const CellClaim& c, const JobOps* ops) noexcept {
+    if (m_latency != nullptr) return publish_stamped(c, ops);
+    m_ring.publish(c, ops);
+}
+
+void PoolCore::publish_stamped(const CellClaim& c, const JobOps* ops) noexcept {
+    c.cell->stamp = latency_stamp(Instant::now().ns());
+    m_ring.publish(c, ops);
+}
 
 void PoolCore::run_or_cancel(CellHeader* c, std::uint32_t pos, std::size_t worker, bool cancel,
                              void* scratch) noexcept {
@@ -89,6 +106,16 @@ void PoolCore::run_or_cancel(CellHeader* c, std::uint32_t pos, std::size_t worke
     if (cancel) ops->cancel(data);
     else ops->run(data, RunContext{this, worker});
     m_ring.free_cell(c, pos);
+}
+
+void PoolCore::run_timed(TaskLatency& lat, CellHeader* c, std::uint32_t pos, std::size_t worker,
+                         void* scratch) noexcept {
+    const std::uint32_t stamp = c->stamp;  // came with the task's bytes ([pool.take] acquire)
+    const std::int64_t start = Instant::now().ns();
+    // The queue wait is recorded before the task runs: a snapshot taken while it runs has it.
+    lat.queue_wait.record(static_cast<std::uint64_t>(latency_stamp(start) - stamp) << 2);
+    run_or_cancel(c, pos, worker, false, scratch);
+    lat.run.record(static_cast<std::uint64_t>(Instant::now().ns() - start));
 }
 
 void PoolCore::report(std::size_t worker, Error e) noexcept {
@@ -114,13 +141,18 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
     std::uint64_t done = 0;
     std::uint32_t high_water = 0;
     bool busy = false;
+    TaskLatency* const lat = m_latency != nullptr ? &m_latency[w.index] : nullptr;  // fixed by start()
     std::int64_t mark = Instant::now().ns();
+    // Start of the current polling stretch (WorkerStats::spin_ns), or kSinceWake: the stretch
+    // began at a kernel wake and starts at the next clock read (none is added to the wake path).
+    std::int64_t spin_from = mark;
     for (;;) {
         std::uint32_t pos = 0;
         CellHeader* c = nullptr;
         if (m_ring.pop(pos, c)) {
             if (!busy) {
                 const std::int64_t now = Instant::now().ns();
+                if (spin_from != kSinceWake) add_relaxed(w.spin_ns, static_cast<std::uint64_t>(now - spin_from));
                 add_relaxed(w.idle_ns, static_cast<std::uint64_t>(now - mark));
                 mark = now;
                 busy = true;
@@ -135,7 +167,8 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
             const bool cancel = m_cancel.load(std::memory_order_relaxed);
             // [pool.progress] relaxed: the progress epoch check_stalls() reads; a snapshot only.
             w.started.store(done + 1, std::memory_order_relaxed);
-            run_or_cancel(c, pos, w.index, cancel, w.scratch);
+            if (lat == nullptr || cancel) run_or_cancel(c, pos, w.index, cancel, w.scratch);
+            else run_timed(*lat, c, pos, w.index, w.scratch);
             if (cancel) add_relaxed(w.cancelled, 1);
             // [pool.done] release: the task's effects happen-before an acquire read in pending().
             w.done.store(++done, std::memory_order_release);
@@ -145,19 +178,30 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
             const std::int64_t now = Instant::now().ns();
             add_relaxed(w.busy_ns, static_cast<std::uint64_t>(now - mark));
             mark = now;
+            spin_from = now;
             busy = false;
             notify_idle();
         }
         if (m_ring.finished()) break;  // [pool.closed] acquire: pairs with [pool.close]
-        // Spin: new work usually arrives within microseconds in a busy service.
+        // Spin: new work usually arrives within microseconds in a busy service. The budget runs
+        // from the start of the idle stretch (mark), so after a wake without work the worker
+        // re-parks at the first clock check.
         bool work = false;
         const std::int64_t spin_start = mark;
+        std::int64_t spin_end = spin_from;  // the clock read that ended the polling, if any
         for (std::uint32_t i = 1;; ++i) {
             if (m_ring.work_hint()) {  // [pool.tail_peek] / [pool.head_peek] relaxed: a hint; pop() validates
                 work = true;
                 break;
             }
-            if ((i & 63) == 0 && Instant::now().ns() - spin_start >= m_spin_ns) break;
+            if ((i & 63) == 0) {
+                const std::int64_t now = Instant::now().ns();
+                if (spin_from == kSinceWake) spin_from = now;
+                if (now - spin_start >= m_spin_ns) {
+                    spin_end = now;
+                    break;
+                }
+            }
             if (m_spin_ns == 0) break;
             platform::cpu_relax();
         }
@@ -166,9 +210,21 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
             if (!m_ring.pop_ready()) platform::yield_now();
             continue;
         }
-        if (const std::uint32_t wakes = m_ring.sleep(); wakes != 0) add_relaxed(w.wakes, wakes);
+        // The spin and sleep counters are published right before the worker parks, so a parked
+        // worker's stats are current while it sleeps (and do not move until it wakes).
+        const std::uint32_t wakes = m_ring.sleep([&]() noexcept {
+            if (spin_from != kSinceWake && spin_end != kSinceWake) {
+                add_relaxed(w.spin_ns, static_cast<std::uint64_t>(spin_end - spin_from));
+            }
+            add_relaxed(w.sleeps, 1);
+        });
+        if (wakes != 0) {
+            add_relaxed(w.wakes, wakes);
+            spin_from = kSinceWake;
+        }
     }
     const std::int64_t now = Instant::now().ns();
+    if (!busy && spin_from != kSinceWake) add_relaxed(w.spin_ns, static_cast<std::uint64_t>(now - spin_from));
     add_relaxed(busy ? w.busy_ns : w.idle_ns, static_cast<std::uint64_t>(now - mark));
 }
 
@@ -180,6 +236,16 @@ Result<void> PoolCore::start(const ThreadPoolOptions& options) noexcept {
     m_hook = options.on_failure;
     m_report_futures = options.report_future_failures;
     m_stall_ns = options.stall_timeout_ns < 0 ? 0 : options.stall_timeout_ns;
+    if ((options.task_latency == nullptr) != (options.task_latency_count == 0) ||
+        (options.task_latency != nullptr && options.task_latency_count != m_worker_count)) {
+        return unexpected(Errc::invalid_argument);
+    }
+    m_latency = options.task_latency;
+    if (m_latency != nullptr) {
+        // Tasks submitted before start(): their queue wait counts from here.
+        const std::uint32_t now = latency_stamp(Instant::now().ns());
+        m_ring.for_each_queued([now](CellHeader& c) noexcept { c.stamp = now; });
+    }
     if (options.lock_memory) {
         if (auto r = platform::lock_all_memory(); !r) {
             if (options.strict) return unexpected(r.error());
@@ -440,13 +506,36 @@ WorkerStats PoolCore::stats(std::size_t worker) const noexcept {
     s.tasks_run = done - (s.tasks_cancelled <= done ? s.tasks_cancelled : done);
     s.busy_ns = w.busy_ns.load(std::memory_order_relaxed);
     s.idle_ns = w.idle_ns.load(std::memory_order_relaxed);
+    s.spin_ns = w.spin_ns.load(std::memory_order_relaxed);
+    s.sleeps = w.sleeps.load(std::memory_order_relaxed);
     s.wakes = w.wakes.load(std::memory_order_relaxed);
+    if (worker < m_started_count) {
+        s.thread = m_handles[worker].id();  // 0 once joined
+        if (s.thread != 0) {
+            if (auto cpu = platform::thread_cpu_ns(s.thread)) s.cpu_ns = *cpu;
+        }
+    }
     s.queue_high_water = w.high_water.load(std::memory_order_relaxed);
     s.cpu = worker < m_started_count ? w.cpu : platform::kMaxCpus;
     s.stalls = w.stalls.load(std::memory_order_relaxed);
     const std::uint64_t started = w.started.load(std::memory_order_relaxed);  // [pool.progress]
     s.stalled = started == done + 1 && w.reported_task.load(std::memory_order_relaxed) == started;
     return s;
+}
+
+Result<void> PoolCore::task_latency(TaskLatencySnapshot& out) const noexcept {
+    if (m_latency == nullptr) return unexpected(Errc::invalid_argument);
+    // Worker 0 straight into `out`, the others through one snapshot on the stack.
+    if (auto r = m_latency[0].queue_wait.snapshot(out.queue_wait); !r) return r;
+    if (auto r = m_latency[0].run.snapshot(out.run); !r) return r;
+    LatencyHistogram::Snapshot one;
+    for (std::uint32_t i = 1; i < m_worker_count; ++i) {
+        if (auto r = m_latency[i].queue_wait.snapshot(one); !r) return r;
+        out.queue_wait.merge(one);
+        if (auto r = m_latency[i].run.snapshot(one); !r) return r;
+        out.run.merge(one);
+    }
+    return ok();
 }
 
 Result<void> PoolCore::run_parallel(ParallelJob& job, std::size_t helpers) noexcept {

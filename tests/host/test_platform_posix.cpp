@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -27,6 +28,7 @@
 #include "staticrt/platform/thread.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
+#include "eventually.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -162,6 +164,39 @@ TEST(PlatformPosixThread, CurrentThreadId_Always_IsGettid) {
     const platform::ThreadId id = h.id();
     ASSERT_TRUE(platform::join(h, Deadline::never()));
     EXPECT_EQ(static_cast<long>(id), s.tid);
+}
+
+TEST(PlatformPosixThread, ThreadCpuNs_MatchesTheThreadsOwnClock_AndFailsOnceItExited) {
+    // The tid-built clock id is the one the thread reads as CLOCK_THREAD_CPUTIME_ID: read both
+    // from the thread itself, in order; the other-thread reading lies between its own two.
+    std::uint64_t own_before = 0, other = 0, own_after = 0;
+    bool other_ok = false;
+    std::thread t([&] {
+        timespec ts{};
+        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        own_before = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+        auto r = platform::thread_cpu_ns(platform::current_thread_id());
+        other_ok = static_cast<bool>(r);
+        if (r) other = *r;
+        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        own_after = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+    });
+    t.join();
+    ASSERT_TRUE(other_ok);
+    EXPECT_LE(own_before, other);
+    EXPECT_LE(other, own_after);
+    // A started-and-joined thread: its tid no longer names a thread of this process (tids are
+    // not reused before the pid space wraps).
+    platform::ThreadHandle h;
+    Seen s;
+    ASSERT_TRUE(platform::start_thread(h, stack(), &seen_entry, &s));
+    const platform::ThreadId id = h.id();
+    ASSERT_TRUE(platform::join(h, Deadline::never()));
+    // join() returns when the kernel clears the tid word, a moment before it releases the task:
+    // until then the clock still answers.
+    ASSERT_TRUE(staticrt::test::eventually([&] { return !platform::thread_cpu_ns(id); }));
+    EXPECT_EQ(platform::thread_cpu_ns(id).code(), staticrt::Errc::os_error);
+    EXPECT_EQ(platform::thread_cpu_ns(0).code(), staticrt::Errc::invalid_argument);
 }
 
 // Running as root in CI, a "no privilege" EPERM cannot be produced by just asking: the tests

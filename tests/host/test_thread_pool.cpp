@@ -493,6 +493,39 @@ TEST(ThreadPool, Stats_CountTasksWakesAndHighWater) {
     EXPECT_GT(s.idle_ns, 0u);
 }
 
+TEST(ThreadPool, Stats_ParkedWorkers_SleepInTheKernelAndGainNoCpuTime) {
+    staticrt::test::Watchdog wd{60s};
+    ThreadPoolOptions o;
+    o.spin_ns = 100'000;
+    auto pool = started<Pool>(o);
+    // Each worker publishes sleeps right before its kernel wait; /proc then shows it asleep (S).
+    for (std::size_t i = 0; i < 2; ++i) {
+        ASSERT_TRUE(staticrt::test::eventually([&] {
+            const auto s = pool->stats(i);
+            return s.sleeps >= 1 && staticrt::test::thread_sleeping(static_cast<long>(s.thread));
+        })) << "worker " << i;
+    }
+    staticrt::WorkerStats before[2] = {pool->stats(0), pool->stats(1)};
+    for (const auto& b : before) {
+        EXPECT_GT(b.cpu_ns, 0u);  // it ran (start-up, its spin): Linux charges ns, not ticks
+        EXPECT_GE(b.spin_ns, 100'000u);
+    }
+    // Measurement window (not a synchronisation): 300 ms in which nothing wakes the workers.
+    const auto t0 = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - t0 < 300ms) std::this_thread::sleep_for(10ms);
+    for (std::size_t i = 0; i < 2; ++i) {
+        const auto a = pool->stats(i);
+        EXPECT_TRUE(staticrt::test::thread_sleeping(static_cast<long>(a.thread))) << "worker " << i;
+        // A thread asleep in the kernel is charged no CPU time; 15 ms (5 % of the window) leaves
+        // room for a spurious wake-up thousands of times over, while a spinning worker would be
+        // charged its share of a CPU for the whole window.
+        EXPECT_LT(a.cpu_ns - before[i].cpu_ns, 15'000'000u) << "worker " << i;
+        EXPECT_EQ(a.sleeps, before[i].sleeps);
+        EXPECT_EQ(a.spin_ns, before[i].spin_ns);
+        EXPECT_EQ(a.wakes, before[i].wakes);
+    }
+}
+
 TEST(ThreadPool, MoveOnlyArguments_AreMovedIntoTheTask) {
     staticrt::test::Watchdog wd{30s};
     auto pool = started<Pool>();

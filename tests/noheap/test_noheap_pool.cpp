@@ -59,6 +59,35 @@ TEST(NoHeapPool, SubmitMapWaitShutdown_AfterStart_AllocateNothing) {
     EXPECT_EQ(g_out[4095], 4095L * 4095 + 1);
 }
 
+staticrt::ThreadPool<2, 64, staticrt::kDefaultPoolStackBytes, 64, 64> g_timed_pool;
+staticrt::TaskLatency g_latency[2];
+staticrt::TaskLatencySnapshot g_latency_snap;
+std::atomic<long> g_timed_runs{0};
+
+TEST(NoHeapPool, TaskLatencyAndIdleStats_AfterStart_AllocateNothing) {
+    staticrt::test::Watchdog wd{60s};
+    staticrt::ThreadPoolOptions o;
+    o.task_latency = g_latency;
+    o.task_latency_count = 2;
+    ASSERT_TRUE(g_timed_pool.start(o));
+    staticrt::test::AllocationCounter counter;
+    for (int round = 0; round < 20; ++round) {
+        for (int i = 0; i < 32; ++i) ASSERT_TRUE(g_timed_pool.submit_detached([] { g_timed_runs.fetch_add(1); }));
+        auto f = g_timed_pool.submit([](int a) { return a; }, round);
+        ASSERT_TRUE(f);
+        EXPECT_EQ(*f->get(), round);
+        ASSERT_TRUE(g_timed_pool.wait_idle(Deadline::after(10s)));
+        ASSERT_TRUE(g_timed_pool.task_latency(g_latency_snap));
+        const auto s0 = g_timed_pool.stats(0);  // spin/sleep counters and the thread CPU clock
+        const auto s1 = g_timed_pool.stats(1);
+        EXPECT_EQ(g_latency_snap.run.count(), s0.tasks_run + s1.tasks_run);
+    }
+    ASSERT_TRUE(g_timed_pool.shutdown());
+    EXPECT_EQ(counter.count(), 0u);
+    EXPECT_EQ(g_latency_snap.queue_wait.count(), 20u * 33u);
+    EXPECT_EQ(g_timed_runs.load(), 20 * 32);
+}
+
 TEST(NoHeapPool, ResultSlots_MakeSetGet_AllocateNothing) {
     static staticrt::ResultSlots<8> slots;
     staticrt::test::AllocationCounter counter;

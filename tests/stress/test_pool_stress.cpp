@@ -151,3 +151,72 @@ TEST(PoolStress, MapRepeated_FromTwoCallers_IsExact) {
 }
 
 }  // namespace
+
+namespace {
+staticrt::TaskLatency g_stress_latency[2];
+staticrt::TaskLatencySnapshot g_stress_snap;
+}  // namespace
+
+TEST(PoolStress, TaskLatencyOn_TwoSubmittersAndAReader_EveryTaskRunsOnceAndIsRecordedOnce) {
+    staticrt::test::Watchdog wd{600s, "PoolStress.TaskLatencyOn"};
+    auto pool = std::make_unique<Pool>();
+    staticrt::ThreadPoolOptions o;
+    o.task_latency = g_stress_latency;
+    o.task_latency_count = 2;
+    o.spin_ns = 2'000;  // short: workers park and wake often, so the idle counters move too
+    ASSERT_TRUE(pool->start(o));
+    constexpr int kSubmitters = 2;
+    const long long per = staticrt::test::scaled(1'000'000, 2000);
+    std::vector<std::atomic<std::uint8_t>> runs(static_cast<std::size_t>(per * kSubmitters));
+    std::atomic<bool> stop{false};
+    std::atomic<long long> snapshots{0};
+    // A reader takes merged snapshots while the workers record: each is consistent (its count is
+    // the sum of its buckets, as the histogram promises) and counts never go backwards.
+    std::thread reader([&] {
+        static staticrt::TaskLatencySnapshot s;
+        std::uint64_t last = 0;
+        while (!stop.load()) {
+            if (pool->task_latency(s)) {
+                std::uint64_t in_buckets = 0;
+                for (std::size_t b = 0; b < staticrt::LatencyHistogram::kBuckets; ++b) in_buckets += s.run.bucket_count(b);
+                EXPECT_EQ(in_buckets, s.run.count());
+                EXPECT_GE(s.run.count(), last);
+                last = s.run.count();
+                snapshots.fetch_add(1);
+            }
+            (void)pool->stats(0);
+            std::this_thread::yield();
+        }
+    });
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kSubmitters; ++t) {
+        threads.emplace_back([&, t] {
+            for (long long i = 0; i < per; ++i) {
+                const auto k = static_cast<std::size_t>(t * per + i);
+                ASSERT_TRUE(pool->submit_detached([&runs, k] { runs[k].fetch_add(1, std::memory_order_relaxed); }));
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    ASSERT_TRUE(pool->wait_idle(Deadline::after(300s)));
+    stop.store(true);
+    reader.join();
+    ASSERT_TRUE(pool->shutdown());
+    for (std::size_t k = 0; k < runs.size(); ++k) ASSERT_EQ(runs[k].load(), 1) << "task " << k;
+    ASSERT_TRUE(pool->task_latency(g_stress_snap));
+    EXPECT_EQ(g_stress_snap.queue_wait.count(), static_cast<std::uint64_t>(per * kSubmitters));
+    EXPECT_EQ(g_stress_snap.run.count(), static_cast<std::uint64_t>(per * kSubmitters));
+    std::uint64_t ran = 0, sleeps = 0, wakes = 0;
+    for (std::size_t w = 0; w < 2; ++w) {
+        const auto s = pool->stats(w);
+        ran += s.tasks_run;
+        sleeps += s.sleeps;
+        wakes += s.wakes;
+        EXPECT_EQ(g_stress_latency[w].run.count(), s.tasks_run);
+        EXPECT_LE(s.spin_ns, s.idle_ns);  // spinning is part of idle (both final after the join)
+    }
+    EXPECT_EQ(ran, static_cast<std::uint64_t>(per * kSubmitters));
+    EXPECT_GE(wakes, sleeps);  // every park ended (shutdown woke the last ones)
+    std::printf("tasks %lld, snapshots %lld, sleeps %llu\n", per * kSubmitters, snapshots.load(),
+                static_cast<unsigned long long>(sleeps));
+}

@@ -129,6 +129,12 @@ public:
 [[nodiscard]] Result<void> set_current_name(const char* name) noexcept;
 /// The calling thread's OS id.
 [[nodiscard]] ThreadId current_thread_id() noexcept;
+/// CPU time (user + system) thread `tid` of this process has consumed so far, in ns.
+/// Linux: the thread's CPU clock (clock_gettime on its per-thread clock id, ns resolution);
+/// Windows: GetThreadTimes (100 ns units, advanced at the scheduler tick). A thread that sleeps
+/// in the kernel does not advance it. Errc::invalid_argument for tid 0; Errc::os_error when no
+/// such thread runs in this process (e.g. it exited).
+[[nodiscard]] Result<std::uint64_t> thread_cpu_ns(ThreadId tid) noexcept;
 /// Gives up the rest of the time slice.
 void yield_now() noexcept;
 

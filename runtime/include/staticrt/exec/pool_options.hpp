@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "staticrt/diag/histogram.hpp"
 #include "staticrt/platform/cpu.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/thread.hpp"
@@ -31,6 +32,20 @@ enum class ShutdownMode : std::uint8_t {
 struct FailureHook {
     void (*fn)(void* user, std::size_t worker, Error error) noexcept = nullptr;
     void* user = nullptr;
+};
+
+/// Per-task latency histograms of one worker (ThreadPoolOptions::task_latency): caller storage,
+/// recorded by that worker only (the histograms' one recording thread), readable from any thread
+/// through Histogram::snapshot() or ThreadPool::task_latency(). About 35 KiB each.
+struct TaskLatency {
+    LatencyHistogram queue_wait;  ///< ns from publishing the task (the end of submit) to its start on a worker
+    LatencyHistogram run;         ///< ns from the task's start to its end (its run time on the worker)
+};
+
+/// Every worker's TaskLatency merged (ThreadPool::task_latency()); a plain value, about 35 KiB.
+struct TaskLatencySnapshot {
+    LatencyHistogram::Snapshot queue_wait;
+    LatencyHistogram::Snapshot run;
 };
 
 /// Options for ThreadPool::start(). Every field has a usable default.
@@ -58,6 +73,16 @@ struct ThreadPoolOptions {
     /// wait_idle(), map(), parallel_for() and shutdown(). A thread cannot be killed: the stalled
     /// task keeps its worker until it returns.
     std::int64_t stall_timeout_ns = 0;
+    /// Per-task latency histograms (opt-in; nullptr: off, and the pool reads no clock per task).
+    /// An array of exactly worker_count() TaskLatency, one per worker, that outlives the pool's
+    /// workers; start() refuses any other task_latency_count with Errc::invalid_argument.
+    /// When on, each submit stamps its task (one clock read) and the worker records the task's
+    /// queue wait and run time (two clock reads, two Histogram::record()s per task). start() does
+    /// not clear the histograms; reset() them only while no worker runs (before start(), after
+    /// shutdown()). Cancelled tasks are not recorded. A queue wait is stamped in 32 bits of 4 ns
+    /// units: waits of 17.1 s or more are recorded modulo 2^32 x 4 ns (about 17.18 s).
+    TaskLatency* task_latency = nullptr;
+    std::size_t task_latency_count = 0;  ///< entries at task_latency (must equal worker_count())
 };
 
 /// Per-item (or per-chunk) outcome of map_checked() / parallel_for_checked().
@@ -73,8 +98,21 @@ struct WorkerStats {
     std::uint64_t tasks_run = 0;          ///< tasks run to completion (cancelled ones not counted)
     std::uint64_t tasks_cancelled = 0;    ///< queued tasks this worker cancelled at shutdown(cancel)
     std::uint64_t busy_ns = 0;            ///< time spent running tasks (measured per burst)
-    std::uint64_t idle_ns = 0;            ///< time spent spinning or sleeping
-    std::uint64_t wakes = 0;              ///< times woken from a kernel sleep
+    /// Time spent idle: spinning and sleeping together (idle_ns - spin_ns is roughly the time
+    /// parked). Added when an idle stretch ends (the worker takes a task, or leaves), so a parked
+    /// worker's current sleep is not in it yet.
+    std::uint64_t idle_ns = 0;
+    /// The spinning part of idle_ns: time an idle worker polled the queue (ThreadPoolOptions::spin_ns
+    /// budget) before it parked or found work. Added when the polling ends, before the worker parks.
+    /// The few polls between a kernel wake and the next clock read count as sleep, not spin (no
+    /// extra clock read on the wake path).
+    std::uint64_t spin_ns = 0;
+    std::uint64_t sleeps = 0;             ///< times it parked in the kernel (counted before it parks)
+    std::uint64_t wakes = 0;              ///< times a kernel wait returned (>= sleeps once woken; spurious returns count)
+    /// CPU time the worker thread has used (platform::thread_cpu_ns: one system call per stats()
+    /// call); 0 when not running or the OS cannot tell. Grows by ~0 while the worker is parked.
+    std::uint64_t cpu_ns = 0;
+    platform::ThreadId thread = 0;        ///< the worker's OS thread id (0 when not running)
     std::uint32_t queue_high_water = 0;   ///< deepest queue this worker saw when it took a task
     std::size_t cpu = platform::kMaxCpus; ///< the CPU it is pinned to (kMaxCpus: not pinned)
     std::uint64_t stalls = 0;             ///< tasks reported as stalled (ThreadPoolOptions::stall_timeout_ns)

@@ -367,6 +367,13 @@ public:
     [[nodiscard]] std::size_t pending() const noexcept { return m_core.pending(); }
     /// A snapshot of worker i's counters (i < worker_count()).
     [[nodiscard]] WorkerStats stats(std::size_t worker) const noexcept { return m_core.stats(worker); }
+    /// Every worker's per-task latency histograms merged (ThreadPoolOptions::task_latency): queue
+    /// wait and run time. Any thread. Errc::invalid_argument when task latency is off (or not
+    /// started); Errc::would_block when a worker recorded through every snapshot retry. Uses
+    /// ~17.5 KiB of the caller's stack; `out` itself is ~35 KiB (keep it static or on a big stack).
+    [[nodiscard]] Result<void> task_latency(TaskLatencySnapshot& out) const noexcept {
+        return m_core.task_latency(out);
+    }
     /// Non-fatal start-up errors (Errc::ok when none): real-time priority refused, memory lock refused.
     [[nodiscard]] Error priority_error() const noexcept { return m_core.priority_error(); }
     [[nodiscard]] Error memory_lock_error() const noexcept { return m_core.memory_lock_error(); }

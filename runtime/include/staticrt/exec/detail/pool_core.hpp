@@ -68,6 +68,8 @@ struct alignas(platform::kCacheLine) WorkerBlock {
     std::atomic<std::uint64_t> cancelled{0};
     std::atomic<std::uint64_t> busy_ns{0};
     std::atomic<std::uint64_t> idle_ns{0};
+    std::atomic<std::uint64_t> spin_ns{0};  ///< published before the worker parks (TaskRing::sleep's on_park)
+    std::atomic<std::uint64_t> sleeps{0};
     std::atomic<std::uint64_t> wakes{0};
     std::atomic<std::uint32_t> high_water{0};
     std::atomic<std::uint64_t> started{0};  ///< progress epoch: = done + 1 while a task runs
@@ -133,6 +135,11 @@ public:
     /// Tasks submitted and not yet finished (queued + running), a snapshot.
     [[nodiscard]] std::size_t pending() const noexcept;
     [[nodiscard]] WorkerStats stats(std::size_t worker) const noexcept;
+    /// Every worker's TaskLatency merged into `out` (ThreadPoolOptions::task_latency).
+    /// Errc::invalid_argument when task latency is off; Errc::would_block when a worker recorded
+    /// without pause through every retry of one snapshot (out is then unspecified).
+    /// Uses one Histogram snapshot (~17.5 KiB) of the caller's stack.
+    [[nodiscard]] Result<void> task_latency(TaskLatencySnapshot& out) const noexcept;
     /// Non-fatal start-up errors (Errc::ok when none): real-time priority refused, memory lock refused.
     [[nodiscard]] Error priority_error() const noexcept { return m_priority_error; }
     [[nodiscard]] Error memory_lock_error() const noexcept { return m_lock_error; }
@@ -175,6 +182,11 @@ private:
     void worker_loop(WorkerBlock& w) noexcept;
     void notify_idle() noexcept;
     void run_or_cancel(CellHeader* c, std::uint32_t pos, std::size_t worker, bool cancel, void* scratch) noexcept;
+    /// publish() with the task stamped for its queue wait (task latency on).
+    [[gnu::noinline]] void publish_stamped(const CellClaim& c, const JobOps* ops) noexcept;
+    /// run_or_cancel() (run) with the task's queue wait and run time recorded in `lat`. Out of
+    /// line: with task latency off the worker loop stays as compact as before.
+    [[gnu::noinline]] void run_timed(TaskLatency& lat, CellHeader* c, std::uint32_t pos, std::size_t worker, void* scratch) noexcept;
     void drain_leftovers() noexcept;
     /// Sleeps on `word` (expected value `v`) until `deadline`, in slices that run check_stalls().
     void wait_checking(std::atomic<std::uint32_t>& word, std::uint32_t v, Deadline deadline) noexcept;
@@ -204,6 +216,7 @@ private:
     FailureHook m_hook{};
     bool m_report_futures = false;
     std::int64_t m_stall_ns = 0;
+    TaskLatency* m_latency = nullptr;  ///< options.task_latency (one per worker) or nullptr: off
     std::uint32_t m_joined = 0;  ///< workers joined so far (shutdown may resume after a timeout)
     Error m_priority_error{};
     Error m_lock_error{};

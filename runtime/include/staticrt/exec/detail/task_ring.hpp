@@ -39,6 +39,10 @@ struct JobOps;
 template <class P>
 struct BasicCellHeader {
     typename P::template atomic<std::uint32_t> seq{0};  ///< stored as (sequence - cell index), so zero-init is the empty ring
+    /// Publish time in 4 ns units (low 32 bits), written only while the pool records task latency
+    /// (ThreadPoolOptions::task_latency); in the padding before `ops` on 64-bit targets, so the
+    /// header stays 16 bytes. Published with the task by [pool.publish].
+    std::uint32_t stamp = 0;
     const JobOps* ops = nullptr;
 };
 inline constexpr std::size_t kCellDataOffset = 16;
@@ -175,7 +179,14 @@ public:
     }
     /// An idle worker's sleep: announce, re-check the ring, and wait for a token unless work
     /// (or the close) arrived meanwhile. Returns how many times the wait returned (wake-ups).
+    /// `on_park()` runs once, right before the first wait in the kernel, and only when the worker
+    /// does wait (then the return value is at least 1): the pool publishes its idle statistics
+    /// there, so a parked worker's counters are current while it sleeps.
     std::uint32_t sleep() noexcept {
+        return sleep([]() noexcept {});
+    }
+    template <class OnPark>
+    std::uint32_t sleep(OnPark&& on_park) noexcept {
         // [pool.sleep] seq_cst RMW then seq_cst load of the tail: Dekker pair with [pool.claim] +
         // [pool.wake_check] (and with [pool.close] + the sleeper exchange in close()): either the
         // submitter sees our unit and posts a token, or we see its claimed task / the close here.
@@ -191,7 +202,7 @@ public:
                 }
             }
         }
-        return take_token();
+        return take_token(on_park);
     }
 
     // ---- shutdown
@@ -240,6 +251,13 @@ public:
         return ((m_tail.load(std::memory_order_relaxed) & kPosMask) - pos) & kPosMask;  // [pool.depth] relaxed: a statistic
     }
     [[nodiscard]] std::uint32_t capacity() const noexcept { return m_capacity; }
+    /// Calls f(cell) for every claimed, not yet taken cell, oldest first. Only while nobody
+    /// claims or pops (PoolCore::start() before the workers run: it stamps tasks queued early).
+    template <class F>
+    void for_each_queued(F&& f) noexcept {
+        const std::uint32_t t = m_tail.load(std::memory_order_acquire) & kPosMask;  // [pool.closed]
+        for (std::uint32_t h = m_head.load(std::memory_order_relaxed); h != t; h = (h + 1) & kPosMask) f(*cell(h));  // [pool.head_peek]
+    }
     /// Submitters registered to wait for a free cell (a snapshot; tests wait for one).
     [[nodiscard]] std::uint32_t space_waiters() const noexcept { return m_space.waiters(); }
     /// Workers announced asleep and not yet woken (a snapshot).
@@ -266,7 +284,8 @@ private:
             }
         }
     }
-    std::uint32_t take_token() noexcept {
+    template <class OnPark>
+    std::uint32_t take_token(OnPark& on_park) noexcept {
         std::uint32_t wakes = 0;
         for (;;) {
             std::uint32_t k = m_tokens.load(std::memory_order_acquire);  // [pool.token]
@@ -277,6 +296,7 @@ private:
                 }
                 continue;
             }
+            if (wakes == 0) on_park();
             (void)P::wait(m_tokens, 0, Deadline::never(), platform::WaitScope::process_private);
             ++wakes;
         }
