@@ -105,10 +105,11 @@ public:
             const std::uint64_t t = raw & kPosMask;
             atomic<std::uint64_t>& e = m_entry[slot_of(t)];
             const std::uint64_t tag = tag_of(t);
-            // [scq.entry.load] acquire: pairs with [scq.entry.cas]/[scq.entry.consume] of the
-            // last writer of this entry (a dequeuer's unsafe mark makes its head claim visible,
-            // so [scq.enq.head.load] below sees it).
-            std::uint64_t cur = e.load(std::memory_order_acquire);
+            // [scq.entry.load] seq_cst: pairs with [scq.entry.cas]/[scq.entry.consume] of the
+            // last writer of this entry, and is in the total order with the head claims, so a
+            // dequeuer that passed t is seen by [scq.enq.head.load] (docs/memory-ordering.md,
+            // "SCQ queue": acquire is not enough there).
+            std::uint64_t cur = e.load(std::memory_order_seq_cst);
             for (;;) {
                 if (!older(cur & kTagMask, tag) || (cur & kFieldMask) != 0) break;  // taken or ahead
                 // An unsafe entry may be written only while no dequeuer has passed t.
@@ -118,7 +119,7 @@ public:
                 // the cell's element for `used` and its moved-out state for `free`, are visible
                 // to the dequeuer whose [scq.entry.deq.load] reads this; pairs with it). Fails
                 // when a dequeuer changed the entry first: re-examine it.
-                if (e.compare_exchange_weak(cur, tag | field, std::memory_order_seq_cst, std::memory_order_acquire)) {
+                if (e.compare_exchange_weak(cur, tag | field, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
                     // [scq.threshold.reset] seq_cst: dequeuers may look for elements again;
                     // pairs with [scq.threshold.load].
                     if (m_budget.load(std::memory_order_seq_cst) != kBudget)
@@ -145,16 +146,17 @@ public:
             atomic<std::uint64_t>& e = m_entry[slot_of(h)];
             const std::uint64_t tag = tag_of(h);
             unsigned spins = 0;
-            // [scq.entry.deq.load] acquire: pairs with [scq.entry.cas]; reading the enqueuer's
-            // word (or a later RMW of it) makes everything before that enqueue visible.
-            std::uint64_t cur = e.load(std::memory_order_acquire);
+            // [scq.entry.deq.load] seq_cst (acquire part: pairs with [scq.entry.cas]; reading
+            // the enqueuer's word, or a later RMW of it, makes everything before that enqueue
+            // visible; seq_cst: see [scq.entry.load]).
+            std::uint64_t cur = e.load(std::memory_order_seq_cst);
             for (;;) {
                 const std::uint64_t ctag = cur & kTagMask;
                 if (ctag == tag) {
-                    // Our position's index. [scq.entry.consume] acq_rel RMW: marks it taken and
-                    // keeps the unsafe bit another dequeuer may be setting concurrently; release:
-                    // orders our head claim before a later enqueuer's [scq.entry.load].
-                    e.fetch_and(~kFieldMask, std::memory_order_acq_rel);
+                    // Our position's index. [scq.entry.consume] seq_cst RMW: marks it taken and
+                    // keeps the unsafe bit another dequeuer may be setting concurrently; in the
+                    // total order before a later enqueuer's [scq.entry.load].
+                    e.fetch_and(~kFieldMask, std::memory_order_seq_cst);
                     const std::uint64_t f = cur & kFieldMask;
                     const std::uint64_t idx = f ^ kFieldMask;
                     return f == 0 || idx >= N ? kCorrupt : static_cast<std::uint32_t>(idx);
@@ -169,13 +171,13 @@ public:
                         // [scq.tail.peek] relaxed: only decides whether to wait a little for the
                         // enqueuer that claimed h; [scq.entry.deq.load] re-reads the entry.
                         P::cpu_relax();
-                        cur = e.load(std::memory_order_acquire);  // [scq.entry.deq.load]
+                        cur = e.load(std::memory_order_seq_cst);  // [scq.entry.deq.load]
                         continue;
                     }
                     next = tag | (cur & kUnsafe);  // advance the cycle: h's enqueuer moves on
                 }
-                // [scq.entry.cas] seq_cst: as in enqueue(); failure re-reads (acquire).
-                if (e.compare_exchange_weak(cur, next, std::memory_order_seq_cst, std::memory_order_acquire)) break;
+                // [scq.entry.cas] seq_cst: as in enqueue(); failure re-reads (seq_cst).
+                if (e.compare_exchange_weak(cur, next, std::memory_order_seq_cst, std::memory_order_seq_cst)) break;
             }
             if (drain) continue;
             // [scq.tail.load] seq_cst: see [scq.tail.claim].
@@ -381,7 +383,11 @@ public:
 private:
     template <class... Args>
     Put put(Args&&... args) noexcept {
-        if (m_used.closed()) return Put::closed;  // [scq.closed.load]: the cheap early answer
+        // [scq.drain.limit.load] relaxed: the cheap early answer, from a line nobody writes
+        // while the queue is open (reading the used ring's tail here would pull the producers'
+        // hottest line in shared state right before its fetch_add). A push that misses a fresh
+        // close is refused by [scq.tail.claim] seeing the bit, and gives its cell back.
+        if (m_drain_limit.load(std::memory_order_relaxed) != 0) return Put::closed;
         std::uint32_t i = claim_free();
         if (i == Ring::kEmpty) return Put::full;
         if (i >= N) return Put::full;  // kCorrupt: cannot happen in a private queue
