@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // ScqQueue: behaviour beyond the shared bounded-queue contract (test_spsc_queue.cpp, typed over
-// every queue), and its index ring (detail::ScqIndexRing) on its own.
+// every queue) and the MPMC cases it shares with MpmcQueue (test_mpmc_queue.cpp), and its index
+// ring (detail::ScqIndexRing) on its own.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -131,18 +132,6 @@ TEST(ScqQueue, PushMoveOnly_AfterClose_KeepsCallersValue) {
     EXPECT_EQ(*p, 7);
 }
 
-TEST(ScqQueue, Close_WithBlockedConsumers_WakesAllWithClosed) {
-    staticrt::test::Watchdog wd{20s};
-    staticrt::ScqQueue<int, 8> q;
-    std::atomic<int> closed{0};
-    std::vector<std::thread> ts;
-    for (int i = 0; i < 4; ++i) ts.emplace_back([&] { if (q.pop(Deadline::after(10s)).code() == Errc::closed) ++closed; });
-    ASSERT_TRUE(staticrt::test::eventually([&] { return q.waiting_consumers() == 4; }));
-    q.close();
-    for (auto& t : ts) t.join();
-    EXPECT_EQ(closed.load(), 4);
-}
-
 TEST(ScqQueue, Close_WithBlockedProducers_WakesAllWithClosed) {
     staticrt::test::Watchdog wd{20s};
     staticrt::ScqQueue<int, 2> q;
@@ -158,52 +147,4 @@ TEST(ScqQueue, Close_WithBlockedProducers_WakesAllWithClosed) {
     EXPECT_EQ(*q.pop(), 1);
     EXPECT_EQ(*q.pop(), 2);
     EXPECT_EQ(q.pop().code(), Errc::closed);
-}
-
-// close() racing a consumer at every phase of pop() (first attempt, spin, yield, park).
-TEST(ScqQueue, CloseRacingPop_AtEveryPhase_ConsumerSeesClosed) {
-    staticrt::test::Watchdog wd{60s};
-    const int rounds = static_cast<int>(staticrt::test::scaled(400, 50));
-    for (int r = 0; r < rounds; ++r) {
-        staticrt::ScqQueue<int, 4> q;
-        std::atomic<bool> entered{false};
-        Errc got = Errc::os_error;
-        std::thread c([&] {
-            entered.store(true, std::memory_order_release);
-            got = q.pop().code();
-        });
-        while (!entered.load(std::memory_order_acquire)) {}
-        for (int i = 0, n = (r % 64) * 30; i < n; ++i) staticrt::platform::cpu_relax();
-        q.close();
-        c.join();
-        ASSERT_EQ(got, Errc::closed) << "round " << r;
-    }
-}
-
-// Elements in flight at close(): every consumer ends with Errc::closed, and what was accepted
-// is what was popped.
-TEST(ScqQueue, CloseWithElementsInFlight_EveryConsumerReturnsClosed) {
-    staticrt::test::Watchdog wd{60s};
-    const int rounds = static_cast<int>(staticrt::test::scaled(300, 30));
-    for (int r = 0; r < rounds; ++r) {
-        staticrt::ScqQueue<std::uint64_t, 2> q;
-        std::atomic<std::uint64_t> pushed{0}, popped{0};
-        std::vector<std::thread> ts;
-        for (int p = 0; p < 3; ++p)
-            ts.emplace_back([&] {
-                for (std::uint64_t i = 1; q.push(i); ++i) pushed += i;
-            });
-        for (int c = 0; c < 3; ++c)
-            ts.emplace_back([&] {
-                std::uint64_t local = 0;
-                Result<std::uint64_t> v = q.pop();
-                for (; v; v = q.pop()) local += *v;
-                EXPECT_EQ(v.code(), Errc::closed);
-                popped += local;
-            });
-        std::this_thread::sleep_for(std::chrono::microseconds(50 * (r % 20)));  // where the close lands, not synchronisation
-        q.close();
-        for (auto& t : ts) t.join();
-        ASSERT_EQ(popped.load(), pushed.load()) << "round " << r;
-    }
 }

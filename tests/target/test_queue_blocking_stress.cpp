@@ -32,7 +32,8 @@ TEST_CASE("QueueStress: SPSC blocking, each call against a blocked other side, e
     }
 }
 
-TEST_CASE("QueueStress: MPMC 2x2 blocking, try_push and try_pop sides, every item once") {
+TEST_CASE_TEMPLATE("QueueStress: MPMC 2x2 blocking, try_push and try_pop sides, every item once", Q,
+                   staticrt::MpmcQueue<std::uint64_t, 2>, staticrt::ScqQueue<std::uint64_t, 2>) {
     const struct {
         ProduceBy pb;
         ConsumeBy cb;
@@ -41,25 +42,10 @@ TEST_CASE("QueueStress: MPMC 2x2 blocking, try_push and try_pop sides, every ite
     for (const auto& c : combos) {
         CAPTURE(staticrt::test::name_of(c.pb));
         CAPTURE(staticrt::test::name_of(c.cb));
-        staticrt::MpmcQueue<std::uint64_t, 2> q;
+        Q q;
         const auto r = staticrt::test::mpmc_blocking(q, 2, 2, 1500, c.pb, c.cb);
         CHECK_MESSAGE(r.ok, r.what);
         CHECK(r.popped == 3000);
     }
 }
 
-TEST_CASE("QueueStress: SCQ 2x2 blocking, try_push and try_pop sides, every item once") {
-    const struct {
-        ProduceBy pb;
-        ConsumeBy cb;
-    } combos[] = {{ProduceBy::push, ConsumeBy::pop}, {ProduceBy::try_push, ConsumeBy::pop},
-                  {ProduceBy::push, ConsumeBy::try_pop}};
-    for (const auto& c : combos) {
-        CAPTURE(staticrt::test::name_of(c.pb));
-        CAPTURE(staticrt::test::name_of(c.cb));
-        staticrt::ScqQueue<std::uint64_t, 2> q;
-        const auto r = staticrt::test::mpmc_blocking(q, 2, 2, 1500, c.pb, c.cb);
-        CHECK_MESSAGE(r.ok, r.what);
-        CHECK(r.popped == 3000);
-    }
-}

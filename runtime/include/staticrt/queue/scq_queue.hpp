@@ -322,16 +322,14 @@ public:
     [[nodiscard]] std::size_t try_push_n(std::span<const T> items) noexcept {
         std::size_t n = 0;
         while (n < items.size() && put(items[n]) == Put::ok) ++n;
-        if (n == 1) m_not_empty.notify_one();
-        else if (n > 1) m_not_empty.notify_all();
+        notify_batch(m_not_empty, n);
         return n;
     }
     /// Any thread. Moves up to out.size() elements into `out`; returns how many.
     [[nodiscard]] std::size_t try_pop_n(std::span<T> out) noexcept {
         std::size_t n = 0;
         while (n < out.size() && take<false>(&out[n]) == Take::got) ++n;
-        if (n == 1) m_not_full.notify_one();
-        else if (n > 1) m_not_full.notify_all();
+        notify_batch(m_not_full, n);
         return n;
     }
 
