@@ -137,7 +137,17 @@ public:
     std::uint32_t dequeue(std::uint64_t limit = 0) noexcept {
         const bool drain = limit != 0;
         // [scq.threshold.load] seq_cst: pairs with [scq.threshold.reset]/[scq.threshold.dec].
-        if (!drain && m_budget.load(std::memory_order_seq_cst) <= 0) return kEmpty;
+        if (!drain) {
+            if (m_budget.load(std::memory_order_seq_cst) <= 0) return kEmpty;
+            // Not in the paper: a dequeuer that finds no position claimed beyond the head
+            // returns at once instead of claiming one, invalidating it and pulling the tail up
+            // (a consumer polling a near-empty ring did that up to 3N times per element, and
+            // each time took the producers' tail line exclusively). The head is read first, so
+            // "tail <= head" held at the tail load: the ring was empty then.
+            // [scq.empty.peek] seq_cst loads: in the total order with the claims.
+            const std::uint64_t h0 = m_head.load(std::memory_order_seq_cst);
+            if ((m_tail.load(std::memory_order_seq_cst) & kPosMask) <= h0) return kEmpty;
+        }
         for (;;) {
             if (drain && m_head.load(std::memory_order_seq_cst) >= limit) return kEmpty;  // [scq.head.claim] (a peek)
             // [scq.head.claim] seq_cst RMW: see [scq.tail.claim].
