@@ -3,8 +3,9 @@
 // push and pop with a random short deadline (or none, or a poll), and a close() at a random
 // moment. Afterwards every item whose push succeeded was popped exactly once, and no item whose
 // push failed was popped at all (per-item counters). A push or pop that gives up (deadline,
-// close) must leave the queue consistent: a leaked cell would show as a queue that reports full
-// with nothing inside (the drain check at the end) and a lost item as a count of 0.
+// close) must leave the queue consistent: a lost item shows as a count of 0, a duplicate as 2,
+// and a leaked cell in the rounds without a close as a queue that takes fewer than N elements
+// once every thread has left (the fill check).
 // Bounded run time: each round stops at a fixed item budget or at its close.
 #include <gtest/gtest.h>
 
@@ -28,16 +29,16 @@ namespace {
 
 constexpr int kShift = 32;
 
-Deadline random_deadline(std::mt19937& rng) {
+Deadline random_deadline(std::mt19937& rng, bool allow_never = true) {
     switch (rng() % 4) {
         case 0: return Deadline::poll();
-        case 1: return Deadline::never();
+        case 1: return allow_never ? Deadline::never() : Deadline::after(std::chrono::milliseconds(1));
         default: return Deadline::after(std::chrono::microseconds(rng() % 200));
     }
 }
 
 template <class Q>
-void storm(int producers, int consumers, int rounds) {
+void storm(int producers, int consumers, int rounds, bool close) {
     staticrt::test::Watchdog wd{std::chrono::seconds(180)};
     const std::uint64_t per = static_cast<std::uint64_t>(staticrt::test::scaled(4'000, 200));
     for (int round = 0; round < rounds; ++round) {
@@ -79,6 +80,9 @@ void storm(int producers, int consumers, int rounds) {
             ts.emplace_back([&, c] {
                 std::mt19937 rng(seed + 7u + 1000u * static_cast<unsigned>(producers + c));
                 for (;;) {
+                    // Without a close: leave once every producer is done; the main thread takes
+                    // what is left.
+                    if (!close && producers_done.load() == producers) break;
                     std::uint64_t v = 0;
                     bool ok;
                     Errc code = Errc::timeout;
@@ -91,7 +95,7 @@ void storm(int producers, int consumers, int rounds) {
                             if (!ok && r.code() == Errc::closed) break;
                         }
                     } else {
-                        const auto r = q->pop(v, random_deadline(rng));
+                        const auto r = q->pop(v, random_deadline(rng, close));  // no close: nothing ends a never
                         ok = static_cast<bool>(r);
                         if (!ok) code = r.code();
                         if (!ok && code == Errc::closed) break;
@@ -113,8 +117,24 @@ void storm(int producers, int consumers, int rounds) {
         const std::uint64_t wait_items = rng() % (per * static_cast<std::uint64_t>(producers));
         while (total_popped.load(std::memory_order_relaxed) < wait_items && producers_done.load() != producers)
             std::this_thread::yield();
-        q->close();
+        if (close) q->close();
         for (auto& t : ts) t.join();
+        if (!close) {
+            // Single-threaded now: take the rest, then the queue must hold exactly N again (a
+            // push or pop that gave up must not have kept a cell), then close.
+            std::uint64_t v = 0;
+            while (q->try_pop(v)) {
+                const auto p = static_cast<std::size_t>(v >> kShift);
+                const std::uint64_t i = v & ((std::uint64_t{1} << kShift) - 1);
+                if (p < static_cast<std::size_t>(producers) && i < per) popped[p][i].fetch_add(1);
+                else out_of_range.fetch_add(1);
+            }
+            std::size_t room = 0;
+            while (q->try_push(std::uint64_t{0})) ++room;
+            EXPECT_EQ(room, Q::capacity());
+            for (std::size_t k = 0; k < room; ++k) ASSERT_TRUE(q->try_pop(v));
+            q->close();
+        }
         ASSERT_EQ(bad_error.load(), 0);
         ASSERT_EQ(out_of_range.load(), 0);
         for (int p = 0; p < producers; ++p)
@@ -134,13 +154,17 @@ void storm(int producers, int consumers, int rounds) {
 }  // namespace
 
 TEST(QueueStorm, Scq_TimeoutsAndClose_6Producers6Consumers_ExactlyOnce) {
-    storm<staticrt::ScqQueue<std::uint64_t, 8>>(6, 6, static_cast<int>(staticrt::test::scaled(12, 3)));
+    storm<staticrt::ScqQueue<std::uint64_t, 8>>(6, 6, static_cast<int>(staticrt::test::scaled(12, 3)), true);
 }
 
 TEST(QueueStorm, Scq_TimeoutsAndClose_CapacityOne_ExactlyOnce) {
-    storm<staticrt::ScqQueue<std::uint64_t, 1>>(4, 4, static_cast<int>(staticrt::test::scaled(8, 2)));
+    storm<staticrt::ScqQueue<std::uint64_t, 1>>(4, 4, static_cast<int>(staticrt::test::scaled(8, 2)), true);
+}
+
+TEST(QueueStorm, Scq_TimeoutsOnly_NoCellLeaked_ExactlyOnce) {
+    storm<staticrt::ScqQueue<std::uint64_t, 4>>(5, 5, static_cast<int>(staticrt::test::scaled(6, 2)), false);
 }
 
 TEST(QueueStorm, Mpmc_TimeoutsAndClose_6Producers6Consumers_ExactlyOnce) {
-    storm<staticrt::MpmcQueue<std::uint64_t, 8>>(6, 6, static_cast<int>(staticrt::test::scaled(6, 2)));
+    storm<staticrt::MpmcQueue<std::uint64_t, 8>>(6, 6, static_cast<int>(staticrt::test::scaled(6, 2)), true);
 }
