@@ -155,6 +155,47 @@ inline Case mpmc_close_wakes(bool producer_side) { return close_wakes<Mpmc<int, 
 inline Case scq_transfer() { return mpmc_transfer<Scq<int, 2>>(); }
 inline Case scq_close_wakes(bool producer_side) { return close_wakes<Scq<int, 2>>(producer_side, 2); }
 
+/// SCQ's index ring alone, with 2 indices in a ring of 4 entries: three threads each take an
+/// index and put it back, 3 times. Afterwards exactly indices 0 and 1 are in the ring (an index
+/// written into an entry that a dequeuer of the same cycle already passed would be lost; one
+/// taken twice would be duplicated). Tiny ring, many laps: every entry is passed by dequeuers
+/// of later cycles while an older index still sits in it (the "unsafe" case).
+inline Case scq_ring_churn() {
+    using Ring = staticrt::detail::ScqIndexRing<2, DSchedPolicy>;
+    struct S {
+        Ring ring;
+    };
+    auto s = std::make_shared<S>();
+    (void)s->ring.enqueue(0);
+    (void)s->ring.enqueue(1);
+    Case c;
+    for (int t = 0; t < 3; ++t) {
+        c.bodies.push_back([s] {
+            for (int k = 0; k < 3; ++k) {
+                const std::uint32_t i = s->ring.dequeue();
+                if (i == Ring::kEmpty) continue;
+                dsched::check(i < 2, "an index that was never enqueued");
+                dsched::check(s->ring.enqueue(i) == Ring::Enq::ok, "enqueue into an open ring failed");
+            }
+        });
+    }
+    c.check = [s] {
+        // Single-threaded now: drain mode up to the tail takes everything left.
+        const std::uint64_t limit = s->ring.tail_position() + 1;
+        int seen[2] = {0, 0};
+        for (;;) {
+            const std::uint32_t i = s->ring.dequeue(limit);
+            if (i == Ring::kEmpty) break;
+            if (i >= 2) return std::string("an index that was never enqueued");
+            ++seen[i];
+        }
+        if (seen[0] != 1 || seen[1] != 1)
+            return "index 0 seen " + std::to_string(seen[0]) + " times, index 1 " + std::to_string(seen[1]);
+        return std::string();
+    };
+    return c;
+}
+
 /// Two producers push 3 values each through an SCQ of 1 while a third thread closes it at a
 /// point the schedule picks; two consumers pop until closed. Exactly the values whose push
 /// succeeded are popped, each once (a push that claimed a cell and then met the close bit gives

@@ -39,6 +39,9 @@ TEST(DschedScq, Close_WakesEveryBlockedConsumer) {
 TEST(DschedScq, Close_WakesEveryBlockedProducer) {
     dsched_suite::expect_all_pass("scq.close_wakes_producers", 400, [] { return scq_close_wakes(true); });
 }
+TEST(DschedScq, IndexRingChurn_EveryIndexKept) {
+    dsched_suite::expect_all_pass("scq.ring_churn", 600, scq_ring_churn);
+}
 TEST(DschedScq, CloseRacingPushes_AcceptedExactlyTaken) {
     dsched_suite::expect_all_pass("scq.close_race", 400, scq_close_race);
 }

@@ -168,3 +168,37 @@ TEST(QueueStorm, Scq_TimeoutsOnly_NoCellLeaked_ExactlyOnce) {
 TEST(QueueStorm, Mpmc_TimeoutsAndClose_6Producers6Consumers_ExactlyOnce) {
     storm<staticrt::MpmcQueue<std::uint64_t, 8>>(6, 6, static_cast<int>(staticrt::test::scaled(6, 2)), true);
 }
+
+// SCQ's index ring alone under real threads: 2 indices in a ring of 4 entries, each thread takes
+// one and puts it back as fast as it can. Every entry is passed again and again by dequeuers of
+// later cycles while an older index still sits in it; an index written behind a dequeuer that
+// already passed its position would be lost for good. Afterwards both indices are there, once.
+TEST(QueueStorm, ScqIndexRing_Churn4Threads_EveryIndexKept) {
+    staticrt::test::Watchdog wd{std::chrono::seconds(120)};
+    using Ring = staticrt::detail::ScqIndexRing<2, staticrt::detail::OsWaitPolicy>;
+    for (int round = 0; round < static_cast<int>(staticrt::test::scaled(20, 2)); ++round) {
+        auto ring = std::make_unique<Ring>();
+        ASSERT_EQ(ring->enqueue(0), Ring::Enq::ok);
+        ASSERT_EQ(ring->enqueue(1), Ring::Enq::ok);
+        std::atomic<int> bad{0};
+        std::vector<std::thread> ts;
+        for (int t = 0; t < 4; ++t)
+            ts.emplace_back([&] {
+                for (int k = 0; k < 20'000; ++k) {
+                    const std::uint32_t i = ring->dequeue();
+                    if (i == Ring::kEmpty) continue;
+                    if (i >= 2 || ring->enqueue(i) != Ring::Enq::ok) bad.fetch_add(1);
+                }
+            });
+        for (auto& t : ts) t.join();
+        ASSERT_EQ(bad.load(), 0);
+        const std::uint64_t limit = ring->tail_position() + 1;
+        int seen[2] = {0, 0};
+        for (std::uint32_t i; (i = ring->dequeue(limit)) != Ring::kEmpty;) {
+            ASSERT_LT(i, 2u);
+            ++seen[i];
+        }
+        ASSERT_EQ(seen[0], 1) << "round " << round;
+        ASSERT_EQ(seen[1], 1) << "round " << round;
+    }
+}
