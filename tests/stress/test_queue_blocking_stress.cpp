@@ -75,12 +75,7 @@ TEST(MpmcBlockingStress, BlockedProducers_TryPopConsumers_EveryItemOnce) {
 TEST(ScqBlockingStress, TwoByTwo_AllCallKinds_EveryItemOnce) {
     staticrt::test::Watchdog wd{std::chrono::seconds(300)};
     const auto per = static_cast<std::uint64_t>(staticrt::test::scaled(25'000, 1'000));
-    const struct {
-        ProduceBy pb;
-        ConsumeBy cb;
-    } combos[] = {{ProduceBy::push, ConsumeBy::pop}, {ProduceBy::try_push, ConsumeBy::pop},
-                  {ProduceBy::push, ConsumeBy::try_pop}};
-    for (const auto& c : combos) {
+    for (const auto& c : staticrt::test::kMpmcCalls) {
         staticrt::ScqQueue<std::uint64_t, 2> q;
         const auto r = staticrt::test::mpmc_blocking(q, 2, 2, per, c.pb, c.cb);
         EXPECT_TRUE(r.ok) << staticrt::test::name_of(c.pb) << "/" << staticrt::test::name_of(c.cb) << ": " << r.what;

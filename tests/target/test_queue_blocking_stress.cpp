@@ -34,12 +34,7 @@ TEST_CASE("QueueStress: SPSC blocking, each call against a blocked other side, e
 
 TEST_CASE_TEMPLATE("QueueStress: MPMC 2x2 blocking, try_push and try_pop sides, every item once", Q,
                    staticrt::MpmcQueue<std::uint64_t, 2>, staticrt::ScqQueue<std::uint64_t, 2>) {
-    const struct {
-        ProduceBy pb;
-        ConsumeBy cb;
-    } combos[] = {{ProduceBy::push, ConsumeBy::pop}, {ProduceBy::try_push, ConsumeBy::pop},
-                  {ProduceBy::push, ConsumeBy::try_pop}};
-    for (const auto& c : combos) {
+    for (const auto& c : staticrt::test::kMpmcCalls) {
         CAPTURE(staticrt::test::name_of(c.pb));
         CAPTURE(staticrt::test::name_of(c.cb));
         Q q;
