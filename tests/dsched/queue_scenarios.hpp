@@ -155,26 +155,26 @@ inline Case mpmc_close_wakes(bool producer_side) { return close_wakes<Mpmc<int, 
 inline Case scq_transfer() { return mpmc_transfer<Scq<int, 2>>(); }
 inline Case scq_close_wakes(bool producer_side) { return close_wakes<Scq<int, 2>>(producer_side, 2); }
 
-/// SCQ's index ring alone, with 2 indices in a ring of 4 entries: three threads each take an
-/// index and put it back, 3 times. Afterwards exactly indices 0 and 1 are in the ring (an index
+/// SCQ's index ring alone, full (N indices in 2N entries): Threads threads each take an index
+/// and put it back, 3 times. Afterwards every index is in the ring exactly once (an index
 /// written into an entry that a dequeuer of the same cycle already passed would be lost; one
 /// taken twice would be duplicated). Tiny ring, many laps: every entry is passed by dequeuers
 /// of later cycles while an older index still sits in it (the "unsafe" case).
-inline Case scq_ring_churn() {
-    using Ring = staticrt::detail::ScqIndexRing<2, DSchedPolicy>;
+template <std::size_t N = 2, int Threads = 3>
+Case scq_ring_churn() {
+    using Ring = staticrt::detail::ScqIndexRing<N, DSchedPolicy>;
     struct S {
         Ring ring;
     };
     auto s = std::make_shared<S>();
-    (void)s->ring.enqueue(0);
-    (void)s->ring.enqueue(1);
+    for (std::uint32_t i = 0; i < N; ++i) (void)s->ring.enqueue(i);
     Case c;
-    for (int t = 0; t < 3; ++t) {
+    for (int t = 0; t < Threads; ++t) {
         c.bodies.push_back([s] {
             for (int k = 0; k < 3; ++k) {
                 const std::uint32_t i = s->ring.dequeue();
                 if (i == Ring::kEmpty) continue;
-                dsched::check(i < 2, "an index that was never enqueued");
+                dsched::check(i < N, "an index that was never enqueued");
                 dsched::check(s->ring.enqueue(i) == Ring::Enq::ok, "enqueue into an open ring failed");
             }
         });
@@ -182,15 +182,15 @@ inline Case scq_ring_churn() {
     c.check = [s] {
         // Single-threaded now: drain mode up to the tail takes everything left.
         const std::uint64_t limit = s->ring.tail_position() + 1;
-        int seen[2] = {0, 0};
+        int seen[N] = {};
         for (;;) {
             const std::uint32_t i = s->ring.dequeue(limit);
             if (i == Ring::kEmpty) break;
-            if (i >= 2) return std::string("an index that was never enqueued");
+            if (i >= N) return std::string("an index that was never enqueued");
             ++seen[i];
         }
-        if (seen[0] != 1 || seen[1] != 1)
-            return "index 0 seen " + std::to_string(seen[0]) + " times, index 1 " + std::to_string(seen[1]);
+        for (std::size_t i = 0; i < N; ++i)
+            if (seen[i] != 1) return "index " + std::to_string(i) + " seen " + std::to_string(seen[i]) + " times";
         return std::string();
     };
     return c;

@@ -40,7 +40,10 @@ TEST(DschedScq, Close_WakesEveryBlockedProducer) {
     dsched_suite::expect_all_pass("scq.close_wakes_producers", 400, [] { return scq_close_wakes(true); });
 }
 TEST(DschedScq, IndexRingChurn_EveryIndexKept) {
-    dsched_suite::expect_all_pass("scq.ring_churn", 600, scq_ring_churn);
+    dsched_suite::expect_all_pass("scq.ring_churn", 600, [] { return scq_ring_churn<2, 3>(); });
+}
+TEST(DschedScq, IndexRingChurn_OneIndexFourThreads_Kept) {
+    dsched_suite::expect_all_pass("scq.ring_churn_1x4", 1500, [] { return scq_ring_churn<1, 4>(); });
 }
 TEST(DschedScq, CloseRacingPushes_AcceptedExactlyTaken) {
     dsched_suite::expect_all_pass("scq.close_race", 400, scq_close_race);
