@@ -67,6 +67,10 @@ GOALS = [
     ("MPMC 1p1c throughput >= 1.0x every peer", "mpmc_throughput_1p1c", "staticrt", EVERY, False, 1.0),
     ("MPMC 2p2c (oversubscribed) throughput >= 1.0x every peer", "mpmc_throughput_2p2c", "staticrt", EVERY, False,
      1.0),
+    ("(scq) MPMC 1p1c, ScqQueue >= 1.0x MpmcQueue", "mpmc_throughput_1p1c", "staticrt_scq", ["staticrt"], False, 1.0),
+    ("(scq) MPMC 2p2c, ScqQueue >= 1.0x MpmcQueue", "mpmc_throughput_2p2c", "staticrt_scq", ["staticrt"], False, 1.0),
+    ("(scq) MPMC 2p2c, ScqQueue >= 1.0x atomic_queue spinning", "mpmc_throughput_2p2c", "staticrt_scq",
+     ["atomic_queue_spin"], False, 1.0),
 ]
 
 # Default state bands of staticrt-bench-peers (--state-bands), used for files without a '# states' line.

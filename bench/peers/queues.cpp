@@ -24,6 +24,7 @@
 #include "registry.hpp"
 #include "staticrt/platform/arch.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
 
 namespace sb = staticrt::bench;
@@ -58,6 +59,18 @@ struct StaticrtMpmc {
 };
 struct StaticrtMpmcTry {
     using Q = staticrt::MpmcQueue<uint64_t, kCap>;
+    static auto make() { return std::make_unique<Q>(); }
+    static auto producer(Q& q) { return [&q](uint64_t v) { while (!q.try_push(v)) relax(); }; }
+    static auto consumer(Q& q) { return [&q] { uint64_t v = 0; while (!q.try_pop(v)) relax(); return v; }; }
+};
+struct StaticrtScq {  // the fetch_add-claim MPMC queue, public blocking API
+    using Q = staticrt::ScqQueue<uint64_t, kCap>;
+    static auto make() { return std::make_unique<Q>(); }
+    static auto producer(Q& q) { return [&q](uint64_t v) { (void)q.push(v); }; }
+    static auto consumer(Q& q) { return [&q] { uint64_t v = 0; (void)q.pop(v); return v; }; }
+};
+struct StaticrtScqTry {
+    using Q = staticrt::ScqQueue<uint64_t, kCap>;
     static auto make() { return std::make_unique<Q>(); }
     static auto producer(Q& q) { return [&q](uint64_t v) { while (!q.try_push(v)) relax(); }; }
     static auto consumer(Q& q) { return [&q] { uint64_t v = 0; while (!q.try_pop(v)) relax(); return v; }; }
@@ -284,6 +297,8 @@ const int kRegistered = sb::add_workloads({
     // mpmc_throughput_1p1c
     tp<StaticrtMpmc>("mpmc_throughput_1p1c", "staticrt", true, &mpmc11<StaticrtMpmc>),
     tp<StaticrtMpmcTry>("mpmc_throughput_1p1c", "staticrt_try", false, &mpmc11<StaticrtMpmcTry>),
+    tp<StaticrtScq>("mpmc_throughput_1p1c", "staticrt_scq", true, &mpmc11<StaticrtScq>),
+    tp<StaticrtScqTry>("mpmc_throughput_1p1c", "staticrt_scq_try", false, &mpmc11<StaticrtScqTry>),
     tp<AqSpin<false>>("mpmc_throughput_1p1c", "atomic_queue_spin", false, &mpmc11<AqSpin<false>>),
     tp<AqTry<false>>("mpmc_throughput_1p1c", "atomic_queue_try", false, &mpmc11<AqTry<false>>),
     tp<BoostQueue>("mpmc_throughput_1p1c", "boost_queue", false, &mpmc11<BoostQueue>),
@@ -295,6 +310,8 @@ const int kRegistered = sb::add_workloads({
     // mpmc_throughput_2p2c: 4 threads on 2 cores on purpose
     tp<StaticrtMpmc>("mpmc_throughput_2p2c", "staticrt", true, &mpmc22<StaticrtMpmc>),
     tp<StaticrtMpmcTry>("mpmc_throughput_2p2c", "staticrt_try", false, &mpmc22<StaticrtMpmcTry>),
+    tp<StaticrtScq>("mpmc_throughput_2p2c", "staticrt_scq", true, &mpmc22<StaticrtScq>),
+    tp<StaticrtScqTry>("mpmc_throughput_2p2c", "staticrt_scq_try", false, &mpmc22<StaticrtScqTry>),
     tp<AqSpin<false>>("mpmc_throughput_2p2c", "atomic_queue_spin", false, &mpmc22<AqSpin<false>>),
     tp<AqTry<false>>("mpmc_throughput_2p2c", "atomic_queue_try", false, &mpmc22<AqTry<false>>),
     tp<BoostQueue>("mpmc_throughput_2p2c", "boost_queue", false, &mpmc22<BoostQueue>),
@@ -307,6 +324,7 @@ const int kRegistered = sb::add_workloads({
     {"pingpong_rtt", "raw_atomic", "ns", Better::lower, false, &rtt_raw},
     {"pingpong_rtt", "staticrt", "ns", Better::lower, true, &rtt<StaticrtSpsc>},
     {"pingpong_rtt", "staticrt_mpmc", "ns", Better::lower, true, &rtt<StaticrtMpmc>},
+    {"pingpong_rtt", "staticrt_scq", "ns", Better::lower, true, &rtt<StaticrtScq>},
     {"pingpong_rtt", "atomic_queue_spin", "ns", Better::lower, false, &rtt<AqSpin<true>>},
     {"pingpong_rtt", "boost_spsc", "ns", Better::lower, false, &rtt<BoostSpsc>},
     {"pingpong_rtt", "rwqueue", "ns", Better::lower, false, &rtt<Rwq>},
@@ -321,6 +339,8 @@ const int kRegistered = sb::add_workloads({
 #define STATICRT_BENCH_SCALE_MPMC(K, NAME)                                                     \
     tp<StaticrtMpmc>(NAME, "staticrt", true, &mpmcKK<StaticrtMpmc, K>),                        \
     tp<StaticrtMpmcTry>(NAME, "staticrt_try", false, &mpmcKK<StaticrtMpmcTry, K>),             \
+    tp<StaticrtScq>(NAME, "staticrt_scq", true, &mpmcKK<StaticrtScq, K>),                      \
+    tp<StaticrtScqTry>(NAME, "staticrt_scq_try", false, &mpmcKK<StaticrtScqTry, K>),           \
     tp<AqSpin<false>>(NAME, "atomic_queue_spin", false, &mpmcKK<AqSpin<false>, K>),            \
     tp<AqTry<false>>(NAME, "atomic_queue_try", false, &mpmcKK<AqTry<false>, K>),               \
     tp<BoostQueue>(NAME, "boost_queue", false, &mpmcKK<BoostQueue, K>),                        \

@@ -12,6 +12,7 @@
 #include "dsched.hpp"
 #include "staticrt/queue/joinable_queue.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
 
 namespace dsched_scenarios {
@@ -26,6 +27,8 @@ template <class T, std::size_t N>
 using Spsc = staticrt::detail::SpscRing<T, N, DSchedPolicy>;
 template <class T, std::size_t N>
 using Mpmc = staticrt::detail::MpmcRing<T, N, DSchedPolicy>;
+template <class T, std::size_t N>
+using Scq = staticrt::detail::ScqRing<T, N, DSchedPolicy>;
 template <class T, std::size_t N>
 using Joinable = staticrt::detail::JoinableRing<T, N, DSchedPolicy>;
 
@@ -91,10 +94,11 @@ inline Case spsc_transfer() {
 // ------------------------------------------------------------------ MPMC
 /// Two producers push 3 values each through a queue of 2; the last producer to finish closes;
 /// two consumers pop until closed. Every value exactly once.
-inline Case mpmc_transfer() {
+template <class Queue = Mpmc<int, 2>>
+Case mpmc_transfer() {
     constexpr int kPerProducer = 3;
     struct S {
-        Mpmc<int, 2> q;
+        Queue q;
         Seen<2 * kPerProducer> seen;
         DAtomic<int> producers_done{0};
     };
@@ -146,6 +150,98 @@ Case close_wakes(bool producer_side, int waiters) {
 }
 inline Case spsc_close_wakes(bool producer_side) { return close_wakes<Spsc<int, 2>>(producer_side, 1); }
 inline Case mpmc_close_wakes(bool producer_side) { return close_wakes<Mpmc<int, 2>>(producer_side, 2); }
+
+// ------------------------------------------------------------------ SCQ
+inline Case scq_transfer() { return mpmc_transfer<Scq<int, 2>>(); }
+inline Case scq_close_wakes(bool producer_side) { return close_wakes<Scq<int, 2>>(producer_side, 2); }
+
+/// SCQ's index ring alone, full (N indices in 2N entries): Threads threads each take an index
+/// and put it back, 3 times. Afterwards every index is in the ring exactly once (an index
+/// written into an entry that a dequeuer of the same cycle already passed would be lost; one
+/// taken twice would be duplicated). Tiny ring, many laps: every entry is passed by dequeuers
+/// of later cycles while an older index still sits in it (the "unsafe" case).
+template <std::size_t N = 2, int Threads = 3>
+Case scq_ring_churn() {
+    using Ring = staticrt::detail::ScqIndexRing<N, DSchedPolicy>;
+    struct S {
+        Ring ring;
+    };
+    auto s = std::make_shared<S>();
+    for (std::uint32_t i = 0; i < N; ++i) (void)s->ring.enqueue(i);
+    Case c;
+    for (int t = 0; t < Threads; ++t) {
+        c.bodies.push_back([s] {
+            for (int k = 0; k < 3; ++k) {
+                const std::uint32_t i = s->ring.dequeue();
+                if (i == Ring::kEmpty) continue;
+                dsched::check(i < N, "an index that was never enqueued");
+                dsched::check(s->ring.enqueue(i) == Ring::Enq::ok, "enqueue into an open ring failed");
+            }
+        });
+    }
+    c.check = [s] {
+        // Single-threaded now: drain mode up to the tail takes everything left.
+        const std::uint64_t limit = s->ring.tail_position() + 1;
+        int seen[N] = {};
+        for (;;) {
+            const std::uint32_t i = s->ring.dequeue(limit);
+            if (i == Ring::kEmpty) break;
+            if (i >= N) return std::string("an index that was never enqueued");
+            ++seen[i];
+        }
+        for (std::size_t i = 0; i < N; ++i)
+            if (seen[i] != 1) return "index " + std::to_string(i) + " seen " + std::to_string(seen[i]) + " times";
+        return std::string();
+    };
+    return c;
+}
+
+/// Two producers push 3 values each through an SCQ of 1 while a third thread closes it at a
+/// point the schedule picks; two consumers pop until closed. Exactly the values whose push
+/// succeeded are popped, each once (a push that claimed a cell and then met the close bit gives
+/// the cell back; a consumer in drain mode invalidates positions whose enqueuer is late).
+inline Case scq_close_race() {
+    constexpr int kPerProducer = 3;
+    struct S {
+        Scq<int, 1> q;
+        std::array<std::atomic<int>, 2 * kPerProducer> accepted{};
+        std::array<std::atomic<int>, 2 * kPerProducer> taken{};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    for (int p = 0; p < 2; ++p) {
+        c.bodies.push_back([s, p] {
+            for (int i = 0; i < kPerProducer; ++i) {
+                const int v = p * kPerProducer + i;
+                const auto r = s->q.push(v);
+                if (r) {
+                    s->accepted[static_cast<std::size_t>(v)].store(1);
+                } else {
+                    dsched::check(r.code() == Errc::closed, "push failed with something other than closed");
+                    return;
+                }
+            }
+        });
+    }
+    c.bodies.push_back([s] { s->q.close(); });
+    for (int k = 0; k < 2; ++k) {
+        c.bodies.push_back([s] {
+            pop_until_closed(s->q, [&](int v) {
+                if (v >= 0 && v < 2 * kPerProducer) s->taken[static_cast<std::size_t>(v)].fetch_add(1);
+                else dsched::check(false, "a value that was never pushed");
+            });
+        });
+    }
+    c.check = [s] {
+        for (int v = 0; v < 2 * kPerProducer; ++v) {
+            const int a = s->accepted[static_cast<std::size_t>(v)].load();
+            const int t = s->taken[static_cast<std::size_t>(v)].load();
+            if (a != t) return "value " + std::to_string(v) + (a ? " accepted" : " refused") + " but taken " + std::to_string(t) + " times";
+        }
+        return std::string();
+    };
+    return c;
+}
 
 // ------------------------------------------------------------------ JoinableRing
 /// The producer puts 3 items and joins; two consumers take, process (count) and task_done().

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The queue cores over DSchedPolicy under seeded schedules: SpscRing, MpmcRing and JoinableRing
+// The queue cores over DSchedPolicy under seeded schedules: SpscRing, MpmcRing, ScqRing and JoinableRing
 // hand over every element exactly once through blocking push/pop on tiny capacities; close()
 // wakes every blocked consumer and producer; join() returns exactly when every item is done.
 // The scenarios are in queue_scenarios.hpp.
@@ -22,13 +22,31 @@ TEST(DschedSpsc, Close_WakesBlockedProducer) {
     dsched_suite::expect_all_pass("spsc.close_wakes_producer", 400, [] { return spsc_close_wakes(true); });
 }
 TEST(DschedMpmc, BlockingPushPop_TwoByTwo_EveryElementOnce) {
-    dsched_suite::expect_all_pass("mpmc.transfer", 300, mpmc_transfer);
+    dsched_suite::expect_all_pass("mpmc.transfer", 300, mpmc_transfer<>);
 }
 TEST(DschedMpmc, Close_WakesEveryBlockedConsumer) {
     dsched_suite::expect_all_pass("mpmc.close_wakes_consumers", 400, [] { return mpmc_close_wakes(false); });
 }
 TEST(DschedMpmc, Close_WakesEveryBlockedProducer) {
     dsched_suite::expect_all_pass("mpmc.close_wakes_producers", 400, [] { return mpmc_close_wakes(true); });
+}
+TEST(DschedScq, BlockingPushPop_TwoByTwo_EveryElementOnce) {
+    dsched_suite::expect_all_pass("scq.transfer", 300, scq_transfer);
+}
+TEST(DschedScq, Close_WakesEveryBlockedConsumer) {
+    dsched_suite::expect_all_pass("scq.close_wakes_consumers", 400, [] { return scq_close_wakes(false); });
+}
+TEST(DschedScq, Close_WakesEveryBlockedProducer) {
+    dsched_suite::expect_all_pass("scq.close_wakes_producers", 400, [] { return scq_close_wakes(true); });
+}
+TEST(DschedScq, IndexRingChurn_EveryIndexKept) {
+    dsched_suite::expect_all_pass("scq.ring_churn", 600, [] { return scq_ring_churn<2, 3>(); });
+}
+TEST(DschedScq, IndexRingChurn_OneIndexFourThreads_Kept) {
+    dsched_suite::expect_all_pass("scq.ring_churn_1x4", 1500, [] { return scq_ring_churn<1, 4>(); });
+}
+TEST(DschedScq, CloseRacingPushes_AcceptedExactlyTaken) {
+    dsched_suite::expect_all_pass("scq.close_race", 400, scq_close_race);
 }
 TEST(DschedJoinable, Join_ReturnsExactlyWhenEveryItemIsDone) {
     dsched_suite::expect_all_pass("joinable.join", 300, joinable_join);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-// MpmcQueue: behaviour beyond the shared bounded-queue contract (test_spsc_queue.cpp).
+// MpmcQueue and ScqQueue: MPMC behaviour beyond the shared bounded-queue contract
+// (test_spsc_queue.cpp); each case is a template run on both queues. ScqQueue-only cases are in
+// test_scq_queue.cpp.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/scq_queue.hpp"
 #include "eventually.hpp"
 #include "watchdog.hpp"
 
@@ -17,9 +20,12 @@ using staticrt::Deadline;
 using staticrt::Errc;
 using staticrt::Result;
 
-TEST(MpmcQueue, Close_WithBlockedConsumers_WakesAllWithClosed) {
+namespace {
+
+template <template <class, std::size_t, staticrt::WaitScope> class Q>
+void Close_WithBlockedConsumers_WakesAllWithClosed() {
     staticrt::test::Watchdog wd{20s};
-    staticrt::MpmcQueue<int, 8> q;
+    Q<int, 8, staticrt::WaitScope::process_private> q;
     std::atomic<int> closed{0};
     std::vector<std::thread> ts;
     for (int i = 0; i < 4; ++i) ts.emplace_back([&] { if (q.pop(Deadline::after(10s)).code() == Errc::closed) ++closed; });
@@ -32,11 +38,12 @@ TEST(MpmcQueue, Close_WithBlockedConsumers_WakesAllWithClosed) {
 // close() racing a consumer at every phase of pop() (first attempt, spin, yield, park): the
 // spinning consumer reads a closed hint instead of the tail line, and must still never miss the
 // close (a miss hangs here until the watchdog fires).
-TEST(MpmcQueue, CloseRacingPop_AtEveryPhase_ConsumerSeesClosed) {
+template <template <class, std::size_t, staticrt::WaitScope> class Q>
+void CloseRacingPop_AtEveryPhase_ConsumerSeesClosed() {
     staticrt::test::Watchdog wd{60s};
     const int rounds = static_cast<int>(staticrt::test::scaled(400, 50));
     for (int r = 0; r < rounds; ++r) {
-        staticrt::MpmcQueue<int, 4> q;
+        Q<int, 4, staticrt::WaitScope::process_private> q;
         std::atomic<bool> entered{false};
         Errc got = Errc::os_error;
         std::thread c([&] {
@@ -56,11 +63,12 @@ TEST(MpmcQueue, CloseRacingPop_AtEveryPhase_ConsumerSeesClosed) {
 // return Errc::closed (a consumer that took the last element wakes nobody, so a consumer that
 // finds the queue closed but not drained must not park). Hung about once in 25 runs of the
 // stress test QueueStress.Mpmc_CloseUnderLoad_AcceptedEqualsPopped before the fix.
-TEST(MpmcQueue, CloseWithElementsInFlight_EveryConsumerReturnsClosed) {
+template <template <class, std::size_t, staticrt::WaitScope> class Q>
+void CloseWithElementsInFlight_EveryConsumerReturnsClosed() {
     staticrt::test::Watchdog wd{60s};
     const int rounds = static_cast<int>(staticrt::test::scaled(300, 30));
     for (int r = 0; r < rounds; ++r) {
-        staticrt::MpmcQueue<std::uint64_t, 2> q;
+        Q<std::uint64_t, 2, staticrt::WaitScope::process_private> q;
         std::atomic<std::uint64_t> pushed{0}, popped{0};
         std::vector<std::thread> ts;
         for (int p = 0; p < 3; ++p)
@@ -82,9 +90,10 @@ TEST(MpmcQueue, CloseWithElementsInFlight_EveryConsumerReturnsClosed) {
     }
 }
 
-TEST(MpmcQueue, CloseUnderLoad_EveryAcceptedPushIsPopped) {
+template <template <class, std::size_t, staticrt::WaitScope> class Q>
+void CloseUnderLoad_EveryAcceptedPushIsPopped() {
     staticrt::test::Watchdog wd{60s};
-    staticrt::MpmcQueue<std::uint64_t, 16> q;
+    Q<std::uint64_t, 16, staticrt::WaitScope::process_private> q;
     std::atomic<std::uint64_t> pushed_sum{0}, popped_sum{0}, popped_n{0};
     std::atomic<bool> stop{false};
     std::vector<std::thread> ts;
@@ -117,8 +126,9 @@ TEST(MpmcQueue, CloseUnderLoad_EveryAcceptedPushIsPopped) {
     EXPECT_EQ(q.size_approx(), 0u);
 }
 
-TEST(MpmcQueue, TryPop_AfterCloseWithItems_StillReturnsThem) {
-    staticrt::MpmcQueue<int, 4> q;
+template <template <class, std::size_t, staticrt::WaitScope> class Q>
+void TryPop_AfterCloseWithItems_StillReturnsThem() {
+    Q<int, 4, staticrt::WaitScope::process_private> q;
     ASSERT_TRUE(q.try_push(1));
     q.close();
     int v = 0;
@@ -127,8 +137,21 @@ TEST(MpmcQueue, TryPop_AfterCloseWithItems_StillReturnsThem) {
     EXPECT_FALSE(q.try_pop(v));
 }
 
+}  // namespace
+
 TEST(MpmcQueue, SharedScope_TriviallyCopyable_Compiles) {
     staticrt::MpmcQueue<std::uint64_t, 4, staticrt::WaitScope::process_shared> q;
     ASSERT_TRUE(q.push(3));
     EXPECT_EQ(*q.pop(Deadline::poll()), 3u);
 }
+
+TEST(MpmcQueue, Close_WithBlockedConsumers_WakesAllWithClosed) { Close_WithBlockedConsumers_WakesAllWithClosed<staticrt::MpmcQueue>(); }
+TEST(ScqQueue, Close_WithBlockedConsumers_WakesAllWithClosed) { Close_WithBlockedConsumers_WakesAllWithClosed<staticrt::ScqQueue>(); }
+TEST(MpmcQueue, CloseRacingPop_AtEveryPhase_ConsumerSeesClosed) { CloseRacingPop_AtEveryPhase_ConsumerSeesClosed<staticrt::MpmcQueue>(); }
+TEST(ScqQueue, CloseRacingPop_AtEveryPhase_ConsumerSeesClosed) { CloseRacingPop_AtEveryPhase_ConsumerSeesClosed<staticrt::ScqQueue>(); }
+TEST(MpmcQueue, CloseWithElementsInFlight_EveryConsumerReturnsClosed) { CloseWithElementsInFlight_EveryConsumerReturnsClosed<staticrt::MpmcQueue>(); }
+TEST(ScqQueue, CloseWithElementsInFlight_EveryConsumerReturnsClosed) { CloseWithElementsInFlight_EveryConsumerReturnsClosed<staticrt::ScqQueue>(); }
+TEST(MpmcQueue, CloseUnderLoad_EveryAcceptedPushIsPopped) { CloseUnderLoad_EveryAcceptedPushIsPopped<staticrt::MpmcQueue>(); }
+TEST(ScqQueue, CloseUnderLoad_EveryAcceptedPushIsPopped) { CloseUnderLoad_EveryAcceptedPushIsPopped<staticrt::ScqQueue>(); }
+TEST(MpmcQueue, TryPop_AfterCloseWithItems_StillReturnsThem) { TryPop_AfterCloseWithItems_StillReturnsThem<staticrt::MpmcQueue>(); }
+TEST(ScqQueue, TryPop_AfterCloseWithItems_StillReturnsThem) { TryPop_AfterCloseWithItems_StillReturnsThem<staticrt::ScqQueue>(); }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// SpscQueue and MpmcQueue: the bounded-queue contract, typed over both queues (single thread +
-// simple two-thread hand-offs). MPMC-only behaviour is in test_mpmc_queue.cpp.
+// SpscQueue, MpmcQueue and ScqQueue: the bounded-queue contract, typed over the queues (single thread +
+// simple two-thread hand-offs). MPMC-only behaviour is in test_mpmc_queue.cpp and
+// test_scq_queue.cpp.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
 #include "eventually.hpp"
 #include "watchdog.hpp"
@@ -26,7 +28,7 @@ struct Kind {
     template <class T, std::size_t N>
     using Of = Q<T, N, staticrt::WaitScope::process_private>;
 };
-using Kinds = ::testing::Types<Kind<staticrt::SpscQueue>, Kind<staticrt::MpmcQueue>>;
+using Kinds = ::testing::Types<Kind<staticrt::SpscQueue>, Kind<staticrt::MpmcQueue>, Kind<staticrt::ScqQueue>>;
 
 template <class K>
 class BoundedQueue : public ::testing::Test {};

@@ -9,6 +9,7 @@
 
 #include "queue_blocking_stress.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
 #include "watchdog.hpp"
 
@@ -69,4 +70,15 @@ TEST(MpmcBlockingStress, BlockedProducers_TryPopConsumers_EveryItemOnce) {
     const auto r = staticrt::test::mpmc_blocking(q, 2, 2, per, ProduceBy::push, ConsumeBy::try_pop);
     EXPECT_TRUE(r.ok) << r.what;
     EXPECT_EQ(r.popped, 2 * per);
+}
+
+TEST(ScqBlockingStress, TwoByTwo_AllCallKinds_EveryItemOnce) {
+    staticrt::test::Watchdog wd{std::chrono::seconds(300)};
+    const auto per = static_cast<std::uint64_t>(staticrt::test::scaled(25'000, 1'000));
+    for (const auto& c : staticrt::test::kMpmcCalls) {
+        staticrt::ScqQueue<std::uint64_t, 2> q;
+        const auto r = staticrt::test::mpmc_blocking(q, 2, 2, per, c.pb, c.cb);
+        EXPECT_TRUE(r.ok) << staticrt::test::name_of(c.pb) << "/" << staticrt::test::name_of(c.cb) << ": " << r.what;
+        EXPECT_EQ(r.popped, 2 * per);
+    }
 }

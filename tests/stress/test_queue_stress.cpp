@@ -14,6 +14,7 @@
 
 #include "staticrt/queue/joinable_queue.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
 #include "watchdog.hpp"
 
@@ -156,10 +157,12 @@ TEST(QueueStress, Mpmc_TryPushWithBlockingPop_NothingLost) {
     run_mpmc<staticrt::MpmcQueue<std::uint64_t, 16>>(2, 3, staticrt::test::scaled(200'000), true);
 }
 
-TEST(QueueStress, Mpmc_CloseUnderLoad_AcceptedEqualsPopped) {
+namespace {
+template <class Q>
+void close_under_load() {
     staticrt::test::Watchdog wd{std::chrono::seconds(120)};
     for (int round = 0; round < staticrt::test::scaled(20); ++round) {
-        staticrt::MpmcQueue<std::uint64_t, 8> q;
+        Q q;
         Totals accepted, got;
         std::vector<std::thread> ts;
         for (int p = 0; p < 3; ++p)
@@ -196,6 +199,27 @@ TEST(QueueStress, Mpmc_CloseUnderLoad_AcceptedEqualsPopped) {
         ASSERT_EQ(got.xr.load(), accepted.xr.load());
     }
 }
+}  // namespace
+
+TEST(QueueStress, Mpmc_CloseUnderLoad_AcceptedEqualsPopped) { close_under_load<staticrt::MpmcQueue<std::uint64_t, 8>>(); }
+
+TEST(QueueStress, Scq_4Producers4Consumers_NothingLostFifoPerProducer) {
+    run_mpmc<staticrt::ScqQueue<std::uint64_t, 64>>(4, 4, staticrt::test::scaled(250'000), false);
+}
+
+TEST(QueueStress, Scq_TinyCapacity_3Producers2Consumers) {
+    run_mpmc<staticrt::ScqQueue<std::uint64_t, 2>>(3, 2, staticrt::test::scaled(100'000), false);
+}
+
+TEST(QueueStress, Scq_CapacityOne_2Producers2Consumers) {
+    run_mpmc<staticrt::ScqQueue<std::uint64_t, 1>>(2, 2, staticrt::test::scaled(50'000), false);
+}
+
+TEST(QueueStress, Scq_TryPushWithBlockingPop_NothingLost) {
+    run_mpmc<staticrt::ScqQueue<std::uint64_t, 16>>(2, 3, staticrt::test::scaled(200'000), true);
+}
+
+TEST(QueueStress, Scq_CloseUnderLoad_AcceptedEqualsPopped) { close_under_load<staticrt::ScqQueue<std::uint64_t, 8>>(); }
 
 TEST(QueueStress, Joinable_ProducersWorkersJoin_AllDone) {
     // Exact: every item is processed exactly once (a seen-counter per item), task_done() is

@@ -51,6 +51,14 @@ inline const char* name_of(ConsumeBy c) {
     return "?";
 }
 
+/// The MPMC call pairs both suites run: blocking on both sides, then one side non-blocking.
+struct MpmcCalls {
+    ProduceBy pb;
+    ConsumeBy cb;
+};
+inline constexpr MpmcCalls kMpmcCalls[] = {
+    {ProduceBy::push, ConsumeBy::pop}, {ProduceBy::try_push, ConsumeBy::pop}, {ProduceBy::push, ConsumeBy::try_pop}};
+
 struct StressOutcome {
     bool ok = true;
     char what[200] = {};

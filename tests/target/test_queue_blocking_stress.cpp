@@ -7,6 +7,7 @@
 
 #include "queue_blocking_stress.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
 
 using staticrt::test::ConsumeBy;
@@ -31,18 +32,15 @@ TEST_CASE("QueueStress: SPSC blocking, each call against a blocked other side, e
     }
 }
 
-TEST_CASE("QueueStress: MPMC 2x2 blocking, try_push and try_pop sides, every item once") {
-    const struct {
-        ProduceBy pb;
-        ConsumeBy cb;
-    } combos[] = {{ProduceBy::push, ConsumeBy::pop}, {ProduceBy::try_push, ConsumeBy::pop},
-                  {ProduceBy::push, ConsumeBy::try_pop}};
-    for (const auto& c : combos) {
+TEST_CASE_TEMPLATE("QueueStress: MPMC 2x2 blocking, try_push and try_pop sides, every item once", Q,
+                   staticrt::MpmcQueue<std::uint64_t, 2>, staticrt::ScqQueue<std::uint64_t, 2>) {
+    for (const auto& c : staticrt::test::kMpmcCalls) {
         CAPTURE(staticrt::test::name_of(c.pb));
         CAPTURE(staticrt::test::name_of(c.cb));
-        staticrt::MpmcQueue<std::uint64_t, 2> q;
+        Q q;
         const auto r = staticrt::test::mpmc_blocking(q, 2, 2, 1500, c.pb, c.cb);
         CHECK_MESSAGE(r.ok, r.what);
         CHECK(r.popped == 3000);
     }
 }
+

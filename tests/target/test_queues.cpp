@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Conformance: SpscQueue, MpmcQueue, JoinableQueue on every target (x86-64, aarch64 and armhf
+// Conformance: SpscQueue, MpmcQueue, ScqQueue, JoinableQueue on every target (x86-64, aarch64 and armhf
 // under qemu, Windows under wine). Small counts: qemu is ~10x slower.
 #include <doctest/doctest.h>
 
@@ -12,6 +12,7 @@
 
 #include "staticrt/queue/joinable_queue.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
 
 #include "skip.hpp"
@@ -21,7 +22,7 @@ using staticrt::Deadline;
 using staticrt::Errc;
 
 TEST_CASE_TEMPLATE("Queue: try_push/try_pop, full, empty, FIFO over laps", Q, staticrt::SpscQueue<std::uint32_t, 4>,
-                   staticrt::MpmcQueue<std::uint32_t, 4>) {
+                   staticrt::MpmcQueue<std::uint32_t, 4>, staticrt::ScqQueue<std::uint32_t, 4>) {
     Q q;
     std::uint32_t v = 0;
     CHECK_FALSE(q.try_pop(v));
@@ -36,6 +37,7 @@ TEST_CASE_TEMPLATE("Queue: try_push/try_pop, full, empty, FIFO over laps", Q, st
 }
 
 TEST_CASE_TEMPLATE("Queue: deadline, close, drain", Q, staticrt::SpscQueue<int, 2>, staticrt::MpmcQueue<int, 2>,
+                   staticrt::ScqQueue<int, 2>,
                    staticrt::SpscQueue<int, 2, staticrt::WaitScope::process_shared>,
                    staticrt::MpmcQueue<int, 2, staticrt::WaitScope::process_shared>) {
     Q q;
@@ -62,8 +64,9 @@ TEST_CASE_TEMPLATE("Queue: deadline, close, drain", Q, staticrt::SpscQueue<int, 
     CHECK(q.pop().code() == Errc::closed);
 }
 
-TEST_CASE("Queue: move-only elements") {
-    staticrt::MpmcQueue<std::unique_ptr<int>, 2> q;
+TEST_CASE_TEMPLATE("Queue: move-only elements", Q, staticrt::MpmcQueue<std::unique_ptr<int>, 2>,
+                   staticrt::ScqQueue<std::unique_ptr<int>, 2>) {
+    Q q;
     CHECK(q.try_push(std::make_unique<int>(5)));
     auto r = q.pop();
     REQUIRE(r);
@@ -85,8 +88,10 @@ TEST_CASE("SpscQueue: blocking hand-off between two threads keeps order") {
     CHECK(expect == kItems + 1);
 }
 
-TEST_CASE("MpmcQueue: small stress, 3 producers 3 consumers, nothing lost, FIFO per producer") {
-    staticrt::MpmcQueue<std::uint64_t, 8> q;
+TEST_CASE_TEMPLATE("MPMC queues: small stress, 3 producers 3 consumers, nothing lost, FIFO per producer", Q,
+                   staticrt::MpmcQueue<std::uint64_t, 8>, staticrt::ScqQueue<std::uint64_t, 8>,
+                   staticrt::ScqQueue<std::uint64_t, 1>) {
+    Q q;
     constexpr std::uint64_t kPer = 5000;
     constexpr int kProducers = 3;
     std::atomic<std::uint64_t> sum{0}, xr{0}, count{0};

@@ -57,6 +57,13 @@ private:
     Derived& self() noexcept { return static_cast<Derived&>(*this); }
 };
 
+/// After a batch call moved `n` elements: wakes one waiter of `ev` for one element, all for more.
+template <class Event>
+void notify_batch(Event& ev, std::size_t n) noexcept {
+    if (n == 1) ev.notify_one();
+    else if (n > 1) ev.notify_all();
+}
+
 /// Destroys the full cells from position `head` on (the destructor of a queue; no thread uses it).
 template <class T, std::size_t N, class P>
 void destroy_remaining(Slot<T, P> (&slots)[N], std::uint32_t head) noexcept {

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: MIT
+// staticrt/queue/scq_queue.hpp — bounded MPMC queue whose claims are fetch_adds that cannot fail.
+//
+// ScqQueue<T, N> holds up to N elements inline (N a power of two), like MpmcQueue, but a claim
+// never retries a failed CAS on a shared counter: the design follows Nikolaev's SCQ ("A
+// Scalable, Portable, and Memory-Efficient Lock-Free FIFO Queue", DISC 2019). N data cells, and
+// two rings of 2N index entries: `free` (cells nobody uses) and `used` (cells holding an
+// element, in FIFO order). push = take a free index -> construct the cell -> append the index
+// to `used`; pop = take an index from `used` -> move the element out -> give the index back to
+// `free`. Each ring entry is one 64-bit word (cycle, unsafe bit, index); enqueue and dequeue
+// claim a ring position with fetch_add on the ring's tail / head. A dequeuer that reaches a
+// position before its enqueuer wrote it advances the entry's cycle (or marks it unsafe), so the
+// late enqueuer takes a new position: nobody waits on a claimed but unfinished position. A
+// threshold counter makes "empty" detection livelock-free; a dequeuer that overtakes the tail
+// pulls the tail up ("catchup"). Both rings hold at most N of their 2N entries, so an enqueue
+// always finds room and never waits.
+//
+// Blocking: try_* never block; push()/pop() spin briefly and then sleep on a futex word
+// (detail::EventCount), as MpmcQueue does. close() sets a bit in the `used` ring's tail (as
+// LCRQ closes a ring): no index is appended after it, pops drain what is left, then report
+// Errc::closed. A push that claimed a free cell but finds the queue closed when it appends
+// gives the cell back and fails with Errc::closed; push(T&&) then moves its value back into
+// the caller's object (emplace(args...) may have consumed its arguments).
+// Memory ordering: everything a producer wrote before its push of an element happens-before the
+// pop of that element returns ([scq.used.enq]/[scq.used.deq]); a cell is reused only after its
+// previous element was moved out ([scq.free.enq]/[scq.free.deq]). docs/memory-ordering.md,
+// "## SCQ queue", has the argument and the cycle wrap-around bound.
+// Not yet: process-shared placement (a static_assert says so); MpmcQueue offers it.
+//
+//   staticrt::ScqQueue<Job, 256> q;
+//   (void)q.push(job, staticrt::Deadline::after(10ms));     // any producer
+//   while (auto j = q.pop()) run(*j);                        // any consumer; ends at close()
+#pragma once
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "staticrt/detail/event_count.hpp"
+#include "staticrt/detail/wait_policy.hpp"
+#include "staticrt/platform/arch.hpp"
+#include "staticrt/platform/result.hpp"
+#include "staticrt/platform/time.hpp"
+#include "staticrt/platform/wait.hpp"
+#include "staticrt/queue/detail/queue_front.hpp"
+#include "staticrt/queue/detail/slot.hpp"
+
+namespace staticrt {
+
+using platform::WaitScope;
+
+namespace detail {
+
+/// SCQ's ring of 2N entries carrying indices < N (never more than N of them at once), over a
+/// wait policy P. Positions are 64-bit counters; the `used` ring keeps a close bit in bit 63 of
+/// its tail. An entry word is (tag << kTagShift) | unsafe << kOrder | field, where
+///   tag   = (position / 2N + 1) mod 2^(63 - kOrder): the cycle of the position that wrote it,
+///           plus one, so that an all-zero entry is "cycle -1": older than every position;
+///   unsafe: a dequeuer passed this entry while it still held an older element;
+///   field = index ^ (2N - 1) for an element, 0 for "no element" (SCQ's bottom).
+/// All zero (entries, head, tail, threshold) is an empty ring: a zero-filled object is valid.
+template <std::size_t N, class P>
+class ScqIndexRing {
+    template <class U>
+    using atomic = typename P::template atomic<U>;
+
+public:
+    static constexpr std::uint64_t kSlots = 2 * static_cast<std::uint64_t>(N);
+    static constexpr unsigned kOrder = static_cast<unsigned>(std::countr_zero(kSlots));
+    static constexpr std::uint64_t kFieldMask = kSlots - 1;
+    static constexpr std::uint64_t kUnsafe = kSlots;  // bit kOrder
+    static constexpr unsigned kTagShift = kOrder + 1;
+    static constexpr std::uint64_t kTagMask = ~std::uint64_t{0} << kTagShift;
+    static constexpr std::uint64_t kClosedBit = std::uint64_t{1} << 63;
+    static constexpr std::uint64_t kPosMask = ~kClosedBit;
+    /// SCQ's threshold 3N - 1, stored plus one (so that zero is SCQ's initial -1, "empty").
+    static constexpr std::int64_t kBudget = 3 * static_cast<std::int64_t>(N);
+    static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};
+    static constexpr std::uint32_t kCorrupt = ~std::uint32_t{0} - 1;
+    /// Re-reads of an entry whose enqueuer has not written it yet, before the dequeuer
+    /// invalidates it (the enqueuer is probably a few instructions away; invalidating costs it
+    /// a new position).
+    static constexpr unsigned kSlotSpin = 64;
+    enum class Enq : std::uint8_t { ok, closed };
+
+    constexpr ScqIndexRing() noexcept = default;
+    ScqIndexRing(const ScqIndexRing&) = delete;
+    ScqIndexRing& operator=(const ScqIndexRing&) = delete;
+
+    /// Appends `idx` (< N). Never waits for room: the ring holds at most N indices. closed:
+    /// the close bit was set before this call's claim (only the `used` ring is ever closed).
+    Enq enqueue(std::uint32_t idx) noexcept {
+        const std::uint64_t field = static_cast<std::uint64_t>(idx) ^ kFieldMask;
+        for (;;) {
+            // [scq.tail.claim] seq_cst RMW: the claim; in one total order with [scq.close]
+            // (a claim after the close bit sees it) and with the head / threshold words the
+            // SCQ argument reasons about ([scq.head.claim], [scq.enq.head.load]).
+            const std::uint64_t raw = m_tail.fetch_add(1, std::memory_order_seq_cst);
+            if ((raw & kClosedBit) != 0) return Enq::closed;
+            const std::uint64_t t = raw & kPosMask;
+            atomic<std::uint64_t>& e = m_entry[slot_of(t)];
+            const std::uint64_t tag = tag_of(t);
+            // [scq.entry.load] seq_cst: pairs with [scq.entry.cas]/[scq.entry.consume] of the
+            // last writer of this entry, and is in the total order with the head claims, so a
+            // dequeuer that passed t is seen by [scq.enq.head.load] (docs/memory-ordering.md,
+            // "SCQ queue": acquire is not enough there).
+            std::uint64_t cur = e.load(std::memory_order_seq_cst);
+            for (;;) {
+                if (!older(cur & kTagMask, tag) || (cur & kFieldMask) != 0) break;  // taken or ahead
+                // An unsafe entry may be written only while no dequeuer has passed t.
+                // [scq.enq.head.load] seq_cst: see [scq.tail.claim].
+                if ((cur & kUnsafe) != 0 && m_head.load(std::memory_order_seq_cst) > t) break;
+                // [scq.entry.cas] seq_cst (release part: the caller's writes before the enqueue,
+                // the cell's element for `used` and its moved-out state for `free`, are visible
+                // to the dequeuer whose [scq.entry.deq.load] reads this; pairs with it). Fails
+                // when a dequeuer changed the entry first: re-examine it.
+                if (e.compare_exchange_weak(cur, tag | field, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
+                    // [scq.threshold.reset] seq_cst: dequeuers may look for elements again;
+                    // pairs with [scq.threshold.load].
+                    if (m_budget.load(std::memory_order_seq_cst) != kBudget)
+                        m_budget.store(kBudget, std::memory_order_seq_cst);
+                    return Enq::ok;
+                }
+            }
+        }
+    }
+
+    /// Takes the oldest index. kEmpty: the ring was empty at some point during the call.
+    /// kCorrupt: an entry named an index >= N. With `limit` (drain mode, after close): ignores
+    /// the threshold and goes on until the head reaches `limit` (no position at or beyond it
+    /// can ever hold an index), so kEmpty then means "nothing will ever arrive".
+    std::uint32_t dequeue(std::uint64_t limit = 0) noexcept {
+        const bool drain = limit != 0;
+        // [scq.threshold.load] seq_cst: pairs with [scq.threshold.reset]/[scq.threshold.dec].
+        if (!drain) {
+            if (m_budget.load(std::memory_order_seq_cst) <= 0) return kEmpty;
+            // Not in the paper: a dequeuer that finds no position claimed beyond the head
+            // returns at once instead of claiming one, invalidating it and pulling the tail up
+            // (a consumer polling a near-empty ring did that up to 3N times per element, and
+            // each time took the producers' tail line exclusively). The head is read first, so
+            // "tail <= head" held at the tail load: the ring was empty then.
+            // [scq.empty.peek] seq_cst loads: in the total order with the claims.
+            const std::uint64_t h0 = m_head.load(std::memory_order_seq_cst);
+            if ((m_tail.load(std::memory_order_seq_cst) & kPosMask) <= h0) return kEmpty;
+        }
+        for (;;) {
+            if (drain && m_head.load(std::memory_order_seq_cst) >= limit) return kEmpty;  // [scq.head.claim] (a peek)
+            // [scq.head.claim] seq_cst RMW: see [scq.tail.claim].
+            const std::uint64_t h = m_head.fetch_add(1, std::memory_order_seq_cst);
+            if (drain && h >= limit) return kEmpty;
+            atomic<std::uint64_t>& e = m_entry[slot_of(h)];
+            const std::uint64_t tag = tag_of(h);
+            unsigned spins = 0;
+            // [scq.entry.deq.load] seq_cst (acquire part: pairs with [scq.entry.cas]; reading
+            // the enqueuer's word, or a later RMW of it, makes everything before that enqueue
+            // visible; seq_cst: see [scq.entry.load]).
+            std::uint64_t cur = e.load(std::memory_order_seq_cst);
+            for (;;) {
+                const std::uint64_t ctag = cur & kTagMask;
+                if (ctag == tag) {
+                    // Our position's index. [scq.entry.consume] seq_cst RMW: marks it taken and
+                    // keeps the unsafe bit another dequeuer may be setting concurrently; in the
+                    // total order before a later enqueuer's [scq.entry.load].
+                    e.fetch_and(~kFieldMask, std::memory_order_seq_cst);
+                    const std::uint64_t f = cur & kFieldMask;
+                    const std::uint64_t idx = f ^ kFieldMask;
+                    return f == 0 || idx >= N ? kCorrupt : static_cast<std::uint32_t>(idx);
+                }
+                if (!older(ctag, tag)) break;  // a later cycle got there: nothing for h
+                std::uint64_t next;
+                if ((cur & kFieldMask) != 0) {   // an older element not yet taken by its dequeuer
+                    if ((cur & kUnsafe) != 0) break;
+                    next = cur | kUnsafe;        // its enqueuers for h must check the head
+                } else {
+                    if (++spins <= kSlotSpin && (m_tail.load(std::memory_order_relaxed) & kPosMask) > h) {
+                        // [scq.tail.peek] relaxed: only decides whether to wait a little for the
+                        // enqueuer that claimed h; [scq.entry.deq.load] re-reads the entry.
+                        P::cpu_relax();
+                        cur = e.load(std::memory_order_seq_cst);  // [scq.entry.deq.load]
+                        continue;
+                    }
+                    next = tag | (cur & kUnsafe);  // advance the cycle: h's enqueuer moves on
+                }
+                // [scq.entry.cas] seq_cst: as in enqueue(); failure re-reads (seq_cst).
+                if (e.compare_exchange_weak(cur, next, std::memory_order_seq_cst, std::memory_order_seq_cst)) break;
+            }
+            if (drain) continue;
+            // [scq.tail.load] seq_cst: see [scq.tail.claim].
+            const std::uint64_t raw = m_tail.load(std::memory_order_seq_cst);
+            if ((raw & kPosMask) <= h + 1) {
+                catchup(raw, h + 1);
+                // [scq.threshold.dec] seq_cst RMW: see [scq.threshold.load].
+                m_budget.fetch_sub(1, std::memory_order_seq_cst);
+                return kEmpty;
+            }
+            if (m_budget.fetch_sub(1, std::memory_order_seq_cst) <= 1) return kEmpty;  // [scq.threshold.dec]
+        }
+    }
+
+    /// Sets the close bit; returns the tail before it (with the bit if it was set already).
+    std::uint64_t close() noexcept {
+        // [scq.close] seq_cst RMW on the tail: every claim [scq.tail.claim] is before it (and
+        // may still complete) or after it (and sees the bit).
+        return m_tail.fetch_or(kClosedBit, std::memory_order_seq_cst);
+    }
+    [[nodiscard]] bool closed() const noexcept {
+        // [scq.closed.load] acquire: pairs with [scq.close].
+        return (m_tail.load(std::memory_order_acquire) & kClosedBit) != 0;
+    }
+    /// Positions claimed by enqueuers and not yet passed by dequeuers, clamped to [0, N]; exact
+    /// when no thread is inside a call (a snapshot otherwise).
+    [[nodiscard]] std::size_t size_approx(std::uint64_t tail_limit) const noexcept {
+        // [scq.observe] relaxed: a snapshot, no ordering promised.
+        const std::uint64_t h = m_head.load(std::memory_order_relaxed);
+        std::uint64_t t = m_tail.load(std::memory_order_relaxed) & kPosMask;
+        if (tail_limit != 0 && t > tail_limit) t = tail_limit;
+        return t <= h ? 0 : (t - h > N ? N : static_cast<std::size_t>(t - h));
+    }
+    [[nodiscard]] std::uint64_t tail_position() const noexcept {
+        return m_tail.load(std::memory_order_acquire) & kPosMask;  // [scq.closed.load]
+    }
+
+private:
+    /// Consecutive positions land in different cache lines (8 entries of 8 bytes a line), so
+    /// that threads claiming neighbouring positions do not write the same line.
+    static constexpr std::size_t slot_of(std::uint64_t pos) noexcept {
+        constexpr unsigned kLineShift = 3;
+        if constexpr (kOrder <= kLineShift) {
+            return static_cast<std::size_t>(pos & kFieldMask);
+        } else {
+            const std::uint64_t p = pos & kFieldMask;
+            return static_cast<std::size_t>((p >> (kOrder - kLineShift)) | ((p << kLineShift) & kFieldMask));
+        }
+    }
+    static constexpr std::uint64_t tag_of(std::uint64_t pos) noexcept {
+        return ((pos >> kOrder) + 1) << kTagShift;  // wraps mod 2^(64 - kTagShift) by the shift
+    }
+    /// a < b for tags (already shifted into the top bits): wrap-around compare.
+    static constexpr bool older(std::uint64_t a, std::uint64_t b) noexcept {
+        return static_cast<std::int64_t>(a - b) < 0;
+    }
+    void catchup(std::uint64_t raw_tail, std::uint64_t head) noexcept {
+        for (;;) {
+            if ((raw_tail & kClosedBit) != 0) return;  // never clear the close bit
+            // [scq.catchup] seq_cst CAS: moves the tail up to the head so enqueuers skip the
+            // positions dequeuers already passed; only ever raises the tail.
+            if (m_tail.compare_exchange_weak(raw_tail, head, std::memory_order_seq_cst, std::memory_order_seq_cst))
+                return;
+            head = m_head.load(std::memory_order_seq_cst);  // [scq.head.claim] (a re-read)
+            if ((raw_tail & kPosMask) >= head) return;
+        }
+    }
+
+    alignas(platform::kCacheLine) atomic<std::uint64_t> m_head{0};
+    alignas(platform::kCacheLine) atomic<std::int64_t> m_budget{0};  // SCQ threshold + 1
+    alignas(platform::kCacheLine) atomic<std::uint64_t> m_tail{0};   // position | kClosedBit
+    alignas(platform::kCacheLine) atomic<std::uint64_t> m_entry[kSlots]{};
+};
+
+/// One data cell of ScqRing: raw storage for a T (who owns it is decided by the index rings).
+template <class T>
+struct ScqCell {
+    constexpr ScqCell() noexcept : none() {}
+    ScqCell(const ScqCell&) = delete;
+    ScqCell& operator=(const ScqCell&) = delete;
+    ~ScqCell() {}
+    union {
+        char none;
+        T value;
+    };
+};
+
+/// The queue itself, over a wait policy P (detail/wait_policy.hpp), so the deterministic
+/// scheduler (tests/dsched/) can run it. ScqQueue is this with OsWaitPolicy.
+template <class T, std::size_t N, class P, WaitScope Scope = WaitScope::process_private>
+class ScqRing : public QueueFront<ScqRing<T, N, P, Scope>, T, N> {
+    static_assert(QueueChecks<T, N, Scope == WaitScope::process_shared>::ok);
+    static_assert(N <= (std::size_t{1} << 30), "ScqQueue capacity N must be at most 2^30");
+    static_assert(Scope == WaitScope::process_private,
+                  "ScqQueue does not support process-shared placement yet: use MpmcQueue<T, N, "
+                  "WaitScope::process_shared> in shared memory (docs/queues.md)");
+    static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
+                  "ScqQueue needs lock-free 64-bit atomics on this target");
+    friend class QueueFront<ScqRing, T, N>;
+    template <class U>
+    using atomic = typename P::template atomic<U>;
+    using Ring = ScqIndexRing<N, P>;
+    enum class Put : std::uint8_t { ok, full, closed };
+    enum class Take : std::uint8_t { got, empty, closed, corrupted };
+
+public:
+    static constexpr WaitScope kScope = Scope;
+
+    // ---------------------------------------------------------------- lifetime
+    /// An empty, open queue; all zero. constexpr: usable as a constinit global.
+    constexpr ScqRing() noexcept = default;
+    ScqRing(const ScqRing&) = delete;
+    ScqRing& operator=(const ScqRing&) = delete;
+    /// Destroys the elements still inside. No thread may use the queue any more.
+    ~ScqRing() {
+        if constexpr (!std::is_trivially_destructible_v<T>) {
+            const std::uint64_t limit = m_used.tail_position();
+            for (;;) {
+                const std::uint32_t i = m_used.dequeue(limit + 1);
+                if (i >= N) break;
+                m_cells[i].value.~T();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- non-blocking
+    // try_push(v), push(v, d), pop(d), pop(out, d), empty_approx(), capacity(): QueueFront.
+    /// Any thread. Constructs the element in place. false: full, or closed.
+    template <class... Args>
+    [[nodiscard]] bool try_emplace(Args&&... args) noexcept {
+        if (put(std::forward<Args>(args)...) != Put::ok) return false;
+        m_not_empty.notify_one();
+        return true;
+    }
+    /// Any thread. false: empty (or closed and drained).
+    [[nodiscard]] bool try_pop(T& out) noexcept {
+        if (take<false>(&out) != Take::got) return false;
+        m_not_full.notify_one();
+        return true;
+    }
+    /// Any thread. Copies a prefix of `items`; returns how many went in.
+    [[nodiscard]] std::size_t try_push_n(std::span<const T> items) noexcept {
+        std::size_t n = 0;
+        while (n < items.size() && put(items[n]) == Put::ok) ++n;
+        notify_batch(m_not_empty, n);
+        return n;
+    }
+    /// Any thread. Moves up to out.size() elements into `out`; returns how many.
+    [[nodiscard]] std::size_t try_pop_n(std::span<T> out) noexcept {
+        std::size_t n = 0;
+        while (n < out.size() && take<false>(&out[n]) == Take::got) ++n;
+        notify_batch(m_not_full, n);
+        return n;
+    }
+
+    // ---------------------------------------------------------------- blocking
+    /// Any thread. Constructs in place once there is room. Errc::timeout, Errc::closed (after a
+    /// race with close() the arguments may have been consumed; push(T&&) gets its value back).
+    template <class... Args>
+    [[nodiscard]] Result<void> emplace(Deadline d, Args&&... args) noexcept {
+        Put p = put(std::forward<Args>(args)...);
+        if (p == Put::closed) return unexpected(Errc::closed);
+        if (p == Put::full) {
+            const Result<void> r = m_not_full.wait_for(
+                [&]() noexcept {
+                    const Put q = put(std::forward<Args>(args)...);
+                    return q == Put::ok ? Attempt::done : q == Put::closed ? Attempt::closed : Attempt::would_block;
+                },
+                d);
+            if (!r) return r;
+        }
+        m_not_empty.notify_one();
+        return ok();
+    }
+    /// Any thread. From now on pushes fail with Errc::closed (no index is appended to the
+    /// element ring after the close bit is set); consumers drain the rest, then get
+    /// Errc::closed. Idempotent.
+    void close() noexcept {
+        const std::uint64_t before = m_used.close();  // [scq.close]
+        if ((before & Ring::kClosedBit) == 0) {
+            // [scq.drain.limit] release: the tail at the close, plus one (never 0); pairs with
+            // [scq.drain.limit.load]. Stored before the wake-ups below bump the parking words.
+            m_drain_limit.store(before + 1, std::memory_order_release);
+        }
+        m_not_empty.wake_all();
+        m_not_full.wake_all();
+    }
+
+    // ---------------------------------------------------------------- observers
+    [[nodiscard]] std::uint32_t waiting_consumers() const noexcept { return m_not_empty.waiters(); }
+    [[nodiscard]] std::uint32_t waiting_producers() const noexcept { return m_not_full.waiters(); }
+    [[nodiscard]] std::uint32_t blocked_producers() const noexcept { return m_not_full.waiters(); }
+    [[nodiscard]] bool closed() const noexcept { return m_used.closed(); }
+    /// Elements inside, exact when nobody is pushing or popping.
+    [[nodiscard]] std::size_t size_approx() const noexcept {
+        // [scq.drain.limit.load] relaxed here: a snapshot.
+        const std::uint64_t lim = m_drain_limit.load(std::memory_order_relaxed);
+        return m_used.size_approx(lim == 0 ? 0 : lim - 1);
+    }
+
+private:
+    template <class... Args>
+    Put put(Args&&... args) noexcept {
+        // [scq.drain.limit.load] relaxed: the cheap early answer, from a line nobody writes
+        // while the queue is open (reading the used ring's tail here would pull the producers'
+        // hottest line in shared state right before its fetch_add). A push that misses a fresh
+        // close is refused by [scq.tail.claim] seeing the bit, and gives its cell back.
+        if (m_drain_limit.load(std::memory_order_relaxed) != 0) return Put::closed;
+        std::uint32_t i = claim_free();
+        if (i == Ring::kEmpty) return Put::full;
+        if (i >= N) return Put::full;  // kCorrupt: cannot happen in a private queue
+        ScqCell<T>& c = m_cells[i];
+        ::new (static_cast<void*>(&c.value)) T(std::forward<Args>(args)...);
+        // [scq.used.enq] = [scq.entry.cas] in m_used: publishes the element; pairs with
+        // [scq.used.deq].
+        if (m_used.enqueue(i) == Ring::Enq::ok) return Put::ok;
+        // Closed between our check and our append: undo. The cell is ours alone.
+        if constexpr (sizeof...(Args) == 1) give_back_value(c.value, std::forward<Args>(args)...);
+        c.value.~T();
+        (void)m_free.enqueue(i);  // [scq.free.enq]: the free ring is never closed
+        m_not_full.notify_one();
+        return Put::closed;
+    }
+    /// push(T&&) that lost to close(): the caller's object gets its value back.
+    template <class A>
+    static void give_back_value(T& cell, A&& a) noexcept {
+        using D = std::remove_cvref_t<A>;
+        if constexpr (std::is_same_v<D, T> && std::is_rvalue_reference_v<A&&> && !std::is_const_v<std::remove_reference_t<A>>) {
+            if constexpr (std::is_nothrow_move_assignable_v<T>) a = std::move(cell);
+        }
+    }
+    /// A free cell index: the never-used cells 0..N-1 first, then the `free` ring.
+    std::uint32_t claim_free() noexcept {
+        // [scq.fresh] relaxed: a fresh cell was never touched, nothing to order; the counter
+        // only elects one owner per cell. Stops being written once it passed N.
+        if (m_fresh.load(std::memory_order_relaxed) < N) {
+            const std::uint64_t f = m_fresh.fetch_add(1, std::memory_order_relaxed);
+            if (f < N) return static_cast<std::uint32_t>(f);
+        }
+        // [scq.free.deq] = [scq.entry.deq.load] in m_free: the consumer that gave this index
+        // back moved the old element out before its [scq.free.enq]; pairs with it.
+        return m_free.dequeue();
+    }
+
+    template <bool Construct>
+    Take take(T* out) noexcept {
+        // [scq.used.deq] = [scq.entry.deq.load] in m_used: pairs with [scq.used.enq].
+        std::uint32_t i = m_used.dequeue();
+        if (i == Ring::kEmpty) {
+            // [scq.drain.limit.load] acquire: pairs with [scq.drain.limit].
+            const std::uint64_t lim = m_drain_limit.load(std::memory_order_acquire);
+            if (lim == 0) return Take::empty;
+            // Closed: go through every position claimed before the close (taking what is
+            // there, invalidating what was never written) instead of waiting for anyone.
+            i = m_used.dequeue(lim);
+            if (i == Ring::kEmpty) return Take::closed;
+        }
+        if (i >= N) return Take::corrupted;
+        ScqCell<T>& c = m_cells[i];
+        if constexpr (Construct) ::new (static_cast<void*>(out)) T(std::move(c.value));
+        else *out = std::move(c.value);
+        c.value.~T();
+        // [scq.free.enq] = [scq.entry.cas] in m_free: the cell is moved out and destroyed before
+        // a producer's [scq.free.deq] hands it out again.
+        (void)m_free.enqueue(i);
+        return Take::got;
+    }
+
+    template <bool Construct>
+    Result<void> pop_into(T* out, Deadline d) noexcept {
+        const Take first = take<Construct>(out);
+        if (first == Take::got) {
+            m_not_full.notify_one();
+            return ok();
+        }
+        if (first == Take::closed) return unexpected(Errc::closed);
+        if (first == Take::corrupted) return unexpected(Errc::corrupted);
+        const Result<void> r = m_not_empty.wait_for(
+            [&]() noexcept {
+                const Take tk = take<Construct>(out);
+                return tk == Take::got         ? Attempt::done
+                       : tk == Take::closed    ? Attempt::closed
+                       : tk == Take::corrupted ? Attempt::corrupted
+                                               : Attempt::would_block;
+            },
+            d);
+        if (r) m_not_full.notify_one();
+        return r;
+    }
+
+    Ring m_used;  // indices of full cells, FIFO; its tail carries the close bit
+    Ring m_free;  // indices of cells handed back by consumers
+    // cells 0..N-1 not yet handed out once (zero-initialised queue: every cell is fresh)
+    alignas(platform::kCacheLine) atomic<std::uint64_t> m_fresh{0};
+    // 0 while open; tail position at the close + 1 after it
+    alignas(platform::kCacheLine) atomic<std::uint64_t> m_drain_limit{0};
+    alignas(platform::kCacheLine) EventCount<P, Scope> m_not_empty;  // consumers sleep here
+    alignas(platform::kCacheLine) EventCount<P, Scope> m_not_full;   // producers sleep here
+    alignas(platform::kCacheLine) ScqCell<T> m_cells[N];
+};
+
+}  // namespace detail
+
+/// The public queue: ScqRing with the OS wait policy (see the top of this file).
+template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
+class ScqQueue : public detail::ScqRing<T, N, detail::OsWaitPolicy, Scope> {
+public:
+    constexpr ScqQueue() noexcept = default;
+};
+
+}  // namespace staticrt

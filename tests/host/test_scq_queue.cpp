@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+// ScqQueue: behaviour beyond the shared bounded-queue contract (test_spsc_queue.cpp, typed over
+// every queue) and the MPMC cases it shares with MpmcQueue (test_mpmc_queue.cpp), and its index
+// ring (detail::ScqIndexRing) on its own.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "staticrt/queue/scq_queue.hpp"
+#include "eventually.hpp"
+#include "watchdog.hpp"
+
+using namespace std::chrono_literals;
+using staticrt::Deadline;
+using staticrt::Errc;
+using staticrt::Result;
+
+namespace {
+using Ring8 = staticrt::detail::ScqIndexRing<8, staticrt::detail::OsWaitPolicy>;
+constinit staticrt::ScqQueue<int, 16> g_scq;
+}  // namespace
+
+TEST(ScqIndexRing, ZeroInitialised_IsEmpty) {
+    Ring8 r;
+    EXPECT_EQ(r.dequeue(), Ring8::kEmpty);
+    EXPECT_FALSE(r.closed());
+}
+
+TEST(ScqIndexRing, EnqueueDequeue_ManyLaps_KeepsFifoOrder) {
+    Ring8 r;
+    // 8 indices in a ring of 16 entries, over many cycles (the entry tags advance every lap).
+    for (std::uint32_t lap = 0; lap < 200; ++lap) {
+        for (std::uint32_t i = 0; i < 8; ++i) ASSERT_EQ(r.enqueue((i + lap) % 8), Ring8::Enq::ok);
+        for (std::uint32_t i = 0; i < 8; ++i) ASSERT_EQ(r.dequeue(), (i + lap) % 8) << "lap " << lap;
+        ASSERT_EQ(r.dequeue(), Ring8::kEmpty);
+    }
+}
+
+TEST(ScqIndexRing, EmptyDequeues_ThenEnqueue_StillFound) {
+    Ring8 r;
+    ASSERT_EQ(r.enqueue(3), Ring8::Enq::ok);
+    ASSERT_EQ(r.dequeue(), 3u);
+    // Dequeuers on an empty ring pass positions and pull the tail up; the threshold then makes
+    // further tries cheap. An enqueue after that must still be found.
+    for (int i = 0; i < 100; ++i) ASSERT_EQ(r.dequeue(), Ring8::kEmpty);
+    ASSERT_EQ(r.enqueue(5), Ring8::Enq::ok);
+    EXPECT_EQ(r.dequeue(), 5u);
+}
+
+TEST(ScqIndexRing, Close_LaterEnqueueFails_DrainModeTakesWhatIsLeft) {
+    Ring8 r;
+    ASSERT_EQ(r.enqueue(1), Ring8::Enq::ok);
+    ASSERT_EQ(r.enqueue(2), Ring8::Enq::ok);
+    const std::uint64_t before = r.close();
+    EXPECT_EQ(before, 2u);
+    EXPECT_TRUE(r.closed());
+    EXPECT_EQ(r.enqueue(4), Ring8::Enq::closed);
+    EXPECT_EQ(r.dequeue(before + 1), 1u);
+    EXPECT_EQ(r.dequeue(before + 1), 2u);
+    EXPECT_EQ(r.dequeue(before + 1), Ring8::kEmpty);
+    EXPECT_EQ(r.dequeue(before + 1), Ring8::kEmpty);  // the head stops at the limit
+}
+
+TEST(ScqQueue, ConstinitGlobal_WorksWithoutConstruction) {
+    EXPECT_TRUE(g_scq.try_push(6));
+    EXPECT_EQ(*g_scq.pop(), 6);
+}
+
+TEST(ScqQueue, SizeApprox_AfterPushesAndPops_IsExact) {
+    staticrt::ScqQueue<int, 8> q;
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.try_push(i));
+    int v;
+    ASSERT_TRUE(q.try_pop(v));
+    EXPECT_EQ(q.size_approx(), 4u);
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(q.try_pop(v));
+    EXPECT_FALSE(q.try_pop(v));
+    EXPECT_EQ(q.size_approx(), 0u);
+}
+
+TEST(ScqQueue, FullAfterManyLaps_StillExactlyNSlots) {
+    // Cells come back through the free ring in pop order, not in index order: the queue must
+    // still hold exactly N (no cell leaked, none handed out twice).
+    staticrt::ScqQueue<int, 4> q;
+    int v = 0;
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(q.try_push(i));
+    for (int lap = 0; lap < 200; ++lap) {
+        const int k = 1 + lap % 4;
+        for (int i = 0; i < k; ++i) ASSERT_TRUE(q.try_pop(v));
+        int n = 0;
+        while (q.try_push(n)) ++n;
+        ASSERT_EQ(n, k) << "lap " << lap;
+    }
+}
+
+TEST(ScqQueue, TryPop_AfterCloseWithItems_StillReturnsThemThenClosed) {
+    staticrt::ScqQueue<int, 4> q;
+    ASSERT_TRUE(q.try_push(1));
+    ASSERT_TRUE(q.try_push(2));
+    q.close();
+    EXPECT_TRUE(q.closed());
+    EXPECT_FALSE(q.try_push(3));
+    EXPECT_EQ(q.push(3).code(), Errc::closed);
+    int v = 0;
+    EXPECT_TRUE(q.try_pop(v));
+    EXPECT_EQ(v, 1);
+    EXPECT_EQ(*q.pop(Deadline::poll()), 2);
+    EXPECT_FALSE(q.try_pop(v));
+    EXPECT_EQ(q.pop(Deadline::poll()).code(), Errc::closed);
+    EXPECT_EQ(q.size_approx(), 0u);
+}
+
+TEST(ScqQueue, Close_Twice_IsIdempotent) {
+    staticrt::ScqQueue<int, 4> q;
+    ASSERT_TRUE(q.try_push(1));
+    q.close();
+    q.close();
+    EXPECT_EQ(*q.pop(Deadline::poll()), 1);
+    EXPECT_EQ(q.pop(Deadline::poll()).code(), Errc::closed);
+}
+
+TEST(ScqQueue, PushMoveOnly_AfterClose_KeepsCallersValue) {
+    staticrt::ScqQueue<std::unique_ptr<int>, 2> q;
+    q.close();
+    auto p = std::make_unique<int>(7);
+    EXPECT_EQ(q.push(std::move(p)).code(), Errc::closed);
+    ASSERT_NE(p, nullptr);  // the early check refuses before touching it
+    EXPECT_EQ(*p, 7);
+}
+
+TEST(ScqQueue, Close_WithBlockedProducers_WakesAllWithClosed) {
+    staticrt::test::Watchdog wd{20s};
+    staticrt::ScqQueue<int, 2> q;
+    ASSERT_TRUE(q.try_push(1));
+    ASSERT_TRUE(q.try_push(2));
+    std::atomic<int> closed{0};
+    std::vector<std::thread> ts;
+    for (int i = 0; i < 3; ++i) ts.emplace_back([&] { if (q.push(9, Deadline::after(10s)).code() == Errc::closed) ++closed; });
+    ASSERT_TRUE(staticrt::test::eventually([&] { return q.waiting_producers() == 3; }));
+    q.close();
+    for (auto& t : ts) t.join();
+    EXPECT_EQ(closed.load(), 3);
+    EXPECT_EQ(*q.pop(), 1);
+    EXPECT_EQ(*q.pop(), 2);
+    EXPECT_EQ(q.pop().code(), Errc::closed);
+}
