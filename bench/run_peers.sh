@@ -20,7 +20,10 @@ mkdir -p docs/bench
   echo "# command bench/run_peers.sh (REPS=$REPS) $*"
   build/bench/bench/staticrt-bench-peers --reps "$REPS" "$@"
 } | tee docs/bench/peers.txt
-python3 bench/plot.py peers docs/bench/peers.txt docs/bench/peers.png
+# matplotlib comes from Debian (toolchain/setup-debian.sh); a python3 earlier on PATH (pyenv) may lack it
+plot_py=python3
+python3 -c 'import matplotlib' 2>/dev/null || plot_py=/usr/bin/python3
+"$plot_py" bench/plot.py peers docs/bench/peers.txt docs/bench/peers.png
 python3 bench/report.py docs/bench/peers.txt docs/bench/BENCHMARKS.md --notes bench/notes.md --plot peers.png
 echo "wrote docs/bench/peers.txt docs/bench/peers.png docs/bench/BENCHMARKS.md"
 python3 bench/report.py docs/bench/peers.txt
