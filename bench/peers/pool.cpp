@@ -165,7 +165,7 @@ double dispatch_tbb(const sb::Options& o) { return dispatch_tbb_w(o, 2); }
 // ------------------------------------------------------------------ pool_wake_latency
 // Each round: t0 = now; submit a task that stores now - t0; wait for it (the waiting style
 // each library offers); pause 20 us so the pool is idle (staticrt's workers are then in their
-// spin window: that is the design being measured; CPU use after 50 us idle is zero).
+// spin window: that is the design being measured; CPU use after spin_ns (20 us) idle is zero).
 std::atomic<std::int64_t> g_lat[kWakeRounds];
 
 double percentile_of(int rounds, double p) {

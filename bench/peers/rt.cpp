@@ -8,7 +8,7 @@
 // The measuring thread runs at SCHED_FIFO --rt-priority pinned to cpu A and sleeps on absolute
 // deadlines (clock_nanosleep TIMER_ABSTIME) --rt-interval-us apart, --rt-trials times, exactly
 // like cyclictest's thread; at each wake it takes t0 and submits one task, which stores
-// now - t0. The gap (200 us) is well past staticrt's spin budget (ThreadPoolOptions::spin_ns, 50 us),
+// now - t0. The gap (200 us) is well past staticrt's spin budget (ThreadPoolOptions::spin_ns, 20 us),
 // so every submit finds the workers parked in the kernel. Libraries:
 //   staticrt        ThreadPool<2>, SCHED_FIFO workers pinned one per core (the default pinning)
 //   staticrt_float  the same pool with ThreadPoolOptions::pin = false (workers float, same priority)

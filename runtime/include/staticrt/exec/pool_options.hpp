@@ -58,7 +58,10 @@ struct ThreadPoolOptions {
     platform::Priority priority{};            ///< e.g. {SchedPolicy::fifo, 50}
     bool lock_memory = false;                 ///< platform::lock_all_memory() before starting
     bool strict = false;                      ///< priority / memory-lock failure fails start()
-    std::int64_t spin_ns = 50'000;            ///< an idle worker polls this long before it sleeps
+    /// An idle worker polls this long before it sleeps in the kernel. 20 us: about twice a park +
+    /// wake on a quiet 2-core VM (~10 us) and half of one under load (~40 us), which keeps spin +
+    /// wake-up within ~3x the best choice in hindsight in both (bench/notes.md, "Spin budget").
+    std::int64_t spin_ns = 20'000;
     const char* name = "srt-pool";            ///< worker thread names: "<name>-<index>" (15 chars max)
     FailureHook on_failure{};
     /// Also call on_failure for a failed task whose caller holds a Future (the future already
