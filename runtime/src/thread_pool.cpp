@@ -201,6 +201,10 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
                     spin_end = now;
                     break;
                 }
+                // Give the CPU to any other runnable thread here: with more threads than CPUs the
+                // submitter may share this one, and a pure spin kept it off the CPU until the budget
+                // ran out (bench/notes.md, "Futures path"). A syscall per 64 polls when alone.
+                platform::yield_now();
             }
             if (m_spin_ns == 0) break;
             platform::cpu_relax();

@@ -61,6 +61,8 @@ struct ThreadPoolOptions {
     /// An idle worker polls this long before it sleeps in the kernel. 20 us: about twice a park +
     /// wake on a quiet 2-core VM (~10 us) and half of one under load (~40 us), which keeps spin +
     /// wake-up within ~3x the best choice in hindsight in both (bench/notes.md, "Spin budget").
+    /// Every 64 polls the spinning worker also yields its CPU once (platform::yield_now()), so a
+    /// submitter on the same CPU is not kept waiting by the spin (bench/notes.md, "Futures path").
     std::int64_t spin_ns = 20'000;
     const char* name = "srt-pool";            ///< worker thread names: "<name>-<index>" (15 chars max)
     FailureHook on_failure{};
