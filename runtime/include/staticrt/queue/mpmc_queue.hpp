@@ -99,7 +99,8 @@ public:
     ~MpmcRing() { destroy_remaining(m_slots, static_cast<std::uint32_t>(m_head.load(std::memory_order_relaxed))); }
 
     // ---------------------------------------------------------------- non-blocking
-    // try_push(v), push(v, d), pop(d), pop(out, d), empty_approx(), capacity(): QueueFront.
+    // try_push(v), push(v, d), try_pop(out), try_pop_n(out), pop(d), pop(out, d), empty_approx(),
+    // capacity(): QueueFront.
     /// Any thread. Constructs the element in place. false: full, or closed.
     template <class... Args>
     [[nodiscard]] bool try_emplace(Args&&... args) noexcept {
@@ -113,28 +114,13 @@ public:
         m_not_empty.notify_one();
         return true;
     }
-    /// Any thread. false: empty.
-    [[nodiscard]] bool try_pop(T& out) noexcept {
-        if (take<false>(&out) != Take::got) return false;
-        m_not_full.notify_one();
-        return true;
-    }
     /// Any thread. Copies a prefix of `items`; returns how many went in. Another producer's
     /// elements may interleave with them.
     [[nodiscard]] std::size_t try_push_n(std::span<const T> items) noexcept {
         std::size_t n = 0;
         NoHook none;
         while (n < items.size() && put(none, items[n]) == Put::ok) ++n;
-        if (n == 1) m_not_empty.notify_one();
-        else if (n > 1) m_not_empty.notify_all();
-        return n;
-    }
-    /// Any thread. Moves up to out.size() elements into `out`; returns how many.
-    [[nodiscard]] std::size_t try_pop_n(std::span<T> out) noexcept {
-        std::size_t n = 0;
-        while (n < out.size() && take<false>(&out[n]) == Take::got) ++n;
-        if (n == 1) m_not_full.notify_one();
-        else if (n > 1) m_not_full.notify_all();
+        notify_batch(m_not_empty, n);
         return n;
     }
 
@@ -206,6 +192,8 @@ public:
     }
 
 private:
+    /// One element into `out` (try_pop() / try_pop_n() of QueueFront notify after it).
+    bool take_one(T& out) noexcept { return take<false>(&out) == Take::got; }
     struct NoHook {
         void operator()() const noexcept {}
     };

@@ -314,7 +314,8 @@ public:
     }
 
     // ---------------------------------------------------------------- non-blocking
-    // try_push(v), push(v, d), pop(d), pop(out, d), empty_approx(), capacity(): QueueFront.
+    // try_push(v), push(v, d), try_pop(out), try_pop_n(out), pop(d), pop(out, d), empty_approx(),
+    // capacity(): QueueFront.
     /// Any thread. Constructs the element in place. false: full, or closed.
     template <class... Args>
     [[nodiscard]] bool try_emplace(Args&&... args) noexcept {
@@ -322,24 +323,11 @@ public:
         m_not_empty.notify_one();
         return true;
     }
-    /// Any thread. false: empty (or closed and drained).
-    [[nodiscard]] bool try_pop(T& out) noexcept {
-        if (take<false>(&out) != Take::got) return false;
-        m_not_full.notify_one();
-        return true;
-    }
     /// Any thread. Copies a prefix of `items`; returns how many went in.
     [[nodiscard]] std::size_t try_push_n(std::span<const T> items) noexcept {
         std::size_t n = 0;
         while (n < items.size() && put(items[n]) == Put::ok) ++n;
         notify_batch(m_not_empty, n);
-        return n;
-    }
-    /// Any thread. Moves up to out.size() elements into `out`; returns how many.
-    [[nodiscard]] std::size_t try_pop_n(std::span<T> out) noexcept {
-        std::size_t n = 0;
-        while (n < out.size() && take<false>(&out[n]) == Take::got) ++n;
-        notify_batch(m_not_full, n);
         return n;
     }
 
@@ -389,6 +377,8 @@ public:
     }
 
 private:
+    /// One element into `out` (try_pop() / try_pop_n() of QueueFront notify after it).
+    bool take_one(T& out) noexcept { return take<false>(&out) == Take::got; }
     template <class... Args>
     Put put(Args&&... args) noexcept {
         // [scq.drain.limit.load] relaxed: the cheap early answer, from a line nobody writes

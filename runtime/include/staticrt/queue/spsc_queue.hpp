@@ -62,7 +62,8 @@ public:
     ~SpscRing() { destroy_remaining(m_slots, m_head.load(std::memory_order_relaxed)); }
 
     // ---------------------------------------------------------------- non-blocking
-    // try_push(v), push(v, d), pop(d), pop(out, d), empty_approx(), capacity(): QueueFront.
+    // try_push(v), push(v, d), try_pop(out), try_pop_n(out), pop(d), pop(out, d), empty_approx(),
+    // capacity(): QueueFront.
     // try_push / push: producer only; pop: consumer only.
     /// Producer only. Constructs the element in place. false: full, or closed.
     template <class... Args>
@@ -72,25 +73,12 @@ public:
         m_not_empty.notify_one();
         return true;
     }
-    /// Consumer only. false: empty (a closed queue still hands out what it holds).
-    [[nodiscard]] bool try_pop(T& out) noexcept {
-        if (!try_pop_impl(out)) return false;
-        m_not_full.notify_one();
-        return true;
-    }
     /// Producer only. Copies a prefix of `items`; returns how many went in (0..size()).
     [[nodiscard]] std::size_t try_push_n(std::span<const T> items) noexcept {
         if (closed()) return 0;
         std::size_t n = 0;
         while (n < items.size() && try_emplace_impl(items[n])) ++n;
         if (n != 0) m_not_empty.notify_one();
-        return n;
-    }
-    /// Consumer only. Moves up to out.size() elements into `out`; returns how many.
-    [[nodiscard]] std::size_t try_pop_n(std::span<T> out) noexcept {
-        std::size_t n = 0;
-        while (n < out.size() && try_pop_impl(out[n])) ++n;
-        if (n != 0) m_not_full.notify_one();
         return n;
     }
 
@@ -141,6 +129,8 @@ public:
     }
 
 private:
+    /// One element into `out` (try_pop() / try_pop_n() of QueueFront notify after it).
+    bool take_one(T& out) noexcept { return take<false>(&out); }
     template <class... Args>
     bool try_emplace_impl(Args&&... args) noexcept {
         const std::uint32_t t = m_tail.load(std::memory_order_relaxed);  // own index
@@ -153,7 +143,6 @@ private:
         m_tail.store(t + 1, std::memory_order_relaxed);  // [spsc.tail] relaxed: own index; observers only
         return true;
     }
-    bool try_pop_impl(T& out) noexcept { return take<false>(&out); }
     /// Moves the head element to *out: assigns (Construct false) or constructs in raw memory.
     template <bool Construct>
     bool take(T* out) noexcept {

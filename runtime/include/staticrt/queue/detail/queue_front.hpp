@@ -2,13 +2,15 @@
 // staticrt/queue/detail/queue_front.hpp — the public calls SpscRing and MpmcRing share.
 //
 // QueueFront<Derived, T, N> writes the copy/move overloads of try_push()/push(), the two pop()
-// forms (a Result<T> built from raw storage, or into an existing object) and the capacity
-// observers once, on top of the core's try_emplace(), emplace() and pop_into<Construct>().
+// forms (a Result<T> built from raw storage, or into an existing object), try_pop() /
+// try_pop_n() and the capacity observers once, on top of the core's try_emplace(), emplace(),
+// pop_into<Construct>(), take_one() and its m_not_full event.
 // destroy_remaining() is the destructor both cores run: it destroys the elements still inside.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -17,6 +19,13 @@
 #include "staticrt/queue/detail/slot.hpp"
 
 namespace staticrt::detail {
+
+/// After a batch call moved `n` elements: wakes one waiter of `ev` for one element, all for more.
+template <class Event>
+void notify_batch(Event& ev, std::size_t n) noexcept {
+    if (n == 1) ev.notify_one();
+    else if (n > 1) ev.notify_all();
+}
 
 template <class Derived, class T, std::size_t N>
 class QueueFront {
@@ -46,6 +55,19 @@ public:
     [[nodiscard]] Result<void> pop(T& out, Deadline d = Deadline::never()) noexcept {
         return self().template pop_into<false>(&out, d);
     }
+    /// Consumer side. false: empty (a closed queue still hands out what it holds).
+    [[nodiscard]] bool try_pop(T& out) noexcept {
+        if (!self().take_one(out)) return false;
+        self().m_not_full.notify_one();
+        return true;
+    }
+    /// Consumer side. Moves up to out.size() elements into `out`; returns how many.
+    [[nodiscard]] std::size_t try_pop_n(std::span<T> out) noexcept {
+        std::size_t n = 0;
+        while (n < out.size() && self().take_one(out[n])) ++n;
+        notify_batch(self().m_not_full, n);
+        return n;
+    }
     [[nodiscard]] bool empty_approx() const noexcept { return static_cast<const Derived&>(*this).size_approx() == 0; }
     [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
 
@@ -56,13 +78,6 @@ protected:
 private:
     Derived& self() noexcept { return static_cast<Derived&>(*this); }
 };
-
-/// After a batch call moved `n` elements: wakes one waiter of `ev` for one element, all for more.
-template <class Event>
-void notify_batch(Event& ev, std::size_t n) noexcept {
-    if (n == 1) ev.notify_one();
-    else if (n > 1) ev.notify_all();
-}
 
 /// Destroys the full cells from position `head` on (the destructor of a queue; no thread uses it).
 template <class T, std::size_t N, class P>
