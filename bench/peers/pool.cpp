@@ -100,9 +100,11 @@ private:
 std::atomic<std::uint64_t> g_ran{0};
 
 template <std::size_t W>
-double dispatch_staticrt_w(const sb::Options& o) {
+double dispatch_staticrt_wake(const sb::Options& o, staticrt::WakePolicy wake) {
     static staticrt::ThreadPool<W, 4096> pool;
-    if (!pool.start({})) return -1;
+    staticrt::ThreadPoolOptions po;
+    po.wake = wake;
+    if (!pool.start(po)) return -1;
     const std::uint64_t n = o.scaled(kDispatchTasks);
     const std::int64_t t0 = sb::now_ns();
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -113,7 +115,12 @@ double dispatch_staticrt_w(const sb::Options& o) {
     (void)pool.shutdown();
     return g_ran.load() == n ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;
 }
+template <std::size_t W>
+double dispatch_staticrt_w(const sb::Options& o) { return dispatch_staticrt_wake<W>(o, staticrt::WakePolicy::near_submitter); }
 double dispatch_staticrt(const sb::Options& o) { return dispatch_staticrt_w<2>(o); }
+double dispatch_staticrt_longest(const sb::Options& o) {
+    return dispatch_staticrt_wake<2>(o, staticrt::WakePolicy::longest_parked);
+}
 
 double dispatch_staticrt_futures(const sb::Options& o) {
     static staticrt::ThreadPool<2, 4096, staticrt::kDefaultPoolStackBytes, 64, 8192> pool;
@@ -340,6 +347,7 @@ using sb::Better;
 
 const int kRegistered = sb::add_workloads({
     {"pool_dispatch", "staticrt", "tasks/s", Better::higher, true, &dispatch_staticrt},
+    {"pool_dispatch", "staticrt_longest", "tasks/s", Better::higher, false, &dispatch_staticrt_longest},
     {"pool_dispatch", "staticrt_futures", "tasks/s", Better::higher, true, &dispatch_staticrt_futures},
     {"pool_dispatch", "std_pool", "tasks/s", Better::higher, true, &dispatch_std},
     {"pool_dispatch", "tbb_task_group", "tasks/s", Better::higher, true, &dispatch_tbb},

@@ -10,7 +10,9 @@
 // like cyclictest's thread; at each wake it takes t0 and submits one task, which stores
 // now - t0. The gap (200 us) is well past staticrt's spin budget (ThreadPoolOptions::spin_ns, 20 us),
 // so every submit finds the workers parked in the kernel. Libraries:
-//   staticrt        ThreadPool<2>, SCHED_FIFO workers pinned one per core (the default pinning)
+//   staticrt        ThreadPool<2>, SCHED_FIFO workers pinned one per core (the default pinning),
+//                   the default wake policy (WakePolicy::near_submitter: the worker on cpu A)
+//   staticrt_longest the same pool with WakePolicy::longest_parked (the kernel picks the worker)
 //   staticrt_float  the same pool with ThreadPoolOptions::pin = false (workers float, same priority)
 //   std_pool        2 std::threads + std::mutex + std::condition_variable, SCHED_FIFO, pinned A,B
 //   tbb_arena       task_arena(2); its workers are made SCHED_FIFO by a task_scheduler_observer
@@ -107,10 +109,12 @@ Figures wake_loop(const sb::Options& o, Submit&& submit) {
     return from_snapshot(snap);
 }
 
-Figures measure_staticrt(const sb::Options& o, bool pin) {
+Figures measure_staticrt(const sb::Options& o, bool pin,
+                         staticrt::WakePolicy wake = staticrt::WakePolicy::near_submitter) {
     static staticrt::ThreadPool<2, 64> pool;
     staticrt::ThreadPoolOptions po;
     po.pin = pin;
+    po.wake = wake;
     po.priority = {staticrt::platform::SchedPolicy::fifo, o.rt_priority};
     if (!pool.start(po)) return {};
     Figures f = wake_loop(o, [](std::int64_t t0, std::atomic<std::int64_t>* slot) {
@@ -282,11 +286,12 @@ Figures periodic_staticrt(const sb::Options& o) {
 }
 
 // ------------------------------------------------------------------ one measurement, four lines
-enum Lib { kStaticrt, kStaticrtFloat, kStd, kTbb, kCyclic, kPeriodicStaticrt, kPeriodicCyclic, kLibs };
+enum Lib { kStaticrt, kStaticrtLongest, kStaticrtFloat, kStd, kTbb, kCyclic, kPeriodicStaticrt, kPeriodicCyclic, kLibs };
 
 Figures measure(Lib lib, const sb::Options& o) {
     switch (lib) {
         case kStaticrt: return measure_staticrt(o, true);
+        case kStaticrtLongest: return measure_staticrt(o, true, staticrt::WakePolicy::longest_parked);
         case kStaticrtFloat: return measure_staticrt(o, false);
         case kStd: return measure_std(o);
         case kTbb: return measure_tbb(o);
@@ -345,6 +350,7 @@ using sb::Better;
 
 const int kRegistered = sb::add_workloads({
     STATICRT_RT_ROWS("rt_wake_latency", kStaticrt, "staticrt"),
+    STATICRT_RT_ROWS("rt_wake_latency", kStaticrtLongest, "staticrt_longest"),
     STATICRT_RT_ROWS("rt_wake_latency", kStaticrtFloat, "staticrt_float"),
     STATICRT_RT_ROWS("rt_wake_latency", kStd, "std_pool"),
     STATICRT_RT_ROWS("rt_wake_latency", kTbb, "tbb_arena"),

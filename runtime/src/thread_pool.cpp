@@ -216,7 +216,7 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
         }
         // The spin and sleep counters are published right before the worker parks, so a parked
         // worker's stats are current while it sleeps (and do not move until it wakes).
-        const std::uint32_t wakes = m_ring.sleep([&]() noexcept {
+        const std::uint32_t wakes = m_ring.sleep(w.index, [&]() noexcept {
             if (spin_from != kSinceWake && spin_end != kSinceWake) {
                 add_relaxed(w.spin_ns, static_cast<std::uint64_t>(spin_end - spin_from));
             }
@@ -304,6 +304,10 @@ Result<void> PoolCore::start(const ThreadPoolOptions& options) noexcept {
     const std::size_t ncpus = cpus.count();
     const std::size_t napart = apart.count();
     m_shares_caller_cpu = false;
+    // Which worker a submit wakes (ThreadPoolOptions::wake): near_submitter gives the first 64
+    // workers a park word each (their CPU is set below, before each one starts).
+    m_ring.bind_park(&m_workers[0].park, sizeof(WorkerBlock),
+                     options.wake == WakePolicy::near_submitter ? m_worker_count : 0);
     for (std::uint32_t i = 0; i < m_worker_count; ++i) {
         WorkerBlock& w = m_workers[i];
         w.pool = this;
@@ -333,6 +337,7 @@ Result<void> PoolCore::start(const ThreadPoolOptions& options) noexcept {
             one = CpuSet::single(w.cpu);
             to.affinity = &one;
         }
+        w.park.cpu = w.cpu < platform::kMaxCpus ? static_cast<std::uint32_t>(w.cpu) : ParkSlot::kNoCpu;
         // m_stacks is nullptr where the OS provides stacks (platform::kThreadUsesCallerStack false).
         const platform::StackSpan stack{m_stacks != nullptr ? m_stacks + static_cast<std::size_t>(i) * m_stack_bytes
                                                              : nullptr,

@@ -26,6 +26,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "staticrt/platform/cpu.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
@@ -215,6 +216,12 @@ struct DSchedPolicy {
     /// says so (seeded; always when every other thread is blocked or done). Once expired for a
     /// thread, that deadline and every earlier one stay expired for it.
     [[nodiscard]] static bool expired(Deadline deadline) noexcept { return detail::expired(deadline); }
+    /// The calling thread's index in its Case stands for its CPU (a scenario pins its "workers"
+    /// to the indices of the threads they should be near).
+    [[nodiscard]] static std::size_t current_cpu() noexcept {
+        const int i = self();
+        return i < 0 ? staticrt::platform::kMaxCpus : static_cast<std::size_t>(i);
+    }
 };
 
 // ------------------------------------------------------------------ exploring many schedules

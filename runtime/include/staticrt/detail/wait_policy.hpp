@@ -15,9 +15,11 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "staticrt/platform/arch.hpp"
+#include "staticrt/platform/cpu.hpp"
 #include "staticrt/platform/memory.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/thread.hpp"
@@ -111,6 +113,11 @@ struct OsWaitPolicy {
     static void cpu_relax() noexcept { platform::cpu_relax(); }
     static void yield() noexcept { platform::yield_now(); }
     [[nodiscard]] static bool expired(Deadline deadline) noexcept { return deadline.expired(); }
+    /// The CPU the caller runs on now (a hint: it may move at once); kMaxCpus when unknown.
+    [[nodiscard]] static std::size_t current_cpu() noexcept {
+        const auto c = platform::current_cpu();
+        return c ? *c : platform::kMaxCpus;
+    }
 
 private:
     static bool resolve_cached() noexcept {

@@ -34,6 +34,21 @@ struct FailureHook {
     void* user = nullptr;
 };
 
+/// Which parked worker a submit wakes (ThreadPoolOptions::wake).
+enum class WakePolicy : std::uint8_t {
+    /// The parked worker pinned to the submitting thread's CPU, else the one pinned nearest to it
+    /// (by CPU number), else any. Each of the first 64 workers parks on a word of its own and the
+    /// submitter picks one (one CPU query, only when some worker is parked). A pinned pool then
+    /// wakes a worker on the submitter's own CPU where there is one instead of an idle, halted
+    /// CPU elsewhere: the kernel switches to it when the submitter blocks, with no cross-CPU
+    /// wake-up (docs/realtime.md, "Which worker a submit wakes"). Workers past the 64th, and
+    /// floating workers' choice of CPU, are as with longest_parked.
+    near_submitter,
+    /// Every worker parks on one shared word and the kernel wakes the one that waited longest
+    /// (the behaviour before near_submitter): spreads tasks over the pool's CPUs.
+    longest_parked,
+};
+
 /// Per-task latency histograms of one worker (ThreadPoolOptions::task_latency): caller storage,
 /// recorded by that worker only (the histograms' one recording thread), readable from any thread
 /// through Histogram::snapshot() or ThreadPool::task_latency(). About 35 KiB each.
@@ -64,6 +79,7 @@ struct ThreadPoolOptions {
     /// Every 64 polls the spinning worker also yields its CPU once (platform::yield_now()), so a
     /// submitter on the same CPU is not kept waiting by the spin (bench/notes.md, "Futures path").
     std::int64_t spin_ns = 20'000;
+    WakePolicy wake = WakePolicy::near_submitter;  ///< which parked worker a submit wakes
     const char* name = "srt-pool";            ///< worker thread names: "<name>-<index>" (15 chars max)
     FailureHook on_failure{};
     /// Also call on_failure for a failed task whose caller holds a Future (the future already

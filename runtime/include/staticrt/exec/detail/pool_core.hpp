@@ -51,6 +51,8 @@ struct JobOps {
 using CellHeader = BasicCellHeader<OsWaitPolicy>;
 /// A claimed, not yet published queue cell.
 using CellClaim = BasicCellClaim<OsWaitPolicy>;
+/// A worker's own park word (ThreadPoolOptions::wake = WakePolicy::near_submitter).
+using ParkSlot = BasicParkSlot<OsWaitPolicy>;
 
 template <std::size_t TaskBytes>
 struct PoolCell {
@@ -80,6 +82,9 @@ struct alignas(platform::kCacheLine) WorkerBlock {
     std::atomic<std::uint64_t> stalls{0};
     char name[platform::kMaxThreadName] = {};
     void* scratch = nullptr;  ///< TaskBytes where the worker runs a task after freeing its cell
+    /// Its park word for the targeted wake: written by a publisher only while the worker is
+    /// parked (so it shares the block's lines with the worker's own counters).
+    ParkSlot park;
 };
 
 /// A map/parallel_for in progress; lives on the caller's stack until every helper left.

@@ -5,7 +5,10 @@
 // TaskRing<P> is a bounded MPMC ring of task cells (Vyukov-style sequence numbers; cells are
 // addressed by a base pointer + stride + capacity, the task's bytes follow each CellHeader), the
 // wait of a submitter for a free cell (EventCount m_space, woken with a quarter-ring hysteresis),
-// the close bit in the tail word, and the workers' sleep/token protocol (m_sleepers / m_tokens).
+// the close bit in the tail word, and the workers' two sleep/wake protocols: the shared one
+// (m_sleepers / m_tokens: the kernel picks which sleeper a token wakes) and the targeted one
+// (m_parked: one bit per worker, a park word per worker, the publisher picks the parked worker
+// pinned nearest to its own CPU; ThreadPoolOptions::wake).
 // Roles: any thread claims + publishes (producers); workers pop, run the task in place or move
 // it out, free_cell(), and sleep() when the ring is empty; one thread closes (shutdown).
 // A header template over the wait policy P (detail/wait_policy.hpp) so the deterministic
@@ -21,12 +24,14 @@
 // [pool.close] ...); the submitter's wait for a free cell is the waiting layer's handshake.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
 #include "staticrt/detail/event_count.hpp"
 #include "staticrt/detail/wait_policy.hpp"
 #include "staticrt/platform/arch.hpp"
+#include "staticrt/platform/cpu.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/time.hpp"
 
@@ -47,6 +52,16 @@ struct BasicCellHeader {
 };
 inline constexpr std::size_t kCellDataOffset = 16;
 
+/// One worker's park word for the targeted wake: a publisher that took the worker's bit out of
+/// the parked mask posts 1 here and wakes it. `cpu`: where the worker is pinned (kNoCpu: it
+/// floats), written before the worker starts; read by publishers choosing whom to wake.
+template <class P>
+struct BasicParkSlot {
+    static constexpr std::uint32_t kNoCpu = 0xffff'ffffu;
+    typename P::template atomic<std::uint32_t> token{0};  ///< futex word: 1 = woken by a publisher
+    std::uint32_t cpu = kNoCpu;
+};
+
 /// A claimed, not yet published queue cell.
 template <class P>
 struct BasicCellClaim {
@@ -60,6 +75,9 @@ class TaskRing {
 public:
     using Cell = BasicCellHeader<P>;
     using Claim = BasicCellClaim<P>;
+    using ParkSlot = BasicParkSlot<P>;
+    /// Workers that can park on their own word (bits of m_parked); the others use the shared word.
+    static constexpr std::uint32_t kMaxTargeted = 64;
     static constexpr std::uint32_t kClosed = 0x8000'0000u;
     static constexpr std::uint32_t kPosMask = 0x7fff'ffffu;
 
@@ -73,6 +91,13 @@ public:
     void bind(void* cells, std::size_t stride, std::uint32_t capacity) noexcept {
         m_cells = cells, m_stride = stride, m_capacity = capacity, m_mask = capacity - 1;
         m_space_wake_mask = capacity >= 4 ? capacity / 4 - 1 : 0;
+    }
+
+    /// Targeted wake-up for workers 0 .. count-1 (count <= kMaxTargeted): worker i parks on the
+    /// ParkSlot at `slots` + i * `stride` bytes. Before any worker runs; count 0 (the default):
+    /// every worker uses the shared word.
+    void bind_park(ParkSlot* slots, std::size_t stride, std::uint32_t count) noexcept {
+        m_park = slots, m_park_stride = stride, m_park_count = count < kMaxTargeted ? count : kMaxTargeted;
     }
 
     // ---- producers
@@ -123,6 +148,13 @@ public:
         // [pool.publish] release: the task bytes and ops are visible to the worker whose [pool.take]
         // acquire reads this sequence.
         c.cell->seq.store(((c.pos + 1) - (c.pos & m_mask)) & kPosMask, std::memory_order_release);
+        // [pool.wake_check] seq_cst: load half of the [pool.park] Dekker pair with [pool.claim]:
+        // a worker whose bit is not in this load re-checks the tail after setting it and sees our claim.
+        const std::uint64_t parked = m_parked.load(std::memory_order_seq_cst);
+        if (parked != 0) {
+            wake_parked(parked);
+            return;
+        }
         // [pool.wake_check] seq_cst: load half of the [pool.sleep] Dekker pair with [pool.claim].
         if (m_sleepers.load(std::memory_order_seq_cst) != 0) wake_one_sleeper();
     }
@@ -185,6 +217,24 @@ public:
     std::uint32_t sleep() noexcept {
         return sleep([]() noexcept {});
     }
+    /// As sleep(), for worker `worker`: on its own park word when bind_park() covered it.
+    template <class OnPark>
+    std::uint32_t sleep(std::uint32_t worker, OnPark&& on_park) noexcept {
+        if (worker >= m_park_count) return sleep(on_park);
+        const std::uint64_t bit = std::uint64_t{1} << worker;
+        // [pool.park] seq_cst RMW then seq_cst load of the tail: Dekker pair with [pool.claim] +
+        // [pool.wake_check] (and with [pool.close] + the mask exchange in close()): either the
+        // publisher sees our bit and takes it, or we see its claimed task / the close here.
+        m_parked.fetch_or(bit, std::memory_order_seq_cst);
+        const std::uint32_t t = m_tail.load(std::memory_order_seq_cst);
+        if ((t & kClosed) != 0 || (t & kPosMask) != m_head.load(std::memory_order_relaxed)) {  // [pool.head_peek]
+            // Leave: take our bit back, unless a publisher (or close) took it first; then its
+            // token is on the way and is consumed below, so no stale token wakes a later park.
+            // [pool.unpark] relaxed RMW: the mask's modification order decides who owns the bit.
+            if ((m_parked.fetch_and(~bit, std::memory_order_relaxed) & bit) != 0) return 0;
+        }
+        return take_park_token(park_slot(worker), on_park);
+    }
     template <class OnPark>
     std::uint32_t sleep(OnPark&& on_park) noexcept {
         // [pool.sleep] seq_cst RMW then seq_cst load of the tail: Dekker pair with [pool.claim] +
@@ -217,6 +267,10 @@ public:
             m_tokens.fetch_add(n, std::memory_order_release);  // [pool.token] pairs with take_token()'s acquire
             P::wake_all(m_tokens, platform::WaitScope::process_private);
         }
+        // [pool.park] seq_cst RMW: takes every parked worker's bit (Dekker pair with the workers'
+        // announce + tail re-check, as above); each one gets its token.
+        std::uint64_t parked = m_parked.exchange(0, std::memory_order_seq_cst);
+        for (; parked != 0; parked &= parked - 1) post_park_token(lowest_bit(parked));
         // Unconditional wake after the close bit: blocked submitters re-check and see closed.
         m_space.wake_all();
         return (was & kClosed) == 0;
@@ -260,9 +314,12 @@ public:
     }
     /// Submitters registered to wait for a free cell (a snapshot; tests wait for one).
     [[nodiscard]] std::uint32_t space_waiters() const noexcept { return m_space.waiters(); }
-    /// Workers announced asleep and not yet woken (a snapshot).
+    /// Workers announced asleep and not yet woken, on either protocol (a snapshot).
     [[nodiscard]] std::uint32_t sleepers() const noexcept {
-        return m_sleepers.load(std::memory_order_relaxed);  // [pool.unit] relaxed: a snapshot
+        // [pool.unit] relaxed: a snapshot (both words).
+        std::uint32_t n = m_sleepers.load(std::memory_order_relaxed);
+        for (std::uint64_t m = m_parked.load(std::memory_order_relaxed); m != 0; m &= m - 1) ++n;
+        return n;
     }
 
 private:
@@ -272,6 +329,70 @@ private:
     }
     [[nodiscard]] Cell* cell(std::uint32_t pos) const noexcept {
         return static_cast<Cell*>(static_cast<void*>(static_cast<std::byte*>(m_cells) + (pos & m_mask) * m_stride));
+    }
+    [[nodiscard]] ParkSlot& park_slot(std::uint32_t worker) const noexcept {
+        return *static_cast<ParkSlot*>(static_cast<void*>(static_cast<std::byte*>(static_cast<void*>(m_park)) +
+                                                          std::size_t{worker} * m_park_stride));
+    }
+    static std::uint32_t lowest_bit(std::uint64_t m) noexcept {
+        return static_cast<std::uint32_t>(std::countr_zero(m));
+    }
+    /// The parked worker (a bit of `mask`, not 0) pinned nearest to `cpu` (lowest |cpu - its
+    /// CPU|, the lower index on a tie); the lowest bit when `cpu` (>= kMaxCpus) or their CPUs are unknown.
+    [[nodiscard]] std::uint32_t nearest(std::uint64_t mask, std::size_t cpu) const noexcept {
+        std::uint32_t best = lowest_bit(mask);
+        if (cpu >= platform::kMaxCpus) return best;
+        std::size_t best_d = ~std::size_t{0};
+        for (std::uint64_t m = mask; m != 0; m &= m - 1) {
+            const std::uint32_t i = lowest_bit(m);
+            const std::uint32_t c = park_slot(i).cpu;
+            if (c == ParkSlot::kNoCpu) continue;
+            const std::size_t d = c > cpu ? c - cpu : cpu - c;
+            if (d < best_d) {
+                best = i, best_d = d;
+                if (d == 0) break;
+            }
+        }
+        return best;
+    }
+    /// Wakes one parked worker, the one nearest to the calling thread's CPU (one CPU query: only
+    /// here, where a futex wake follows anyway). `parked`: a non-zero load of m_parked.
+    void wake_parked(std::uint64_t parked) noexcept {
+        const std::size_t cpu = P::current_cpu();
+        while (parked != 0) {
+            const std::uint32_t w = nearest(parked, cpu);
+            const std::uint64_t bit = std::uint64_t{1} << w;
+            // [pool.unpark] acq_rel RMW: clearing the bit makes this publisher the one that wakes w;
+            // acquire: w's reset of its token ([pool.ptoken.reset]) is before our post below.
+            const std::uint64_t was = m_parked.fetch_and(~bit, std::memory_order_acq_rel);
+            if ((was & bit) != 0) {
+                post_park_token(w);
+                return;
+            }
+            // w was taken by another publisher or left by itself: either way it is awake and runs
+            // the ring until it is empty (a worker never parks while a claimed task is not popped).
+            parked = was & ~bit;
+        }
+    }
+    void post_park_token(std::uint32_t w) noexcept {
+        ParkSlot& s = park_slot(w);
+        s.token.store(1, std::memory_order_release);  // [pool.ptoken] release: pairs with take_park_token()'s acquire
+        P::wake_one(s.token, platform::WaitScope::process_private);
+    }
+    template <class OnPark>
+    static std::uint32_t take_park_token(ParkSlot& s, OnPark& on_park) noexcept {
+        std::uint32_t wakes = 0;
+        for (;;) {
+            if (s.token.load(std::memory_order_acquire) != 0) {  // [pool.ptoken] acquire
+                // [pool.ptoken.reset] relaxed: ordered before our next announce ([pool.park], a
+                // seq_cst RMW), which the next publisher's [pool.unpark] acquire reads.
+                s.token.store(0, std::memory_order_relaxed);
+                return wakes;
+            }
+            if (wakes == 0) on_park();
+            (void)P::wait(s.token, 0, Deadline::never(), platform::WaitScope::process_private);
+            ++wakes;
+        }
     }
     void wake_one_sleeper() noexcept {
         std::uint32_t s = m_sleepers.load(std::memory_order_relaxed);  // [pool.unit] relaxed: validated by the CAS
@@ -302,8 +423,11 @@ private:
         }
     }
 
-    // Written once by bind() (first use); read by everybody.
+    // Written once by bind() (first use) / bind_park() (start); read by everybody.
     void* m_cells = nullptr;
+    ParkSlot* m_park = nullptr;
+    std::size_t m_park_stride = 0;
+    std::uint32_t m_park_count = 0;  ///< workers 0 .. m_park_count-1 park on their own word
     std::size_t m_stride = 0;
     std::uint32_t m_capacity = 0;
     std::uint32_t m_mask = 0;
@@ -316,6 +440,7 @@ private:
     // Sleep/wake protocol.
     alignas(platform::kCacheLine) typename P::template atomic<std::uint32_t> m_sleepers{0};  ///< units of workers about to sleep
     typename P::template atomic<std::uint32_t> m_tokens{0};  ///< wake tokens (futex word)
+    typename P::template atomic<std::uint64_t> m_parked{0};  ///< bit i: worker i parked on its own word
     // Submitters blocked on a full ring.
     alignas(platform::kCacheLine) EventCount<P> m_space;  ///< submitters waiting for a free cell
 };
