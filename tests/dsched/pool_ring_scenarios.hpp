@@ -31,7 +31,15 @@ struct TestTaskRing {
                   "the task bytes must start at kCellDataOffset, as in PoolCell");
     Cell cells[N];
     Ring ring;
+    std::array<Ring::ParkSlot, 4> park{};  ///< the workers' own park words (targeted wake)
     TestTaskRing() { ring.bind(cells, sizeof(Cell), N); }
+
+    /// Workers 0 .. count-1 park on their own words (WakePolicy::near_submitter); worker i is
+    /// "pinned" to cpus[i], which DSchedPolicy::current_cpu() compares with a thread's index.
+    void target(std::uint32_t count, std::array<std::uint32_t, 4> cpus) {
+        for (std::size_t i = 0; i < park.size(); ++i) park[i].cpu = cpus[i];
+        ring.bind_park(park.data(), sizeof(Ring::ParkSlot), count);
+    }
 
     /// claim() + publish() of task `id`; the claim's result (Errc::ok when published).
     Errc submit(int id, staticrt::Deadline deadline, staticrt::detail::SpinPolicy spin = {2, 0}) {
@@ -47,7 +55,7 @@ struct TestTaskRing {
     /// first, as with a scratch buffer); when empty: leave once closed and drained, let a claimed
     /// cell's submitter finish, else sleep(). Returns when the ring is closed and drained.
     template <class Run>
-    void work(Run&& run) {
+    void work(Run&& run, std::uint32_t worker = ~0u) {
         for (;;) {
             std::uint32_t pos = 0;
             Ring::Cell* c = nullptr;
@@ -63,7 +71,7 @@ struct TestTaskRing {
                 if (!ring.pop_ready()) dsched::DSchedPolicy::yield();
                 continue;
             }
-            (void)ring.sleep();
+            (void)ring.sleep(worker, [] {});
         }
     }
 };
@@ -244,6 +252,79 @@ inline dsched::Case pool_ring_close_wakes() {
     c.check = [s] {
         if (s->producers_closed.load() != 2) return std::string("a blocked producer did not return closed");
         if (s->workers_left.load() != 2) return std::string("a sleeping worker did not leave");
+        return std::string();
+    };
+    return c;
+}
+
+// ---------------------------------------------------------------- targeted wake (near_submitter)
+
+/// As pool_ring_work_then_close, with workers 0 .. targeted-1 on their own park words and the
+/// others on the shared word (a pool of more than 64 workers mixes both). Worker w is "pinned"
+/// to CPU cpus[w]; producers are threads 0 .. Producers-1, so a worker pinned to 0 is the one
+/// producer 0's publish prefers. A publish that misses a parked worker, a worker that parks
+/// after a publisher read the mask without seeing it, or a token left behind strands a task.
+template <std::uint32_t N, int Producers, int PerProducer>
+dsched::Case pool_ring_targeted(std::uint32_t targeted, std::array<std::uint32_t, 4> cpus) {
+    constexpr int kTasks = Producers * PerProducer;
+    struct S {
+        TestTaskRing<N> r;
+        Runs<kTasks> runs;
+    };
+    auto s = std::make_shared<S>();
+    s->r.target(targeted, cpus);
+    dsched::Case c;
+    for (int p = 0; p < Producers; ++p) {
+        c.bodies.push_back([s, p] {
+            for (int i = 0; i < PerProducer; ++i) {
+                dsched::check(s->r.submit(p * PerProducer + i, staticrt::Deadline::never(), {1, 0}) == Errc::ok,
+                              "a submit on an open ring failed");
+            }
+        });
+    }
+    for (std::uint32_t w = 0; w < 2; ++w) {
+        c.bodies.push_back([s, w] {
+            s->r.work([&](int id) {
+                if (s->runs.run(id) == kTasks) (void)s->r.ring.close();
+            }, w);
+        });
+    }
+    c.check = [s] {
+        if (s->r.ring.sleepers() != 0) return std::string("a worker's park announcement outlived the close");
+        for (auto& p : s->r.park) {
+            if (p.token.load() != 0) return std::string("a wake token was left on a worker's park word");
+        }
+        return s->runs.verdict();
+    };
+    return c;
+}
+
+/// One producer, 4 tasks, a ring of 2, both workers targeted; worker 0 is on the producer's CPU.
+inline dsched::Case pool_ring_targeted_one_producer() { return pool_ring_targeted<2, 1, 4>(2, {0, 7, 0, 0}); }
+/// Two producers, 3 tasks each, a ring of 4, both workers targeted, one on each producer's CPU.
+inline dsched::Case pool_ring_targeted_two_producers() { return pool_ring_targeted<4, 2, 3>(2, {1, 0, 0, 0}); }
+/// Worker 0 targeted, worker 1 on the shared word: publish checks both.
+inline dsched::Case pool_ring_targeted_mixed() { return pool_ring_targeted<2, 2, 2>(1, {0, 0, 0, 0}); }
+
+/// close() wakes workers parked on their own words: two targeted workers go to sleep on an
+/// empty ring; another thread closes it; both leave.
+inline dsched::Case pool_ring_targeted_close_wakes() {
+    struct S {
+        TestTaskRing<2> r;
+        std::atomic<int> workers_left{0};
+    };
+    auto s = std::make_shared<S>();
+    s->r.target(2, {0, 1, 0, 0});
+    dsched::Case c;
+    for (std::uint32_t w = 0; w < 2; ++w) {
+        c.bodies.push_back([s, w] {
+            s->r.work([](int) { dsched::fail("a task ran on the empty ring"); }, w);
+            s->workers_left.fetch_add(1);
+        });
+    }
+    c.bodies.push_back([s] { dsched::check(s->r.ring.close(), "close() of an open ring returned false"); });
+    c.check = [s] {
+        if (s->workers_left.load() != 2) return std::string("a parked worker did not leave");
         return std::string();
     };
     return c;

@@ -32,4 +32,20 @@ TEST(DschedPoolRing, Close_WakesSleepingWorkersAndBlockedProducers) {
     dsched_suite::expect_all_pass("pool_ring.close_wakes", 300, pool_ring_close_wakes);
 }
 
+TEST(DschedPoolRing, Targeted_OneProducer_NoTaskStranded) {
+    dsched_suite::expect_all_pass("pool_ring.targeted_one_producer", 300, pool_ring_targeted_one_producer);
+}
+
+TEST(DschedPoolRing, Targeted_TwoProducers_EveryTaskRunsOnce) {
+    dsched_suite::expect_all_pass("pool_ring.targeted_two_producers", 300, pool_ring_targeted_two_producers);
+}
+
+TEST(DschedPoolRing, TargetedAndSharedWorkers_NoTaskStranded) {
+    dsched_suite::expect_all_pass("pool_ring.targeted_mixed", 300, pool_ring_targeted_mixed);
+}
+
+TEST(DschedPoolRing, Targeted_Close_WakesParkedWorkers) {
+    dsched_suite::expect_all_pass("pool_ring.targeted_close_wakes", 300, pool_ring_targeted_close_wakes);
+}
+
 }  // namespace

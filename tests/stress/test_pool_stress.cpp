@@ -220,3 +220,64 @@ TEST(PoolStress, TaskLatencyOn_TwoSubmittersAndAReader_EveryTaskRunsOnceAndIsRec
     std::printf("tasks %lld, snapshots %lld, sleeps %llu\n", per * kSubmitters, snapshots.load(),
                 static_cast<unsigned long long>(sleeps));
 }
+
+namespace {
+
+/// Four submitters, four workers on the machine's CPUs (more workers than CPUs on a 2-core
+/// machine), lulls long enough for the workers to park (spin budget 2 us), half the tasks with a
+/// Future: every task runs exactly once and every future resolves, under `policy`.
+void wake_policy_storm(staticrt::WakePolicy policy, const char* name) {
+    staticrt::test::Watchdog wd{300s, name};
+    using WakePool = staticrt::ThreadPool<4, 256, 256 * 1024, 64, 1024>;
+    auto pool = std::make_unique<WakePool>();
+    staticrt::ThreadPoolOptions o;
+    o.wake = policy;
+    o.spin_ns = 2'000;
+    ASSERT_TRUE(pool->start(o));
+    constexpr int kSubmitters = 4;
+    const int per = static_cast<int>(staticrt::test::scaled(20'000, 500));
+    auto ran = std::make_unique<std::atomic<int>[]>(static_cast<std::size_t>(kSubmitters * per));
+    std::atomic<long long> bad{0};
+    std::vector<std::thread> ts;
+    for (int s = 0; s < kSubmitters; ++s) {
+        ts.emplace_back([&, s] {
+            std::uint32_t rng = 0x9e3779b9u * static_cast<std::uint32_t>(s + 1);
+            for (int i = 0; i < per; ++i) {
+                const int id = s * per + i;
+                rng = rng * 1664525u + 1013904223u;
+                if ((rng >> 28) == 0) std::this_thread::sleep_for(std::chrono::microseconds((rng >> 8) % 60));
+                if ((i & 1) == 0) {
+                    if (!pool->submit_detached(Deadline::never(), [&ran, id] { ran[id].fetch_add(1); })) bad.fetch_add(1);
+                } else {
+                    auto f = pool->submit(Deadline::never(), [&ran, id] { return ran[id].fetch_add(1) + 1; });
+                    if (!f) {
+                        bad.fetch_add(1);
+                    } else if (auto v = f->get(); !v || *v != 1) {
+                        bad.fetch_add(1);
+                    }
+                }
+            }
+        });
+    }
+    for (auto& t : ts) t.join();
+    ASSERT_TRUE(pool->wait_idle());
+    EXPECT_EQ(bad.load(), 0);
+    long long wrong = 0;
+    for (int i = 0; i < kSubmitters * per; ++i) wrong += ran[static_cast<std::size_t>(i)].load() != 1 ? 1 : 0;
+    EXPECT_EQ(wrong, 0);
+    std::uint64_t wakes = 0;
+    for (std::size_t w = 0; w < 4; ++w) wakes += pool->stats(w).wakes;
+    EXPECT_GT(wakes, 0u) << "no worker ever parked and was woken: the storm did not test the wake-up";
+    ASSERT_TRUE(pool->shutdown());
+    for (std::size_t w = 0; w < 4; ++w) EXPECT_EQ(pool->stats(w).thread, 0u);
+}
+
+}  // namespace
+
+TEST(PoolStress, NearSubmitterWake_FourSubmittersWithLulls_EveryTaskOnce) {
+    wake_policy_storm(staticrt::WakePolicy::near_submitter, "PoolStress.NearSubmitterWake");
+}
+
+TEST(PoolStress, LongestParkedWake_FourSubmittersWithLulls_EveryTaskOnce) {
+    wake_policy_storm(staticrt::WakePolicy::longest_parked, "PoolStress.LongestParkedWake");
+}
