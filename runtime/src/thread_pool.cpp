@@ -337,7 +337,7 @@ Result<void> PoolCore::start(const ThreadPoolOptions& options) noexcept {
             one = CpuSet::single(w.cpu);
             to.affinity = &one;
         }
-        w.park.cpu = w.cpu < platform::kMaxCpus ? static_cast<std::uint32_t>(w.cpu) : ParkSlot::kNoCpu;
+        w.park.cpu_plus_one = w.cpu < platform::kMaxCpus ? static_cast<std::uint32_t>(w.cpu) + 1 : 0;
         // m_stacks is nullptr where the OS provides stacks (platform::kThreadUsesCallerStack false).
         const platform::StackSpan stack{m_stacks != nullptr ? m_stacks + static_cast<std::size_t>(i) * m_stack_bytes
                                                              : nullptr,

@@ -37,7 +37,7 @@ struct TestTaskRing {
     /// Workers 0 .. count-1 park on their own words (WakePolicy::near_submitter); worker i is
     /// "pinned" to cpus[i], which DSchedPolicy::current_cpu() compares with a thread's index.
     void target(std::uint32_t count, std::array<std::uint32_t, 4> cpus) {
-        for (std::size_t i = 0; i < park.size(); ++i) park[i].cpu = cpus[i];
+        for (std::size_t i = 0; i < park.size(); ++i) park[i].cpu_plus_one = cpus[i] + 1;
         ring.bind_park(park.data(), sizeof(Ring::ParkSlot), count);
     }
 

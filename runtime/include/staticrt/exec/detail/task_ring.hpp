@@ -53,13 +53,13 @@ struct BasicCellHeader {
 inline constexpr std::size_t kCellDataOffset = 16;
 
 /// One worker's park word for the targeted wake: a publisher that took the worker's bit out of
-/// the parked mask posts 1 here and wakes it. `cpu`: where the worker is pinned (kNoCpu: it
-/// floats), written before the worker starts; read by publishers choosing whom to wake.
+/// the parked mask posts 1 here and wakes it. `cpu_plus_one`: the CPU the worker is pinned to,
+/// plus one (0: it floats; zero so that a constinit pool stays all zero bytes, in .bss), written
+/// before the worker starts; read by publishers choosing whom to wake.
 template <class P>
 struct BasicParkSlot {
-    static constexpr std::uint32_t kNoCpu = 0xffff'ffffu;
     typename P::template atomic<std::uint32_t> token{0};  ///< futex word: 1 = woken by a publisher
-    std::uint32_t cpu = kNoCpu;
+    std::uint32_t cpu_plus_one = 0;
 };
 
 /// A claimed, not yet published queue cell.
@@ -345,8 +345,9 @@ private:
         std::size_t best_d = ~std::size_t{0};
         for (std::uint64_t m = mask; m != 0; m &= m - 1) {
             const std::uint32_t i = lowest_bit(m);
-            const std::uint32_t c = park_slot(i).cpu;
-            if (c == ParkSlot::kNoCpu) continue;
+            const std::uint32_t c1 = park_slot(i).cpu_plus_one;
+            if (c1 == 0) continue;
+            const std::size_t c = c1 - 1;
             const std::size_t d = c > cpu ? c - cpu : cpu - c;
             if (d < best_d) {
                 best = i, best_d = d;
