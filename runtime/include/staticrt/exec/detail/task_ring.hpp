@@ -226,8 +226,7 @@ public:
         // [pool.wake_check] (and with [pool.close] + the mask exchange in close()): either the
         // publisher sees our bit and takes it, or we see its claimed task / the close here.
         m_parked.fetch_or(bit, std::memory_order_seq_cst);
-        const std::uint32_t t = m_tail.load(std::memory_order_seq_cst);
-        if ((t & kClosed) != 0 || (t & kPosMask) != m_head.load(std::memory_order_relaxed)) {  // [pool.head_peek]
+        if (work_or_close(m_tail.load(std::memory_order_seq_cst))) {
             // Leave: take our bit back, unless a publisher (or close) took it first; then its
             // token is on the way and is consumed below, so no stale token wakes a later park.
             // [pool.unpark] relaxed RMW: the mask's modification order decides who owns the bit.
@@ -241,8 +240,7 @@ public:
         // [pool.wake_check] (and with [pool.close] + the sleeper exchange in close()): either the
         // submitter sees our unit and posts a token, or we see its claimed task / the close here.
         m_sleepers.fetch_add(1, std::memory_order_seq_cst);
-        const std::uint32_t t = m_tail.load(std::memory_order_seq_cst);
-        if ((t & kClosed) != 0 || (t & kPosMask) != m_head.load(std::memory_order_relaxed)) {  // [pool.head_peek]
+        if (work_or_close(m_tail.load(std::memory_order_seq_cst))) {
             // Leave: take our unit back, or, if a submitter already turned it into a token, that token.
             std::uint32_t s = m_sleepers.load(std::memory_order_relaxed);  // [pool.unit]
             while (s != 0) {
@@ -317,9 +315,8 @@ public:
     /// Workers announced asleep and not yet woken, on either protocol (a snapshot).
     [[nodiscard]] std::uint32_t sleepers() const noexcept {
         // [pool.unit] relaxed: a snapshot (both words).
-        std::uint32_t n = m_sleepers.load(std::memory_order_relaxed);
-        for (std::uint64_t m = m_parked.load(std::memory_order_relaxed); m != 0; m &= m - 1) ++n;
-        return n;
+        return m_sleepers.load(std::memory_order_relaxed) +
+               static_cast<std::uint32_t>(std::popcount(m_parked.load(std::memory_order_relaxed)));
     }
 
 private:
@@ -382,18 +379,13 @@ private:
     }
     template <class OnPark>
     static std::uint32_t take_park_token(ParkSlot& s, OnPark& on_park) noexcept {
-        std::uint32_t wakes = 0;
-        for (;;) {
-            if (s.token.load(std::memory_order_acquire) != 0) {  // [pool.ptoken] acquire
-                // [pool.ptoken.reset] relaxed: ordered before our next announce ([pool.park], a
-                // seq_cst RMW), which the next publisher's [pool.unpark] acquire reads.
-                s.token.store(0, std::memory_order_relaxed);
-                return wakes;
-            }
-            if (wakes == 0) on_park();
-            (void)P::wait(s.token, 0, Deadline::never(), platform::WaitScope::process_private);
-            ++wakes;
-        }
+        return await_token(s.token, on_park, [&s]() noexcept {
+            if (s.token.load(std::memory_order_acquire) == 0) return false;  // [pool.ptoken] acquire
+            // [pool.ptoken.reset] relaxed: ordered before our next announce ([pool.park], a
+            // seq_cst RMW), which the next publisher's [pool.unpark] acquire reads.
+            s.token.store(0, std::memory_order_relaxed);
+            return true;
+        });
     }
     void wake_one_sleeper() noexcept {
         std::uint32_t s = m_sleepers.load(std::memory_order_relaxed);  // [pool.unit] relaxed: validated by the CAS
@@ -408,20 +400,32 @@ private:
     }
     template <class OnPark>
     std::uint32_t take_token(OnPark& on_park) noexcept {
-        std::uint32_t wakes = 0;
-        for (;;) {
+        return await_token(m_tokens, on_park, [this]() noexcept {
             std::uint32_t k = m_tokens.load(std::memory_order_acquire);  // [pool.token]
-            if (k != 0) {
+            while (k != 0) {
                 // [pool.token] acquire CAS: takes one token (pairs with its release add).
                 if (m_tokens.compare_exchange_weak(k, k - 1, std::memory_order_acquire, std::memory_order_relaxed)) {
-                    return wakes;
+                    return true;
                 }
-                continue;
             }
+            return false;
+        });
+    }
+    /// A worker's wait for its token on `word` (the shared m_tokens or its own park word):
+    /// try_take() until it takes one; on_park() once, right before the first wait in the kernel.
+    /// Returns how many times the wait returned.
+    template <class OnPark, class TryTake>
+    static std::uint32_t await_token(const typename P::template atomic<std::uint32_t>& word, OnPark& on_park,
+                                     TryTake&& try_take) noexcept {
+        for (std::uint32_t wakes = 0;; ++wakes) {
+            if (try_take()) return wakes;
             if (wakes == 0) on_park();
-            (void)P::wait(m_tokens, 0, Deadline::never(), platform::WaitScope::process_private);
-            ++wakes;
+            (void)P::wait(word, 0, Deadline::never(), platform::WaitScope::process_private);
         }
+    }
+    /// A sleeping worker's re-check of the tail it loaded: a claimed task not yet popped, or the close.
+    [[nodiscard]] bool work_or_close(std::uint32_t t) const noexcept {
+        return (t & kClosed) != 0 || (t & kPosMask) != m_head.load(std::memory_order_relaxed);  // [pool.head_peek]
     }
 
     // Written once by bind() (first use) / bind_park() (start); read by everybody.
