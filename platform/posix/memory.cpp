@@ -73,6 +73,21 @@ bool heavy_barrier_available() noexcept {
     return s == kBarrierAvailable;
 }
 
+bool heavy_barrier_resolved() noexcept {
+    // [barrier.state.load] acquire: as in heavy_barrier_available().
+    return g_barrier_state.load(std::memory_order_acquire) != kBarrierUnknown;
+}
+
+namespace {
+// Registration at load time, while the process normally has one thread: with one mm user the
+// kernel registers with a local barrier (~15 us here), but once threads exist it waits for an
+// RCU grace period. Resolved lazily on the first notify, that wait (3-20 ms on the 16-core VM,
+// every worker of a fresh ThreadPool stalled in it) fell inside the first parallel map, which
+// then ran on the caller alone (docs/bench/SCALING.md, "The first map after start()"). The
+// registration is inherited across fork() and reset by exec, like this state word.
+__attribute__((constructor)) void resolve_barrier_at_load() noexcept { (void)heavy_barrier_available(); }
+}  // namespace
+
 void heavy_barrier() noexcept {
     // [barrier.heavy.local] seq_cst fence: orders the caller's own accesses around the barrier
     // in the C++ model (the syscall also implies a full barrier on the calling CPU).

@@ -157,6 +157,7 @@ std::size_t page_size() noexcept {
 }
 
 bool heavy_barrier_available() noexcept { return true; }
+bool heavy_barrier_resolved() noexcept { return true; }  // nothing to register
 
 void heavy_barrier() noexcept {
     // [barrier.heavy.local] seq_cst fence: orders the caller's own accesses around the barrier.

@@ -11,6 +11,14 @@
 
 namespace platform = staticrt::platform;
 
+// ctest runs each test in a process of its own, so nothing in this one has waited or woken yet:
+// the answer must come from the load-time registration (memory.cpp), not from a first call.
+// Resolved lazily, the registration waited for an RCU grace period inside the first wake of a
+// fresh ThreadPool's workers (the first parallel map ran 5-10x slower on 16 cores).
+TEST(HeavyBarrier, ResolvedAtLoad_BeforeAnyCall) {
+    EXPECT_TRUE(platform::heavy_barrier_resolved());
+}
+
 TEST(HeavyBarrier, Available_Linux6_True) {
     // The CI hosts run Linux 6.x; under qemu-user the target suite covers the fallback.
     EXPECT_TRUE(platform::heavy_barrier_available());

@@ -46,6 +46,11 @@ void prefault_current_stack(std::size_t bytes) noexcept;
 /// then heavy_barrier() is only a local full fence and the fast side must use a real fence.
 /// Thread-safe; the answer never changes once given.
 [[nodiscard]] bool heavy_barrier_available() noexcept;
+/// Whether the OS was asked already (heavy_barrier_available() answers from its cache). On Linux
+/// the platform asks at load time, before main(), while the process has one thread: registering
+/// for membarrier once threads exist costs an RCU grace period (milliseconds), which would
+/// otherwise land on the first wait or wake of the program. True on Windows (nothing to ask).
+[[nodiscard]] bool heavy_barrier_resolved() noexcept;
 /// Process-wide full memory barrier: when it returns, every thread of this process that was
 /// running has executed a full memory barrier, and the caller's earlier stores are visible to
 /// all of them. Pairs with light_barrier() on the other threads. When heavy_barrier_available()
