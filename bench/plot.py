@@ -4,6 +4,7 @@
 
   bench/plot.py peers   docs/bench/peers.txt         docs/bench/peers.png    # one bar panel per workload
   bench/plot.py scaling docs/bench/scaling-16core.txt docs/bench/scaling.png  # throughput vs threads
+      [--also docs/bench/scaling-16core-maps.txt]   # families measured again replace the first run's
 
 peers: horizontal bars, one per library: the median over repetitions, a whisker from min to max;
 staticrt's bars are coloured, the peers' grey. A panel whose values span more than 30x uses a log axis.
@@ -100,11 +101,10 @@ def threads_of(label):
     return int(m.group(1)) if m else None
 
 
-def plot_scaling(src, dst, title, columns):
+def scaling_families(src):
     meta, reps, _, _, units = parse(src)
-    vals = values_by(reps)
     families = OrderedDict()  # family -> {lib -> [(threads, median)]}
-    for (wl, lib), xs in vals.items():
+    for (wl, lib), xs in values_by(reps).items():
         m = re.match(r"(scale_.+)_((?:w|t)?\d+(?:p\d+c)?)$", wl)
         if not m:
             continue
@@ -113,6 +113,14 @@ def plot_scaling(src, dst, title, columns):
         if xs:
             pts.append((n, statistics.median(xs)))
         families[fam].setdefault("__unit__", units.get(wl, ""))
+    return meta, reps, families
+
+
+def plot_scaling(src, dst, title, columns, also=()):
+    meta, reps, families = scaling_families(src)
+    for later in also:  # a family measured again in a later run is drawn from that run
+        _, _, fams = scaling_families(later)
+        families.update(fams)
     if not families:
         sys.exit(f"plot.py: no scale_* workloads in {src}")
     rows = math.ceil(len(families) / columns)
@@ -163,12 +171,18 @@ def main() -> int:
         p.add_argument("input", help="staticrt-bench-peers output (bench/run_peers.sh / run_scaling.sh)")
         p.add_argument("output", help="image to write (.png, .svg or .pdf)")
         p.add_argument("--title", default=default_title, help=f"figure title (default: {default_title!r})")
+        if kind == "scaling":
+            p.add_argument("--also", action="append", default=[], metavar="LATER",
+                           help="a later --scaling run whose families replace the input's")
         p.add_argument("--columns", type=int, default=2 if kind == "scaling" else 3,
                        help="panels per row")
     args = ap.parse_args()
     if args.columns < 1:
         ap.error("--columns must be at least 1")
-    (plot_peers if args.kind == "peers" else plot_scaling)(args.input, args.output, args.title, args.columns)
+    if args.kind == "peers":
+        plot_peers(args.input, args.output, args.title, args.columns)
+    else:
+        plot_scaling(args.input, args.output, args.title, args.columns, args.also)
     return 0
 
 

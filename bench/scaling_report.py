@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Tables of the scaling study for docs/SCALING.md (from bench/run_scaling.sh output).
 
-  bench/scaling_report.py SCALING.txt [QUEUES2.txt] [AB.txt] DOC.md
+  bench/scaling_report.py [--scaling-also LATER.txt] SCALING.txt [QUEUES2.txt] [AB.txt] DOC.md
   e.g. bench/scaling_report.py docs/bench/scaling-16core.txt docs/bench/queues2-16core.txt \
        docs/bench/ab-16core.txt docs/bench/SCALING.md
 The line chart of the same data: bench/plot.py scaling SCALING.txt docs/bench/scaling.png
@@ -48,11 +48,8 @@ def median_of(reps, key):
     return statistics.median(xs) if xs else None
 
 
-def scaling_tables(path):
-    meta, reps, _, _, units = parse_run(path)
-    out = ["Source: `%s` — %s; %s; %d repetitions; %s." % (
-        path, meta.get("cpu", "?"), meta.get("compiler", "?"), len(reps), meta.get("date", "?"))]
-    families = OrderedDict()  # family -> OrderedDict(workload -> label), libs
+def families_of(reps):
+    families = OrderedDict()  # family -> {"rows": OrderedDict(workload -> label), "libs": [...]}
     for r in reps:
         for (wl, lib) in r:
             m = re.match(r"(scale_.+)_((?:w|t)?\d+(?:p\d+c)?)$", wl)
@@ -61,22 +58,58 @@ def scaling_tables(path):
             f["rows"][wl] = label
             if lib not in f["libs"]:
                 f["libs"].append(lib)
-    for fam, f in families.items():
-        unit = units.get(next(iter(f["rows"])), "")
-        ours = [lib for lib in f["libs"] if lib.startswith("staticrt")]
-        peers = [lib for lib in f["libs"] if not lib.startswith("staticrt")]
-        out.append("")
-        out.append("**%s** (%s, median)" % (fam, unit))
-        out.append("")
-        head = ["threads"] + f["libs"] + ["%s / best peer" % ours[0]] if ours else ["threads"] + f["libs"]
-        out.append("| " + " | ".join(head) + " |")
-        out.append("|" + "---|" * len(head))
-        for wl, label in f["rows"].items():
-            row = [label] + [fmt(median_of(reps, (wl, lib)), unit) for lib in f["libs"]]
-            if ours:
-                ratio, n = same_rep_ratio(reps, wl, ours[0], peers, unit == "ns")
-                row.append("%.2fx" % ratio if ratio is not None else "n/a")
-            out.append("| " + " | ".join(row) + " |")
+    return families
+
+
+def scaling_tables(paths):
+    """One table per family; a family measured again in a later file is taken from that file."""
+    runs = [(path,) + tuple(parse_run(path)) for path in paths]
+    owner = OrderedDict()  # family -> index of the run it is taken from
+    for i, (_, _, reps, _, _, _) in enumerate(runs):
+        for fam in families_of(reps):
+            owner[fam] = i
+    out = []
+    for i, (path, meta, reps, _, _, units) in enumerate(runs):
+        families = families_of(reps)
+        taken = [fam for fam in families if owner[fam] == i]
+        if not taken:
+            continue
+        if out:
+            out.append("")
+        out.append("Source: `%s` — %s; %s; %d repetitions; %s%s." % (
+            path, meta.get("cpu", "?"), meta.get("compiler", "?"), len(reps), meta.get("date", "?"),
+            "" if len(taken) == len(families) else "; tables: " + ", ".join(taken)))
+        for fam in taken:
+            out += family_table(fam, families[fam], reps, units)
+    return out
+
+
+def family_table(fam, f, reps, units):
+    out = []
+    unit = units.get(next(iter(f["rows"])), "")
+    ours = [lib for lib in f["libs"] if lib.startswith("staticrt")]
+    # "_warm" rows (one untimed run first) are compared with each other, the rest with the rest.
+    peers = [lib for lib in f["libs"] if not lib.startswith("staticrt") and not lib.endswith("_warm")]
+    warm_peers = [lib for lib in f["libs"] if not lib.startswith("staticrt") and lib.endswith("_warm")]
+    warm = "staticrt_warm" if "staticrt_warm" in ours and warm_peers else None
+    out.append("")
+    out.append("**%s** (%s, median)" % (fam, unit))
+    out.append("")
+    head = ["threads"] + f["libs"]
+    if ours:
+        head.append("%s / best peer" % ours[0])
+    if warm:
+        head.append("staticrt_warm / best warm peer")
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    for wl, label in f["rows"].items():
+        row = [label] + [fmt(median_of(reps, (wl, lib)), unit) for lib in f["libs"]]
+        for lib, against in ((ours[0] if ours else None, peers), (warm, warm_peers)):
+            if lib is None:
+                continue
+            ratio, n = same_rep_ratio(reps, wl, lib, against, unit == "ns")
+            row.append("%.2fx" % ratio if ratio is not None else "n/a")
+        out.append("| " + " | ".join(row) + " |")
     return out
 
 
@@ -137,11 +170,13 @@ def ab_table(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scaling", help="staticrt-bench-peers --scaling output")
+    ap.add_argument("--scaling-also", action="append", default=[], metavar="FILE",
+                    help="a later --scaling run; the families it measured replace the first file's")
     ap.add_argument("extra", nargs="*", help="2-core queue run (QUEUES2.txt) and/or A/B run (AB.txt)")
     ap.add_argument("doc", help="Markdown page whose marked block is rewritten")
     args = ap.parse_args()
     doc = args.doc
-    lines = scaling_tables(args.scaling)
+    lines = scaling_tables([args.scaling] + args.scaling_also)
     for extra in args.extra:
         text = open(extra).read()
         lines += ab_table(extra) if "### " in text else two_core_table(extra)
