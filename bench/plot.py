@@ -156,6 +156,8 @@ def plot_scaling(src, dst, title, columns, also=()):
     for ax in list(axes.flat)[len(families):]:
         ax.axis("off")
     sub = f"{meta.get('cpu', '?')}; {len(reps)} repetitions; {meta.get('date', '?')}; higher is better"
+    if also:
+        sub = f"{meta.get('cpu', '?')}; {1 + len(also)} runs from {meta.get('date', '?')}, each panel from the latest run that measured it; higher is better"
     fig.suptitle(f"{title}\n{sub}", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(dst, dpi=110)
