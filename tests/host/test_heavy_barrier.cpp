@@ -3,6 +3,11 @@
 // kernel >= 4.14) and a Dekker hand-off that pairs it with light_barrier().
 #include <gtest/gtest.h>
 
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <thread>
 
@@ -17,6 +22,23 @@ namespace platform = staticrt::platform;
 // fresh ThreadPool's workers (the first parallel map ran 5-10x slower on 16 cores).
 TEST(HeavyBarrier, ResolvedAtLoad_BeforeAnyCall) {
     EXPECT_TRUE(platform::heavy_barrier_resolved());
+}
+
+// A fork() child keeps the parent's cached "available" answer, so it must also keep the kernel
+// registration: heavy_barrier() ignores the syscall's result, and an unregistered child's
+// PRIVATE_EXPEDITED would fail with EPERM and leave every waiter in it without its barrier.
+TEST(HeavyBarrier, ForkChild_InheritsRegistration) {
+    if (!platform::heavy_barrier_available()) GTEST_SKIP() << "no membarrier";
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        const long r = ::syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+        ::_exit(r == 0 && platform::heavy_barrier_available() ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(HeavyBarrier, Available_Linux6_True) {
