@@ -63,14 +63,13 @@ def families_of(reps):
 
 def scaling_tables(paths):
     """One table per family; a family measured again in a later file is taken from that file."""
-    runs = [(path,) + tuple(parse_run(path)) for path in paths]
-    owner = OrderedDict()  # family -> index of the run it is taken from
-    for i, (_, _, reps, _, _, _) in enumerate(runs):
-        for fam in families_of(reps):
-            owner[fam] = i
+    runs = []
+    for path in paths:
+        meta, reps, _, _, units = parse_run(path)
+        runs.append((path, meta, reps, units, families_of(reps)))
+    owner = {fam: i for i, run in enumerate(runs) for fam in run[4]}  # a later run wins
     out = []
-    for i, (path, meta, reps, _, _, units) in enumerate(runs):
-        families = families_of(reps)
+    for i, (path, meta, reps, units, families) in enumerate(runs):
         taken = [fam for fam in families if owner[fam] == i]
         if not taken:
             continue

@@ -281,13 +281,13 @@ double map_staticrt_w(const sb::Options& o) {
     auto& in = map_in(n);
     std::vector<std::uint64_t> out(n);
     const std::size_t chunk = ChunksPerThread == 0 ? 0 : (n + (W + 1) * ChunksPerThread - 1) / ((W + 1) * ChunksPerThread);
-    if (Warm && !pool.map([](std::uint64_t x) { return K::f(x); }, std::span<const std::uint64_t>(in),
-                          std::span<std::uint64_t>(out), chunk))
-        return -1;
+    const auto run = [&] {
+        return pool.map([](std::uint64_t x) { return K::f(x); }, std::span<const std::uint64_t>(in),
+                        std::span<std::uint64_t>(out), chunk);
+    };
+    if (Warm && !run()) return -1;
     const std::int64_t t0 = sb::now_ns();
-    if (!pool.map([](std::uint64_t x) { return K::f(x); }, std::span<const std::uint64_t>(in),
-                  std::span<std::uint64_t>(out), chunk))
-        return -1;
+    if (!run()) return -1;
     const std::int64_t t1 = sb::now_ns();
     (void)pool.shutdown();
     return check_map<K>(out) ? static_cast<double>(n) * 1e9 / static_cast<double>(t1 - t0) : -1;

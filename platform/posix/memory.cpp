@@ -81,7 +81,7 @@ bool heavy_barrier_resolved() noexcept {
 namespace {
 // Registration at load time, while the process normally has one thread: with one mm user the
 // kernel registers with a local barrier (~15 us here), but once threads exist it waits for an
-// RCU grace period. Resolved lazily on the first notify, that wait (3-20 ms on the 16-core VM,
+// RCU grace period. Resolved lazily on the first notify, that wait (3-25 ms on the 16-core VM,
 // every worker of a fresh ThreadPool stalled in it) fell inside the first parallel map, which
 // then ran on the caller alone (docs/bench/SCALING.md, "The first map after start()"). The
 // registration is inherited across fork() and reset by exec, like this state word.
