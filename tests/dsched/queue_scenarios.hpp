@@ -91,6 +91,50 @@ inline Case spsc_transfer() {
     return c;
 }
 
+/// The producer of a full queue slips back (it waits for the cell kSlip positions ahead, see
+/// SpscRing::kSlip) only for a bounded number of polls. Here the consumer frees exactly one
+/// cell and then waits on a second queue that the producer feeds only after its blocked push
+/// went through: a producer that waited for the slip without bound would never get there
+/// (livelock). N = 128: the slip is active for an int queue under DSchedPolicy (8-byte cells,
+/// 32 cells per two 128-byte lines, at most N / 4). Then the consumer drains: every value once,
+/// in order.
+inline constexpr int kSlipN = 128;
+inline Case spsc_slip_bounded() {
+    constexpr int kN = kSlipN;
+    constexpr int kItems = kN + 1;
+    struct S {
+        Spsc<int, kN> q;
+        Spsc<int, 2> go;
+        Seen<kItems> seen;
+        std::atomic<int> next_expected{0};
+        std::atomic<int> out_of_order{0};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    c.bodies.push_back([s] {
+        for (int i = 0; i < kSlipN; ++i) dsched::check(s->q.try_push(i), "the queue refused an element before it was full");
+        dsched::check(s->q.push(kSlipN).has_value(), "the push into the full queue failed");  // blocks: full
+        dsched::check(s->go.push(1).has_value(), "push to the second queue failed");
+    });
+    c.bodies.push_back([s] {
+        auto take = [&](int v) {
+            if (v != s->next_expected.fetch_add(1)) s->out_of_order.fetch_add(1);
+            s->seen.take(v);
+        };
+        auto first = s->q.pop();  // frees one cell, then waits for the producer's signal
+        dsched::check(first.has_value(), "first pop failed");
+        if (first) take(*first);
+        dsched::check(s->go.pop().has_value(), "the signal never came");
+        for (int i = 1; i < kItems; ++i) {
+            auto r = s->q.pop();
+            dsched::check(r.has_value(), "pop of a pushed element failed");
+            if (r) take(*r);
+        }
+    });
+    c.check = [s] { return s->out_of_order.load() != 0 ? std::string("out of order") : s->seen.verdict(); };
+    return c;
+}
+
 // ------------------------------------------------------------------ MPMC
 /// Two producers push 3 values each through a queue of 2; the last producer to finish closes;
 /// two consumers pop until closed. Every value exactly once.

@@ -21,6 +21,9 @@ TEST(DschedSpsc, Close_WakesBlockedConsumer) {
 TEST(DschedSpsc, Close_WakesBlockedProducer) {
     dsched_suite::expect_all_pass("spsc.close_wakes_producer", 400, [] { return spsc_close_wakes(true); });
 }
+TEST(DschedSpsc, FullQueue_ProducerSlipIsBounded_NoLivelock) {
+    dsched_suite::expect_all_pass("spsc.slip_bounded", 60, spsc_slip_bounded);
+}
 TEST(DschedMpmc, BlockingPushPop_TwoByTwo_EveryElementOnce) {
     dsched_suite::expect_all_pass("mpmc.transfer", 300, mpmc_transfer<>);
 }

@@ -88,6 +88,30 @@ TEST_CASE("SpscQueue: blocking hand-off between two threads keeps order") {
     CHECK(expect == kItems + 1);
 }
 
+TEST_CASE("SpscQueue: a producer blocked on a full queue gets in after one pop (its slip is bounded)") {
+    // A full queue of 64 8-byte elements: the producer slips back (waits for more than one free
+    // cell) for a bounded number of polls only. The consumer frees exactly one cell and then
+    // waits for the producer's signal, which comes only after the blocked push went through.
+    staticrt::SpscQueue<std::uint64_t, 64> q;
+    for (std::uint64_t i = 0; i < 64; ++i) REQUIRE(q.try_push(i));
+    std::atomic<int> pushed{0};
+    std::thread producer([&] {
+        pushed.store(q.push(64, Deadline::after(10s)) ? 1 : -1, std::memory_order_release);
+    });
+    const auto first = q.pop(Deadline::after(10s));
+    REQUIRE(first.has_value());
+    CHECK(*first == 0u);
+    const Deadline bound = Deadline::after(10s);
+    while (pushed.load(std::memory_order_acquire) == 0 && !bound.expired()) std::this_thread::sleep_for(1ms);
+    producer.join();
+    CHECK(pushed.load() == 1);
+    for (std::uint64_t i = 1; i <= 64; ++i) {
+        const auto r = q.pop(Deadline::poll());
+        REQUIRE(r.has_value());
+        CHECK(*r == i);
+    }
+}
+
 TEST_CASE_TEMPLATE("MPMC queues: small stress, 3 producers 3 consumers, nothing lost, FIFO per producer", Q,
                    staticrt::MpmcQueue<std::uint64_t, 8>, staticrt::ScqQueue<std::uint64_t, 8>,
                    staticrt::ScqQueue<std::uint64_t, 1>) {

@@ -91,9 +91,16 @@ public:
             m_not_empty.notify_one();
             return ok();
         }
+        // Full: the consumer is behind. For the first kSlipPolls polls, wait until the cell
+        // kSlip positions ahead is free too (see kSlip), then plain attempts.
+        std::uint32_t polls = 0;
         Result<void> r = m_not_full.wait_for(
             [&]() noexcept {
                 if (closed()) return Attempt::closed;
+                if (polls < kSlipPolls) {
+                    ++polls;
+                    if (!room_ahead()) return Attempt::would_block;
+                }
                 return try_emplace_impl(std::forward<Args>(args)...) ? Attempt::done : Attempt::would_block;
             },
             d);
@@ -129,6 +136,28 @@ public:
     }
 
 private:
+    /// How far a producer that found the queue full stays behind the consumer before it writes
+    /// again: the cells of two cache lines. Writing into the cell the consumer has just freed
+    /// pulls the line the consumer is still reading (its next cells) away from it at every
+    /// element; waiting until the consumer is kSlip cells further on lets each side work in
+    /// lines of its own and move them in batches (bench/notes.md, "SPSC: a producer that slips
+    /// back"). Only for the first kSlipPolls polls of a wait: a consumer that frees fewer cells
+    /// and stops still lets the producer in after them (no deadline is checked before that).
+    /// 0 (no slip) for queues shorter than four times that.
+    static constexpr std::uint32_t kSlip = [] {
+        constexpr std::size_t per = (2 * platform::kCacheLine + sizeof(Slot<T, P>) - 1) / sizeof(Slot<T, P>);
+        return N >= 4 * per ? static_cast<std::uint32_t>(per) : 0u;
+    }();
+    static constexpr std::uint32_t kSlipPolls = kSlip == 0 ? 0u : 128u;
+    static_assert(kSlipPolls < kDefaultSpin.spin_attempts, "the slip must end inside the spin phase");
+    /// Producer only: true when the cell kSlip positions past the tail is free for its lap, so
+    /// (cells are freed in order) every cell up to it is too.
+    [[nodiscard]] bool room_ahead() const noexcept {
+        const std::uint32_t t = m_tail.load(std::memory_order_relaxed) + kSlip;  // own index
+        // [spsc.slip.load] relaxed: only decides when to try; try_emplace_impl's
+        // [spsc.free.load] acquire is what orders the write into the cell.
+        return m_slots[Cells::index(t)].seq.load(std::memory_order_relaxed) == Seq::empty(t);
+    }
     /// One element into `out` (try_pop() / try_pop_n() of QueueFront notify after it).
     bool take_one(T& out) noexcept { return take<false>(&out); }
     template <class... Args>
