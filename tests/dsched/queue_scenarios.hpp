@@ -52,6 +52,21 @@ struct Seen {
     }
 };
 
+/// Seen<K> for a single consumer that must also see the values in order 0, 1, 2, ...
+template <int K>
+struct SeenInOrder {
+    Seen<K> seen;
+    std::atomic<int> next_expected{0};
+    std::atomic<int> out_of_order{0};
+    void take(int v) {
+        if (v != next_expected.fetch_add(1)) out_of_order.fetch_add(1);
+        seen.take(v);
+    }
+    [[nodiscard]] std::string verdict() const {
+        return out_of_order.load() != 0 ? std::string("out of order") : seen.verdict();
+    }
+};
+
 /// A consumer: pops (no deadline) until the queue reports closed, handing each value to on_item.
 template <class Queue, class OnItem>
 void pop_until_closed(Queue& q, OnItem&& on_item) {
@@ -71,9 +86,7 @@ inline Case spsc_transfer() {
     constexpr int kItems = 5;
     struct S {
         Spsc<int, 2> q;
-        Seen<kItems> seen;
-        std::atomic<int> next_expected{0};
-        std::atomic<int> out_of_order{0};
+        SeenInOrder<kItems> got;
     };
     auto s = std::make_shared<S>();
     Case c;
@@ -81,13 +94,8 @@ inline Case spsc_transfer() {
         for (int i = 0; i < kItems; ++i) dsched::check(s->q.push(i).has_value(), "push failed before close");
         s->q.close();
     });
-    c.bodies.push_back([s] {
-        pop_until_closed(s->q, [&](int v) {
-            if (v != s->next_expected.fetch_add(1)) s->out_of_order.fetch_add(1);
-            s->seen.take(v);
-        });
-    });
-    c.check = [s] { return s->out_of_order.load() != 0 ? std::string("out of order") : s->seen.verdict(); };
+    c.bodies.push_back([s] { pop_until_closed(s->q, [&](int v) { s->got.take(v); }); });
+    c.check = [s] { return s->got.verdict(); };
     return c;
 }
 
@@ -105,9 +113,7 @@ inline Case spsc_slip_bounded() {
     struct S {
         Spsc<int, kN> q;
         Spsc<int, 2> go;
-        Seen<kItems> seen;
-        std::atomic<int> next_expected{0};
-        std::atomic<int> out_of_order{0};
+        SeenInOrder<kItems> got;
     };
     auto s = std::make_shared<S>();
     Case c;
@@ -117,21 +123,17 @@ inline Case spsc_slip_bounded() {
         dsched::check(s->go.push(1).has_value(), "push to the second queue failed");
     });
     c.bodies.push_back([s] {
-        auto take = [&](int v) {
-            if (v != s->next_expected.fetch_add(1)) s->out_of_order.fetch_add(1);
-            s->seen.take(v);
-        };
         auto first = s->q.pop();  // frees one cell, then waits for the producer's signal
         dsched::check(first.has_value(), "first pop failed");
-        if (first) take(*first);
+        if (first) s->got.take(*first);
         dsched::check(s->go.pop().has_value(), "the signal never came");
         for (int i = 1; i < kItems; ++i) {
             auto r = s->q.pop();
             dsched::check(r.has_value(), "pop of a pushed element failed");
-            if (r) take(*r);
+            if (r) s->got.take(*r);
         }
     });
-    c.check = [s] { return s->out_of_order.load() != 0 ? std::string("out of order") : s->seen.verdict(); };
+    c.check = [s] { return s->got.verdict(); };
     return c;
 }
 
