@@ -108,10 +108,9 @@ inline Case spsc_transfer() {
 /// in order.
 inline constexpr int kSlipN = 128;
 inline Case spsc_slip_bounded() {
-    constexpr int kN = kSlipN;
-    constexpr int kItems = kN + 1;
+    constexpr int kItems = kSlipN + 1;
     struct S {
-        Spsc<int, kN> q;
+        Spsc<int, kSlipN> q;
         Spsc<int, 2> go;
         SeenInOrder<kItems> got;
     };

@@ -126,14 +126,17 @@ private:
     std::string m_old;
 };
 
-// SIGKILLs and reaps the parent when the case leaves early (a failed assertion).
-struct KillOnExit {
+// When the case leaves early (a failed assertion): SIGKILLs and reaps the parent, and removes
+// the report segment (a no-op after the normal end).
+struct CaseCleanup {
     Process& p;
-    ~KillOnExit() {
+    const std::string& report;
+    ~CaseCleanup() {
         if (p.pid() > 0 && p.is_alive()) {
             (void)::kill(static_cast<pid_t>(p.pid()), SIGKILL);
             (void)p.join(Deadline::after(10s));
         }
+        (void)staticrt::platform::SharedMemory::unlink(report.c_str());
     }
 };
 
@@ -145,7 +148,7 @@ void kill_parent_and_check(const char* method, int sig) {
     ASSERT_TRUE(shm.create(name.c_str(), sizeof(DeathReport)));
     auto* rep = static_cast<DeathReport*>(shm.data());
     Process parent;
-    KillOnExit reap{parent};
+    CaseCleanup cleanup{parent, name};
     const char* args[] = {name.c_str(), method, sig == SIGTERM ? "default-term" : "keep-term", nullptr};
     {
         const bool segv = sig == SIGSEGV;
