@@ -103,9 +103,9 @@ inline Case spsc_transfer() {
 /// SpscRing::kSlip) only for a bounded number of polls. Here the consumer frees exactly one
 /// cell and then waits on a second queue that the producer feeds only after its blocked push
 /// went through: a producer that waited for the slip without bound would never get there
-/// (livelock). N = 128: the slip is active for an int queue under DSchedPolicy (8-byte cells,
-/// 32 cells per two 128-byte lines, at most N / 4). Then the consumer drains: every value once,
-/// in order.
+/// (livelock). N = 128: the slip (N / 2 = 64 cells) is active for an int queue under
+/// DSchedPolicy (8-byte cells, 32 per two 128-byte lines; queues of at least 4 x 32 slip). Then
+/// the consumer drains: every value once, in order.
 inline constexpr int kSlipN = 128;
 inline Case spsc_slip_bounded() {
     constexpr int kItems = kSlipN + 1;

@@ -137,16 +137,17 @@ public:
 
 private:
     /// How far a producer that found the queue full stays behind the consumer before it writes
-    /// again: the cells of two cache lines. Writing into the cell the consumer has just freed
-    /// pulls the line the consumer is still reading (its next cells) away from it at every
-    /// element; waiting until the consumer is kSlip cells further on lets each side work in
-    /// lines of its own and move them in batches (bench/notes.md, "SPSC: a producer that slips
-    /// back"). Only for the first kSlipPolls polls of a wait: a consumer that frees fewer cells
-    /// and stops still lets the producer in after them (no deadline is checked before that).
-    /// 0 (no slip) for queues shorter than four times that.
+    /// again: half the ring. Writing into the cell the consumer has just freed pulls the line the
+    /// consumer is still reading (its next cells) away from it at every element; waiting until
+    /// half the ring is free lets each side work in lines of its own and the producer refill
+    /// the ring in one run (bench/notes.md, "SPSC: a producer that slips back"; two cache lines
+    /// of slip gained 1.2x, half the ring 1.5-1.9x). Only for the first kSlipPolls polls of a
+    /// wait: a consumer that frees fewer cells and stops still lets the producer in after them
+    /// (no deadline is checked before that). 0 (no slip) for queues shorter than eight cache
+    /// lines of cells.
     static constexpr std::uint32_t kSlip = [] {
         constexpr std::size_t per = (2 * platform::kCacheLine + sizeof(Slot<T, P>) - 1) / sizeof(Slot<T, P>);
-        return N >= 4 * per ? static_cast<std::uint32_t>(per) : 0u;
+        return N >= 4 * per ? static_cast<std::uint32_t>(N / 2) : 0u;
     }();
     static constexpr std::uint32_t kSlipPolls = kSlip == 0 ? 0u : 128u;
     static_assert(kSlipPolls < kDefaultSpin.spin_attempts, "the slip must end inside the spin phase");
