@@ -15,7 +15,17 @@ state moves every figure more than most changes do.
 
 Build OLD from a commit with: git archive REV | tar -x -C /tmp/old && cd /tmp/old &&
 cmake --preset bench && cmake --build --preset bench --target staticrt-bench-peers
+
+--copies K (default 8): each binary is copied K times into a temporary folder and round r runs
+copy r % K of each side. One file's text sits in the same page-cache pages for as long as it
+stays cached, and on the development VM a binary keeps one speed "mode" (up to 1.3x apart on the
+queue rows) for minutes, then another, whatever its code (docs/bench/waiting-layer-ab.md,
+"Copies of one binary"); K copies sample K placements, so an A/B of identical code reads ~1.00.
+An A/A control: pass the same binary twice.
 """
+import os
+import shutil
+import tempfile
 import argparse
 import re
 import statistics
@@ -47,13 +57,30 @@ def main():
     ap.add_argument("old")
     ap.add_argument("new")
     ap.add_argument("--rounds", type=int, default=11)
+    ap.add_argument("--copies", type=int, default=8, help="copies of each binary, used in turn (>= 1)")
     argv = sys.argv[1:]
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    if a.copies < 1:
+        ap.error("--copies must be >= 1")
+    with tempfile.TemporaryDirectory(prefix="peers_ab.") as tmp:
+        copies = {side: [] for side in ("old", "new")}
+        for side, binary in (("old", a.old), ("new", a.new)):
+            if not os.access(binary, os.X_OK):
+                ap.error(f"{binary}: not an executable file")
+            for k in range(a.copies):
+                dst = os.path.join(tmp, f"{side}{k}")
+                shutil.copy2(binary, dst)  # a new file: new page-cache pages for its text
+                copies[side].append(dst)
+        return run_rounds(a, copies, extra)
+
+
+def run_rounds(a, copies, extra):
     pairs = {}  # (workload, lib) -> state -> list of (old, new)
     units = {}
     for r in range(a.rounds):
-        order = [("old", a.old), ("new", a.new)] if r % 2 == 0 else [("new", a.new), ("old", a.old)]
+        old, new = copies["old"][r % a.copies], copies["new"][r % a.copies]
+        order = [("old", old), ("new", new)] if r % 2 == 0 else [("new", new), ("old", old)]
         got = {}
         for side, binary in order:
             got[side] = run_once(binary, extra)
@@ -65,7 +92,7 @@ def main():
                 pairs.setdefault(key, {}).setdefault(state, []).append((got["old"][0][key][0], v_new))
                 units[key] = unit
         print(f"round {r + 1}/{a.rounds}: state {state}", file=sys.stderr, flush=True)
-    print(f"# peers_ab: {a.rounds} rounds, args: {' '.join(extra)}")
+    print(f"# peers_ab: {a.rounds} rounds, {a.copies} copies of each binary, args: {' '.join(extra)}")
     print("# measurement state rounds median_old median_new median(new/old) better")
     for key in sorted(pairs):
         for state in sorted(pairs[key], key=lambda s: ORDER.index(s) if s in ORDER else 9):
