@@ -20,17 +20,18 @@ cmake --preset bench && cmake --build --preset bench --target staticrt-bench-pee
 copy r % K of each side. One file's text sits in the same page-cache pages for as long as it
 stays cached, and on the development VM a binary keeps one speed "mode" (up to 1.3x apart on the
 queue rows) for minutes, then another, whatever its code (docs/bench/waiting-layer-ab.md,
-"Copies of one binary"); K copies sample K placements, so an A/B of identical code reads ~1.00.
-An A/A control: pass the same binary twice.
+"Half-ring slip, and copies of one binary"); K copies sample K placements, so an A/B of
+identical code stays within a few percent of 1.00 (0.98-1.06 with K = 8, 32 rounds). An A/A
+control: pass the same binary twice.
 """
-import os
-import shutil
-import tempfile
 import argparse
+import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 
 LINE = re.compile(r"^(\S+) (\S+) ([0-9.eE+-]+) (\S+)$")
 STATE = re.compile(r"^state \d+ (\S+) rtt_before")
