@@ -5,9 +5,9 @@
 Runs the OLD and NEW binaries alternately, one repetition each per round (order swapped every
 round so neither always runs first), and prints, per measurement, the median of the per-round
 ratios NEW/OLD (higher is better for rates, lower for latencies: the `better` column says which
-way the ratio should go), plus the medians of each side. Rounds are grouped by the machine state
-the NEW run's probe reported (fast / mid / slow / mixed), worst state first, because the VM's
-state moves every figure more than most changes do.
+way the ratio should go) with a 90 % bootstrap interval of that median, plus the medians of each
+side. Rounds are grouped by the machine state the NEW run's probe reported (fast / mid / slow /
+mixed), worst state first, because the VM's state moves every figure more than most changes do.
 
   bench/ab/peers_ab.py OLD_BIN NEW_BIN [--rounds 11] [-- peer-program args...]
   e.g. bench/ab/peers_ab.py /tmp/old/build/bench/bench/staticrt-bench-peers \
@@ -23,10 +23,22 @@ queue rows) for minutes, then another, whatever its code (docs/bench/waiting-lay
 "Half-ring slip, and copies of one binary"); K copies sample K placements, so an A/B of
 identical code stays within a few percent of 1.00 (0.98-1.06 with K = 8, 32 rounds). An A/A
 control: pass the same binary twice.
+
+--relink: copy r is not a byte copy but the program relinked from its own build folder (found
+from the binary's path, <build>/bench/staticrt-bench-peers, through `ninja -t commands`) by lld
+with `--shuffle-sections=*=<r + 1>`: every input section lands at another address, a different
+random order per copy. Build both sides with `-DCMAKE_CXX_FLAGS="-ffunction-sections
+-fdata-sections"` so that each function and global is a section of its own (otherwise whole
+objects move, and two functions of one file keep their distance). On the development VM the
+same instructions run up to 1.3x apart in two placements (docs/bench/waiting-layer-ab.md,
+"Layouts"); with --relink each side's median covers K placements of its code instead of the one
+its link happened to give. The objects are not rebuilt: build both sides first.
 """
 import argparse
 import os
+import random
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -59,6 +71,7 @@ def main():
     ap.add_argument("new")
     ap.add_argument("--rounds", type=int, default=11)
     ap.add_argument("--copies", type=int, default=8, help="copies of each binary, used in turn (>= 1)")
+    ap.add_argument("--relink", action="store_true", help="copy k: relinked by lld, sections shuffled with seed k + 1")
     argv = sys.argv[1:]
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
@@ -71,9 +84,41 @@ def main():
                 ap.error(f"{binary}: not an executable file")
             for k in range(a.copies):
                 dst = os.path.join(tmp, f"{side}{k}")
-                shutil.copy2(binary, dst)  # a new file: new page-cache pages for its text
+                if a.relink:
+                    relink(binary, dst, k)
+                else:
+                    shutil.copy2(binary, dst)  # a new file: new page-cache pages for its text
                 copies[side].append(dst)
         return run_rounds(a, copies, extra)
+
+
+def relink(binary, dst, k):
+    """Links binary's objects again into dst with lld, input sections shuffled with seed k + 1."""
+    build = os.path.dirname(os.path.dirname(os.path.abspath(binary)))
+    target = os.path.relpath(os.path.abspath(binary), build)
+    cache = os.path.join(build, "CMakeCache.txt")
+    if os.path.exists(cache) and "-ffunction-sections" not in open(cache, encoding="utf-8").read():
+        print(f"peers_ab: {build} was not built with -ffunction-sections: only whole objects move",
+              file=sys.stderr)
+    cmds = subprocess.run(["ninja", "-C", build, "-t", "commands", target], stdout=subprocess.PIPE,
+                          text=True, check=True).stdout.strip().split("\n")
+    link = cmds[-1].removeprefix(": && ").removesuffix(" && :")
+    args = shlex.split(link)
+    if "-o" not in args or args[args.index("-o") + 1] != target:
+        sys.exit(f"{build}: the last command for {target} is not its link: {link}")
+    out = args.index("-o")
+    args[out + 1] = os.path.abspath(dst)
+    args[out:out] = ["-fuse-ld=lld", f"-Wl,--shuffle-sections=*={k + 1}"]
+    subprocess.run(args, cwd=build, check=True)
+
+
+def bootstrap_ci(ratios, resamples=2000):
+    """90 % interval of the median ratio: the 5th and 95th percentiles of the medians of
+    `resamples` resamples (with replacement) of the rounds. Seeded: the same rounds print the
+    same interval."""
+    rng = random.Random(1)
+    meds = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(resamples))
+    return meds[resamples * 5 // 100], meds[resamples * 95 // 100 - 1]
 
 
 def run_rounds(a, copies, extra):
@@ -93,16 +138,19 @@ def run_rounds(a, copies, extra):
                 pairs.setdefault(key, {}).setdefault(state, []).append((got["old"][0][key][0], v_new))
                 units[key] = unit
         print(f"round {r + 1}/{a.rounds}: state {state}", file=sys.stderr, flush=True)
-    print(f"# peers_ab: {a.rounds} rounds, {a.copies} copies of each binary, args: {' '.join(extra)}")
-    print("# measurement state rounds median_old median_new median(new/old) better")
+    kind = "relinked layouts" if a.relink else "copies"
+    print(f"# peers_ab: {a.rounds} rounds, {a.copies} {kind} of each binary, args: {' '.join(extra)}")
+    print("# measurement state rounds median_old median_new median(new/old) ci90_lo ci90_hi better")
     for key in sorted(pairs):
         for state in sorted(pairs[key], key=lambda s: ORDER.index(s) if s in ORDER else 9):
             p = pairs[key][state]
             unit = units[key]
             better = "lower" if unit in ("ns", "us", "s") else "higher"
-            ratio = statistics.median(n / o for o, n in p if o > 0)
+            ratios = [n / o for o, n in p if o > 0]
+            lo, hi = bootstrap_ci(ratios)
             print(f"{key[0]} {key[1]} {state} {len(p)} {statistics.median(o for o, _ in p):.4g} "
-                  f"{statistics.median(n for _, n in p):.4g} {ratio:.3f} {better}")
+                  f"{statistics.median(n for _, n in p):.4g} {statistics.median(ratios):.3f} {lo:.3f} {hi:.3f} "
+                  f"{better}")
     return 0
 
 
