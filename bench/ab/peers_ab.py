@@ -48,6 +48,7 @@ import tempfile
 LINE = re.compile(r"^(\S+) (\S+) ([0-9.eE+-]+) (\S+)$")
 STATE = re.compile(r"^state \d+ (\S+) rtt_before")
 ORDER = ["slow", "mixed", "mid", "fast"]
+WARNED = set()  # build folders already reported as lacking -ffunction-sections
 
 
 def run_once(binary, extra):
@@ -97,7 +98,9 @@ def relink(binary, dst, k):
     build = os.path.dirname(os.path.dirname(os.path.abspath(binary)))
     target = os.path.relpath(os.path.abspath(binary), build)
     cache = os.path.join(build, "CMakeCache.txt")
-    if os.path.exists(cache) and "-ffunction-sections" not in open(cache, encoding="utf-8").read():
+    flags = open(cache, encoding="utf-8").read() if os.path.exists(cache) else ""
+    if flags and build not in WARNED and "-ffunction-sections" not in flags:
+        WARNED.add(build)
         print(f"peers_ab: {build} was not built with -ffunction-sections: only whole objects move",
               file=sys.stderr)
     cmds = subprocess.run(["ninja", "-C", build, "-t", "commands", target], stdout=subprocess.PIPE,
