@@ -48,7 +48,6 @@ import tempfile
 LINE = re.compile(r"^(\S+) (\S+) ([0-9.eE+-]+) (\S+)$")
 STATE = re.compile(r"^state \d+ (\S+) rtt_before")
 ORDER = ["slow", "mixed", "mid", "fast"]
-WARNED = set()  # build folders already reported as lacking -ffunction-sections
 
 
 def run_once(binary, extra):
@@ -83,35 +82,41 @@ def main():
         for side, binary in (("old", a.old), ("new", a.new)):
             if not os.access(binary, os.X_OK):
                 ap.error(f"{binary}: not an executable file")
+            link = link_command(binary) if a.relink else None
             for k in range(a.copies):
                 dst = os.path.join(tmp, f"{side}{k}")
-                if a.relink:
-                    relink(binary, dst, k)
+                if link:
+                    relink(link, dst, k)
                 else:
                     shutil.copy2(binary, dst)  # a new file: new page-cache pages for its text
                 copies[side].append(dst)
         return run_rounds(a, copies, extra)
 
 
-def relink(binary, dst, k):
-    """Links binary's objects again into dst with lld, input sections shuffled with seed k + 1."""
+def link_command(binary):
+    """(build folder, link arguments, index of "-o") of binary, from its build folder's ninja."""
     build = os.path.dirname(os.path.dirname(os.path.abspath(binary)))
     target = os.path.relpath(os.path.abspath(binary), build)
     cache = os.path.join(build, "CMakeCache.txt")
-    flags = open(cache, encoding="utf-8").read() if os.path.exists(cache) else ""
-    if flags and build not in WARNED and "-ffunction-sections" not in flags:
-        WARNED.add(build)
+    if os.path.exists(cache) and "-ffunction-sections" not in open(cache, encoding="utf-8").read():
         print(f"peers_ab: {build} was not built with -ffunction-sections: only whole objects move",
               file=sys.stderr)
     cmds = subprocess.run(["ninja", "-C", build, "-t", "commands", target], stdout=subprocess.PIPE,
                           text=True, check=True).stdout.strip().split("\n")
     link = cmds[-1].removeprefix(": && ").removesuffix(" && :")
     args = shlex.split(link)
-    if "-o" not in args or args[args.index("-o") + 1] != target:
+    out = args.index("-o") if "-o" in args else -1
+    if out < 0 or args[out + 1] != target:
         sys.exit(f"{build}: the last command for {target} is not its link: {link}")
-    out = args.index("-o")
-    args[out + 1] = os.path.abspath(dst)
-    args[out:out] = ["-fuse-ld=lld", f"-Wl,--shuffle-sections=*={k + 1}"]
+    return build, args, out
+
+
+def relink(link, dst, k):
+    """Links the objects of `link` (link_command()) again into dst with lld, input sections
+    shuffled with seed k + 1."""
+    build, args, out = link
+    args = args[:out] + ["-fuse-ld=lld", f"-Wl,--shuffle-sections=*={k + 1}", "-o", os.path.abspath(dst)] \
+        + args[out + 2:]
     subprocess.run(args, cwd=build, check=True)
 
 
