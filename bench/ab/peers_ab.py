@@ -33,6 +33,22 @@ objects move, and two functions of one file keep their distance). On the develop
 same instructions run up to 1.3x apart in two placements (docs/bench/waiting-layer-ab.md,
 "Layouts"); with --relink each side's median covers K placements of its code instead of the one
 its link happened to give. The objects are not rebuilt: build both sides first.
+
+--fresh: every round runs files written for that round alone: with --relink, both sides relinked
+with the round's own shuffle seed (a layout no other round uses; ~0.1 s a link), otherwise new
+byte copies of copy r % K. A file keeps its speed mode as long as its pages stay cached, so with
+K fixed files every round of a run reuses the same K draws and two runs of the same pair of
+builds disagree by more than their intervals; with --fresh each round is a draw of its own.
+
+--heap-offsets: each round draws an in-page offset (a multiple of 128 below 4096, the same for
+both sides) and runs both programs under bench/ab/heap_place.cpp (built into the temporary
+folder with $CXX or c++, preloaded): every over-aligned allocation of 4 KiB or more, i.e. each
+queue, gets pages of its own at that offset instead of the place malloc's history gives it. That
+history is not the code under test, and it differs between two builds whenever the harness does
+(docs/bench/waiting-layer-ab.md, "Heap placement").
+
+--seed S (default 1): the seed of the per-round draws (layout seeds S + r, offsets); printed in
+the header line, so a run can be repeated draw for draw.
 """
 import argparse
 import os
@@ -50,9 +66,9 @@ STATE = re.compile(r"^state \d+ (\S+) rtt_before")
 ORDER = ["slow", "mixed", "mid", "fast"]
 
 
-def run_once(binary, extra):
+def run_once(binary, extra, env=None):
     out = subprocess.run([binary, "--reps", "1"] + extra, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, check=False).stdout
+                         text=True, check=False, env=env).stdout
     values, state = {}, "unknown"
     for line in out.split("\n"):
         m = STATE.match(line)
@@ -72,6 +88,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=11)
     ap.add_argument("--copies", type=int, default=8, help="copies of each binary, used in turn (>= 1)")
     ap.add_argument("--relink", action="store_true", help="copy k: relinked by lld, sections shuffled with seed k + 1")
+    ap.add_argument("--fresh", action="store_true", help="new files every round (with --relink: a layout per round)")
+    ap.add_argument("--heap-offsets", action="store_true", help="each round: queues on pages of their own at a drawn offset")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the per-round draws")
     argv = sys.argv[1:]
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
@@ -79,18 +98,20 @@ def main():
         ap.error("--copies must be >= 1")
     with tempfile.TemporaryDirectory(prefix="peers_ab.") as tmp:
         copies = {side: [] for side in ("old", "new")}
+        links = {}
         for side, binary in (("old", a.old), ("new", a.new)):
             if not os.access(binary, os.X_OK):
                 ap.error(f"{binary}: not an executable file")
-            link = link_command(binary) if a.relink else None
-            for k in range(a.copies):
+            links[side] = link_command(binary) if a.relink else None
+            for k in range(0 if a.fresh and a.relink else a.copies):
                 dst = os.path.join(tmp, f"{side}{k}")
-                if link:
-                    relink(link, dst, k)
+                if links[side]:
+                    relink(links[side], dst, k + 1)
                 else:
                     shutil.copy2(binary, dst)  # a new file: new page-cache pages for its text
                 copies[side].append(dst)
-        return run_rounds(a, copies, extra)
+        preload = build_heap_place(tmp) if a.heap_offsets else None
+        return run_rounds(a, copies, links, preload, extra, tmp)
 
 
 def link_command(binary):
@@ -111,13 +132,37 @@ def link_command(binary):
     return build, args, out
 
 
-def relink(link, dst, k):
+def relink(link, dst, seed):
     """Links the objects of `link` (link_command()) again into dst with lld, input sections
-    shuffled with seed k + 1."""
+    shuffled with `seed`."""
     build, args, out = link
-    args = args[:out] + ["-fuse-ld=lld", f"-Wl,--shuffle-sections=*={k + 1}", "-o", os.path.abspath(dst)] \
+    args = args[:out] + ["-fuse-ld=lld", f"-Wl,--shuffle-sections=*={seed}", "-o", os.path.abspath(dst)] \
         + args[out + 2:]
     subprocess.run(args, cwd=build, check=True)
+
+
+def build_heap_place(tmp):
+    """Compiles bench/ab/heap_place.cpp into tmp; returns the library's path."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "heap_place.cpp")
+    lib = os.path.join(tmp, "heap_place.so")
+    subprocess.run([os.environ.get("CXX", "c++"), "-O2", "-std=c++17", "-shared", "-fPIC", src, "-o", lib], check=True)
+    return lib
+
+
+def round_files(a, copies, links, tmp, r):
+    """The (old, new) programs of round r."""
+    files = []
+    for side in ("old", "new"):
+        if not a.fresh:
+            files.append(copies[side][r % a.copies])
+            continue
+        dst = os.path.join(tmp, f"{side}.r{r}")  # kept to the end: its pages go to no later copy
+        if links[side]:
+            relink(links[side], dst, a.seed + r)
+        else:
+            shutil.copy2(copies[side][r % a.copies], dst)
+        files.append(dst)
+    return files
 
 
 def bootstrap_ci(ratios, resamples=2000):
@@ -129,15 +174,19 @@ def bootstrap_ci(ratios, resamples=2000):
     return meds[resamples * 5 // 100], meds[resamples * 95 // 100 - 1]
 
 
-def run_rounds(a, copies, extra):
+def run_rounds(a, copies, links, preload, extra, tmp):
     pairs = {}  # (workload, lib) -> state -> list of (old, new)
     units = {}
+    rng = random.Random(a.seed)
     for r in range(a.rounds):
-        old, new = copies["old"][r % a.copies], copies["new"][r % a.copies]
+        old, new = round_files(a, copies, links, tmp, r)
         order = [("old", old), ("new", new)] if r % 2 == 0 else [("new", new), ("old", old)]
+        env = None
+        if preload:
+            env = dict(os.environ, LD_PRELOAD=preload, STATICRT_AB_HEAP_OFFSET=str(128 * rng.randrange(32)))
         got = {}
         for side, binary in order:
-            got[side] = run_once(binary, extra)
+            got[side] = run_once(binary, extra, env)
             if not got[side][0]:
                 sys.exit(f"{binary} printed no measurement (check the arguments: {' '.join(extra)})")
         state = got["new"][1]
@@ -146,8 +195,13 @@ def run_rounds(a, copies, extra):
                 pairs.setdefault(key, {}).setdefault(state, []).append((got["old"][0][key][0], v_new))
                 units[key] = unit
         print(f"round {r + 1}/{a.rounds}: state {state}", file=sys.stderr, flush=True)
-    kind = "relinked layouts" if a.relink else "copies"
-    print(f"# peers_ab: {a.rounds} rounds, {a.copies} {kind} of each binary, args: {' '.join(extra)}")
+    if a.fresh and a.relink:
+        kind = f"a relinked layout per round (seeds {a.seed}..{a.seed + a.rounds - 1})"
+    else:
+        kind = f"{a.copies} {'relinked layouts' if a.relink else 'copies'} of each binary" \
+            + (", a fresh file each round" if a.fresh else "")
+    heap = f", queues at a drawn in-page offset (seed {a.seed})" if preload else ""
+    print(f"# peers_ab: {a.rounds} rounds, {kind}{heap}, args: {' '.join(extra)}")
     print("# measurement state rounds median_old median_new median(new/old) ci90_lo ci90_hi better")
     for key in sorted(pairs):
         for state in sorted(pairs[key], key=lambda s: ORDER.index(s) if s in ORDER else 9):
