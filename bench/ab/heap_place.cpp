@@ -2,10 +2,9 @@
 // heap_place.so: an LD_PRELOAD library for bench/ab/peers_ab.py --heap-offsets (not part of the
 // runtime: a benchmark tool, so it may allocate).
 //
-// Every over-aligned `operator new` of STATICRT_AB_HEAP_MIN bytes or more (default 4096: the
-// peer program's queues, allocated by make_unique with alignas(kCacheLine)) gets pages of its
-// own from mmap, at in-page offset STATICRT_AB_HEAP_OFFSET (a multiple of the alignment, below
-// 4096). Without it such a queue lands wherever malloc's free lists put it: next to the objects
+// Every over-aligned `operator new` of kMinBytes or more (the peer program's queues, allocated
+// by make_unique with alignas(kCacheLine)) gets pages of its own from mmap, at in-page offset
+// STATICRT_AB_HEAP_OFFSET (a multiple of the alignment, below 4096). Without it such a queue lands wherever malloc's free lists put it: next to the objects
 // the program allocated before (the thread states, the workload registry), at an in-page offset
 // fixed by that history. That history differs between two builds of the peer program whenever
 // the harness changes (a workload more in the registry), so an A/B of the same queue code then
@@ -24,6 +23,7 @@
 namespace {
 
 constexpr std::size_t kPage = 4096;
+constexpr std::size_t kMinBytes = kPage;  // smaller blocks keep malloc's placement
 constexpr int kMaxBlocks = 256;  // live placed blocks at a time (a measurement holds a few)
 
 struct Block {
@@ -34,13 +34,9 @@ struct Block {
 Block g_blocks[kMaxBlocks];
 std::mutex g_lock;
 
-std::size_t env_size(const char* name, std::size_t fallback) {
-    const char* v = std::getenv(name);
-    return v != nullptr ? static_cast<std::size_t>(std::strtoull(v, nullptr, 0)) : fallback;
-}
-
 void* placed(std::size_t n, std::size_t align) {
-    const std::size_t off = env_size("STATICRT_AB_HEAP_OFFSET", 0);
+    const char* env = std::getenv("STATICRT_AB_HEAP_OFFSET");
+    const std::size_t off = env != nullptr ? static_cast<std::size_t>(std::strtoull(env, nullptr, 0)) : 0;
     if (off >= kPage || off % align != 0) {
         std::fprintf(stderr, "heap_place: offset %zu is not a multiple of %zu below %zu\n", off, align, kPage);
         std::abort();
@@ -74,7 +70,7 @@ bool unplace(void* p) {
 
 void* aligned_new(std::size_t n, std::align_val_t a) {
     const std::size_t align = static_cast<std::size_t>(a);
-    void* p = n >= env_size("STATICRT_AB_HEAP_MIN", kPage) && align <= kPage ? placed(n, align) : nullptr;
+    void* p = n >= kMinBytes && align <= kPage ? placed(n, align) : nullptr;
     if (p == nullptr && posix_memalign(&p, align, n == 0 ? 1 : n) != 0) p = nullptr;
     if (p == nullptr) std::abort();  // the peer program is built without exceptions in mind
     return p;
