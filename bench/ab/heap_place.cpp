@@ -4,7 +4,8 @@
 //
 // Every over-aligned `operator new` of kMinBytes or more (the peer program's queues, allocated
 // by make_unique with alignas(kCacheLine)) gets pages of its own from mmap, at in-page offset
-// STATICRT_AB_HEAP_OFFSET (a multiple of the alignment, below 4096). Without it such a queue lands wherever malloc's free lists put it: next to the objects
+// STATICRT_AB_HEAP_OFFSET (read once; a multiple of the alignment, below 4096). Without it such
+// a queue lands wherever malloc's free lists put it: next to the objects
 // the program allocated before (the thread states, the workload registry), at an in-page offset
 // fixed by that history. That history differs between two builds of the peer program whenever
 // the harness changes (a workload more in the registry), so an A/B of the same queue code then
@@ -35,8 +36,10 @@ Block g_blocks[kMaxBlocks];
 std::mutex g_lock;
 
 void* placed(std::size_t n, std::size_t align) {
-    const char* env = std::getenv("STATICRT_AB_HEAP_OFFSET");
-    const std::size_t off = env != nullptr ? static_cast<std::size_t>(std::strtoull(env, nullptr, 0)) : 0;
+    static const std::size_t off = [] {
+        const char* env = std::getenv("STATICRT_AB_HEAP_OFFSET");  // set once per process by peers_ab.py
+        return env != nullptr ? static_cast<std::size_t>(std::strtoull(env, nullptr, 0)) : std::size_t{0};
+    }();
     if (off >= kPage || off % align != 0) {
         std::fprintf(stderr, "heap_place: offset %zu is not a multiple of %zu below %zu\n", off, align, kPage);
         std::abort();
