@@ -71,6 +71,12 @@ GOALS = [
     ("(scq) MPMC 2p2c, ScqQueue >= 1.0x MpmcQueue", "mpmc_throughput_2p2c", "staticrt_scq", ["staticrt"], False, 1.0),
     ("(scq) MPMC 2p2c, ScqQueue >= 1.0x atomic_queue spinning", "mpmc_throughput_2p2c", "staticrt_scq",
      ["atomic_queue_spin"], False, 1.0),
+    ("(ticket) MPMC 1p1c, TicketQueue >= 1.0x MpmcQueue", "mpmc_throughput_1p1c", "staticrt_ticket", ["staticrt"],
+     False, 1.0),
+    ("(ticket) MPMC 2p2c, TicketQueue >= 1.0x MpmcQueue", "mpmc_throughput_2p2c", "staticrt_ticket", ["staticrt"],
+     False, 1.0),
+    ("(ticket) MPMC 2p2c, TicketQueue >= 1.0x atomic_queue spinning", "mpmc_throughput_2p2c", "staticrt_ticket",
+     ["atomic_queue_spin"], False, 1.0),
 ]
 
 # Default state bands of staticrt-bench-peers (--state-bands), used for files without a '# states' line.

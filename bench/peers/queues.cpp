@@ -26,6 +26,7 @@
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
+#include "staticrt/queue/ticket_queue.hpp"
 
 namespace sb = staticrt::bench;
 using std::uint64_t;
@@ -75,6 +76,16 @@ struct StaticrtScqTry {
     static auto producer(Q& q) { return [&q](uint64_t v) { while (!q.try_push(v)) relax(); }; }
     static auto consumer(Q& q) { return [&q] { uint64_t v = 0; while (!q.try_pop(v)) relax(); return v; }; }
 };
+template <unsigned CasTries>
+struct StaticrtTicketT {  // the fetch_add-under-contention MPMC queue, public blocking API
+    using Q = staticrt::detail::TicketRing<uint64_t, kCap, staticrt::detail::OsWaitPolicy,
+                                           staticrt::WaitScope::process_private, CasTries>;
+    static auto make() { return std::make_unique<Q>(); }
+    static auto producer(Q& q) { return [&q](uint64_t v) { (void)q.push(v); }; }
+    static auto consumer(Q& q) { return [&q] { uint64_t v = 0; (void)q.pop(v); return v; }; }
+};
+using StaticrtTicket = StaticrtTicketT<staticrt::TicketQueue<uint64_t, kCap>::kCasTries>;  // as shipped
+using StaticrtTicketAlways = StaticrtTicketT<0>;  // every call a ticket (atomic_queue's claim)
 template <bool Spsc>
 struct AqSpin {  // atomic_queue's busy-waiting push/pop
     using Q = atomic_queue::AtomicQueue<uint64_t, kCap, uint64_t{0}, true, true, false, Spsc>;
@@ -299,6 +310,8 @@ const int kRegistered = sb::add_workloads({
     tp<StaticrtMpmcTry>("mpmc_throughput_1p1c", "staticrt_try", false, &mpmc11<StaticrtMpmcTry>),
     tp<StaticrtScq>("mpmc_throughput_1p1c", "staticrt_scq", true, &mpmc11<StaticrtScq>),
     tp<StaticrtScqTry>("mpmc_throughput_1p1c", "staticrt_scq_try", false, &mpmc11<StaticrtScqTry>),
+    tp<StaticrtTicket>("mpmc_throughput_1p1c", "staticrt_ticket", true, &mpmc11<StaticrtTicket>),
+    tp<StaticrtTicketAlways>("mpmc_throughput_1p1c", "staticrt_ticket_always", true, &mpmc11<StaticrtTicketAlways>),
     tp<AqSpin<false>>("mpmc_throughput_1p1c", "atomic_queue_spin", false, &mpmc11<AqSpin<false>>),
     tp<AqTry<false>>("mpmc_throughput_1p1c", "atomic_queue_try", false, &mpmc11<AqTry<false>>),
     tp<BoostQueue>("mpmc_throughput_1p1c", "boost_queue", false, &mpmc11<BoostQueue>),
@@ -312,6 +325,8 @@ const int kRegistered = sb::add_workloads({
     tp<StaticrtMpmcTry>("mpmc_throughput_2p2c", "staticrt_try", false, &mpmc22<StaticrtMpmcTry>),
     tp<StaticrtScq>("mpmc_throughput_2p2c", "staticrt_scq", true, &mpmc22<StaticrtScq>),
     tp<StaticrtScqTry>("mpmc_throughput_2p2c", "staticrt_scq_try", false, &mpmc22<StaticrtScqTry>),
+    tp<StaticrtTicket>("mpmc_throughput_2p2c", "staticrt_ticket", true, &mpmc22<StaticrtTicket>),
+    tp<StaticrtTicketAlways>("mpmc_throughput_2p2c", "staticrt_ticket_always", true, &mpmc22<StaticrtTicketAlways>),
     tp<AqSpin<false>>("mpmc_throughput_2p2c", "atomic_queue_spin", false, &mpmc22<AqSpin<false>>),
     tp<AqTry<false>>("mpmc_throughput_2p2c", "atomic_queue_try", false, &mpmc22<AqTry<false>>),
     tp<BoostQueue>("mpmc_throughput_2p2c", "boost_queue", false, &mpmc22<BoostQueue>),
@@ -325,6 +340,7 @@ const int kRegistered = sb::add_workloads({
     {"pingpong_rtt", "staticrt", "ns", Better::lower, true, &rtt<StaticrtSpsc>},
     {"pingpong_rtt", "staticrt_mpmc", "ns", Better::lower, true, &rtt<StaticrtMpmc>},
     {"pingpong_rtt", "staticrt_scq", "ns", Better::lower, true, &rtt<StaticrtScq>},
+    {"pingpong_rtt", "staticrt_ticket", "ns", Better::lower, true, &rtt<StaticrtTicket>},
     {"pingpong_rtt", "atomic_queue_spin", "ns", Better::lower, false, &rtt<AqSpin<true>>},
     {"pingpong_rtt", "boost_spsc", "ns", Better::lower, false, &rtt<BoostSpsc>},
     {"pingpong_rtt", "rwqueue", "ns", Better::lower, false, &rtt<Rwq>},
@@ -341,6 +357,8 @@ const int kRegistered = sb::add_workloads({
     tp<StaticrtMpmcTry>(NAME, "staticrt_try", false, &mpmcKK<StaticrtMpmcTry, K>),             \
     tp<StaticrtScq>(NAME, "staticrt_scq", true, &mpmcKK<StaticrtScq, K>),                      \
     tp<StaticrtScqTry>(NAME, "staticrt_scq_try", false, &mpmcKK<StaticrtScqTry, K>),           \
+    tp<StaticrtTicket>(NAME, "staticrt_ticket", true, &mpmcKK<StaticrtTicket, K>),             \
+    tp<StaticrtTicketAlways>(NAME, "staticrt_ticket_always", true, &mpmcKK<StaticrtTicketAlways, K>), \
     tp<AqSpin<false>>(NAME, "atomic_queue_spin", false, &mpmcKK<AqSpin<false>, K>),            \
     tp<AqTry<false>>(NAME, "atomic_queue_try", false, &mpmcKK<AqTry<false>, K>),               \
     tp<BoostQueue>(NAME, "boost_queue", false, &mpmcKK<BoostQueue, K>),                        \

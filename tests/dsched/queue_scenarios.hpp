@@ -14,6 +14,7 @@
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
+#include "staticrt/queue/ticket_queue.hpp"
 
 namespace dsched_scenarios {
 
@@ -29,6 +30,12 @@ template <class T, std::size_t N>
 using Mpmc = staticrt::detail::MpmcRing<T, N, DSchedPolicy>;
 template <class T, std::size_t N>
 using Scq = staticrt::detail::ScqRing<T, N, DSchedPolicy>;
+/// TicketRing with its default claim (CAS first, a ticket after two lost CASes) ...
+template <class T, std::size_t N>
+using Ticket = staticrt::detail::TicketRing<T, N, DSchedPolicy>;
+/// ... and with every never-deadline call taking a ticket (every ticket path, departures at close).
+template <class T, std::size_t N>
+using TicketAlways = staticrt::detail::TicketRing<T, N, DSchedPolicy, staticrt::WaitScope::process_private, 0>;
 template <class T, std::size_t N>
 using Joinable = staticrt::detail::JoinableRing<T, N, DSchedPolicy>;
 
@@ -241,14 +248,17 @@ Case scq_ring_churn() {
     return c;
 }
 
-/// Two producers push 3 values each through an SCQ of 1 while a third thread closes it at a
+/// Two producers push 3 values each through a queue of 1 while a third thread closes it at a
 /// point the schedule picks; two consumers pop until closed. Exactly the values whose push
-/// succeeded are popped, each once (a push that claimed a cell and then met the close bit gives
-/// the cell back; a consumer in drain mode invalidates positions whose enqueuer is late).
-inline Case scq_close_race() {
+/// succeeded are popped, each once (SCQ: a push that claimed a cell and then met the close bit
+/// gives the cell back; a consumer in drain mode invalidates positions whose enqueuer is late.
+/// TicketRing: a ticket producer still waiting at the close leaves its position unwritten and
+/// consumers skip it).
+template <class Queue = Scq<int, 1>>
+Case close_race() {
     constexpr int kPerProducer = 3;
     struct S {
-        Scq<int, 1> q;
+        Queue q;
         std::array<std::atomic<int>, 2 * kPerProducer> accepted{};
         std::array<std::atomic<int>, 2 * kPerProducer> taken{};
     };
@@ -277,6 +287,80 @@ inline Case scq_close_race() {
             });
         });
     }
+    c.check = [s] {
+        for (int v = 0; v < 2 * kPerProducer; ++v) {
+            const int a = s->accepted[static_cast<std::size_t>(v)].load();
+            const int t = s->taken[static_cast<std::size_t>(v)].load();
+            if (a != t) return "value " + std::to_string(v) + (a ? " accepted" : " refused") + " but taken " + std::to_string(t) + " times";
+        }
+        return std::string();
+    };
+    return c;
+}
+
+inline Case scq_close_race() { return close_race<Scq<int, 1>>(); }
+
+// ------------------------------------------------------------------ TicketRing
+inline Case ticket_transfer() { return mpmc_transfer<Ticket<int, 2>>(); }
+inline Case ticket_always_transfer() { return mpmc_transfer<TicketAlways<int, 2>>(); }
+inline Case ticket_close_wakes(bool producer_side) { return close_wakes<TicketAlways<int, 2>>(producer_side, 2); }
+
+/// Mixed claims: one producer pushes with tickets, the other with try_push (a CAS, retried after
+/// a yield); one consumer pops with tickets, the other with try_pop and polls; a fifth thread closes at a
+/// point the schedule picks. Exactly the accepted values are taken, each once, and both
+/// consumers end with Errc::closed (a poll after the close must skip positions whose ticket
+/// producer left).
+inline Case ticket_mixed_close() {
+    constexpr int kPerProducer = 3;
+    struct S {
+        TicketAlways<int, 2> q;
+        std::array<std::atomic<int>, 2 * kPerProducer> accepted{};
+        std::array<std::atomic<int>, 2 * kPerProducer> taken{};
+    };
+    auto s = std::make_shared<S>();
+    auto take = [s](int v) {
+        if (v >= 0 && v < 2 * kPerProducer) s->taken[static_cast<std::size_t>(v)].fetch_add(1);
+        else dsched::check(false, "a value that was never pushed");
+    };
+    Case c;
+    c.bodies.push_back([s] {
+        for (int v = 0; v < kPerProducer; ++v) {
+            const auto r = s->q.push(v);
+            if (!r) {
+                dsched::check(r.code() == Errc::closed, "push failed with something other than closed");
+                return;
+            }
+            s->accepted[static_cast<std::size_t>(v)].store(1);
+        }
+    });
+    c.bodies.push_back([s] {
+        for (int v = kPerProducer; v < 2 * kPerProducer; ++v) {
+            while (!s->q.try_push(v)) {
+                if (s->q.closed()) return;
+                DSchedPolicy::yield();
+            }
+            s->accepted[static_cast<std::size_t>(v)].store(1);
+        }
+    });
+    c.bodies.push_back([s] { s->q.close(); });
+    c.bodies.push_back([s, take] { pop_until_closed(s->q, take); });
+    c.bodies.push_back([s, take] {
+        for (;;) {
+            int out = 0;
+            if (s->q.try_pop(out)) {  // QueueFront's notify after it must reach ticket producers
+                take(out);
+                continue;
+            }
+            const auto r = s->q.pop(out, Deadline::poll());
+            if (r) {
+                take(out);
+                continue;
+            }
+            if (r.code() == Errc::closed) return;
+            dsched::check(r.code() == Errc::timeout, "a poll failed with something other than timeout or closed");
+            DSchedPolicy::yield();
+        }
+    });
     c.check = [s] {
         for (int v = 0; v < 2 * kPerProducer; ++v) {
             const int a = s->accepted[static_cast<std::size_t>(v)].load();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The queue cores over DSchedPolicy under seeded schedules: SpscRing, MpmcRing, ScqRing and JoinableRing
+// The queue cores over DSchedPolicy under seeded schedules: SpscRing, MpmcRing, ScqRing, TicketRing and JoinableRing
 // hand over every element exactly once through blocking push/pop on tiny capacities; close()
 // wakes every blocked consumer and producer; join() returns exactly when every item is done.
 // The scenarios are in queue_scenarios.hpp.
@@ -50,6 +50,32 @@ TEST(DschedScq, IndexRingChurn_OneIndexFourThreads_Kept) {
 }
 TEST(DschedScq, CloseRacingPushes_AcceptedExactlyTaken) {
     dsched_suite::expect_all_pass("scq.close_race", 400, scq_close_race);
+}
+TEST(DschedTicket, BlockingPushPop_TwoByTwo_EveryElementOnce) {
+    dsched_suite::expect_all_pass("ticket.transfer", 300, ticket_transfer);
+}
+TEST(DschedTicket, AlwaysTickets_TwoByTwo_EveryElementOnce) {
+    dsched_suite::expect_all_pass("ticket.always_transfer", 300, ticket_always_transfer);
+}
+TEST(DschedTicket, AlwaysTickets_NoSpuriousWakes_EveryElementOnce) {
+    // Without the scheduler's spurious wake-ups a ticket holder that nobody wakes stays parked:
+    // a lost wake-up shows as a deadlock instead of being papered over.
+    dsched::Options o;
+    o.spurious_wake_permille = 0;
+    dsched_suite::expect_all_pass("ticket.always_transfer_no_spurious", 300, ticket_always_transfer, o);
+}
+TEST(DschedTicket, Close_WakesEveryTicketConsumer) {
+    dsched_suite::expect_all_pass("ticket.close_wakes_consumers", 400, [] { return ticket_close_wakes(false); });
+}
+TEST(DschedTicket, Close_WakesEveryTicketProducer) {
+    dsched_suite::expect_all_pass("ticket.close_wakes_producers", 400, [] { return ticket_close_wakes(true); });
+}
+TEST(DschedTicket, CloseRacingTicketPushes_AcceptedExactlyTaken) {
+    dsched_suite::expect_all_pass("ticket.close_race_1", 400, close_race<TicketAlways<int, 1>>);
+    dsched_suite::expect_all_pass("ticket.close_race_2", 400, close_race<TicketAlways<int, 2>>);
+}
+TEST(DschedTicket, MixedClaims_CloseRace_AcceptedExactlyTaken) {
+    dsched_suite::expect_all_pass("ticket.mixed_close", 400, ticket_mixed_close);
 }
 TEST(DschedJoinable, Join_ReturnsExactlyWhenEveryItemIsDone) {
     dsched_suite::expect_all_pass("joinable.join", 300, joinable_join);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// MpmcQueue and ScqQueue: MPMC behaviour beyond the shared bounded-queue contract
-// (test_spsc_queue.cpp); each case is a template run on both queues. ScqQueue-only cases are in
+// MpmcQueue, ScqQueue and TicketQueue: MPMC behaviour beyond the shared bounded-queue contract
+// (test_spsc_queue.cpp); each case is a template run on every MPMC queue. ScqQueue-only cases are in
 // test_scq_queue.cpp.
 #include <gtest/gtest.h>
 
@@ -12,6 +12,7 @@
 
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/scq_queue.hpp"
+#include "staticrt/queue/ticket_queue.hpp"
 #include "eventually.hpp"
 #include "watchdog.hpp"
 
@@ -147,11 +148,16 @@ TEST(MpmcQueue, SharedScope_TriviallyCopyable_Compiles) {
 
 TEST(MpmcQueue, Close_WithBlockedConsumers_WakesAllWithClosed) { Close_WithBlockedConsumers_WakesAllWithClosed<staticrt::MpmcQueue>(); }
 TEST(ScqQueue, Close_WithBlockedConsumers_WakesAllWithClosed) { Close_WithBlockedConsumers_WakesAllWithClosed<staticrt::ScqQueue>(); }
+TEST(TicketQueue, Close_WithBlockedConsumers_WakesAllWithClosed) { Close_WithBlockedConsumers_WakesAllWithClosed<staticrt::TicketQueue>(); }
 TEST(MpmcQueue, CloseRacingPop_AtEveryPhase_ConsumerSeesClosed) { CloseRacingPop_AtEveryPhase_ConsumerSeesClosed<staticrt::MpmcQueue>(); }
 TEST(ScqQueue, CloseRacingPop_AtEveryPhase_ConsumerSeesClosed) { CloseRacingPop_AtEveryPhase_ConsumerSeesClosed<staticrt::ScqQueue>(); }
+TEST(TicketQueue, CloseRacingPop_AtEveryPhase_ConsumerSeesClosed) { CloseRacingPop_AtEveryPhase_ConsumerSeesClosed<staticrt::TicketQueue>(); }
 TEST(MpmcQueue, CloseWithElementsInFlight_EveryConsumerReturnsClosed) { CloseWithElementsInFlight_EveryConsumerReturnsClosed<staticrt::MpmcQueue>(); }
 TEST(ScqQueue, CloseWithElementsInFlight_EveryConsumerReturnsClosed) { CloseWithElementsInFlight_EveryConsumerReturnsClosed<staticrt::ScqQueue>(); }
+TEST(TicketQueue, CloseWithElementsInFlight_EveryConsumerReturnsClosed) { CloseWithElementsInFlight_EveryConsumerReturnsClosed<staticrt::TicketQueue>(); }
 TEST(MpmcQueue, CloseUnderLoad_EveryAcceptedPushIsPopped) { CloseUnderLoad_EveryAcceptedPushIsPopped<staticrt::MpmcQueue>(); }
 TEST(ScqQueue, CloseUnderLoad_EveryAcceptedPushIsPopped) { CloseUnderLoad_EveryAcceptedPushIsPopped<staticrt::ScqQueue>(); }
+TEST(TicketQueue, CloseUnderLoad_EveryAcceptedPushIsPopped) { CloseUnderLoad_EveryAcceptedPushIsPopped<staticrt::TicketQueue>(); }
 TEST(MpmcQueue, TryPop_AfterCloseWithItems_StillReturnsThem) { TryPop_AfterCloseWithItems_StillReturnsThem<staticrt::MpmcQueue>(); }
 TEST(ScqQueue, TryPop_AfterCloseWithItems_StillReturnsThem) { TryPop_AfterCloseWithItems_StillReturnsThem<staticrt::ScqQueue>(); }
+TEST(TicketQueue, TryPop_AfterCloseWithItems_StillReturnsThem) { TryPop_AfterCloseWithItems_StillReturnsThem<staticrt::TicketQueue>(); }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// SpscQueue, MpmcQueue and ScqQueue: the bounded-queue contract, typed over the queues (single thread +
+// SpscQueue, MpmcQueue, ScqQueue and TicketQueue: the bounded-queue contract, typed over the queues (single thread +
 // simple two-thread hand-offs). MPMC-only behaviour is in test_mpmc_queue.cpp and
 // test_scq_queue.cpp.
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
+#include "staticrt/queue/ticket_queue.hpp"
 #include "eventually.hpp"
 #include "watchdog.hpp"
 
@@ -28,7 +29,8 @@ struct Kind {
     template <class T, std::size_t N>
     using Of = Q<T, N, staticrt::WaitScope::process_private>;
 };
-using Kinds = ::testing::Types<Kind<staticrt::SpscQueue>, Kind<staticrt::MpmcQueue>, Kind<staticrt::ScqQueue>>;
+using Kinds = ::testing::Types<Kind<staticrt::SpscQueue>, Kind<staticrt::MpmcQueue>, Kind<staticrt::ScqQueue>,
+                             Kind<staticrt::TicketQueue>>;
 
 template <class K>
 class BoundedQueue : public ::testing::Test {};

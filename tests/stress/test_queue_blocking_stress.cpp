@@ -11,6 +11,7 @@
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
+#include "staticrt/queue/ticket_queue.hpp"
 #include "watchdog.hpp"
 
 using staticrt::test::ConsumeBy;
@@ -77,6 +78,17 @@ TEST(ScqBlockingStress, TwoByTwo_AllCallKinds_EveryItemOnce) {
     const auto per = static_cast<std::uint64_t>(staticrt::test::scaled(25'000, 1'000));
     for (const auto& c : staticrt::test::kMpmcCalls) {
         staticrt::ScqQueue<std::uint64_t, 2> q;
+        const auto r = staticrt::test::mpmc_blocking(q, 2, 2, per, c.pb, c.cb);
+        EXPECT_TRUE(r.ok) << staticrt::test::name_of(c.pb) << "/" << staticrt::test::name_of(c.cb) << ": " << r.what;
+        EXPECT_EQ(r.popped, 2 * per);
+    }
+}
+
+TEST(TicketBlockingStress, TwoByTwo_AllCallKinds_EveryItemOnce) {
+    staticrt::test::Watchdog wd{std::chrono::seconds(300)};
+    const auto per = static_cast<std::uint64_t>(staticrt::test::scaled(25'000, 1'000));
+    for (const auto& c : staticrt::test::kMpmcCalls) {
+        staticrt::detail::TicketRing<std::uint64_t, 2, staticrt::detail::OsWaitPolicy, staticrt::WaitScope::process_private, 0> q;
         const auto r = staticrt::test::mpmc_blocking(q, 2, 2, per, c.pb, c.cb);
         EXPECT_TRUE(r.ok) << staticrt::test::name_of(c.pb) << "/" << staticrt::test::name_of(c.cb) << ": " << r.what;
         EXPECT_EQ(r.popped, 2 * per);

@@ -16,6 +16,7 @@
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
+#include "staticrt/queue/ticket_queue.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -220,6 +221,22 @@ TEST(QueueStress, Scq_TryPushWithBlockingPop_NothingLost) {
 }
 
 TEST(QueueStress, Scq_CloseUnderLoad_AcceptedEqualsPopped) { close_under_load<staticrt::ScqQueue<std::uint64_t, 8>>(); }
+
+TEST(QueueStress, Ticket_6Producers6Consumers_NothingLostFifoPerProducer) {
+    run_mpmc<staticrt::TicketQueue<std::uint64_t, 64>>(6, 6, staticrt::test::scaled(150'000), false);
+}
+
+TEST(QueueStress, TicketAlways_4Producers4Consumers_NothingLostFifoPerProducer) {
+    run_mpmc<staticrt::detail::TicketRing<std::uint64_t, 16, staticrt::detail::OsWaitPolicy,
+                                          staticrt::WaitScope::process_private, 0>>(4, 4, staticrt::test::scaled(150'000), false);
+}
+
+TEST(QueueStress, TicketAlways_CapacityOne_3Producers3Consumers) {
+    run_mpmc<staticrt::detail::TicketRing<std::uint64_t, 1, staticrt::detail::OsWaitPolicy,
+                                          staticrt::WaitScope::process_private, 0>>(3, 3, staticrt::test::scaled(50'000), false);
+}
+
+TEST(QueueStress, Ticket_CloseUnderLoad_AcceptedEqualsPopped) { close_under_load<staticrt::TicketQueue<std::uint64_t, 8>>(); }
 
 TEST(QueueStress, Joinable_ProducersWorkersJoin_AllDone) {
     // Exact: every item is processed exactly once (a seen-counter per item), task_done() is

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The timeout-and-close storm, over ScqQueue and MpmcQueue: many producers and consumers, every
+// The timeout-and-close storm, over ScqQueue, TicketQueue and MpmcQueue: many producers and consumers, every
 // push and pop with a random short deadline (or none, or a poll), and a close() at a random
 // moment. Afterwards every item whose push succeeded was popped exactly once, and no item whose
 // push failed was popped at all (per-item counters). A push or pop that gives up (deadline,
@@ -20,6 +20,7 @@
 
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/scq_queue.hpp"
+#include "staticrt/queue/ticket_queue.hpp"
 #include "watchdog.hpp"
 
 using staticrt::Deadline;
@@ -163,6 +164,27 @@ TEST(QueueStorm, Scq_TimeoutsAndClose_CapacityOne_ExactlyOnce) {
 
 TEST(QueueStorm, Scq_TimeoutsOnly_NoCellLeaked_ExactlyOnce) {
     storm<staticrt::ScqQueue<std::uint64_t, 4>>(5, 5, static_cast<int>(staticrt::test::scaled(6, 2)), false);
+}
+
+// TicketQueue as shipped (tickets only when CASes collide) and with every never-deadline call
+// taking a ticket, so that ticket producers wait on full cells and leave at the close.
+template <class T, std::size_t N>
+using TicketAlways = staticrt::detail::TicketRing<T, N, staticrt::detail::OsWaitPolicy, staticrt::WaitScope::process_private, 0>;
+
+TEST(QueueStorm, Ticket_TimeoutsAndClose_6Producers6Consumers_ExactlyOnce) {
+    storm<staticrt::TicketQueue<std::uint64_t, 8>>(6, 6, static_cast<int>(staticrt::test::scaled(6, 2)), true);
+}
+
+TEST(QueueStorm, TicketAlways_TimeoutsAndClose_6Producers6Consumers_ExactlyOnce) {
+    storm<TicketAlways<std::uint64_t, 8>>(6, 6, static_cast<int>(staticrt::test::scaled(8, 2)), true);
+}
+
+TEST(QueueStorm, TicketAlways_TimeoutsAndClose_CapacityOne_ExactlyOnce) {
+    storm<TicketAlways<std::uint64_t, 1>>(4, 4, static_cast<int>(staticrt::test::scaled(8, 2)), true);
+}
+
+TEST(QueueStorm, TicketAlways_TimeoutsOnly_NoCellLeaked_ExactlyOnce) {
+    storm<TicketAlways<std::uint64_t, 4>>(5, 5, static_cast<int>(staticrt::test::scaled(6, 2)), false);
 }
 
 TEST(QueueStorm, Mpmc_TimeoutsAndClose_6Producers6Consumers_ExactlyOnce) {

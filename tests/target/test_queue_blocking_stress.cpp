@@ -9,6 +9,7 @@
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
+#include "staticrt/queue/ticket_queue.hpp"
 
 using staticrt::test::ConsumeBy;
 using staticrt::test::ProduceBy;
@@ -33,7 +34,8 @@ TEST_CASE("QueueStress: SPSC blocking, each call against a blocked other side, e
 }
 
 TEST_CASE_TEMPLATE("QueueStress: MPMC 2x2 blocking, try_push and try_pop sides, every item once", Q,
-                   staticrt::MpmcQueue<std::uint64_t, 2>, staticrt::ScqQueue<std::uint64_t, 2>) {
+                   staticrt::MpmcQueue<std::uint64_t, 2>, staticrt::ScqQueue<std::uint64_t, 2>,
+                   staticrt::TicketQueue<std::uint64_t, 2>) {
     for (const auto& c : staticrt::test::kMpmcCalls) {
         CAPTURE(staticrt::test::name_of(c.pb));
         CAPTURE(staticrt::test::name_of(c.cb));

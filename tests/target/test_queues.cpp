@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Conformance: SpscQueue, MpmcQueue, ScqQueue, JoinableQueue on every target (x86-64, aarch64 and armhf
+// Conformance: SpscQueue, MpmcQueue, ScqQueue, TicketQueue, JoinableQueue on every target (x86-64, aarch64 and armhf
 // under qemu, Windows under wine). Small counts: qemu is ~10x slower.
 #include <doctest/doctest.h>
 
@@ -14,6 +14,7 @@
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
+#include "staticrt/queue/ticket_queue.hpp"
 
 #include "skip.hpp"
 
@@ -22,7 +23,8 @@ using staticrt::Deadline;
 using staticrt::Errc;
 
 TEST_CASE_TEMPLATE("Queue: try_push/try_pop, full, empty, FIFO over laps", Q, staticrt::SpscQueue<std::uint32_t, 4>,
-                   staticrt::MpmcQueue<std::uint32_t, 4>, staticrt::ScqQueue<std::uint32_t, 4>) {
+                   staticrt::MpmcQueue<std::uint32_t, 4>, staticrt::ScqQueue<std::uint32_t, 4>,
+                   staticrt::TicketQueue<std::uint32_t, 4>) {
     Q q;
     std::uint32_t v = 0;
     CHECK_FALSE(q.try_pop(v));
@@ -37,7 +39,7 @@ TEST_CASE_TEMPLATE("Queue: try_push/try_pop, full, empty, FIFO over laps", Q, st
 }
 
 TEST_CASE_TEMPLATE("Queue: deadline, close, drain", Q, staticrt::SpscQueue<int, 2>, staticrt::MpmcQueue<int, 2>,
-                   staticrt::ScqQueue<int, 2>,
+                   staticrt::ScqQueue<int, 2>, staticrt::TicketQueue<int, 2>,
                    staticrt::SpscQueue<int, 2, staticrt::WaitScope::process_shared>,
                    staticrt::MpmcQueue<int, 2, staticrt::WaitScope::process_shared>) {
     Q q;
@@ -65,7 +67,7 @@ TEST_CASE_TEMPLATE("Queue: deadline, close, drain", Q, staticrt::SpscQueue<int, 
 }
 
 TEST_CASE_TEMPLATE("Queue: move-only elements", Q, staticrt::MpmcQueue<std::unique_ptr<int>, 2>,
-                   staticrt::ScqQueue<std::unique_ptr<int>, 2>) {
+                   staticrt::ScqQueue<std::unique_ptr<int>, 2>, staticrt::TicketQueue<std::unique_ptr<int>, 2>) {
     Q q;
     CHECK(q.try_push(std::make_unique<int>(5)));
     auto r = q.pop();
@@ -114,7 +116,8 @@ TEST_CASE("SpscQueue: a producer blocked on a full queue gets in after one pop (
 
 TEST_CASE_TEMPLATE("MPMC queues: small stress, 3 producers 3 consumers, nothing lost, FIFO per producer", Q,
                    staticrt::MpmcQueue<std::uint64_t, 8>, staticrt::ScqQueue<std::uint64_t, 8>,
-                   staticrt::ScqQueue<std::uint64_t, 1>) {
+                   staticrt::ScqQueue<std::uint64_t, 1>, staticrt::TicketQueue<std::uint64_t, 8>,
+                   staticrt::TicketQueue<std::uint64_t, 1>) {
     Q q;
     constexpr std::uint64_t kPer = 5000;
     constexpr int kProducers = 3;
