@@ -62,10 +62,11 @@ public:
     /// Registers this thread as a waiter and returns the key for commit_wait(). The caller must
     /// re-check its condition after this call and before it sleeps, and must call cancel_wait()
     /// exactly once when it stops waiting (condition met, timeout, error).
-    [[nodiscard]] Key prepare_wait() noexcept {
+    /// `weight`: what this waiter adds to the count (1; see notify_one_or_all()).
+    [[nodiscard]] Key prepare_wait(std::uint32_t weight = 1) noexcept {
         // [ec.wait.register] seq_cst RMW: the count a notifier's [ec.notify.load] reads; pairs
         // with it through [ec.wait.fence] / [ec.notify.fence].
-        m_waiters.fetch_add(1, std::memory_order_seq_cst);
+        m_waiters.fetch_add(weight, std::memory_order_seq_cst);
         // [ec.wait.fence] the waiter's half of the Dekker pair: after it, every notifier either
         // sees this registration (and bumps the epoch) or its published change is visible to the
         // caller's re-check.
@@ -82,8 +83,8 @@ public:
         return r;
     }
     /// Ends the registration of prepare_wait().
-    void cancel_wait() noexcept {
-        m_waiters.fetch_sub(1, std::memory_order_relaxed);  // [ec.wait.unregister] relaxed: a count only
+    void cancel_wait(std::uint32_t weight = 1) noexcept {
+        m_waiters.fetch_sub(weight, std::memory_order_relaxed);  // [ec.wait.unregister] relaxed: a count only
     }
 
     // ---------------------------------------------------------------- notifier side
@@ -96,6 +97,16 @@ public:
     /// As notify_one() but wakes every waiter.
     void notify_all() noexcept {
         if (has_waiters()) bump(true);
+    }
+    /// As notify_one(), but wakes every waiter once the registered count reaches `all_from`: a
+    /// structure whose waiters of one kind each wait for a condition of their own registers
+    /// those with weight `all_from` (TicketQueue's ticket holders, each waiting for one cell),
+    /// so that one load tells "nobody", "only interchangeable waiters" and "wake them all".
+    void notify_one_or_all(std::uint32_t all_from) noexcept {
+        P::notifier_fence(Scope);
+        // [ec.notify.load] relaxed: exact through the fence pair, as in has_waiters().
+        const std::uint32_t w = m_waiters.load(std::memory_order_relaxed);
+        if (w != 0) bump(w >= all_from);
     }
     /// Bumps the epoch and wakes everybody unconditionally (close, shutdown): correct for any
     /// change stored before it by this thread, without the Dekker pair ([ec.epoch.bump]).
@@ -119,7 +130,8 @@ public:
     /// cpu_relax() between them, `spin.yield_attempts` with yield(), then registered tries with
     /// a sleep between them. A poll deadline tries once.
     template <class Fn>
-    [[nodiscard]] Result<void> wait_for(Fn&& attempt, Deadline deadline, SpinPolicy spin = kDefaultSpin) noexcept {
+    [[nodiscard]] Result<void> wait_for(Fn&& attempt, Deadline deadline, SpinPolicy spin = kDefaultSpin,
+                                        std::uint32_t weight = 1) noexcept {
         for (std::uint32_t i = 0; i < spin.spin_attempts; ++i) {
             const Attempt a = attempt();
             if (settled(a)) return finish(a);
@@ -132,7 +144,7 @@ public:
             if (settled(a)) return finish(a);
             if (deadline.is_poll() || P::expired(deadline)) return unexpected(Errc::timeout);
         }
-        Key key = prepare_wait();
+        Key key = prepare_wait(weight);
         Result<void> out;
         for (;;) {
             const Attempt a = attempt();
@@ -162,7 +174,7 @@ public:
                 break;
             }
         }
-        cancel_wait();
+        cancel_wait(weight);
         return out;
     }
 

@@ -72,25 +72,22 @@ class TicketRing : public QueueFront<TicketRing<T, N, P, Scope, CasTries>, T, N>
     using atomic = typename P::template atomic<U>;
     static constexpr std::uint64_t kClosedBit = std::uint64_t{1} << 63;
     enum class Put : std::uint8_t { ok, full, closed, corrupted, contended };
-    /// One side's sleepers: CAS claimers on `cas` (one element wakes one of them), ticket holders
-    /// on `ticket` (each waits for its own cell, so an element wakes all of them). notify_one()
-    /// and notify_all() are what QueueFront and notify_batch() call after a pop / push.
+    /// A ticket holder's weight in its side's waiter count (EventCount::notify_one_or_all()).
+    static constexpr std::uint32_t kTicketWeight = std::uint32_t{1} << 16;
+    /// One side's sleepers, one EventCount: CAS claimers register with weight 1 (one element
+    /// wakes one of them), ticket holders with kTicketWeight (each waits for its own cell, so an
+    /// element wakes all of them once one is registered). A notifier without sleepers pays one
+    /// fence and one load, as with MpmcQueue. Bound: fewer than 2^16 threads wait on one side.
     struct Sleepers {
-        alignas(platform::kCacheLine) EventCount<P, Scope> cas;
-        alignas(platform::kCacheLine) EventCount<P, Scope> ticket;
-        void notify_one() noexcept {
-            cas.notify_one();
-            ticket.notify_all();
+        EventCount<P, Scope> ec;
+        void notify_one() noexcept { ec.notify_one_or_all(kTicketWeight); }
+        void notify_all() noexcept { ec.notify_all(); }
+        void wake_all() noexcept { ec.wake_all(); }
+        /// Threads registered, a snapshot.
+        [[nodiscard]] std::uint32_t waiters() const noexcept {
+            const std::uint32_t w = ec.waiters();
+            return (w & (kTicketWeight - 1)) + (w / kTicketWeight);
         }
-        void notify_all() noexcept {
-            cas.notify_all();
-            ticket.notify_all();
-        }
-        void wake_all() noexcept {
-            cas.wake_all();
-            ticket.wake_all();
-        }
-        [[nodiscard]] std::uint32_t waiters() const noexcept { return cas.waiters() + ticket.waiters(); }
     };
     enum class Take : std::uint8_t { got, empty, busy, closed, corrupted, contended };
 
@@ -138,13 +135,23 @@ public:
     [[nodiscard]] Result<void> emplace(Deadline d, Args&&... args) noexcept {
         // The fast path stays small enough to inline into the caller's loop; waiting and tickets
         // are out of line (emplace_slow).
-        Put p = Put::contended;
-        if (!(d.is_never() && kCasTries == 0)) {
-            p = put(d.is_never() ? kCasTries : 0, std::forward<Args>(args)...);
-            if (p == Put::ok) [[likely]] {
+        if (d.is_never() && kCasTries == 0) {  // a ticket straight away; its first look inline
+            const std::uint64_t t = claim_ticket(m_tail);
+            if ((t & kClosedBit) != 0) return unexpected(Errc::closed);  // after the close: no position
+            const auto pos = static_cast<std::uint32_t>(t);
+            Slot<T, P>& s = m_slots[Cells::index(pos)];
+            if (s.seq.load(std::memory_order_acquire) == Seq::empty(pos)) [[likely]] {  // [tq.free.load]
+                s.construct(std::forward<Args>(args)...);
+                s.seq.store(Seq::full(pos), std::memory_order_release);  // [tq.publish]
                 notify_consumers();
                 return ok();
             }
+            return put_ticket_wait(t, std::forward<Args>(args)...);
+        }
+        const Put p = put(d.is_never() ? kCasTries : 0, std::forward<Args>(args)...);
+        if (p == Put::ok) [[likely]] {
+            notify_consumers();
+            return ok();
         }
         return emplace_slow(d, p, std::forward<Args>(args)...);
     }
@@ -255,7 +262,7 @@ private:
         const unsigned tries = d.is_never() ? kCasTries : 0;
         bool ticket = p == Put::contended;
         if (p == Put::full) {
-            const Result<void> r = m_not_full.cas.wait_for(
+            const Result<void> r = m_not_full.ec.wait_for(
                 [&]() noexcept {
                     const Put q = put(tries, std::forward<Args>(args)...);
                     if (q == Put::contended) ticket = true;  // leave this loop, wait on a ticket
@@ -270,24 +277,29 @@ private:
             return unexpected(p == Put::closed ? Errc::closed : Errc::corrupted);
         }
         if (ticket) {
-            const Result<void> r = put_ticketed(std::forward<Args>(args)...);
-            if (!r) return r;
+            const std::uint64_t t = claim_ticket(m_tail);
+            if ((t & kClosedBit) != 0) return unexpected(Errc::closed);  // after the close: no position
+            return put_ticket_wait(t, std::forward<Args>(args)...);
         }
         notify_consumers();
         return ok();
     }
 
-    /// Takes a ticket and waits until its cell is free for it (or leaves at close).
+    /// [tq.ticket] / [tq.ticket.pop] relaxed RMW: cannot fail; elects the one thread of its
+    /// position (the cell's ownership comes from the sequence word); on the tail, in its
+    /// modification order with [tq.close].
+    static std::uint64_t claim_ticket(atomic<std::uint64_t>& counter) noexcept {
+        return counter.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    /// Holds ticket t (< Tc) and waits until its cell is free for it, writes and wakes
+    /// consumers; or leaves at close.
     template <class... Args>
-    Result<void> put_ticketed(Args&&... args) noexcept {
-        // [tq.ticket] relaxed RMW: cannot fail; elects the one producer of position t (the cell's
-        // ownership comes from [tq.free.load]); in the tail's modification order with [tq.close].
-        const std::uint64_t t = m_tail.fetch_add(1, std::memory_order_relaxed);
-        if ((t & kClosedBit) != 0) return unexpected(Errc::closed);  // after the close: no position
+    [[gnu::noinline]] Result<void> put_ticket_wait(std::uint64_t t, Args&&... args) noexcept {
         const auto pos = static_cast<std::uint32_t>(t);
         const std::uint32_t cell = Cells::index(pos);
         Slot<T, P>& s = m_slots[cell];
-        return m_not_full.ticket.wait_for(
+        const Result<void> r = m_not_full.ec.wait_for(
             [&]() noexcept {
                 const std::uint32_t seq = s.seq.load(std::memory_order_acquire);  // [tq.free.load]
                 const auto diff = static_cast<std::int32_t>(seq - Seq::empty(pos));
@@ -303,7 +315,9 @@ private:
                 m_departed[cell].fetch_add(1, std::memory_order_release);
                 return Attempt::closed;
             },
-            Deadline::never());
+            Deadline::never(), kDefaultSpin, kTicketWeight);
+        if (r) notify_consumers();
+        return r;
     }
 
     /// CAS claim of a full cell (tries as in put()). After close it also skips, with the same
@@ -357,14 +371,12 @@ private:
         s.seq.store(Seq::next_lap(pos), std::memory_order_release);
     }
 
-    /// Takes a ticket and waits until its cell holds the element for it; after close, skips
-    /// positions that will never be written (a new ticket each) until one holds an element or
-    /// the ticket is at or past Tc.
+    /// Holds ticket h and waits until its cell holds the element for it, takes it and wakes
+    /// producers; after close, skips positions that will never be written (a new ticket each)
+    /// until one holds an element or the ticket is at or past Tc.
     template <bool Construct>
-    Result<void> take_ticketed(T* out) noexcept {
-        // [tq.ticket.pop] relaxed RMW: cannot fail; elects the one consumer of position h.
-        std::uint64_t h = m_head.fetch_add(1, std::memory_order_relaxed);
-        return m_not_empty.ticket.wait_for(
+    [[gnu::noinline]] Result<void> take_ticket_wait(std::uint64_t h, T* out) noexcept {
+        const Result<void> r = m_not_empty.ec.wait_for(
             [&]() noexcept {
                 for (;;) {
                     const auto pos = static_cast<std::uint32_t>(h);
@@ -380,22 +392,32 @@ private:
                     if (lim == 0) return Attempt::would_block;
                     if (h >= lim - 1) return Attempt::closed;  // no producer has position h
                     if (!never_written(h, lim - 1)) return Attempt::busy;
-                    h = m_head.fetch_add(1, std::memory_order_relaxed);  // [tq.ticket.pop]: skip h
+                    h = claim_ticket(m_head);  // [tq.ticket.pop]: skip h, take the next position
                 }
             },
-            Deadline::never());
+            Deadline::never(), kDefaultSpin, kTicketWeight);
+        if (r) notify_producers();
+        return r;
     }
 
     template <bool Construct>
     Result<void> pop_into(T* out, Deadline d) noexcept {
         // As emplace(): a small inlined fast path, the rest out of line.
-        Take first = Take::contended;
-        if (!(d.is_never() && kCasTries == 0)) {
-            first = take<Construct>(out, d.is_never() ? kCasTries : 0);
-            if (first == Take::got) [[likely]] {
+        if (d.is_never() && kCasTries == 0) {  // a ticket straight away; its first look inline
+            const std::uint64_t h = claim_ticket(m_head);
+            const auto pos = static_cast<std::uint32_t>(h);
+            Slot<T, P>& s = m_slots[Cells::index(pos)];
+            if (s.seq.load(std::memory_order_acquire) == Seq::full(pos)) [[likely]] {  // [tq.consume]
+                move_out<Construct>(s, out, pos);
                 notify_producers();
                 return ok();
             }
+            return take_ticket_wait<Construct>(h, out);
+        }
+        const Take first = take<Construct>(out, d.is_never() ? kCasTries : 0);
+        if (first == Take::got) [[likely]] {
+            notify_producers();
+            return ok();
         }
         return pop_slow<Construct>(out, d, first);
     }
@@ -409,7 +431,7 @@ private:
             return unexpected(first == Take::closed ? Errc::closed : Errc::corrupted);
         }
         if (!ticket) {
-            const Result<void> r = m_not_empty.cas.wait_for(
+            const Result<void> r = m_not_empty.ec.wait_for(
                 [&]() noexcept {
                     const Take tk = take<Construct>(out, tries);
                     if (tk == Take::contended) ticket = true;
@@ -422,10 +444,7 @@ private:
                 d);
             if (!r) return r;
         }
-        if (ticket) {
-            const Result<void> r = take_ticketed<Construct>(out);
-            if (!r) return r;
-        }
+        if (ticket) return take_ticket_wait<Construct>(claim_ticket(m_head), out);
         notify_producers();
         return ok();
     }
@@ -436,8 +455,8 @@ private:
     alignas(platform::kCacheLine) atomic<std::uint64_t> m_head{0};
     // written once by close(): Tc + 1
     alignas(platform::kCacheLine) atomic<std::uint64_t> m_close_pos{0};
-    Sleepers m_not_empty;  // consumers sleep here, producers wake them
-    Sleepers m_not_full;   // producers sleep here, consumers wake them
+    alignas(platform::kCacheLine) Sleepers m_not_empty;  // consumers sleep here, producers wake them
+    alignas(platform::kCacheLine) Sleepers m_not_full;   // producers sleep here, consumers wake them
     // cells
     alignas(platform::kCacheLine) Slot<T, P> m_slots[N];
     // per cell: ticket producers that left it unwritten at close (written only after close)
