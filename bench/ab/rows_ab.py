@@ -34,9 +34,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pairs", required=True, help="A/B,C/D: library names; ratio = A / B per round")
-    ap.add_argument("extra", nargs=argparse.REMAINDER, help="-- then the peer program's arguments")
-    a = ap.parse_args()
-    extra = a.extra[1:] if a.extra and a.extra[0] == "--" else a.extra
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    a = ap.parse_args(argv[:cut])
+    extra = argv[cut + 1:]  # the peer program's arguments, after "--"
     pairs = [p.split("/") for p in a.pairs.split(",")]
     link = peers_ab.link_command(a.binary)
     tmp = tempfile.mkdtemp(prefix="rows_ab.")

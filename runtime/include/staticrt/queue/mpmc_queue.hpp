@@ -198,6 +198,10 @@ private:
         void operator()() const noexcept {}
     };
 
+    // TicketRing (ticket_queue.hpp) has the same claim loop in its put() / take(), with a CAS
+    // budget. A helper shared by both, tried on 2026-12-05, made MpmcQueue's try_ loops 4-6 %
+    // slower at 2p2c (60-round A/B) and TicketQueue 8-12 % slower (bench/notes.md,
+    // "TicketQueue"), so each keeps its own copy.
     template <class OnPlace, class... Args>
     Put put(OnPlace& on_place, Args&&... args) noexcept {
         // [mpmc.tail.load] relaxed: only a guess; the CAS below decides.
