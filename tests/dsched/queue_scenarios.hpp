@@ -74,6 +74,26 @@ struct SeenInOrder {
     }
 };
 
+/// For close races: which of the values 0..K-1 a push accepted, and how often each was taken.
+/// Exactly the accepted ones must be taken, each once.
+template <int K>
+struct AcceptedTaken {
+    std::array<std::atomic<int>, K> accepted{};
+    std::array<std::atomic<int>, K> taken{};
+    void take(int v) {
+        if (v >= 0 && v < K) taken[static_cast<std::size_t>(v)].fetch_add(1);
+        else dsched::check(false, "a value that was never pushed");
+    }
+    [[nodiscard]] std::string verdict() const {
+        for (int v = 0; v < K; ++v) {
+            const int a = accepted[static_cast<std::size_t>(v)].load();
+            const int t = taken[static_cast<std::size_t>(v)].load();
+            if (a != t) return "value " + std::to_string(v) + (a ? " accepted" : " refused") + " but taken " + std::to_string(t) + " times";
+        }
+        return {};
+    }
+};
+
 /// A consumer: pops (no deadline) until the queue reports closed, handing each value to on_item.
 template <class Queue, class OnItem>
 void pop_until_closed(Queue& q, OnItem&& on_item) {
@@ -259,8 +279,7 @@ Case close_race() {
     constexpr int kPerProducer = 3;
     struct S {
         Queue q;
-        std::array<std::atomic<int>, 2 * kPerProducer> accepted{};
-        std::array<std::atomic<int>, 2 * kPerProducer> taken{};
+        AcceptedTaken<2 * kPerProducer> at;
     };
     auto s = std::make_shared<S>();
     Case c;
@@ -270,7 +289,7 @@ Case close_race() {
                 const int v = p * kPerProducer + i;
                 const auto r = s->q.push(v);
                 if (r) {
-                    s->accepted[static_cast<std::size_t>(v)].store(1);
+                    s->at.accepted[static_cast<std::size_t>(v)].store(1);
                 } else {
                     dsched::check(r.code() == Errc::closed, "push failed with something other than closed");
                     return;
@@ -281,20 +300,10 @@ Case close_race() {
     c.bodies.push_back([s] { s->q.close(); });
     for (int k = 0; k < 2; ++k) {
         c.bodies.push_back([s] {
-            pop_until_closed(s->q, [&](int v) {
-                if (v >= 0 && v < 2 * kPerProducer) s->taken[static_cast<std::size_t>(v)].fetch_add(1);
-                else dsched::check(false, "a value that was never pushed");
-            });
+            pop_until_closed(s->q, [&](int v) { s->at.take(v); });
         });
     }
-    c.check = [s] {
-        for (int v = 0; v < 2 * kPerProducer; ++v) {
-            const int a = s->accepted[static_cast<std::size_t>(v)].load();
-            const int t = s->taken[static_cast<std::size_t>(v)].load();
-            if (a != t) return "value " + std::to_string(v) + (a ? " accepted" : " refused") + " but taken " + std::to_string(t) + " times";
-        }
-        return std::string();
-    };
+    c.check = [s] { return s->at.verdict(); };
     return c;
 }
 
@@ -314,14 +323,10 @@ inline Case ticket_mixed_close() {
     constexpr int kPerProducer = 3;
     struct S {
         TicketAlways<int, 2> q;
-        std::array<std::atomic<int>, 2 * kPerProducer> accepted{};
-        std::array<std::atomic<int>, 2 * kPerProducer> taken{};
+        AcceptedTaken<2 * kPerProducer> at;
     };
     auto s = std::make_shared<S>();
-    auto take = [s](int v) {
-        if (v >= 0 && v < 2 * kPerProducer) s->taken[static_cast<std::size_t>(v)].fetch_add(1);
-        else dsched::check(false, "a value that was never pushed");
-    };
+    auto take = [s](int v) { s->at.take(v); };
     Case c;
     c.bodies.push_back([s] {
         for (int v = 0; v < kPerProducer; ++v) {
@@ -330,7 +335,7 @@ inline Case ticket_mixed_close() {
                 dsched::check(r.code() == Errc::closed, "push failed with something other than closed");
                 return;
             }
-            s->accepted[static_cast<std::size_t>(v)].store(1);
+            s->at.accepted[static_cast<std::size_t>(v)].store(1);
         }
     });
     c.bodies.push_back([s] {
@@ -339,7 +344,7 @@ inline Case ticket_mixed_close() {
                 if (s->q.closed()) return;
                 DSchedPolicy::yield();
             }
-            s->accepted[static_cast<std::size_t>(v)].store(1);
+            s->at.accepted[static_cast<std::size_t>(v)].store(1);
         }
     });
     c.bodies.push_back([s] { s->q.close(); });
@@ -361,14 +366,7 @@ inline Case ticket_mixed_close() {
             DSchedPolicy::yield();
         }
     });
-    c.check = [s] {
-        for (int v = 0; v < 2 * kPerProducer; ++v) {
-            const int a = s->accepted[static_cast<std::size_t>(v)].load();
-            const int t = s->taken[static_cast<std::size_t>(v)].load();
-            if (a != t) return "value " + std::to_string(v) + (a ? " accepted" : " refused") + " but taken " + std::to_string(t) + " times";
-        }
-        return std::string();
-    };
+    c.check = [s] { return s->at.verdict(); };
     return c;
 }
 
