@@ -135,19 +135,7 @@ public:
     [[nodiscard]] Result<void> emplace(Deadline d, Args&&... args) noexcept {
         // The fast path stays small enough to inline into the caller's loop; waiting and tickets
         // are out of line (emplace_slow).
-        if (d.is_never() && kCasTries == 0) {  // a ticket straight away; its first look inline
-            const std::uint64_t t = claim_ticket(m_tail);
-            if ((t & kClosedBit) != 0) return unexpected(Errc::closed);  // after the close: no position
-            const auto pos = static_cast<std::uint32_t>(t);
-            Slot<T, P>& s = m_slots[Cells::index(pos)];
-            if (s.seq.load(std::memory_order_acquire) == Seq::empty(pos)) [[likely]] {  // [tq.free.load]
-                s.construct(std::forward<Args>(args)...);
-                s.seq.store(Seq::full(pos), std::memory_order_release);  // [tq.publish]
-                notify_consumers();
-                return ok();
-            }
-            return put_ticket_wait(t, std::forward<Args>(args)...);
-        }
+        if (d.is_never() && kCasTries == 0) return put_ticketed(std::forward<Args>(args)...);  // a ticket straight away
         const Put p = put(d.is_never() ? kCasTries : 0, std::forward<Args>(args)...);
         if (p == Put::ok) [[likely]] {
             notify_consumers();
@@ -276,13 +264,26 @@ private:
         } else if (p != Put::contended) {
             return unexpected(p == Put::closed ? Errc::closed : Errc::corrupted);
         }
-        if (ticket) {
-            const std::uint64_t t = claim_ticket(m_tail);
-            if ((t & kClosedBit) != 0) return unexpected(Errc::closed);  // after the close: no position
-            return put_ticket_wait(t, std::forward<Args>(args)...);
-        }
+        if (ticket) return put_ticketed(std::forward<Args>(args)...);
         notify_consumers();
         return ok();
+    }
+
+    /// Takes a ticket and writes at once if its cell is free for it (inline: the common case
+    /// with few threads), else waits for the cell out of line (put_ticket_wait()).
+    template <class... Args>
+    Result<void> put_ticketed(Args&&... args) noexcept {
+        const std::uint64_t t = claim_ticket(m_tail);
+        if ((t & kClosedBit) != 0) return unexpected(Errc::closed);  // after the close: no position
+        const auto pos = static_cast<std::uint32_t>(t);
+        Slot<T, P>& s = m_slots[Cells::index(pos)];
+        if (s.seq.load(std::memory_order_acquire) == Seq::empty(pos)) [[likely]] {  // [tq.free.load]
+            s.construct(std::forward<Args>(args)...);
+            s.seq.store(Seq::full(pos), std::memory_order_release);  // [tq.publish]
+            notify_consumers();
+            return ok();
+        }
+        return put_ticket_wait(t, std::forward<Args>(args)...);
     }
 
     /// [tq.ticket] / [tq.ticket.pop] relaxed RMW: cannot fail; elects the one thread of its
@@ -403,17 +404,7 @@ private:
     template <bool Construct>
     Result<void> pop_into(T* out, Deadline d) noexcept {
         // As emplace(): a small inlined fast path, the rest out of line.
-        if (d.is_never() && kCasTries == 0) {  // a ticket straight away; its first look inline
-            const std::uint64_t h = claim_ticket(m_head);
-            const auto pos = static_cast<std::uint32_t>(h);
-            Slot<T, P>& s = m_slots[Cells::index(pos)];
-            if (s.seq.load(std::memory_order_acquire) == Seq::full(pos)) [[likely]] {  // [tq.consume]
-                move_out<Construct>(s, out, pos);
-                notify_producers();
-                return ok();
-            }
-            return take_ticket_wait<Construct>(h, out);
-        }
+        if (d.is_never() && kCasTries == 0) return take_ticketed<Construct>(out);  // a ticket straight away
         const Take first = take<Construct>(out, d.is_never() ? kCasTries : 0);
         if (first == Take::got) [[likely]] {
             notify_producers();
@@ -425,28 +416,42 @@ private:
     /// pop_into() after its first attempt found `first` (not got).
     template <bool Construct>
     [[gnu::noinline]] Result<void> pop_slow(T* out, Deadline d, Take first) noexcept {
-        const unsigned tries = d.is_never() ? kCasTries : 0;
-        bool ticket = first == Take::contended;
+        if (first == Take::contended) return take_ticketed<Construct>(out);
         if (first == Take::closed || first == Take::corrupted) {
             return unexpected(first == Take::closed ? Errc::closed : Errc::corrupted);
         }
-        if (!ticket) {
-            const Result<void> r = m_not_empty.ec.wait_for(
-                [&]() noexcept {
-                    const Take tk = take<Construct>(out, tries);
-                    if (tk == Take::contended) ticket = true;
-                    return tk == Take::got || tk == Take::contended ? Attempt::done
-                           : tk == Take::closed                     ? Attempt::closed
-                           : tk == Take::corrupted                  ? Attempt::corrupted
-                           : tk == Take::busy                       ? Attempt::busy
-                                                                    : Attempt::would_block;
-                },
-                d);
-            if (!r) return r;
-        }
-        if (ticket) return take_ticket_wait<Construct>(claim_ticket(m_head), out);
+        const unsigned tries = d.is_never() ? kCasTries : 0;
+        bool ticket = false;
+        const Result<void> r = m_not_empty.ec.wait_for(
+            [&]() noexcept {
+                const Take tk = take<Construct>(out, tries);
+                if (tk == Take::contended) ticket = true;  // leave this loop, wait on a ticket
+                return tk == Take::got || tk == Take::contended ? Attempt::done
+                       : tk == Take::closed                     ? Attempt::closed
+                       : tk == Take::corrupted                  ? Attempt::corrupted
+                       : tk == Take::busy                       ? Attempt::busy
+                                                                : Attempt::would_block;
+            },
+            d);
+        if (!r) return r;
+        if (ticket) return take_ticketed<Construct>(out);
         notify_producers();
         return ok();
+    }
+
+    /// As put_ticketed(), for a consumer: takes a ticket and pops at once if its cell holds the
+    /// element for it, else waits out of line (take_ticket_wait()).
+    template <bool Construct>
+    Result<void> take_ticketed(T* out) noexcept {
+        const std::uint64_t h = claim_ticket(m_head);
+        const auto pos = static_cast<std::uint32_t>(h);
+        Slot<T, P>& s = m_slots[Cells::index(pos)];
+        if (s.seq.load(std::memory_order_acquire) == Seq::full(pos)) [[likely]] {  // [tq.consume]
+            move_out<Construct>(s, out, pos);
+            notify_producers();
+            return ok();
+        }
+        return take_ticket_wait<Construct>(h, out);
     }
 
     // producers
