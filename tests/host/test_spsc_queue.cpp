@@ -4,11 +4,13 @@
 // test_scq_queue.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <thread>
 
 #include "staticrt/queue/mpmc_queue.hpp"
@@ -95,6 +97,60 @@ TYPED_TEST(BoundedQueue, CapacityOne_AlternatesFullAndEmpty) {
         ASSERT_EQ(v, i);
         ASSERT_FALSE(q.try_pop(v));
     }
+}
+
+namespace {
+/// Random single-thread try_push / try_pop / try_push_n against a model FIFO of capacity N:
+/// every call succeeds exactly when the model says there is room (an element) and elements come
+/// out in order. Phases that mostly push, then mostly pop, sweep the fill level over 0..N, so
+/// a producer that trusts a stale view of the free cells (SpscQueue's credit) or gives up while
+/// there is room is caught at every distance between the two sides.
+template <class Q>
+void run_against_model(Q& q, std::size_t n, std::uint64_t seed) {
+    std::uint64_t s = seed | 1;
+    auto rnd = [&s] {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        return s;
+    };
+    std::uint32_t next_in = 1, next_out = 1;  // the model: values next_out .. next_in - 1 inside
+    for (int phase = 0; phase < 400; ++phase) {
+        const unsigned push_pct = phase % 2 == 0 ? 80 : 20;
+        const int steps = 1 + static_cast<int>(rnd() % (3 * n + 3));
+        for (int i = 0; i < steps; ++i) {
+            const std::size_t size = next_in - next_out;
+            const std::uint64_t r = rnd();
+            if (r % 100 < push_pct) {
+                if (r % 7 == 0) {  // a batch
+                    std::array<std::uint32_t, 5> in{};
+                    const std::size_t want = 1 + (r >> 8) % in.size();
+                    for (std::size_t k = 0; k < want; ++k) in[k] = next_in + static_cast<std::uint32_t>(k);
+                    const std::size_t got = q.try_push_n(std::span<const std::uint32_t>(in.data(), want));
+                    ASSERT_EQ(got, std::min(want, n - size)) << "phase " << phase << " size " << size;
+                    next_in += static_cast<std::uint32_t>(got);
+                } else {
+                    ASSERT_EQ(q.try_push(next_in), size < n) << "phase " << phase << " size " << size;
+                    if (size < n) ++next_in;
+                }
+            } else {
+                std::uint32_t v = 0;
+                ASSERT_EQ(q.try_pop(v), size > 0) << "phase " << phase << " size " << size;
+                if (size > 0) {
+                    ASSERT_EQ(v, next_out++);
+                }
+            }
+        }
+    }
+}
+}  // namespace
+
+TYPED_TEST(BoundedQueue, RandomTryCalls_MatchAModelFifo_AtEveryFillLevel) {
+    { typename TypeParam::template Of<std::uint32_t, 1> q; run_against_model(q, 1, 11); }
+    { typename TypeParam::template Of<std::uint32_t, 2> q; run_against_model(q, 2, 12); }
+    { typename TypeParam::template Of<std::uint32_t, 8> q; run_against_model(q, 8, 13); }
+    { typename TypeParam::template Of<std::uint32_t, 64> q; run_against_model(q, 64, 14); }
+    { auto q = std::make_unique<typename TypeParam::template Of<std::uint32_t, 1024>>(); run_against_model(*q, 1024, 15); }
 }
 
 TYPED_TEST(BoundedQueue, MoveOnly_UniquePtr_MovesThrough) {
