@@ -338,6 +338,7 @@ const int kRegistered = sb::add_workloads({
     // pingpong_rtt: median round trip through two queues, and the raw atomic floor
     {"pingpong_rtt", "raw_atomic", "ns", Better::lower, false, &rtt_raw},
     {"pingpong_rtt", "staticrt", "ns", Better::lower, true, &rtt<StaticrtSpsc>},
+    {"pingpong_rtt", "staticrt_try", "ns", Better::lower, false, &rtt<StaticrtSpscTry>},
     {"pingpong_rtt", "staticrt_mpmc", "ns", Better::lower, true, &rtt<StaticrtMpmc>},
     {"pingpong_rtt", "staticrt_scq", "ns", Better::lower, true, &rtt<StaticrtScq>},
     {"pingpong_rtt", "staticrt_ticket", "ns", Better::lower, true, &rtt<StaticrtTicket>},
