@@ -100,13 +100,14 @@ TYPED_TEST(BoundedQueue, CapacityOne_AlternatesFullAndEmpty) {
 }
 
 namespace {
-/// Random single-thread try_push / try_pop / try_push_n against a model FIFO of capacity N:
-/// every call succeeds exactly when the model says there is room (an element) and elements come
-/// out in order. Phases that mostly push, then mostly pop, sweep the fill level over 0..N, so
-/// a producer that trusts a stale view of the free cells (SpscQueue's credit) or gives up while
-/// there is room is caught at every distance between the two sides.
+/// Random single-thread try_push / try_pop / try_push_n against a model FIFO of the queue's
+/// capacity: every call succeeds exactly when the model says there is room (an element) and
+/// elements come out in order. Phases that mostly push, then mostly pop, sweep the fill level
+/// over 0..capacity, so a producer that takes a cell the consumer has not freed, or gives up
+/// while there is room, is caught at every distance between the two sides.
 template <class Q>
-void run_against_model(Q& q, std::size_t n, std::uint64_t seed) {
+void run_against_model(Q& q, std::uint64_t seed) {
+    const std::size_t n = q.capacity();
     std::uint64_t s = seed | 1;
     auto rnd = [&s] {
         s ^= s << 13;
@@ -146,11 +147,11 @@ void run_against_model(Q& q, std::size_t n, std::uint64_t seed) {
 }  // namespace
 
 TYPED_TEST(BoundedQueue, RandomTryCalls_MatchAModelFifo_AtEveryFillLevel) {
-    { typename TypeParam::template Of<std::uint32_t, 1> q; run_against_model(q, 1, 11); }
-    { typename TypeParam::template Of<std::uint32_t, 2> q; run_against_model(q, 2, 12); }
-    { typename TypeParam::template Of<std::uint32_t, 8> q; run_against_model(q, 8, 13); }
-    { typename TypeParam::template Of<std::uint32_t, 64> q; run_against_model(q, 64, 14); }
-    { auto q = std::make_unique<typename TypeParam::template Of<std::uint32_t, 1024>>(); run_against_model(*q, 1024, 15); }
+    { typename TypeParam::template Of<std::uint32_t, 1> q; run_against_model(q, 11); }
+    { typename TypeParam::template Of<std::uint32_t, 2> q; run_against_model(q, 12); }
+    { typename TypeParam::template Of<std::uint32_t, 8> q; run_against_model(q, 13); }
+    { typename TypeParam::template Of<std::uint32_t, 64> q; run_against_model(q, 14); }
+    { auto q = std::make_unique<typename TypeParam::template Of<std::uint32_t, 1024>>(); run_against_model(*q, 15); }
 }
 
 TYPED_TEST(BoundedQueue, MoveOnly_UniquePtr_MovesThrough) {
