@@ -38,6 +38,13 @@ struct SpinPolicy {
 };
 inline constexpr SpinPolicy kDefaultSpin{};
 inline constexpr SpinPolicy kNoSpin{0, 0};
+/// The first polls of kDefaultSpin that a queue's pop() makes in its own small, inlined loop
+/// before it calls its out-of-line wait (which then spins the rest, kSpinAfterInline): the
+/// same poll placed in the caller's code answers a ping-pong hand-off 5-13 % sooner than from
+/// inside the large wait function (bench/notes.md, "Ping-pong: the poll phase inline").
+inline constexpr std::uint32_t kInlinePolls = 64;
+inline constexpr SpinPolicy kSpinAfterInline{kDefaultSpin.spin_attempts - kInlinePolls, kDefaultSpin.yield_attempts};
+static_assert(kInlinePolls < kDefaultSpin.spin_attempts, "the inline polls are part of the spin phase");
 
 /// Process-wide cache of platform::heavy_barrier_available() for the notify fast path (one
 /// relaxed byte load, a perfectly predicted branch). 0: not asked yet, 1: available, 2: not.

@@ -134,23 +134,14 @@ public:
     /// is claimed (never when it returns an error), before any consumer can take it.
     template <class OnPlace, class... Args>
     [[nodiscard]] Result<void> emplace_placed(Deadline d, OnPlace&& on_place, Args&&... args) noexcept {
-        Put p = put(on_place, std::forward<Args>(args)...);
+        const Put p = put(on_place, std::forward<Args>(args)...);
+        if (p == Put::ok) [[likely]] {  // fast path, inlined
+            m_not_empty.notify_one();
+            return ok();
+        }
         if (p == Put::closed) return unexpected(Errc::closed);
         if (p == Put::corrupted) return unexpected(Errc::corrupted);
-        if (p == Put::full) {
-            const Result<void> r = m_not_full.wait_for(
-                [&]() noexcept {
-                    const Put q = put(on_place, std::forward<Args>(args)...);
-                    return q == Put::ok          ? Attempt::done
-                           : q == Put::closed    ? Attempt::closed
-                           : q == Put::corrupted ? Attempt::corrupted
-                                                 : Attempt::would_block;
-                },
-                d);
-            if (!r) return r;
-        }
-        m_not_empty.notify_one();
-        return ok();
+        return emplace_wait(d, on_place, std::forward<Args>(args)...);
     }
     /// Any thread. From now on pushes fail with Errc::closed (exactly: no position is claimed
     /// after the close bit is set); consumers drain the rest, then get Errc::closed. Idempotent.
@@ -354,14 +345,41 @@ private:
         return h > (m_tail.load(std::memory_order_relaxed) & ~kClosedBit);
     }
 
+    /// emplace_placed() once the queue was full: out of line, so that the inlined fast path
+    /// stays small (bench/notes.md, "Ping-pong: the poll phase inline").
+    template <class OnPlace, class... Args>
+    [[gnu::noinline]] Result<void> emplace_wait(Deadline d, OnPlace& on_place, Args&&... args) noexcept {
+        const Result<void> r = m_not_full.wait_for(
+            [&]() noexcept {
+                const Put q = put(on_place, std::forward<Args>(args)...);
+                return q == Put::ok          ? Attempt::done
+                       : q == Put::closed    ? Attempt::closed
+                       : q == Put::corrupted ? Attempt::corrupted
+                                             : Attempt::would_block;
+            },
+            d);
+        if (r) m_not_empty.notify_one();
+        return r;
+    }
+    /// The first kInlinePolls polls: small enough to be inlined into the caller (see
+    /// kInlinePolls); everything else (close, corruption, dead claimants, the rest of the spin
+    /// budget) is in pop_wait().
     template <bool Construct>
     Result<void> pop_into(T* out, Deadline d) noexcept {
-        const Take first = take<Construct>(out);
-        if (first == Take::got) {
-            m_not_full.notify_one();
-            return ok();
+        for (std::uint32_t i = 0;; ++i) {
+            const Take tk = take<Construct>(out);
+            if (tk == Take::got) {
+                m_not_full.notify_one();
+                return ok();
+            }
+            if (tk == Take::corrupted) return unexpected(Errc::corrupted);
+            if (i + 1 == kInlinePolls || d.is_poll()) break;
+            P::cpu_relax();
         }
-        if (first == Take::corrupted) return unexpected(Errc::corrupted);
+        return pop_wait<Construct>(out, d);
+    }
+    template <bool Construct>
+    [[gnu::noinline]] Result<void> pop_wait(T* out, Deadline d) noexcept {
         Stall stall;
         const Result<void> r = m_not_empty.wait_for(
             [&]() noexcept {
@@ -385,7 +403,7 @@ private:
                 // park (a parked consumer would sleep forever): yield until drained.
                 return drained_after_close() ? Attempt::closed : Attempt::busy;
             },
-            d);
+            d, kSpinAfterInline);
         if (r) m_not_full.notify_one();
         return r;
     }

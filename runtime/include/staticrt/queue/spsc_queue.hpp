@@ -87,25 +87,11 @@ public:
     template <class... Args>
     [[nodiscard]] Result<void> emplace(Deadline d, Args&&... args) noexcept {
         if (closed()) return unexpected(Errc::closed);
-        if (try_emplace_impl(std::forward<Args>(args)...)) {  // fast path: no spin set-up
+        if (try_emplace_impl(std::forward<Args>(args)...)) [[likely]] {  // fast path, inlined
             m_not_empty.notify_one();
             return ok();
         }
-        // Full: the consumer is behind. For the first kSlipPolls polls, wait until the cell
-        // kSlip positions ahead is free too (see kSlip), then plain attempts.
-        std::uint32_t polls = 0;
-        Result<void> r = m_not_full.wait_for(
-            [&]() noexcept {
-                if (closed()) return Attempt::closed;
-                if (polls < kSlipPolls) {
-                    ++polls;
-                    if (!room_ahead()) return Attempt::would_block;
-                }
-                return try_emplace_impl(std::forward<Args>(args)...) ? Attempt::done : Attempt::would_block;
-            },
-            d);
-        if (r) m_not_empty.notify_one();
-        return r;
+        return emplace_wait(d, std::forward<Args>(args)...);
     }
     /// Any thread. Producers get Errc::closed from then on; consumers drain the rest, then get
     /// Errc::closed. Wakes every sleeper. A push that overlaps close() on another thread may
@@ -159,6 +145,26 @@ private:
         // [spsc.free.load] acquire is what orders the write into the cell.
         return m_slots[Cells::index(t)].seq.load(std::memory_order_relaxed) == Seq::empty(t);
     }
+    /// emplace() once the queue was full: out of line, so that the inlined fast path stays small
+    /// (bench/notes.md, "Ping-pong: the poll phase inline").
+    template <class... Args>
+    [[gnu::noinline]] Result<void> emplace_wait(Deadline d, Args&&... args) noexcept {
+        // Full: the consumer is behind. For the first kSlipPolls polls, wait until the cell
+        // kSlip positions ahead is free too (see kSlip), then plain attempts.
+        std::uint32_t polls = 0;
+        Result<void> r = m_not_full.wait_for(
+            [&]() noexcept {
+                if (closed()) return Attempt::closed;
+                if (polls < kSlipPolls) {
+                    ++polls;
+                    if (!room_ahead()) return Attempt::would_block;
+                }
+                return try_emplace_impl(std::forward<Args>(args)...) ? Attempt::done : Attempt::would_block;
+            },
+            d);
+        if (r) m_not_empty.notify_one();
+        return r;
+    }
     /// One element into `out` (try_pop() / try_pop_n() of QueueFront notify after it).
     bool take_one(T& out) noexcept { return take<false>(&out); }
     template <class... Args>
@@ -189,12 +195,22 @@ private:
         m_head.store(h + 1, std::memory_order_relaxed);  // [spsc.head] relaxed: own index; observers only
         return true;
     }
+    /// The first kInlinePolls polls: small enough to be inlined into the caller (see
+    /// kInlinePolls); the closed check and the rest of the spin budget are in pop_wait().
     template <bool Construct>
     Result<void> pop_into(T* out, Deadline d) noexcept {
-        if (take<Construct>(out)) {
-            m_not_full.notify_one();
-            return ok();
+        for (std::uint32_t i = 0;; ++i) {
+            if (take<Construct>(out)) {
+                m_not_full.notify_one();
+                return ok();
+            }
+            if (i + 1 == kInlinePolls || d.is_poll()) break;
+            P::cpu_relax();
         }
+        return pop_wait<Construct>(out, d);
+    }
+    template <bool Construct>
+    [[gnu::noinline]] Result<void> pop_wait(T* out, Deadline d) noexcept {
         Result<void> r = m_not_empty.wait_for(
             [&]() noexcept {
                 if (take<Construct>(out)) return Attempt::done;
@@ -202,7 +218,7 @@ private:
                 // closed: what was published before the flag is visible now ([spsc.close]).
                 return take<Construct>(out) ? Attempt::done : Attempt::closed;
             },
-            d);
+            d, kSpinAfterInline);
         if (r) m_not_full.notify_one();
         return r;
     }
