@@ -46,6 +46,22 @@ namespace staticrt::detail {
 enum class Attempt : std::uint8_t { done, would_block, closed, busy, stalled, corrupted };
 inline constexpr std::int64_t kStallRecheckNs = 5'000'000;
 
+/// The first kInlinePolls attempts of a blocking pop, in the caller's own code: attempt(), then
+/// cpu_relax(), while it returns `idle` ("nothing yet"), until the polls run out or the deadline
+/// is a poll. Returns the last result: anything but `idle` settles the call, `idle` sends the
+/// caller on to its out-of-line wait_for() with kSpinAfterInline (the two keep kDefaultSpin's
+/// budget). Small on purpose, so that it inlines: the same poll answers a ping-pong hand-off
+/// sooner from the caller's loop than from inside a large wait function (bench/notes.md,
+/// "Ping-pong: the poll phase inline").
+template <class P, class Fn, class R>
+[[nodiscard]] inline R poll_inline(Fn&& attempt, R idle, Deadline deadline) noexcept {
+    for (std::uint32_t i = 0;; ++i) {
+        const R r = attempt();
+        if (r != idle || i + 1 == kInlinePolls || deadline.is_poll()) return r;
+        P::cpu_relax();
+    }
+}
+
 template <class P = OsWaitPolicy, platform::WaitScope Scope = platform::WaitScope::process_private>
 class EventCount {
 public:

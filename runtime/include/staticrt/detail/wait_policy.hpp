@@ -39,6 +39,7 @@ struct SpinPolicy {
 inline constexpr SpinPolicy kDefaultSpin{};
 inline constexpr SpinPolicy kNoSpin{0, 0};
 /// The first polls of kDefaultSpin that a queue's pop() makes in its own small, inlined loop
+/// (detail::poll_inline, event_count.hpp)
 /// before it calls its out-of-line wait (which then spins the rest, kSpinAfterInline): the
 /// same poll placed in the caller's code answers a ping-pong hand-off 5-13 % sooner than from
 /// inside the large wait function (bench/notes.md, "Ping-pong: the poll phase inline").

@@ -366,16 +366,12 @@ private:
     /// budget) is in pop_wait().
     template <bool Construct>
     Result<void> pop_into(T* out, Deadline d) noexcept {
-        for (std::uint32_t i = 0;; ++i) {
-            const Take tk = take<Construct>(out);
-            if (tk == Take::got) {
-                m_not_full.notify_one();
-                return ok();
-            }
-            if (tk == Take::corrupted) return unexpected(Errc::corrupted);
-            if (i + 1 == kInlinePolls || d.is_poll()) break;
-            P::cpu_relax();
+        const Take tk = poll_inline<P>([&]() noexcept { return take<Construct>(out); }, Take::empty, d);
+        if (tk == Take::got) {
+            m_not_full.notify_one();
+            return ok();
         }
+        if (tk == Take::corrupted) return unexpected(Errc::corrupted);
         return pop_wait<Construct>(out, d);
     }
     template <bool Construct>

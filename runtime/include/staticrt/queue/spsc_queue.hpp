@@ -195,17 +195,13 @@ private:
         m_head.store(h + 1, std::memory_order_relaxed);  // [spsc.head] relaxed: own index; observers only
         return true;
     }
-    /// The first kInlinePolls polls: small enough to be inlined into the caller (see
-    /// kInlinePolls); the closed check and the rest of the spin budget are in pop_wait().
+    /// The first kInlinePolls polls in the caller's code (poll_inline); the closed check and the
+    /// rest of the spin budget are in pop_wait().
     template <bool Construct>
     Result<void> pop_into(T* out, Deadline d) noexcept {
-        for (std::uint32_t i = 0;; ++i) {
-            if (take<Construct>(out)) {
-                m_not_full.notify_one();
-                return ok();
-            }
-            if (i + 1 == kInlinePolls || d.is_poll()) break;
-            P::cpu_relax();
+        if (poll_inline<P>([&]() noexcept { return take<Construct>(out); }, false, d)) {
+            m_not_full.notify_one();
+            return ok();
         }
         return pop_wait<Construct>(out, d);
     }
