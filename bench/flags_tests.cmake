@@ -26,3 +26,11 @@ staticrt_bench_flag_test(queue_ab.help staticrt-queue-ab "--help" 0 "usage: stat
 staticrt_bench_flag_test(queue_ab.reps_negative staticrt-queue-ab "spsc -3" 2 "reps: not a whole number \\('-3'\\)")
 staticrt_bench_flag_test(queue_ab.items_bad staticrt-queue-ab "spsc 3 2e6" 2 "items: not a whole number \\('2e6'\\)")
 staticrt_bench_flag_test(queue_ab.workload staticrt-queue-ab "fifo" 2 "workload: not one of")
+# bench/layouts.py (one layout per repetition of the peer program): its merging of single-repetition
+# outputs, checked on made-up outputs (renumbered repetitions and states, ratios recomputed); runs nothing.
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND AND NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME bench_flags.layouts_merge COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/layouts.py --self-test)
+  set_tests_properties(bench_flags.layouts_merge PROPERTIES LABELS "bench_flags" TIMEOUT 60
+                       PASS_REGULAR_EXPRESSION "self-test: [0-9]+ checks passed")
+endif()

@@ -7,18 +7,33 @@
 # classified by the raw round-trip probe before and after it (fast / mid / slow / mixed; bands:
 # --state-bands, docs/performance.md "Machine states"); the per-state goal table is printed at the end.
 # Use enough repetitions to see the states the machine goes through (e.g. REPS=15).
+# LAYOUTS=1: every repetition runs in a layout of its own (bench/layouts.py: the program relinked
+# with shuffled sections, the queues at a drawn in-page offset; built in build/bench-fs with
+# -ffunction-sections), so that no row is one link's draw.
 set -eu
 cd "$(dirname "$0")/.."
 REPS=${REPS:-3}
-cmake --preset bench >/dev/null
-cmake --build --preset bench --target staticrt-bench-peers
+LAYOUTS=${LAYOUTS:-0}
+if [ "$LAYOUTS" = 1 ]; then
+  cmake --preset bench -B build/bench-fs -DCMAKE_CXX_FLAGS="-ffunction-sections -fdata-sections" >/dev/null
+  cmake --build build/bench-fs --target staticrt-bench-peers -j2
+  flags="-O3 -DNDEBUG -ffunction-sections -fdata-sections (CMake Release), relinked per repetition"
+else
+  cmake --preset bench >/dev/null
+  cmake --build --preset bench --target staticrt-bench-peers
+  flags="-O3 -DNDEBUG (CMake Release)"
+fi
 mkdir -p docs/bench
 {
   echo "# date $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "# cpu $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) logical CPUs"
-  echo "# compiler $(g++ --version | head -1), flags -O3 -DNDEBUG (CMake Release)"
-  echo "# command bench/run_peers.sh (REPS=$REPS) $*"
-  build/bench/bench/staticrt-bench-peers --reps "$REPS" "$@"
+  echo "# compiler $(g++ --version | head -1), flags $flags"
+  echo "# command bench/run_peers.sh (REPS=$REPS LAYOUTS=$LAYOUTS) $*"
+  if [ "$LAYOUTS" = 1 ]; then
+    python3 bench/layouts.py build/bench-fs/bench/staticrt-bench-peers --reps "$REPS" --heap-offsets -- "$@"
+  else
+    build/bench/bench/staticrt-bench-peers --reps "$REPS" "$@"
+  fi
 } | tee docs/bench/peers.txt
 # matplotlib comes from Debian (toolchain/setup-debian.sh); a python3 earlier on PATH (pyenv) may lack it
 plot_py=python3
