@@ -21,6 +21,7 @@ function moves on its own (LAYOUTS=1 bench/run_peers.sh does that in build/bench
 """
 import argparse
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -162,8 +163,7 @@ def main():
         ap.error(f"{a.binary}: not an executable file")
     if "--reps" in extra:
         ap.error("give --reps before the --, not to the program")
-    import peers_ab  # noqa: E402  (link_command, relink, build_heap_place)
-    import random
+    import peers_ab  # noqa: E402  (link_command, relink, build_heap_place, heap_env)
     link = peers_ab.link_command(a.binary)
     rng = random.Random(a.seed)
     outputs = []
@@ -172,9 +172,7 @@ def main():
         for r in range(a.reps):
             prog = os.path.join(tmp, f"peers.r{r}")
             peers_ab.relink(link, prog, a.seed + r)
-            env = None
-            if preload:
-                env = dict(os.environ, LD_PRELOAD=preload, STATICRT_AB_HEAP_OFFSET=str(128 * rng.randrange(32)))
+            env = peers_ab.heap_env(preload, rng)
             res = subprocess.run([prog, "--reps", "1"] + extra, stdout=subprocess.PIPE, text=True, env=env,
                                  check=False)
             if res.returncode != 0:

@@ -149,6 +149,14 @@ def build_heap_place(tmp):
     return lib
 
 
+def heap_env(preload, rng):
+    """The environment of a run under heap_place.so (`preload`, or None: the plain environment, no
+    draw): an in-page offset drawn from rng, a multiple of 128 below 4096."""
+    if not preload:
+        return None
+    return dict(os.environ, LD_PRELOAD=preload, STATICRT_AB_HEAP_OFFSET=str(128 * rng.randrange(32)))
+
+
 def round_files(a, copies, links, tmp, r):
     """The (old, new) programs of round r."""
     files = []
@@ -181,9 +189,7 @@ def run_rounds(a, copies, links, preload, extra, tmp):
     for r in range(a.rounds):
         old, new = round_files(a, copies, links, tmp, r)
         order = [("old", old), ("new", new)] if r % 2 == 0 else [("new", new), ("old", old)]
-        env = None
-        if preload:
-            env = dict(os.environ, LD_PRELOAD=preload, STATICRT_AB_HEAP_OFFSET=str(128 * rng.randrange(32)))
+        env = heap_env(preload, rng)
         got = {}
         for side, binary in order:
             got[side] = run_once(binary, extra, env)

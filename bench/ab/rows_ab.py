@@ -48,7 +48,7 @@ def main():
     for r in range(a.rounds):
         prog = os.path.join(tmp, f"prog.r{r}")
         peers_ab.relink(link, prog, a.seed + r)
-        env = dict(os.environ, LD_PRELOAD=preload, STATICRT_AB_HEAP_OFFSET=str(128 * rng.randrange(32)))
+        env = peers_ab.heap_env(preload, rng)
         values, state = peers_ab.run_once(prog, extra, env)
         os.unlink(prog)
         for wl in sorted({k[0] for k in values}):

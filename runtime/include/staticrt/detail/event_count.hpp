@@ -50,9 +50,7 @@ inline constexpr std::int64_t kStallRecheckNs = 5'000'000;
 /// cpu_relax(), while it returns `idle` ("nothing yet"), until the polls run out or the deadline
 /// is a poll. Returns the last result: anything but `idle` settles the call, `idle` sends the
 /// caller on to its out-of-line wait_for() with kSpinAfterInline (the two keep kDefaultSpin's
-/// budget). Small on purpose, so that it inlines: the same poll answers a ping-pong hand-off
-/// sooner from the caller's loop than from inside a large wait function (bench/notes.md,
-/// "Ping-pong: the poll phase inline").
+/// budget). Small on purpose, so that it inlines (why: kInlinePolls, wait_policy.hpp).
 template <class P, class Fn, class R>
 [[nodiscard]] inline R poll_inline(Fn&& attempt, R idle, Deadline deadline) noexcept {
     for (std::uint32_t i = 0;; ++i) {
