@@ -126,19 +126,21 @@ inline Case spsc_transfer() {
     return c;
 }
 
-/// The producer of a full queue slips back (it waits for the cell kSlip positions ahead, see
-/// SpscRing::kSlip) only for a bounded number of polls. Here the consumer frees exactly one
-/// cell and then waits on a second queue that the producer feeds only after its blocked push
-/// went through: a producer that waited for the slip without bound would never get there
-/// (livelock). N = 128: the slip (N / 2 = 64 cells) is active for an int queue under
+/// The producer of a full queue slips back (it waits for the cell kProducerSlip positions past
+/// the tail, queue/detail/slot.hpp) only for a bounded number of polls. Here the consumer frees
+/// exactly one cell and then waits on a second queue that the producer feeds only after its
+/// blocked push went through: a producer that waited for the slip without bound would never get
+/// there (livelock). N = 128: the slip (N / 2 = 64 cells) is active for an int queue under
 /// DSchedPolicy (8-byte cells, 32 per two 128-byte lines; queues of at least 4 x 32 slip). Then
-/// the consumer drains: every value once, in order.
+/// the consumer drains: every value once, in order. Q: Spsc, Mpmc or Ticket (one producer, one
+/// consumer: in order for each).
 inline constexpr int kSlipN = 128;
-inline Case spsc_slip_bounded() {
+template <template <class, std::size_t> class Q>
+Case slip_bounded() {
     constexpr int kItems = kSlipN + 1;
     struct S {
-        Spsc<int, kSlipN> q;
-        Spsc<int, 2> go;
+        Q<int, kSlipN> q;
+        Q<int, 2> go;
         SeenInOrder<kItems> got;
     };
     auto s = std::make_shared<S>();

@@ -22,10 +22,13 @@ TEST(DschedSpsc, Close_WakesBlockedProducer) {
     dsched_suite::expect_all_pass("spsc.close_wakes_producer", 400, [] { return spsc_close_wakes(true); });
 }
 TEST(DschedSpsc, FullQueue_ProducerSlipIsBounded_NoLivelock) {
-    dsched_suite::expect_all_pass("spsc.slip_bounded", 60, spsc_slip_bounded);
+    dsched_suite::expect_all_pass("spsc.slip_bounded", 60, slip_bounded<Spsc>);
 }
 TEST(DschedMpmc, BlockingPushPop_TwoByTwo_EveryElementOnce) {
     dsched_suite::expect_all_pass("mpmc.transfer", 300, mpmc_transfer<>);
+}
+TEST(DschedMpmc, FullQueue_ProducerSlipIsBounded_NoLivelock) {
+    dsched_suite::expect_all_pass("mpmc.slip_bounded", 60, slip_bounded<Mpmc>);
 }
 TEST(DschedMpmc, Close_WakesEveryBlockedConsumer) {
     dsched_suite::expect_all_pass("mpmc.close_wakes_consumers", 400, [] { return mpmc_close_wakes(false); });
@@ -63,6 +66,9 @@ TEST(DschedTicket, AlwaysTickets_NoSpuriousWakes_EveryElementOnce) {
     dsched::Options o;
     o.spurious_wake_permille = 0;
     dsched_suite::expect_all_pass("ticket.always_transfer_no_spurious", 300, ticket_always_transfer, o);
+}
+TEST(DschedTicket, FullQueue_ProducerSlipIsBounded_NoLivelock) {
+    dsched_suite::expect_all_pass("ticket.slip_bounded", 60, slip_bounded<Ticket>);
 }
 TEST(DschedTicket, Close_WakesEveryTicketConsumer) {
     dsched_suite::expect_all_pass("ticket.close_wakes_consumers", 400, [] { return ticket_close_wakes(false); });

@@ -90,11 +90,13 @@ TEST_CASE("SpscQueue: blocking hand-off between two threads keeps order") {
     CHECK(expect == kItems + 1);
 }
 
-TEST_CASE("SpscQueue: a producer blocked on a full queue gets in after one pop (its slip is bounded)") {
+TEST_CASE_TEMPLATE("Queue: a producer blocked on a full queue gets in after one pop (its slip is bounded)", Q,
+                   staticrt::SpscQueue<std::uint64_t, 64>, staticrt::MpmcQueue<std::uint64_t, 64>,
+                   staticrt::TicketQueue<std::uint64_t, 64>) {
     // A full queue of 64 8-byte elements: the producer slips back (waits for more than one free
     // cell) for a bounded number of polls only. The consumer frees exactly one cell and then
     // waits for the producer's signal, which comes only after the blocked push went through.
-    staticrt::SpscQueue<std::uint64_t, 64> q;
+    Q q;
     for (std::uint64_t i = 0; i < 64; ++i) REQUIRE(q.try_push(i));
     std::atomic<int> pushed{0};
     std::thread producer([&] {

@@ -345,12 +345,31 @@ private:
         return h > (m_tail.load(std::memory_order_relaxed) & ~kClosedBit);
     }
 
+    /// The producers' slip on a full queue (kProducerSlip, queue/detail/slot.hpp; bench/notes.md,
+    /// "MPMC: the producer's slip, again").
+    static constexpr std::uint32_t kSlipPolls = kProducerSlipPolls<Slot<T, P>, N>;
+    static_assert(kSlipPolls < kDefaultSpin.spin_attempts, "the slip must end inside the spin phase");
+    /// Producer side: true when the cell kProducerSlip positions past the tail is free for its
+    /// lap (the ring is about half empty), or the queue is closed (put() reports it at once).
+    [[nodiscard]] bool room_ahead() const noexcept {
+        // [queue.slip.load] relaxed: only decides when to attempt (as the cell's load in
+        // slip_cell_free()); put() claims and orders.
+        const std::uint64_t t = m_tail.load(std::memory_order_relaxed);
+        return (t & kClosedBit) != 0 || slip_cell_free<N>(m_slots, static_cast<std::uint32_t>(t));
+    }
     /// emplace_placed() once the queue was full: out of line, so that the inlined fast path
     /// stays small (bench/notes.md, "Ping-pong: the poll phase inline").
     template <class OnPlace, class... Args>
     [[gnu::noinline]] Result<void> emplace_wait(Deadline d, OnPlace& on_place, Args&&... args) noexcept {
+        // Full: the consumers are behind. For the first kSlipPolls polls, wait until the cell
+        // kProducerSlip positions past the tail is free too, then plain attempts.
+        std::uint32_t polls = 0;
         const Result<void> r = m_not_full.wait_for(
             [&]() noexcept {
+                if (polls < kSlipPolls) {
+                    ++polls;
+                    if (!room_ahead()) return Attempt::would_block;
+                }
                 const Put q = put(on_place, std::forward<Args>(args)...);
                 return q == Put::ok          ? Attempt::done
                        : q == Put::closed    ? Attempt::closed

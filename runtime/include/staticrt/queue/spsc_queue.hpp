@@ -122,35 +122,21 @@ public:
     }
 
 private:
-    /// How far a producer that found the queue full stays behind the consumer before it writes
-    /// again: half the ring. Writing into the cell the consumer has just freed pulls the line the
-    /// consumer is still reading (its next cells) away from it at every element; waiting until
-    /// half the ring is free lets each side work in lines of its own and the producer refill
-    /// the ring in one run (bench/notes.md, "SPSC: a producer that slips back"; two cache lines
-    /// of slip gained 1.2x, half the ring 1.5-1.9x). Only for the first kSlipPolls polls of a
-    /// wait: a consumer that frees fewer cells and stops still lets the producer in after them
-    /// (no deadline is checked before that). 0 (no slip) for queues shorter than eight cache
-    /// lines of cells.
-    static constexpr std::uint32_t kSlip = [] {
-        constexpr std::size_t per = (2 * platform::kCacheLine + sizeof(Slot<T, P>) - 1) / sizeof(Slot<T, P>);
-        return N >= 4 * per ? static_cast<std::uint32_t>(N / 2) : 0u;
-    }();
-    static constexpr std::uint32_t kSlipPolls = kSlip == 0 ? 0u : 128u;
+    /// The producer's slip on a full queue (kProducerSlip, queue/detail/slot.hpp): two cache
+    /// lines of slip gained 1.2x, half the ring 1.5-1.9x.
+    static constexpr std::uint32_t kSlipPolls = kProducerSlipPolls<Slot<T, P>, N>;
     static_assert(kSlipPolls < kDefaultSpin.spin_attempts, "the slip must end inside the spin phase");
-    /// Producer only: true when the cell kSlip positions past the tail is free for its lap, so
-    /// (cells are freed in order) every cell up to it is too.
+    /// Producer only: true when the cell kProducerSlip positions past the tail is free for its
+    /// lap, so (cells are freed in order) every cell up to it is too.
     [[nodiscard]] bool room_ahead() const noexcept {
-        const std::uint32_t t = m_tail.load(std::memory_order_relaxed) + kSlip;  // own index
-        // [spsc.slip.load] relaxed: only decides when to try; try_emplace_impl's
-        // [spsc.free.load] acquire is what orders the write into the cell.
-        return m_slots[Cells::index(t)].seq.load(std::memory_order_relaxed) == Seq::empty(t);
+        return slip_cell_free<N>(m_slots, m_tail.load(std::memory_order_relaxed));  // own index
     }
     /// emplace() once the queue was full: out of line, so that the inlined fast path stays small
     /// (bench/notes.md, "Ping-pong: the poll phase inline").
     template <class... Args>
     [[gnu::noinline]] Result<void> emplace_wait(Deadline d, Args&&... args) noexcept {
         // Full: the consumer is behind. For the first kSlipPolls polls, wait until the cell
-        // kSlip positions ahead is free too (see kSlip), then plain attempts.
+        // kProducerSlip positions ahead is free too, then plain attempts.
         std::uint32_t polls = 0;
         Result<void> r = m_not_full.wait_for(
             [&]() noexcept {

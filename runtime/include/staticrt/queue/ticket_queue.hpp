@@ -244,14 +244,27 @@ private:
         return Put::ok;
     }
 
+    /// The producers' slip on a full queue (kProducerSlip, queue/detail/slot.hpp).
+    static constexpr std::uint32_t kSlipPolls = kProducerSlipPolls<Slot<T, P>, N>;
+    static_assert(kSlipPolls < kDefaultSpin.spin_attempts, "the slip must end inside the spin phase");
     /// emplace() after its first attempt found `p` (full, contended, closed, corrupted).
     template <class... Args>
     [[gnu::noinline]] Result<void> emplace_slow(Deadline d, Put p, Args&&... args) noexcept {
         const unsigned tries = d.is_never() ? kCasTries : 0;
         bool ticket = p == Put::contended;
         if (p == Put::full) {
+            // For the first kSlipPolls polls, wait until the cell kProducerSlip positions past
+            // the tail is free too (as MpmcQueue), then plain attempts.
+            std::uint32_t polls = 0;
             const Result<void> r = m_not_full.ec.wait_for(
                 [&]() noexcept {
+                    if (polls < kSlipPolls) {
+                        ++polls;
+                        // [queue.slip.load] relaxed: only decides when to attempt; put() claims and orders.
+                        const std::uint64_t t = m_tail.load(std::memory_order_relaxed);
+                        if ((t & kClosedBit) == 0 && !slip_cell_free<N>(m_slots, static_cast<std::uint32_t>(t)))
+                            return Attempt::would_block;
+                    }
                     const Put q = put(tries, std::forward<Args>(args)...);
                     if (q == Put::contended) ticket = true;  // leave this loop, wait on a ticket
                     return q == Put::ok || q == Put::contended ? Attempt::done

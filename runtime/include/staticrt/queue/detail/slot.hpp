@@ -15,6 +15,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "staticrt/platform/arch.hpp"
+
 namespace staticrt::detail {
 
 /// One cell; P (detail/wait_policy.hpp) supplies the atomic type of the sequence word.
@@ -69,6 +71,34 @@ struct CellMap {
         return pos & static_cast<std::uint32_t>(N - 1);
     }
 };
+
+/// How far a producer that found the queue full stays behind the consumers before it writes
+/// again (SpscRing and MpmcRing, emplace_wait()): half the ring. Writing into the cell a consumer
+/// has just freed pulls the line that consumer is still reading (its next cells) away from it at
+/// every element; waiting until half the ring is free lets each side work in lines of its own
+/// and the producer refill the ring in one run (bench/notes.md, "SPSC: a producer that slips
+/// back", "MPMC: the producer's slip, again"). 0 (no slip) for queues shorter than four times
+/// two kCacheLine of cells. Only for the first kProducerSlipPolls polls of a wait: a consumer that frees fewer
+/// cells and stops still lets the producer in after them.
+template <class S, std::size_t N>
+inline constexpr std::uint32_t kProducerSlip = [] {
+    constexpr std::size_t per = (2 * platform::kCacheLine + sizeof(S) - 1) / sizeof(S);
+    return N >= 4 * per ? static_cast<std::uint32_t>(N / 2) : 0u;
+}();
+template <class S, std::size_t N>
+inline constexpr std::uint32_t kProducerSlipPolls = kProducerSlip<S, N> == 0 ? 0u : 128u;
+
+/// A producer's look ahead during its slip: true when the cell kProducerSlip positions past
+/// position `tail` is free for its lap, so (consumers free cells in about position order) the
+/// ring is about half empty.
+template <std::size_t N, class S>
+[[nodiscard]] bool slip_cell_free(const S* slots, std::uint32_t tail) noexcept {
+    const std::uint32_t pos = tail + kProducerSlip<S, N>;
+    // [queue.slip.load] relaxed: only decides when the producer attempts again; the attempt's own
+    // acquire load of the cell ([spsc.free.load] / [mpmc.free.load] / [tq.free.load]) is what
+    // orders its write into a cell.
+    return slots[CellMap<N>::index(pos)].seq.load(std::memory_order_relaxed) == SeqOf<N>::empty(pos);
+}
 
 /// Checks shared by every queue's template parameters (one message per mistake).
 template <class T, std::size_t N, bool Shared>
