@@ -73,13 +73,13 @@ struct CellMap {
 };
 
 /// How far a producer that found the queue full stays behind the consumers before it writes
-/// again (SpscRing and MpmcRing, emplace_wait()): half the ring. Writing into the cell a consumer
-/// has just freed pulls the line that consumer is still reading (its next cells) away from it at
-/// every element; waiting until half the ring is free lets each side work in lines of its own
-/// and the producer refill the ring in one run (bench/notes.md, "SPSC: a producer that slips
-/// back", "MPMC: the producer's slip, again"). 0 (no slip) for queues shorter than four times
-/// two kCacheLine of cells. Only for the first kProducerSlipPolls polls of a wait: a consumer that frees fewer
-/// cells and stops still lets the producer in after them.
+/// again (SpscRing, MpmcRing, TicketRing: their blocking push's wait): half the ring. Writing
+/// into the cell a consumer has just freed pulls the line that consumer is still reading (its
+/// next cells) away from it at every element; waiting until half the ring is free lets each side
+/// work in lines of its own and the producer refill the ring in one run (bench/notes.md, "SPSC: a
+/// producer that slips back", "MPMC: the producer's slip, again"). 0 (no slip) for queues
+/// shorter than eight kCacheLine of cells. Only for the first kProducerSlipPolls polls of a wait:
+/// a consumer that frees fewer cells and stops still lets the producer in after them.
 template <class S, std::size_t N>
 inline constexpr std::uint32_t kProducerSlip = [] {
     constexpr std::size_t per = (2 * platform::kCacheLine + sizeof(S) - 1) / sizeof(S);
