@@ -35,8 +35,7 @@ void slot_drop(ResultSlot* slot) noexcept {
     const std::uint32_t prev = slot->state.fetch_or(SlotWord::kDropped, std::memory_order_acq_rel);
     if ((prev & SlotWord::kPhase) == SlotWord::kReady) {
         slot->destroy(slot->data);
-        slot->state.store(SlotWord::kFree, std::memory_order_relaxed);  // [slot.recycle]
-        slot->owner->release(slot);
+        slot->owner->release(slot);  // marks it kFree ([slot.recycle] / [slot.home.free])
     }
     // Otherwise the writer sees kDropped in [slot.publish] and recycles the slot.
 }

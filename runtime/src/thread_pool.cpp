@@ -157,6 +157,12 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
                 mark = now;
                 busy = true;
             }
+            if (c->ops == &kSkipOps) {  // an empty cell (a submit found no free result slot): not a task
+                m_ring.free_cell(c, pos);
+                add_relaxed(w.skipped, 1);
+                w.done.store(++done, std::memory_order_release);  // [pool.done]: pending() counts it
+                continue;
+            }
             const std::uint32_t depth = m_ring.depth_from(pos);  // [pool.depth] relaxed: a statistic
             if (depth > high_water) {
                 high_water = depth;
@@ -512,7 +518,8 @@ WorkerStats PoolCore::stats(std::size_t worker) const noexcept {
     // [pool.stat] relaxed loads: a recent snapshot is all a statistic promises.
     const std::uint64_t done = w.done.load(std::memory_order_relaxed);
     s.tasks_cancelled = w.cancelled.load(std::memory_order_relaxed);
-    s.tasks_run = done - (s.tasks_cancelled <= done ? s.tasks_cancelled : done);
+    const std::uint64_t not_run = s.tasks_cancelled + w.skipped.load(std::memory_order_relaxed);
+    s.tasks_run = done - (not_run <= done ? not_run : done);
     s.busy_ns = w.busy_ns.load(std::memory_order_relaxed);
     s.idle_ns = w.idle_ns.load(std::memory_order_relaxed);
     s.spin_ns = w.spin_ns.load(std::memory_order_relaxed);

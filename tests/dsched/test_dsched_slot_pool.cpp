@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The result-slot pool over DSchedPolicy under seeded schedules: close() (ThreadPool::shutdown())
 // wakes a caller blocked for a free slot with Errc::closed; one slot handed over among three
-// threads never has two holders and strands nobody. Scenarios in slot_pool_scenarios.hpp.
+// threads never has two holders and strands nobody; a home slot (a ThreadPool's binding of slots
+// to queue cells) freed by a plain store wakes a waiter, and a cell's owner taking home and
+// free-list slots never makes two holders. Scenarios in slot_pool_scenarios.hpp.
 #include <gtest/gtest.h>
 
 #include "dsched_suite.hpp"
@@ -17,6 +19,14 @@ TEST(DschedSlotPool, Close_WakesBlockedSubmitterWithClosed) {
 
 TEST(DschedSlotPool, OneSlot_ThreeThreads_HandedOverWithoutStrandingAnyone) {
     dsched_suite::expect_all_pass("slot_pool.hand_over", 400, slot_pool_hand_over);
+}
+
+TEST(DschedSlotPool, HomeSlotFreed_WakesWaiterForAnySlot) {
+    dsched_suite::expect_all_pass("slot_pool.home_release_wakes_waiter", 600, slot_pool_home_release_wakes_waiter);
+}
+
+TEST(DschedSlotPool, HomeSlotAndFreeList_HandedOverWithoutTwoHoldersOrStranding) {
+    dsched_suite::expect_all_pass("slot_pool.home_hand_over", 400, slot_pool_home_hand_over);
 }
 
 }  // namespace

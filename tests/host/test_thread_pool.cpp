@@ -229,6 +229,33 @@ TEST(ThreadPool, Shutdown_WakesSubmitBlockedOnResultSlots_WithClosed) {
     EXPECT_EQ(*a->get(), 1);
 }
 
+// The same with home result slots (as many slots as queue cells): the submitter finds its
+// cell's home slot and the free list empty, sends the cell out empty and sleeps waiting for any
+// slot; shutdown() wakes it with Errc::closed.
+TEST(ThreadPool, Shutdown_WakesSubmitBlockedOnHomeResultSlots_WithClosed) {
+    staticrt::test::Watchdog wd{30s};
+    auto pool = started<staticrt::ThreadPool<1, 2, staticrt::kDefaultPoolStackBytes, 64, 2>>();
+    auto a = pool->submit([] { return 1; });
+    auto b = pool->submit([] { return 2; });
+    ASSERT_TRUE(a);
+    ASSERT_TRUE(b);
+    std::atomic<long> tid{0};
+    std::atomic<bool> returned{false};
+    Errc got = Errc::ok;
+    std::thread t([&] {
+        tid.store(static_cast<long>(::syscall(SYS_gettid)));
+        got = pool->submit(Deadline::never(), [] { return 3; }).code();
+        returned.store(true);
+    });
+    ASSERT_TRUE(staticrt::test::eventually([&] { return tid.load() != 0 && thread_state(tid.load()) == 'S'; }));
+    EXPECT_FALSE(returned.load());
+    EXPECT_TRUE(pool->shutdown());
+    t.join();
+    EXPECT_EQ(got, Errc::closed);
+    EXPECT_EQ(*a->get(), 1);
+    EXPECT_EQ(*b->get(), 2);
+}
+
 TEST(ThreadPool, Submit_AfterShutdown_ReturnsClosed) {
     staticrt::test::Watchdog wd{30s};
     auto pool = started<Pool>();

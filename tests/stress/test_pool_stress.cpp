@@ -79,6 +79,84 @@ TEST(PoolStress, TenMillionTasks_FourSubmitters_EveryFutureResolvedOnce) {
     EXPECT_EQ(ran, static_cast<std::uint64_t>(n));
 }
 
+// Home result slots under churn: 16 cells, 16 slots (every cell has a home slot, no free list),
+// four submitters each holding up to three futures, freed in random order by get() or by
+// dropping them, submitting with poll / short / no deadlines. Busy home slots make submitters
+// send cells out empty and walk on or wait. Every accepted task runs once, every refused one
+// never, every consumed value is its own, and the stats count tasks only.
+TEST(PoolStress, HomeSlots_RandomHoldsAndDrops_EveryAcceptedTaskOnce) {
+    staticrt::test::Watchdog wd{300s, "PoolStress.HomeSlots"};
+    using Small = staticrt::ThreadPool<2, 16, 256 * 1024, 64, 16>;
+    auto pool = std::make_unique<Small>();
+    ASSERT_TRUE(pool->start({}));
+    constexpr int kSubmitters = 4;
+    const long long per = staticrt::test::scaled(200'000, 2000);
+    std::vector<std::atomic<std::uint8_t>> runs(static_cast<std::size_t>(per * kSubmitters));
+    std::atomic<long long> accepted{0}, refused{0}, checked{0};
+    std::vector<std::thread> threads;
+    for (int s = 0; s < kSubmitters; ++s) {
+        threads.emplace_back([&, s] {
+            std::uint64_t rng = 0x9e3779b97f4a7c15ull * static_cast<std::uint64_t>(s + 1);
+            auto next = [&rng] {
+                rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+                return rng;
+            };
+            staticrt::Future<long long> held[3];
+            long long ids[3] = {};
+            for (long long i = 0; i < per; ++i) {
+                const long long id = s * per + i;
+                auto& slot = held[next() % 3];
+                auto& slot_id = ids[&slot - held];
+                if (slot.valid()) {
+                    if (next() % 4 == 0) {
+                        slot.reset();  // dropped: the worker frees the slot when it writes
+                    } else {
+                        auto v = slot.get(Deadline::after(60s));
+                        ASSERT_TRUE(v) << staticrt::to_string(v.code());
+                        EXPECT_EQ(*v, slot_id);
+                        checked.fetch_add(1, std::memory_order_relaxed);
+                    }
+                }
+                const std::uint64_t kind = next() % 3;
+                const Deadline d = kind == 0 ? Deadline::poll()
+                                   : kind == 1 ? Deadline::after(std::chrono::microseconds(200))
+                                               : Deadline::never();
+                auto f = pool->submit(d, [&runs, id] {
+                    runs[static_cast<std::size_t>(id)].fetch_add(1, std::memory_order_relaxed);
+                    return id;
+                });
+                if (!f) {
+                    EXPECT_TRUE(f.code() == Errc::exhausted || f.code() == Errc::full || f.code() == Errc::timeout)
+                        << staticrt::to_string(f.code());
+                    refused.fetch_add(1, std::memory_order_relaxed);
+                    runs[static_cast<std::size_t>(id)].fetch_add(100, std::memory_order_relaxed);  // never to run
+                    continue;
+                }
+                accepted.fetch_add(1, std::memory_order_relaxed);
+                slot = std::move(*f);
+                slot_id = id;
+            }
+            for (int k = 0; k < 3; ++k) {
+                if (!held[k].valid()) continue;
+                auto v = held[k].get(Deadline::after(60s));
+                ASSERT_TRUE(v);
+                EXPECT_EQ(*v, ids[k]);
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    ASSERT_TRUE(pool->wait_idle(Deadline::after(60s)));
+    std::size_t bad = 0;
+    for (auto& r : runs) bad += r.load() != 1 && r.load() != 100;
+    EXPECT_EQ(bad, 0u);
+    std::uint64_t ran = 0;
+    for (std::size_t w = 0; w < pool->worker_count(); ++w) ran += pool->stats(w).tasks_run;
+    EXPECT_EQ(ran, static_cast<std::uint64_t>(accepted.load()));
+    EXPECT_EQ(accepted.load() + refused.load(), per * kSubmitters);
+    std::printf("home slots: %lld accepted, %lld refused, %lld values checked\n", accepted.load(), refused.load(),
+                checked.load());
+}
+
 void shutdown_under_load(ShutdownMode mode) {
     staticrt::test::Watchdog wd{300s, "PoolStress.ShutdownUnderLoad"};
     const int rounds = static_cast<int>(staticrt::test::scaled(40, 4));

@@ -54,6 +54,60 @@ TEST_CASE("ThreadPool: submit, error results, detached, wait_idle") {
     CHECK(ran == 102);
 }
 
+namespace {
+/// One worker, a queue of 4 cells and 4 result slots: every cell has a home result slot.
+using HomePool = staticrt::ThreadPool<1, 4, staticrt::kDefaultPoolStackBytes, 64, 4>;
+
+std::uint64_t tasks_run(const HomePool& pool) {
+    std::uint64_t ran = 0;
+    for (std::size_t w = 0; w < pool.worker_count(); ++w) ran += pool.stats(w).tasks_run;
+    return ran;
+}
+}  // namespace
+
+TEST_CASE("ThreadPool: a future held across laps of the queue does not hold up later submits") {
+    // The held future keeps cell 0's home slot; each later lap's submit to cell 0 finds it busy,
+    // sends that cell out empty and goes on with the next cell (no free list: 4 slots, 4 cells).
+    auto pool = std::make_unique<HomePool>();
+    REQUIRE(pool->start({}));
+    auto held = pool->submit([] { return -1; });
+    REQUIRE(held);
+    for (int i = 0; i < 40; ++i) {
+        auto f = (i % 2 == 0) ? pool->submit([](int x) { return x; }, i)
+                              : pool->submit(Deadline::after(30s), [](int x) { return x; }, i);
+        REQUIRE(f);
+        CHECK(*f->get() == i);
+    }
+    CHECK(*held->get() == -1);
+    REQUIRE(pool->wait_idle(Deadline::after(30s)));
+    CHECK(pool->pending() == 0);
+    CHECK(tasks_run(*pool) == 41);  // the empty cells are not tasks
+}
+
+TEST_CASE("ThreadPool: with every result slot held, submit fails; a slot freed out of order serves the next") {
+    auto pool = std::make_unique<HomePool>();
+    REQUIRE(pool->start({}));
+    staticrt::Future<int> f[4];
+    for (int i = 0; i < 4; ++i) {
+        auto r = pool->submit([](int x) { return x; }, i);
+        REQUIRE(r);
+        f[i] = std::move(*r);
+    }
+    CHECK(pool->try_submit([] { return 9; }).code() == Errc::exhausted);
+    CHECK(pool->submit([] { return 9; }).code() == Errc::exhausted);
+    CHECK(pool->submit(Deadline::after(5ms), [] { return 9; }).code() == Errc::timeout);
+    CHECK(*f[2].get() == 2);  // frees cell 2's home slot; the next position maps to another cell
+    auto g = pool->submit(Deadline::after(30s), [] { return 7; });
+    REQUIRE(g);
+    CHECK(*g->get() == 7);
+    CHECK(*f[0].get() == 0);
+    CHECK(*f[1].get() == 1);
+    CHECK(*f[3].get() == 3);
+    REQUIRE(pool->wait_idle(Deadline::after(30s)));
+    CHECK(pool->pending() == 0);
+    CHECK(tasks_run(*pool) == 5);
+}
+
 TEST_CASE("ThreadPool: map and parallel_for with the caller helping") {
     auto pool = std::make_unique<Pool>();
     REQUIRE(pool->start({}));

@@ -44,6 +44,9 @@ template <class T>
 class Future;
 template <class T>
 class Promise;
+template <std::size_t Workers, std::size_t QueueCapacity, std::size_t StackBytes, std::size_t TaskBytes,
+          std::size_t ResultSlotCount, std::size_t ResultBytes>
+class ThreadPool;
 template <class T>
 class SharedFuture;
 
@@ -78,8 +81,7 @@ void slot_set(ResultSlot* slot, Result<T>&& value, std::uint32_t origin) noexcep
     const std::uint32_t prev = slot->state.exchange(SlotWord::kReady | origin, std::memory_order_acq_rel);
     if ((prev & SlotWord::kDropped) != 0) {
         slot->destroy(slot->data);
-        slot->state.store(SlotWord::kFree, std::memory_order_relaxed);  // [slot.recycle]
-        slot->owner->release(slot);
+        slot->owner->release(slot);  // marks it kFree ([slot.recycle] / [slot.home.free])
     } else if ((prev & SlotWord::kWaiter) != 0) {
         platform::wake_all(slot->state);
     }
@@ -208,9 +210,8 @@ public:
         Result<T> out(std::move(*stored));
         m_slot->destroy(m_slot->data);
         detail::ResultSlot* s = std::exchange(m_slot, nullptr);
-        // [slot.recycle] relaxed: the slot is exclusively ours (ready + reader); the free list's
-        // release push publishes the reset state to the next owner.
-        s->state.store(detail::SlotWord::kFree, std::memory_order_relaxed);
+        // The slot is exclusively ours (ready + reader): release() marks it kFree and publishes
+        // it ([slot.recycle] + [slot.push], or [slot.home.free]).
         s->owner->release(s);
         return out;
     }
@@ -363,12 +364,7 @@ public:
     [[nodiscard]] static constexpr std::size_t capacity() noexcept { return Slots; }
 
     /// Writes the slots' self-pointers now (idempotent; the first make() does it otherwise).
-    void prepare() noexcept {
-        bind_slots(m_headers, static_cast<std::uint32_t>(Slots), [this](std::uint32_t i) noexcept {
-            m_headers[i].owner = this;
-            m_headers[i].data = m_storage[i];
-        });
-    }
+    void prepare() noexcept { prepare(0); }
     /// As SlotPoolBase::acquire(), after prepare().
     [[nodiscard]] Result<detail::ResultSlot*> acquire(Deadline deadline) noexcept {
         prepare();
@@ -389,6 +385,28 @@ public:
     }
 
 private:
+    template <std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t>
+    friend class ThreadPool;
+
+    /// ThreadPool's binding: slots [0, homes) become the home slots of its queue cells.
+    void prepare(std::uint32_t homes) noexcept {
+        bind_slots(
+            m_headers, static_cast<std::uint32_t>(Slots),
+            [this](std::uint32_t i) noexcept {
+                m_headers[i].owner = this;
+                m_headers[i].data = m_storage[i];
+            },
+            homes);
+    }
+    /// A pair over cell `cell`'s home slot or a free-list slot (detail::SlotPool::take_for_cell),
+    /// or Errc::exhausted when neither is free now. The caller owns the cell.
+    template <class T>
+    [[nodiscard]] Result<PromiseFuture<T>> make_for_cell(std::uint32_t cell) noexcept {
+        detail::ResultSlot* s = take_for_cell(cell);
+        if (s == nullptr) return unexpected(Errc::exhausted);
+        return PromiseFuture<T>{Promise<T>(s), Future<T>(s)};
+    }
+
     detail::ResultSlot m_headers[Slots];
     alignas(std::max_align_t) std::byte m_storage[Slots][SlotBytes] = {};
 };

@@ -405,15 +405,23 @@ private:
                       "template argument");
         bind_storage();
         if (closed()) return unexpected(Errc::closed);
-        // Waiting for a result slot: shutdown() closes the slot pool, which wakes us with Errc::closed.
-        auto pf = m_slots.template make<V>(slot_deadline);
-        if (!pf) return unexpected(pf.error());
-        detail::CellClaim c;
-        if (const Errc e = m_core.claim(c, queue_deadline); e != Errc::ok) return unexpected(e);  // pf's ends recycle the slot
-        ::new (c.data) Job{std::forward<F>(f), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...),
-                           std::move(pf->promise)};
-        m_core.publish(c, &Job::kOps);
-        return std::move(pf->future);
+        // The queue cell first: owning it makes its home result slot ours without an atomic
+        // read-modify-write (exec/detail/slot_pool.hpp). When neither the home slot nor the free
+        // list has one, the cell goes out empty (a skip the workers pass over) and we wait for any
+        // slot to free; shutdown() closes the slot pool, which wakes us with Errc::closed.
+        for (;;) {
+            detail::CellClaim c;
+            if (const Errc e = m_core.claim(c, queue_deadline); e != Errc::ok) return unexpected(e);
+            auto pf = m_slots.template make_for_cell<V>(c.pos & (QueueCapacity - 1));
+            if (pf) {
+                ::new (c.data) Job{std::forward<F>(f), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...),
+                                   std::move(pf->promise)};
+                m_core.publish(c, &Job::kOps);
+                return std::move(pf->future);
+            }
+            m_core.publish(c, &detail::kSkipOps);
+            if (auto w = m_slots.wait_any_free(slot_deadline); !w) return unexpected(w.error());
+        }
     }
 
     template <class F, class... Args>
@@ -477,7 +485,7 @@ private:
     /// Writes the self-pointers on first use (never at compile time: the object stays all zero).
     void bind_storage() noexcept {
         if (m_core.layout_bound()) return;
-        m_slots.prepare();
+        m_slots.prepare(kHomeSlots);
         m_core.bind_layout(static_cast<void*>(m_cells), sizeof(Cell), static_cast<std::uint32_t>(QueueCapacity), m_workers,
                     m_handles, m_stacks.base(), StackBytes, static_cast<std::uint32_t>(Workers), &m_scratch[0][0],
                     TaskBytes, &m_slots);
@@ -488,6 +496,9 @@ private:
     detail::PoolCore m_core;
     // Storage. Cells and result slots are written by submitters and workers (their atomics say how).
     Cell m_cells[QueueCapacity] = {};
+    /// Every queue cell has a home result slot when there are at least as many slots as cells.
+    static constexpr std::uint32_t kHomeSlots =
+        ResultSlotCount >= QueueCapacity ? static_cast<std::uint32_t>(QueueCapacity) : 0;
     ResultSlots<ResultSlotCount, ResultBytes> m_slots;
     detail::WorkerBlock m_workers[Workers] = {};
     platform::ThreadHandle m_handles[Workers];

@@ -47,6 +47,12 @@ struct JobOps {
     void (*relocate)(void* dst, void* src) noexcept;
 };
 
+/// The ops of an empty cell: a submit that claimed a cell and then found no free result slot
+/// publishes it with these and retries (ThreadPool::submit_impl). Workers pass over it; it is
+/// not a task (WorkerStats does not count it) but it counts in pending() until passed.
+inline constexpr JobOps kSkipOps{[](void*, const RunContext&) noexcept {}, [](void*) noexcept {},
+                                 [](void*, void*) noexcept {}};
+
 /// The fixed part of a queue cell (exec/detail/task_ring.hpp); the task's bytes follow at kCellDataOffset.
 using CellHeader = BasicCellHeader<OsWaitPolicy>;
 /// A claimed, not yet published queue cell.
@@ -68,6 +74,7 @@ struct alignas(platform::kCacheLine) WorkerBlock {
     // Written by the worker only (relaxed load + store, no RMW); read by observers.
     std::atomic<std::uint64_t> done{0};  ///< tasks run + cancelled; [pool.done] release
     std::atomic<std::uint64_t> cancelled{0};
+    std::atomic<std::uint64_t> skipped{0};  ///< empty cells passed over (kSkipOps), counted in done
     std::atomic<std::uint64_t> busy_ns{0};
     std::atomic<std::uint64_t> idle_ns{0};
     std::atomic<std::uint64_t> spin_ns{0};  ///< published before the worker parks (TaskRing::sleep's on_park)

@@ -6,6 +6,15 @@
 // constructor stays constexpr), and an EventCount for callers waiting for a free slot. close()
 // makes a caller blocked in acquire() (and every later one that finds no slot) return
 // Errc::closed: a ThreadPool's shutdown() wakes a submit() waiting for a result slot this way.
+//
+// Home slots (a ThreadPool's pool only): slots [0, homes) are bound one to one to the cells of
+// the pool's task queue and never enter the free list. A submitter that has claimed a queue
+// position owns that cell, and so the cell's home slot: it takes the slot with a load and a
+// store (take_home), and the reader that is done with it frees it with a store (release), so
+// the submit -> get() round of a window of futures needs no read-modify-write besides the
+// queue's own claim (bench/notes.md, "Futures path: the slot pool's read-modify-writes"). A home
+// slot still held when its cell comes round again is skipped: the submitter falls back to the
+// free list, or leaves the cell empty and waits for any slot (wait_any_free).
 // A header template over the wait policy P (detail/wait_policy.hpp), so the deterministic
 // scheduler can run the wait/wake logic; ResultSlots uses SlotPool<OsWaitPolicy>.
 //
@@ -27,7 +36,7 @@ namespace staticrt::detail {
 
 /// The state word of one slot (the futex word a Future waits on).
 struct SlotWord {
-    static constexpr std::uint32_t kFree = 0;      ///< in the free list
+    static constexpr std::uint32_t kFree = 0;      ///< free: in the free list, or a home slot at home
     static constexpr std::uint32_t kPending = 1;   ///< handed out, no result yet
     static constexpr std::uint32_t kReady = 2;     ///< a Result<T> is stored
     static constexpr std::uint32_t kPhase = 3;     ///< mask of the phase bits
@@ -83,10 +92,21 @@ public:
         return got;
     }
 
-    /// Returns a slot to the free list and wakes callers waiting for one (all of them: a woken
-    /// waiter may lose the slot to a fast-path caller; waking all strands nobody).
+    /// Frees a slot whose result is gone (destroyed or moved out; the caller owns it): a home
+    /// slot is marked free in place, any other goes back to the free list. Then wakes callers
+    /// waiting for a slot (all of them: a woken waiter may lose the slot to a fast-path caller;
+    /// waking all strands nobody).
     void release(Slot* slot) noexcept {
         const auto index = static_cast<std::uint64_t>(slot - m_slots) + 1;
+        if (index <= m_homes) {
+            // [slot.home.free] release: pairs with [slot.home.take]; the old result's destruction
+            // happens-before the next owner's writes. The slot's cell owner is the only taker.
+            slot->state.store(SlotWord::kFree, std::memory_order_release);
+            m_free.notify_all();  // the waiting layer's notify after the publishing store
+            return;
+        }
+        // [slot.recycle] relaxed: the slot is ours; the release push below publishes it.
+        slot->state.store(SlotWord::kFree, std::memory_order_relaxed);
         std::uint64_t head = m_head.load(std::memory_order_relaxed);
         for (;;) {
             slot->next.store(static_cast<std::uint32_t>(head & 0xffffffffu), std::memory_order_relaxed);  // [slot.link]
@@ -100,6 +120,41 @@ public:
         m_free.notify_all();  // the waiting layer's notify after the publishing [slot.push]
     }
 
+    /// The home slot of queue cell `cell` (< homes) if it is free, else one from the free list,
+    /// else null. The caller owns the cell (it claimed a queue position that maps to it), which
+    /// makes it the home slot's only taker.
+    [[nodiscard]] Slot* take_for_cell(std::uint32_t cell) noexcept {
+        if (cell < m_homes) {
+            Slot* home = &m_slots[cell];
+            // [slot.home.take] acquire: pairs with [slot.home.free]. Only this cell's owner moves
+            // a home slot out of kFree, so a kFree seen here stays ours; a stale "busy" only
+            // sends us to the free list.
+            if (home->state.load(std::memory_order_acquire) == SlotWord::kFree) {
+                home->state.store(SlotWord::kPending, std::memory_order_relaxed);  // [slot.claim]
+                return home;
+            }
+        }
+        Slot* got = try_pop();
+        if (got != nullptr) got->state.store(SlotWord::kPending, std::memory_order_relaxed);  // [slot.claim]
+        return got;
+    }
+
+    /// Waits until some slot is free (a free home slot of any cell, or the free list), without
+    /// taking it: a submitter whose own cell had none retries with its next queue position.
+    /// Errc::exhausted (poll deadline) or Errc::timeout when none frees in time; Errc::closed
+    /// when the pool was closed and none is free.
+    [[nodiscard]] Result<void> wait_any_free(Deadline deadline) noexcept {
+        if (any_free()) return ok();
+        if (deadline.is_poll()) return unexpected(Errc::exhausted);
+        return m_free.wait_for(
+            [&]() noexcept {
+                if (any_free()) return Attempt::done;
+                // [slot.closed.load] acquire: pairs with [slot.close] (as in acquire()).
+                return m_closed.load(std::memory_order_acquire) != 0 ? Attempt::closed : Attempt::would_block;
+            },
+            deadline, kNoSpin);
+    }
+
     /// From now on acquire() returns Errc::closed instead of waiting (a free slot is still
     /// handed out); wakes every caller blocked in acquire(). Idempotent.
     void close() noexcept {
@@ -109,22 +164,41 @@ public:
     /// Callers registered to wait for a free slot (a snapshot; tests wait for one).
     [[nodiscard]] std::uint32_t waiting() const noexcept { return m_free.waiters(); }
     [[nodiscard]] std::size_t capacity() const noexcept { return m_count; }
+    /// Slots bound to queue cells (0 outside a ThreadPool).
+    [[nodiscard]] std::uint32_t homes() const noexcept { return m_homes; }
 
 protected:
     /// Zero-initialised (a constinit pool lands in .bss); ResultSlots binds the slots on first use.
     constexpr SlotPool() noexcept = default;
     ~SlotPool() = default;
     /// Writes the slot table once (later calls return at once); init(i) sets slot i's pointers.
+    /// Slots [0, homes) become home slots (never in the free list nor handed out by acquire()).
     template <class Init>
-    void bind_slots(Slot* slots, std::uint32_t count, Init&& init) noexcept {
+    void bind_slots(Slot* slots, std::uint32_t count, Init&& init, std::uint32_t homes = 0) noexcept {
         m_bind.once([&]() noexcept {
             m_slots = slots;
             m_count = count;
+            m_homes = homes < count ? homes : count;
+            // [slot.fresh] relaxed: the once-guard publishes the bound table to every caller.
+            m_fresh.store(m_homes, std::memory_order_relaxed);
             for (std::uint32_t i = 0; i < count; ++i) init(i);
         });
     }
 
 private:
+    /// True when a slot is free now: a home slot in state kFree, a recycled one, or a fresh one.
+    /// O(homes) in the worst case; only the slow path of a submitter calls it.
+    [[nodiscard]] bool any_free() noexcept {
+        // [slot.pop] acquire / [slot.fresh] relaxed: a hint; the caller's take validates.
+        if ((m_head.load(std::memory_order_acquire) & 0xffffffffu) != 0) return true;
+        if (m_fresh.load(std::memory_order_relaxed) < m_count) return true;
+        for (std::uint32_t i = 0; i < m_homes; ++i) {
+            // [slot.home.take] acquire (a hint here): pairs with [slot.home.free].
+            if (m_slots[i].state.load(std::memory_order_acquire) == SlotWord::kFree) return true;
+        }
+        return false;
+    }
+
     [[nodiscard]] Slot* try_pop() noexcept {
         // [slot.pop] acquire: pairs with [slot.push]; the popped slot's reset state is visible.
         std::uint64_t head = m_head.load(std::memory_order_acquire);
@@ -157,6 +231,7 @@ private:
     LateBind m_bind;
     Slot* m_slots = nullptr;
     std::uint32_t m_count = 0;
+    std::uint32_t m_homes = 0;  ///< slots [0, m_homes) are home slots of queue cells
     alignas(platform::kCacheLine) EventCount<P> m_free;  ///< callers waiting for a free slot
 };
 
