@@ -409,7 +409,7 @@ private:
         // read-modify-write (exec/detail/slot_pool.hpp). When neither the home slot nor the free
         // list has one, the cell goes out empty (a skip the workers pass over) and we wait for any
         // slot to free; shutdown() closes the slot pool, which wakes us with Errc::closed.
-        for (;;) {
+        for (std::size_t skipped = 0;; ++skipped) {
             detail::CellClaim c;
             if (const Errc e = m_core.claim(c, queue_deadline); e != Errc::ok) return unexpected(e);
             auto pf = m_slots.template make_for_cell<V>(c.pos & (QueueCapacity - 1));
@@ -420,6 +420,11 @@ private:
                 return std::move(pf->future);
             }
             m_core.publish(c, &detail::kSkipOps);
+            // A free slot whose cell other submitters keep claiming before us must not keep us
+            // walking past the deadline (or, polling, for more than a lap of the queue).
+            if (slot_deadline.is_poll() ? skipped >= QueueCapacity : slot_deadline.expired()) {
+                return unexpected(slot_deadline.is_poll() ? Errc::exhausted : Errc::timeout);
+            }
             if (auto w = m_slots.wait_any_free(slot_deadline); !w) return unexpected(w.error());
         }
     }
