@@ -93,6 +93,7 @@ TEST_CASE("ThreadPool: with every result slot held, submit fails; a slot freed o
         REQUIRE(r);
         f[i] = std::move(*r);
     }
+    REQUIRE(pool->wait_idle(Deadline::after(30s)));  // the queue is empty again; the 4 slots stay held
     CHECK(pool->try_submit([] { return 9; }).code() == Errc::exhausted);
     CHECK(pool->submit([] { return 9; }).code() == Errc::exhausted);
     CHECK(pool->submit(Deadline::after(5ms), [] { return 9; }).code() == Errc::timeout);
