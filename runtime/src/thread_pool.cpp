@@ -157,7 +157,7 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
                 mark = now;
                 busy = true;
             }
-            if (c->ops == &kSkipOps) {  // an empty cell (a submit found no free result slot): not a task
+            if (c->ops == &kSkipOps) [[unlikely]] {  // an empty cell (a submit found no free result slot): not a task
                 m_ring.free_cell(c, pos);
                 add_relaxed(w.skipped, 1);
                 w.done.store(++done, std::memory_order_release);  // [pool.done]: pending() counts it

@@ -74,7 +74,6 @@ struct alignas(platform::kCacheLine) WorkerBlock {
     // Written by the worker only (relaxed load + store, no RMW); read by observers.
     std::atomic<std::uint64_t> done{0};  ///< tasks run + cancelled; [pool.done] release
     std::atomic<std::uint64_t> cancelled{0};
-    std::atomic<std::uint64_t> skipped{0};  ///< empty cells passed over (kSkipOps), counted in done
     std::atomic<std::uint64_t> busy_ns{0};
     std::atomic<std::uint64_t> idle_ns{0};
     std::atomic<std::uint64_t> spin_ns{0};  ///< published before the worker parks (TaskRing::sleep's on_park)
@@ -92,6 +91,9 @@ struct alignas(platform::kCacheLine) WorkerBlock {
     /// Its park word for the targeted wake: written by a publisher only while the worker is
     /// parked (so it shares the block's lines with the worker's own counters).
     ParkSlot park;
+    /// Empty cells passed over (kSkipOps), counted in `done`; rare, so last (the hot counters keep
+    /// their lines).
+    std::atomic<std::uint64_t> skipped{0};
 };
 
 /// A map/parallel_for in progress; lives on the caller's stack until every helper left.
