@@ -206,18 +206,25 @@ char thread_state(long tid) {
 }  // namespace
 
 // The result-slot pool is closed by shutdown(): a submit asleep waiting for a free slot (no
-// deadline, no slicing) wakes and returns Errc::closed; a lost wake-up hangs (watchdog).
-TEST(ThreadPool, Shutdown_WakesSubmitBlockedOnResultSlots_WithClosed) {
+// deadline, no slicing) wakes and returns Errc::closed; a lost wake-up hangs (watchdog). Every
+// one of the pool's `Slots` result slots is held by a future first.
+template <std::size_t Cells, std::size_t Slots>
+void expect_shutdown_wakes_submitter_blocked_on_slots() {
     staticrt::test::Watchdog wd{30s};
-    auto pool = started<staticrt::ThreadPool<1, 16, staticrt::kDefaultPoolStackBytes, 64, 1>>();
-    auto a = pool->submit([] { return 1; });  // holds the only result slot until `a` goes
-    ASSERT_TRUE(a);
+    auto pool = started<staticrt::ThreadPool<1, Cells, staticrt::kDefaultPoolStackBytes, 64, Slots>>();
+    staticrt::Future<int> held[Slots];
+    for (std::size_t i = 0; i < Slots; ++i) {
+        auto f = pool->submit([i] { return static_cast<int>(i); });
+        ASSERT_TRUE(f);
+        held[i] = std::move(*f);
+    }
+    ASSERT_TRUE(pool->wait_idle(Deadline::after(10s)));  // the queue has room: only the slots are held
     std::atomic<long> tid{0};
     std::atomic<bool> returned{false};
     Errc got = Errc::ok;
     std::thread t([&] {
         tid.store(static_cast<long>(::syscall(SYS_gettid)));
-        got = pool->submit(Deadline::never(), [] { return 2; }).code();
+        got = pool->submit(Deadline::never(), [] { return -1; }).code();
         returned.store(true);
     });
     // Asleep in the slot wait (the only place this thread can sleep before it returns).
@@ -226,34 +233,18 @@ TEST(ThreadPool, Shutdown_WakesSubmitBlockedOnResultSlots_WithClosed) {
     EXPECT_TRUE(pool->shutdown());
     t.join();
     EXPECT_EQ(got, Errc::closed);
-    EXPECT_EQ(*a->get(), 1);
+    for (std::size_t i = 0; i < Slots; ++i) EXPECT_EQ(*held[i].get(), static_cast<int>(i));
 }
 
-// The same with home result slots (as many slots as queue cells): the submitter finds its
-// cell's home slot and the free list empty, sends the cell out empty and sleeps waiting for any
-// slot; shutdown() wakes it with Errc::closed.
+// One slot for 16 cells: the free list only.
+TEST(ThreadPool, Shutdown_WakesSubmitBlockedOnResultSlots_WithClosed) {
+    expect_shutdown_wakes_submitter_blocked_on_slots<16, 1>();
+}
+
+// As many slots as cells: the submitter finds its cell's home slot held and no free list, sends
+// the cell out empty and sleeps waiting for any slot.
 TEST(ThreadPool, Shutdown_WakesSubmitBlockedOnHomeResultSlots_WithClosed) {
-    staticrt::test::Watchdog wd{30s};
-    auto pool = started<staticrt::ThreadPool<1, 2, staticrt::kDefaultPoolStackBytes, 64, 2>>();
-    auto a = pool->submit([] { return 1; });
-    auto b = pool->submit([] { return 2; });
-    ASSERT_TRUE(a);
-    ASSERT_TRUE(b);
-    std::atomic<long> tid{0};
-    std::atomic<bool> returned{false};
-    Errc got = Errc::ok;
-    std::thread t([&] {
-        tid.store(static_cast<long>(::syscall(SYS_gettid)));
-        got = pool->submit(Deadline::never(), [] { return 3; }).code();
-        returned.store(true);
-    });
-    ASSERT_TRUE(staticrt::test::eventually([&] { return tid.load() != 0 && thread_state(tid.load()) == 'S'; }));
-    EXPECT_FALSE(returned.load());
-    EXPECT_TRUE(pool->shutdown());
-    t.join();
-    EXPECT_EQ(got, Errc::closed);
-    EXPECT_EQ(*a->get(), 1);
-    EXPECT_EQ(*b->get(), 2);
+    expect_shutdown_wakes_submitter_blocked_on_slots<2, 2>();
 }
 
 TEST(ThreadPool, Submit_AfterShutdown_ReturnsClosed) {
