@@ -10,7 +10,7 @@
 // Home slots (a ThreadPool's pool only): slots [0, homes) are bound one to one to the cells of
 // the pool's task queue and never enter the free list. A submitter that has claimed a queue
 // position owns that cell, and so the cell's home slot: it takes the slot with a load and a
-// store (take_home), and the reader that is done with it frees it with a store (release), so
+// store (take_for_cell), and the reader that is done with it frees it with a store (release), so
 // the submit -> get() round of a window of futures needs no read-modify-write besides the
 // queue's own claim (bench/notes.md, "Futures path: the slot pool's read-modify-writes"). A home
 // slot still held when its cell comes round again is skipped: the submitter falls back to the
@@ -79,9 +79,7 @@ public:
             const Result<void> r = m_free.wait_for(
                 [&]() noexcept {
                     if ((got = try_pop()) != nullptr) return Attempt::done;
-                    // [slot.closed.load] acquire: pairs with [slot.close]; close() bumps the
-                    // event after its store, so a waiter that misses the flag here is woken.
-                    return m_closed.load(std::memory_order_acquire) != 0 ? Attempt::closed : Attempt::would_block;
+                    return closed_or_blocked();
                 },
                 deadline, kNoSpin);
             if (!r) return unexpected(r.error());
@@ -124,17 +122,12 @@ public:
     /// else null. The caller owns the cell (it claimed a queue position that maps to it), which
     /// makes it the home slot's only taker.
     [[nodiscard]] Slot* take_for_cell(std::uint32_t cell) noexcept {
-        if (cell < m_homes) {
-            Slot* home = &m_slots[cell];
-            // [slot.home.take] acquire: pairs with [slot.home.free]. Only this cell's owner moves
-            // a home slot out of kFree, so a kFree seen here stays ours; a stale "busy" only
-            // sends us to the free list.
-            if (home->state.load(std::memory_order_acquire) == SlotWord::kFree) {
-                home->state.store(SlotWord::kPending, std::memory_order_relaxed);  // [slot.claim]
-                return home;
-            }
-        }
-        Slot* got = try_pop();
+        // [slot.home.take] acquire: pairs with [slot.home.free]. Only this cell's owner moves a
+        // home slot out of kFree, so a kFree seen here stays ours; a stale "busy" only sends us
+        // to the free list.
+        Slot* got = cell < m_homes && m_slots[cell].state.load(std::memory_order_acquire) == SlotWord::kFree
+                        ? &m_slots[cell]
+                        : try_pop();
         if (got != nullptr) got->state.store(SlotWord::kPending, std::memory_order_relaxed);  // [slot.claim]
         return got;
     }
@@ -149,8 +142,7 @@ public:
         return m_free.wait_for(
             [&]() noexcept {
                 if (any_free()) return Attempt::done;
-                // [slot.closed.load] acquire: pairs with [slot.close] (as in acquire()).
-                return m_closed.load(std::memory_order_acquire) != 0 ? Attempt::closed : Attempt::would_block;
+                return closed_or_blocked();
             },
             deadline, kNoSpin);
     }
@@ -164,8 +156,6 @@ public:
     /// Callers registered to wait for a free slot (a snapshot; tests wait for one).
     [[nodiscard]] std::uint32_t waiting() const noexcept { return m_free.waiters(); }
     [[nodiscard]] std::size_t capacity() const noexcept { return m_count; }
-    /// Slots bound to queue cells (0 outside a ThreadPool).
-    [[nodiscard]] std::uint32_t homes() const noexcept { return m_homes; }
 
 protected:
     /// Zero-initialised (a constinit pool lands in .bss); ResultSlots binds the slots on first use.
@@ -186,6 +176,13 @@ protected:
     }
 
 private:
+    /// The end of a waiter's failed attempt: closed once close() ran, else keep waiting.
+    [[nodiscard]] Attempt closed_or_blocked() const noexcept {
+        // [slot.closed.load] acquire: pairs with [slot.close]; close() bumps the event after its
+        // store, so a waiter that misses the flag here is woken.
+        return m_closed.load(std::memory_order_acquire) != 0 ? Attempt::closed : Attempt::would_block;
+    }
+
     /// True when a slot is free now: a home slot in state kFree, a recycled one, or a fresh one.
     /// O(homes) in the worst case; only the slow path of a submitter calls it.
     [[nodiscard]] bool any_free() noexcept {
