@@ -17,6 +17,7 @@ all_pkgs=("${demo_pkgs[@]}"
   libatomic-queue-dev libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libxenium-dev libtbb-dev
   rt-tests                                         # cyclictest: the kernel's wake-up floor (bench rt_* rows)
   lld                                              # bench/ab --relink, LAYOUTS=1 bench/run_peers.sh: shuffled layouts
+  relacy-dev                                       # tests/relacy: the weak-memory model checker
 )
 
 pkgs=("${all_pkgs[@]}")

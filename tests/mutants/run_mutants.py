@@ -36,6 +36,7 @@ SUITES = {
     "noheap": "staticrt_noheap_tests",
     "target": "staticrt_target_tests",
     "dsched": "staticrt_dsched_tests",
+    "relacy": "staticrt_relacy_tests",
 }
 
 
