@@ -41,6 +41,9 @@
 #include "staticrt/platform/wait.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
+#include "staticrt/sync/event.hpp"
+#include "staticrt/sync/latch.hpp"
+#include "staticrt/sync/semaphore.hpp"
 
 #include <relacy/relacy.hpp>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// tests/relacy/relacy_tests.cpp — the waiting layer and the queues under Relacy's model of the
-// C++ memory model (tests/relacy/relacy_policy.hpp says what is modelled). Each case is a
+// tests/relacy/relacy_tests.cpp — the waiting layer, the queues, the result slots and the sync
+// primitives under Relacy's model of the C++ memory model (tests/relacy/relacy_policy.hpp says what is modelled). Each case is a
 // Relacy test suite run for a fixed number of random schedules; a failure prints Relacy's
 // report (the kind: DEADLOCK, DATA RACE, ..., with the execution history) and a gtest-style
 // "[  FAILED  ] Relacy.<case>" line (tests/mutants/run_mutants.py reads those).
@@ -106,6 +106,73 @@ struct SpscTransfer : rl::test_suite<SpscTransfer, 2> {
     }
 };
 
+/// An element whose bytes are modelled by a plain variable per queue cell (`cells[key % 2]`, the
+/// ring of two cells; every position's key is its own, so key % 2 is its cell): moving it into a
+/// cell (the producer, after it found the cell free) writes that variable, moving it out (the
+/// consumer, before it frees the cell) reads it. A free that does not order the consumer's read
+/// before the producer's next write into the cell is a data race. (A payload inside the element
+/// cannot show it: each construction makes a fresh rl::var, which Relacy treats as new memory.)
+struct CellItem {
+    int key = -1;
+    rl::var<int>* cells = nullptr;
+    CellItem() = default;
+    CellItem(int k, rl::var<int>* c) : key(k), cells(c) {}
+    CellItem(CellItem&& o) noexcept : key(o.key), cells(o.cells) { cells[key % 2](RL_INFO) = key; }  // into the cell
+    CellItem& operator=(CellItem&& o) noexcept {  // out of the cell
+        key = o.key;
+        cells = o.cells;
+        RL_ASSERT(cells[key % 2](RL_INFO) == key);
+        return *this;
+    }
+    CellItem(const CellItem&) = delete;
+    CellItem& operator=(const CellItem&) = delete;
+    ~CellItem() = default;
+};
+
+/// SpscRing of two cells reused twice each: the consumer's move-out of a cell happens-before the
+/// producer's next move-in ([spsc.free] / [spsc.free.load]).
+struct SpscCellReuse : rl::test_suite<SpscCellReuse, 2> {
+    staticrt::detail::SpscRing<CellItem, 2, RelacyPolicy> q;
+    rl::var<int> cells[2];
+    void before() {
+        cells[0](RL_INFO) = -1;
+        cells[1](RL_INFO) = -1;
+    }
+    void thread(unsigned index) {
+        if (index == 0) {
+            for (int k = 0; k < kItems; ++k) RL_ASSERT(static_cast<bool>(q.push(CellItem(k, cells))));
+        } else {
+            for (int k = 0; k < kItems; ++k) {
+                CellItem out;
+                RL_ASSERT(static_cast<bool>(q.pop(out)));
+                RL_ASSERT(out.key == k);
+            }
+        }
+    }
+};
+
+/// The same over MpmcRing (one producer, one consumer: positions and keys agree):
+/// [mpmc.free] / [mpmc.free.load].
+struct MpmcCellReuse : rl::test_suite<MpmcCellReuse, 2> {
+    staticrt::detail::MpmcRing<CellItem, 2, RelacyPolicy> q;
+    rl::var<int> cells[2];
+    void before() {
+        cells[0](RL_INFO) = -1;
+        cells[1](RL_INFO) = -1;
+    }
+    void thread(unsigned index) {
+        if (index == 0) {
+            for (int k = 0; k < kItems; ++k) RL_ASSERT(static_cast<bool>(q.push(CellItem(k, cells))));
+        } else {
+            for (int k = 0; k < kItems; ++k) {
+                CellItem out;
+                RL_ASSERT(static_cast<bool>(q.pop(out)));
+                RL_ASSERT(out.key == k);
+            }
+        }
+    }
+};
+
 /// MpmcQueue's ring of two cells, two producers of two items each, one consumer: every item
 /// once, each producer's items in its order, payloads published with their cells.
 struct MpmcTransfer : rl::test_suite<MpmcTransfer, 3> {
@@ -166,6 +233,63 @@ struct SlotPoolHomeHandOver : rl::test_suite<SlotPoolHomeHandOver, 2> {
     }
 };
 
+using Sem = staticrt::detail::SemaphoreCore<staticrt::WaitScope::process_private, false, RelacyPolicy>;
+using Ev = staticrt::BasicEvent<staticrt::WaitScope::process_private, RelacyPolicy>;
+using Lt = staticrt::BasicLatch<staticrt::WaitScope::process_private, RelacyPolicy>;
+
+/// Semaphore: two units released at once (release(2)) after two payloads were written; two
+/// blocked acquirers each get one, see both payloads, and nobody sleeps through the release.
+struct SemaphoreHandOff : rl::test_suite<SemaphoreHandOff, 3> {
+    Sem sem;
+    rl::var<int> payload[2];
+    void before() {
+        payload[0](RL_INFO) = 0;
+        payload[1](RL_INFO) = 0;
+    }
+    void thread(unsigned index) {
+        if (index == 0) {
+            payload[0](RL_INFO) = 1;
+            payload[1](RL_INFO) = 2;
+            RL_ASSERT(static_cast<bool>(sem.release(2)));
+        } else {
+            RL_ASSERT(static_cast<bool>(sem.acquire()));
+            RL_ASSERT(payload[0](RL_INFO) == 1 && payload[1](RL_INFO) == 2);
+        }
+    }
+};
+
+/// Event: set() after a payload wakes both waiters, which see the payload.
+struct EventSetWakes : rl::test_suite<EventSetWakes, 3> {
+    Ev ev;
+    rl::var<int> payload;
+    void before() { payload(RL_INFO) = 0; }
+    void thread(unsigned index) {
+        if (index == 0) {
+            payload(RL_INFO) = 5;
+            ev.set();
+        } else {
+            RL_ASSERT(static_cast<bool>(ev.wait()));
+            RL_ASSERT(payload(RL_INFO) == 5);
+        }
+    }
+};
+
+/// Latch of 2: each of two threads writes its payload and counts down; the waiter, woken at
+/// zero, sees both ([latch.count_down] / [latch.wait]).
+struct LatchCountDown : rl::test_suite<LatchCountDown, 3> {
+    Lt latch{staticrt::SyncCount(2)};
+    rl::var<int> payload[2];
+    void thread(unsigned index) {
+        if (index < 2) {
+            payload[index](RL_INFO) = static_cast<int>(index) + 1;
+            RL_ASSERT(static_cast<bool>(latch.count_down()));
+        } else {
+            RL_ASSERT(static_cast<bool>(latch.wait()));
+            RL_ASSERT(payload[0](RL_INFO) == 1 && payload[1](RL_INFO) == 2);
+        }
+    }
+};
+
 struct Case {
     const char* name;
     bool (*run)(rl::test_params&);
@@ -181,8 +305,13 @@ const Case kCases[] = {
     {"Relacy.EventCountHandOff", &simulate<EventCountHandOff>, 200000},
     {"Relacy.EventCountTwoWaiters", &simulate<EventCountTwoWaiters>, 200000},
     {"Relacy.SpscTransfer", &simulate<SpscTransfer>, 50000},
+    {"Relacy.SpscCellReuse", &simulate<SpscCellReuse>, 50000},
     {"Relacy.MpmcTransfer", &simulate<MpmcTransfer>, 50000},
+    {"Relacy.MpmcCellReuse", &simulate<MpmcCellReuse>, 50000},
     {"Relacy.SlotPoolHomeHandOver", &simulate<SlotPoolHomeHandOver>, 100000},
+    {"Relacy.SemaphoreHandOff", &simulate<SemaphoreHandOff>, 100000},
+    {"Relacy.EventSetWakes", &simulate<EventSetWakes>, 100000},
+    {"Relacy.LatchCountDown", &simulate<LatchCountDown>, 100000},
 };
 
 /// gtest-style filter: '*' matches any run of characters; several patterns separated by ':'.
