@@ -195,6 +195,99 @@ struct MpmcTransfer : rl::test_suite<MpmcTransfer, 3> {
     }
 };
 
+/// TicketQueue's ring with CasTries 0 (every call without a deadline takes a fetch_add ticket and
+/// waits on its own cell, the 16-core path): as MpmcTransfer.
+using TicketRing2 = staticrt::detail::TicketRing<Item, 2, RelacyPolicy, staticrt::WaitScope::process_private, 0>;
+struct TicketTransfer : rl::test_suite<TicketTransfer, 3> {
+    TicketRing2 q;
+    void thread(unsigned index) {
+        if (index < 2) {
+            for (int k = 0; k < 2; ++k) RL_ASSERT(static_cast<bool>(q.push(Item(static_cast<int>(index) * 10 + k))));
+        } else {
+            int next[2] = {0, 0};
+            for (int n = 0; n < 4; ++n) {
+                Item out;
+                RL_ASSERT(static_cast<bool>(q.pop(out)));
+                const int v = out.get();
+                const int p = v / 10;
+                RL_ASSERT(p == 0 || p == 1);
+                RL_ASSERT(v % 10 == next[p]);
+                ++next[p];
+            }
+        }
+    }
+};
+
+/// The same ticket ring, one producer and one consumer, each cell reused (as SpscCellReuse).
+struct TicketCellReuse : rl::test_suite<TicketCellReuse, 2> {
+    staticrt::detail::TicketRing<CellItem, 2, RelacyPolicy, staticrt::WaitScope::process_private, 0> q;
+    rl::var<int> cells[2];
+    void before() {
+        cells[0](RL_INFO) = -1;
+        cells[1](RL_INFO) = -1;
+    }
+    void thread(unsigned index) {
+        if (index == 0) {
+            for (int k = 0; k < kItems; ++k) RL_ASSERT(static_cast<bool>(q.push(CellItem(k, cells))));
+        } else {
+            for (int k = 0; k < kItems; ++k) {
+                CellItem out;
+                RL_ASSERT(static_cast<bool>(q.pop(out)));
+                RL_ASSERT(out.key == k);
+            }
+        }
+    }
+};
+
+/// ScqQueue's ring (fetch_add claims that cannot fail), two producers, one consumer: as MpmcTransfer.
+struct ScqTransfer : rl::test_suite<ScqTransfer, 3> {
+    staticrt::detail::ScqRing<Item, 2, RelacyPolicy> q;
+    void thread(unsigned index) {
+        if (index < 2) {
+            for (int k = 0; k < 2; ++k) RL_ASSERT(static_cast<bool>(q.push(Item(static_cast<int>(index) * 10 + k))));
+        } else {
+            int next[2] = {0, 0};
+            for (int n = 0; n < 4; ++n) {
+                Item out;
+                RL_ASSERT(static_cast<bool>(q.pop(out)));
+                const int v = out.get();
+                const int p = v / 10;
+                RL_ASSERT(p == 0 || p == 1);
+                RL_ASSERT(v % 10 == next[p]);
+                ++next[p];
+            }
+        }
+    }
+};
+
+/// JoinableQueue: a producer puts two items and joins; a consumer takes each, writes its result
+/// (a plain variable) and calls task_done(). join() returns only after both, and the producer then
+/// sees both results (Python's queue.join(): the consumers' writes happen-before join's return).
+struct JoinableJoin : rl::test_suite<JoinableJoin, 2> {
+    staticrt::detail::JoinableRing<int, 2, RelacyPolicy> q;
+    rl::var<int> results[2];
+    void before() {
+        results[0](RL_INFO) = 0;
+        results[1](RL_INFO) = 0;
+    }
+    void thread(unsigned index) {
+        if (index == 0) {
+            RL_ASSERT(static_cast<bool>(q.push(0)));
+            RL_ASSERT(static_cast<bool>(q.push(1)));
+            RL_ASSERT(static_cast<bool>(q.join()));
+            RL_ASSERT(results[0](RL_INFO) == 10 && results[1](RL_INFO) == 11);
+        } else {
+            for (int n = 0; n < 2; ++n) {
+                int v = -1;
+                RL_ASSERT(static_cast<bool>(q.pop(v)));
+                RL_ASSERT(v == n);
+                results[v](RL_INFO) = 10 + v;
+                RL_ASSERT(static_cast<bool>(q.task_done()));
+            }
+        }
+    }
+};
+
 /// A SlotPool over one slot of its own, the home slot of queue cell 0 (a ThreadPool's binding
 /// with ResultSlotCount == QueueCapacity == 1).
 struct HomeSlotPool : staticrt::detail::SlotPool<RelacyPolicy> {
@@ -308,6 +401,10 @@ const Case kCases[] = {
     {"Relacy.SpscCellReuse", &simulate<SpscCellReuse>, 50000},
     {"Relacy.MpmcTransfer", &simulate<MpmcTransfer>, 50000},
     {"Relacy.MpmcCellReuse", &simulate<MpmcCellReuse>, 50000},
+    {"Relacy.TicketTransfer", &simulate<TicketTransfer>, 50000},
+    {"Relacy.TicketCellReuse", &simulate<TicketCellReuse>, 50000},
+    {"Relacy.ScqTransfer", &simulate<ScqTransfer>, 50000},
+    {"Relacy.JoinableJoin", &simulate<JoinableJoin>, 50000},
     {"Relacy.SlotPoolHomeHandOver", &simulate<SlotPoolHomeHandOver>, 100000},
     {"Relacy.SemaphoreHandOff", &simulate<SemaphoreHandOff>, 100000},
     {"Relacy.EventSetWakes", &simulate<EventSetWakes>, 100000},
