@@ -6,8 +6,9 @@
 // the unit taken or left, over_release never raises the count past the bound. Event: set()
 // wakes every waiter; the set(); clear() pulse wakes a waiter registered before it. Latch:
 // reaching zero wakes every waiter. Process-shared flavours run the same code with the other
-// Scope (the fences differ only under the OS policy). Condition is not here: it is a sequence
-// counter under the user's lock (sync/condition.hpp), not built on these words.
+// Scope (the fences differ only under the OS policy). Condition (a sequence counter under the
+// user's lock, sync/condition.hpp) with a lock of DAtomics: every waiter woken, one notify(1) at a
+// time or notify_all; a notify without the lock refused; an unnotified finite wait times out.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -16,6 +17,7 @@
 
 #include "dsched.hpp"
 #include "dsched_suite.hpp"
+#include "staticrt/sync/condition.hpp"
 #include "staticrt/sync/event.hpp"
 #include "staticrt/sync/latch.hpp"
 #include "staticrt/sync/semaphore.hpp"
@@ -297,6 +299,102 @@ Case latch_too_far() {
     return c;
 }
 
+// ------------------------------------------------------------------ condition
+/// A lock for Condition under the scheduler: a DAtomic owner word, taken with a CAS and a yield
+/// between tries (every try a scheduling point), with the interface Condition asks of a lock.
+class DLock {
+public:
+    void lock() {
+        int expected = -1;
+        while (!m_owner.compare_exchange_weak(expected, dsched::self())) {
+            expected = -1;
+            DSchedPolicy::yield();
+        }
+    }
+    void unlock() { m_owner.store(-1); }
+    [[nodiscard]] bool held_by_current_thread() const { return m_owner.load() == dsched::self(); }
+
+private:
+    DAtomic<int> m_owner{-1};
+};
+
+template <WaitScope Scope>
+using Cond = staticrt::BasicCondition<Scope, DSchedPolicy>;
+
+/// `waiters` threads wait (no deadline) for their own ticket under the lock; one thread hands
+/// out the tickets, one at a time with notify(1) (or all at once with notify_all), each under
+/// the lock. A notify that wakes nobody who registered before it strands a waiter: deadlock.
+template <WaitScope Scope>
+Case condition_hand_out(int waiters, bool all_at_once) {
+    struct S {
+        DLock lock;
+        Cond<Scope> cond;
+        int tickets = 0;  // under the lock
+        DAtomic<int> woke{0};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    for (int i = 0; i < waiters; ++i) {
+        c.bodies.push_back([s] {
+            s->lock.lock();
+            const auto r = s->cond.wait(s->lock, Deadline::never(), [&] { return s->tickets > 0; });
+            dsched::check(r.has_value(), "a wait without a deadline failed");
+            dsched::check(s->lock.held_by_current_thread(), "wait() returned without the lock");
+            --s->tickets;
+            s->lock.unlock();
+            (void)s->woke.fetch_add(1);
+        });
+    }
+    c.bodies.push_back([s, waiters, all_at_once] {
+        if (all_at_once) {
+            s->lock.lock();
+            s->tickets = waiters;
+            dsched::check(s->cond.notify_all(s->lock).has_value(), "notify_all under the lock failed");
+            s->lock.unlock();
+            return;
+        }
+        for (int i = 0; i < waiters; ++i) {
+            s->lock.lock();
+            ++s->tickets;
+            dsched::check(s->cond.notify(s->lock, 1).has_value(), "notify under the lock failed");
+            s->lock.unlock();
+        }
+    });
+    c.check = [s, waiters] {
+        return s->woke.peek() == waiters ? std::string() : "woke " + std::to_string(s->woke.peek());
+    };
+    return c;
+}
+
+/// A notify without the lock is refused (Errc::not_owner) and changes nothing; a predicate wait
+/// with a finite deadline and no notify ends with Errc::timeout, holding the lock again.
+template <WaitScope Scope>
+Case condition_refusals() {
+    struct S {
+        DLock lock;
+        Cond<Scope> cond;
+        DAtomic<int> done{0};
+    };
+    auto s = std::make_shared<S>();
+    Case c;
+    c.bodies.push_back([s] {
+        s->lock.lock();
+        // The predicate form: the plain wait() may return spuriously (documented).
+        const auto r = s->cond.wait(s->lock, Deadline::after(std::chrono::seconds(1)), [] { return false; });
+        dsched::check(!r && r.code() == Errc::timeout, "a wait nobody notifies did not time out");
+        dsched::check(s->lock.held_by_current_thread(), "a timed-out wait returned without the lock");
+        s->lock.unlock();
+        (void)s->done.fetch_add(1);
+    });
+    c.bodies.push_back([s] {
+        const auto r = s->cond.notify_one(s->lock);  // not holding the lock
+        dsched::check(!r && r.code() == Errc::not_owner, "a notify without the lock was not refused");
+        (void)s->done.fetch_add(1);
+    });
+    c.check = [s] { return s->done.peek() == 2 ? std::string() : std::string("a thread did not finish"); };
+    return c;
+}
+
 // ------------------------------------------------------------------ the cases
 TEST(DschedSemaphore, TwoUnits_ThreeThreads_NoUnitLostOrDuplicated) {
     dsched_suite::expect_all_pass("semaphore.units", 300, [] { return semaphore_units<kPrivate>(2, 3, 2); });
@@ -356,6 +454,23 @@ TEST(DschedLatch, CountDownByTwoThenOne_WakesEveryWaiter) {
 TEST(DschedLatch, ProcessShared_CountDownToZero_WakesEveryWaiter) {
     dsched_suite::expect_all_pass("process_latch.zero_wakes_all", 200,
                                   [] { return latch_zero_wakes_all<kShared>(2, 2, false); });
+}
+
+TEST(DschedCondition, NotifyOneAtATime_WakesEveryWaiter) {
+    dsched_suite::expect_all_pass("condition.notify_one_each", 300, [] { return condition_hand_out<kPrivate>(2, false); });
+}
+
+TEST(DschedCondition, NotifyAll_WakesEveryWaiter) {
+    dsched_suite::expect_all_pass("condition.notify_all", 300, [] { return condition_hand_out<kPrivate>(3, true); });
+}
+
+TEST(DschedCondition, ProcessShared_NotifyOneAtATime_WakesEveryWaiter) {
+    dsched_suite::expect_all_pass("process_condition.notify_one_each", 200,
+                                  [] { return condition_hand_out<kShared>(2, false); });
+}
+
+TEST(DschedCondition, NotifyWithoutLock_Refused_UnnotifiedWait_TimesOut) {
+    dsched_suite::expect_all_pass("condition.refusals", 200, [] { return condition_refusals<kPrivate>(); });
 }
 
 TEST(DschedLatch, CountDownPastZero_InvalidArgumentChangesNothing) {

@@ -44,6 +44,7 @@
 #include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
 #include "staticrt/queue/ticket_queue.hpp"
+#include "staticrt/sync/condition.hpp"
 #include "staticrt/sync/event.hpp"
 #include "staticrt/sync/latch.hpp"
 #include "staticrt/sync/semaphore.hpp"
@@ -183,6 +184,27 @@ private:
         c.atomic_thread_fence_seq_cst();
         (void)word.raw().wake(c, count, RL_INFO);
     }
+};
+
+/// A lock for Condition under Relacy: an owner word taken with an acquire CAS (rl::yield between
+/// tries) and given back with a release store, with the interface Condition asks of a lock.
+class RLock {
+public:
+    void lock() {
+        int expected = -1;
+        while (!m_owner.compare_exchange_weak(expected, static_cast<int>(rl::thread_index()), std::memory_order_acquire,
+                                              std::memory_order_relaxed)) {
+            expected = -1;
+            rl::yield(1, RL_INFO);
+        }
+    }
+    void unlock() { m_owner.store(-1, std::memory_order_release); }
+    [[nodiscard]] bool held_by_current_thread() const {
+        return m_owner.load(std::memory_order_relaxed) == static_cast<int>(rl::thread_index());
+    }
+
+private:
+    RAtomic<int> m_owner{-1};
 };
 
 /// A queue element whose payload is a Relacy plain variable: a consumer that reads it without a

@@ -383,6 +383,31 @@ struct LatchCountDown : rl::test_suite<LatchCountDown, 3> {
     }
 };
 
+/// Condition under a lock: two waiters each wait for a ticket (a plain variable under the lock)
+/// while the notifier hands them out one at a time with notify(1). Neither sleeps through its
+/// ticket (the sequence word's compare-and-sleep against the bump under the lock).
+struct ConditionHandOut : rl::test_suite<ConditionHandOut, 3> {
+    relacy_policy::RLock lock;
+    staticrt::BasicCondition<staticrt::WaitScope::process_private, RelacyPolicy> cond;
+    rl::var<int> tickets;
+    void before() { tickets(RL_INFO) = 0; }
+    void thread(unsigned index) {
+        if (index == 0) {
+            for (int i = 0; i < 2; ++i) {
+                lock.lock();
+                tickets(RL_INFO) = tickets(RL_INFO) + 1;
+                RL_ASSERT(static_cast<bool>(cond.notify(lock, 1)));
+                lock.unlock();
+            }
+        } else {
+            lock.lock();
+            RL_ASSERT(static_cast<bool>(cond.wait(lock, Deadline::never(), [&] { return tickets(RL_INFO) > 0; })));
+            tickets(RL_INFO) = tickets(RL_INFO) - 1;
+            lock.unlock();
+        }
+    }
+};
+
 struct Case {
     const char* name;
     bool (*run)(rl::test_params&);
@@ -409,6 +434,7 @@ const Case kCases[] = {
     {"Relacy.SemaphoreHandOff", &simulate<SemaphoreHandOff>, 100000},
     {"Relacy.EventSetWakes", &simulate<EventSetWakes>, 100000},
     {"Relacy.LatchCountDown", &simulate<LatchCountDown>, 100000},
+    {"Relacy.ConditionHandOut", &simulate<ConditionHandOut>, 100000},
 };
 
 /// gtest-style filter: '*' matches any run of characters; several patterns separated by ':'.

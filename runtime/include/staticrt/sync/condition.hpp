@@ -10,7 +10,8 @@
 // wake-up is lost, and a notify with nobody waiting is one relaxed load, no syscall. The lock
 // may be any type with lock(), unlock() and held_by_current_thread() (Mutex, SharedMemoryMutex,
 // the process module's ProcessMutex), or a std::unique_lock of one. The condition stores no pointer:
-// BasicCondition<process_shared> (ProcessCondition) may live in shared memory.
+// BasicCondition<process_shared> (ProcessCondition) may live in shared memory. A template over
+// the wait policy P as the waiting layer's structures are, so tests/dsched and tests/relacy run it.
 //
 // Memory ordering: the lock provides it. Everything written under the lock before notify is
 // visible to a waiter once its wait() returned (it retook the lock).
@@ -27,6 +28,7 @@
 #include <mutex>
 #include <utility>
 
+#include "staticrt/detail/wait_policy.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
 #include "staticrt/result.hpp"
@@ -61,7 +63,9 @@ template <class M>
 }
 }  // namespace detail
 
-template <WaitScope Scope>
+/// P: the wait policy (detail/wait_policy.hpp): the futex, and the atomic type of the two words.
+/// OsWaitPolicy in every user's program; the deterministic scheduler's and Relacy's in tests.
+template <WaitScope Scope, class P = detail::OsWaitPolicy>
 class BasicCondition {
 public:
     static constexpr WaitScope kScope = Scope;
@@ -107,7 +111,7 @@ public:
         const std::uint32_t seq = m_seq.load(std::memory_order_relaxed);
         lock.unlock();
         // A notify between unlock() and the wait changes m_seq, so the wait returns at once.
-        const Result<void> r = platform::wait(m_seq, seq, deadline, Scope);
+        const Result<void> r = P::wait(m_seq, seq, deadline, Scope);
         lock.lock();  // ProcessMutex: never traps on a dead holder; the state check below reports it
         m_waiters.fetch_sub(1, std::memory_order_relaxed);  // [cond.register] under the lock again
         if (auto st = detail::condition_relock_state(lock); !st) return st;
@@ -175,16 +179,16 @@ private:
         // [cond.signal] relaxed: under the lock; the futex compares it atomically with sleeping.
         m_seq.fetch_add(1, std::memory_order_relaxed);
         if (n >= waiters) {
-            platform::wake_all(m_seq, Scope);
+            P::wake_all(m_seq, Scope);
         } else {
-            for (std::uint32_t i = 0; i < n; ++i) platform::wake_one(m_seq, Scope);
+            for (std::uint32_t i = 0; i < n; ++i) P::wake_one(m_seq, Scope);
         }
         return ok();
     }
 
     // Both written only under the associated lock.
-    std::atomic<std::uint32_t> m_seq{0};      ///< bumped by every notify with waiters
-    std::atomic<std::uint32_t> m_waiters{0};  ///< threads between register and return in wait()
+    typename P::template atomic<std::uint32_t> m_seq{0};      ///< bumped by every notify with waiters
+    typename P::template atomic<std::uint32_t> m_waiters{0};  ///< threads between register and return in wait()
 };
 
 /// A condition for the threads of one process.
