@@ -129,10 +129,12 @@ struct CellItem {
     ~CellItem() = default;
 };
 
-/// SpscRing of two cells reused twice each: the consumer's move-out of a cell happens-before the
-/// producer's next move-in ([spsc.free] / [spsc.free.load]).
-struct SpscCellReuse : rl::test_suite<SpscCellReuse, 2> {
-    staticrt::detail::SpscRing<CellItem, 2, RelacyPolicy> q;
+/// A ring of two cells, one producer and one consumer, kItems items: each cell is reused, so
+/// the consumer's move-out of a cell must happen-before the producer's next move-in (the free
+/// orders: [spsc.free], [mpmc.free], [tq.free] and their loads). Items arrive in order.
+template <class Q>
+struct CellReuse : rl::test_suite<CellReuse<Q>, 2> {
+    Q q;
     rl::var<int> cells[2];
     void before() {
         cells[0](RL_INFO) = -1;
@@ -151,32 +153,11 @@ struct SpscCellReuse : rl::test_suite<SpscCellReuse, 2> {
     }
 };
 
-/// The same over MpmcRing (one producer, one consumer: positions and keys agree):
-/// [mpmc.free] / [mpmc.free.load].
-struct MpmcCellReuse : rl::test_suite<MpmcCellReuse, 2> {
-    staticrt::detail::MpmcRing<CellItem, 2, RelacyPolicy> q;
-    rl::var<int> cells[2];
-    void before() {
-        cells[0](RL_INFO) = -1;
-        cells[1](RL_INFO) = -1;
-    }
-    void thread(unsigned index) {
-        if (index == 0) {
-            for (int k = 0; k < kItems; ++k) RL_ASSERT(static_cast<bool>(q.push(CellItem(k, cells))));
-        } else {
-            for (int k = 0; k < kItems; ++k) {
-                CellItem out;
-                RL_ASSERT(static_cast<bool>(q.pop(out)));
-                RL_ASSERT(out.key == k);
-            }
-        }
-    }
-};
-
-/// MpmcQueue's ring of two cells, two producers of two items each, one consumer: every item
-/// once, each producer's items in its order, payloads published with their cells.
-struct MpmcTransfer : rl::test_suite<MpmcTransfer, 3> {
-    staticrt::detail::MpmcRing<Item, 2, RelacyPolicy> q;
+/// A ring of two cells, two producers of two items each, one consumer: every item once, each
+/// producer's items in its order, payloads (plain variables) published with their cells.
+template <class Q>
+struct TwoProducers : rl::test_suite<TwoProducers<Q>, 3> {
+    Q q;
     void thread(unsigned index) {
         if (index < 2) {
             for (int k = 0; k < 2; ++k) RL_ASSERT(static_cast<bool>(q.push(Item(static_cast<int>(index) * 10 + k))));
@@ -195,70 +176,17 @@ struct MpmcTransfer : rl::test_suite<MpmcTransfer, 3> {
     }
 };
 
-/// TicketQueue's ring with CasTries 0 (every call without a deadline takes a fetch_add ticket and
-/// waits on its own cell, the 16-core path): as MpmcTransfer.
-using TicketRing2 = staticrt::detail::TicketRing<Item, 2, RelacyPolicy, staticrt::WaitScope::process_private, 0>;
-struct TicketTransfer : rl::test_suite<TicketTransfer, 3> {
-    TicketRing2 q;
-    void thread(unsigned index) {
-        if (index < 2) {
-            for (int k = 0; k < 2; ++k) RL_ASSERT(static_cast<bool>(q.push(Item(static_cast<int>(index) * 10 + k))));
-        } else {
-            int next[2] = {0, 0};
-            for (int n = 0; n < 4; ++n) {
-                Item out;
-                RL_ASSERT(static_cast<bool>(q.pop(out)));
-                const int v = out.get();
-                const int p = v / 10;
-                RL_ASSERT(p == 0 || p == 1);
-                RL_ASSERT(v % 10 == next[p]);
-                ++next[p];
-            }
-        }
-    }
-};
-
-/// The same ticket ring, one producer and one consumer, each cell reused (as SpscCellReuse).
-struct TicketCellReuse : rl::test_suite<TicketCellReuse, 2> {
-    staticrt::detail::TicketRing<CellItem, 2, RelacyPolicy, staticrt::WaitScope::process_private, 0> q;
-    rl::var<int> cells[2];
-    void before() {
-        cells[0](RL_INFO) = -1;
-        cells[1](RL_INFO) = -1;
-    }
-    void thread(unsigned index) {
-        if (index == 0) {
-            for (int k = 0; k < kItems; ++k) RL_ASSERT(static_cast<bool>(q.push(CellItem(k, cells))));
-        } else {
-            for (int k = 0; k < kItems; ++k) {
-                CellItem out;
-                RL_ASSERT(static_cast<bool>(q.pop(out)));
-                RL_ASSERT(out.key == k);
-            }
-        }
-    }
-};
-
-/// ScqQueue's ring (fetch_add claims that cannot fail), two producers, one consumer: as MpmcTransfer.
-struct ScqTransfer : rl::test_suite<ScqTransfer, 3> {
-    staticrt::detail::ScqRing<Item, 2, RelacyPolicy> q;
-    void thread(unsigned index) {
-        if (index < 2) {
-            for (int k = 0; k < 2; ++k) RL_ASSERT(static_cast<bool>(q.push(Item(static_cast<int>(index) * 10 + k))));
-        } else {
-            int next[2] = {0, 0};
-            for (int n = 0; n < 4; ++n) {
-                Item out;
-                RL_ASSERT(static_cast<bool>(q.pop(out)));
-                const int v = out.get();
-                const int p = v / 10;
-                RL_ASSERT(p == 0 || p == 1);
-                RL_ASSERT(v % 10 == next[p]);
-                ++next[p];
-            }
-        }
-    }
-};
+template <class T>
+using Spsc2 = staticrt::detail::SpscRing<T, 2, RelacyPolicy>;
+template <class T>
+using Mpmc2 = staticrt::detail::MpmcRing<T, 2, RelacyPolicy>;
+/// TicketQueue's ring with CasTries 0: every call without a deadline takes a fetch_add ticket and
+/// waits on its own cell (the 16-core path).
+template <class T>
+using Ticket2 = staticrt::detail::TicketRing<T, 2, RelacyPolicy, staticrt::WaitScope::process_private, 0>;
+/// ScqQueue's ring (fetch_add claims that cannot fail).
+template <class T>
+using Scq2 = staticrt::detail::ScqRing<T, 2, RelacyPolicy>;
 
 /// JoinableQueue: a producer puts two items and joins; a consumer takes each, writes its result
 /// (a plain variable) and calls task_done(). join() returns only after both, and the producer then
@@ -423,12 +351,12 @@ const Case kCases[] = {
     {"Relacy.EventCountHandOff", &simulate<EventCountHandOff>, 200000},
     {"Relacy.EventCountTwoWaiters", &simulate<EventCountTwoWaiters>, 200000},
     {"Relacy.SpscTransfer", &simulate<SpscTransfer>, 50000},
-    {"Relacy.SpscCellReuse", &simulate<SpscCellReuse>, 50000},
-    {"Relacy.MpmcTransfer", &simulate<MpmcTransfer>, 50000},
-    {"Relacy.MpmcCellReuse", &simulate<MpmcCellReuse>, 50000},
-    {"Relacy.TicketTransfer", &simulate<TicketTransfer>, 50000},
-    {"Relacy.TicketCellReuse", &simulate<TicketCellReuse>, 50000},
-    {"Relacy.ScqTransfer", &simulate<ScqTransfer>, 50000},
+    {"Relacy.SpscCellReuse", &simulate<CellReuse<Spsc2<CellItem>>>, 50000},
+    {"Relacy.MpmcTransfer", &simulate<TwoProducers<Mpmc2<Item>>>, 50000},
+    {"Relacy.MpmcCellReuse", &simulate<CellReuse<Mpmc2<CellItem>>>, 50000},
+    {"Relacy.TicketTransfer", &simulate<TwoProducers<Ticket2<Item>>>, 50000},
+    {"Relacy.TicketCellReuse", &simulate<CellReuse<Ticket2<CellItem>>>, 50000},
+    {"Relacy.ScqTransfer", &simulate<TwoProducers<Scq2<Item>>>, 50000},
     {"Relacy.JoinableJoin", &simulate<JoinableJoin>, 50000},
     {"Relacy.SlotPoolHomeHandOver", &simulate<SlotPoolHomeHandOver>, 100000},
     {"Relacy.SemaphoreHandOff", &simulate<SemaphoreHandOff>, 100000},
