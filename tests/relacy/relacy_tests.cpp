@@ -27,6 +27,12 @@ using staticrt::Deadline;
 using staticrt::Errc;
 using staticrt::detail::Attempt;
 
+/// Stores `value` into every plain variable of `vars` (a case's before()).
+template <std::size_t K>
+void set_all(rl::var<int> (&vars)[K], int value) {
+    for (auto& v : vars) v(RL_INFO) = value;
+}
+
 /// EventCount's Dekker pair: a waiter that parks at once (no spin) against a notifier that
 /// publishes a flag and calls notify_one(). A lost wake-up leaves the waiter asleep for good:
 /// Relacy reports a deadlock. The flag carries a plain variable: its acquire/release pair is
@@ -136,10 +142,7 @@ template <class Q>
 struct CellReuse : rl::test_suite<CellReuse<Q>, 2> {
     Q q;
     rl::var<int> cells[2];
-    void before() {
-        cells[0](RL_INFO) = -1;
-        cells[1](RL_INFO) = -1;
-    }
+    void before() { set_all(cells, -1); }
     void thread(unsigned index) {
         if (index == 0) {
             for (int k = 0; k < kItems; ++k) RL_ASSERT(static_cast<bool>(q.push(CellItem(k, cells))));
@@ -194,10 +197,7 @@ using Scq2 = staticrt::detail::ScqRing<T, 2, RelacyPolicy>;
 struct JoinableJoin : rl::test_suite<JoinableJoin, 2> {
     staticrt::detail::JoinableRing<int, 2, RelacyPolicy> q;
     rl::var<int> results[2];
-    void before() {
-        results[0](RL_INFO) = 0;
-        results[1](RL_INFO) = 0;
-    }
+    void before() { set_all(results, 0); }
     void thread(unsigned index) {
         if (index == 0) {
             RL_ASSERT(static_cast<bool>(q.push(0)));
@@ -263,10 +263,7 @@ using Lt = staticrt::BasicLatch<staticrt::WaitScope::process_private, RelacyPoli
 struct SemaphoreHandOff : rl::test_suite<SemaphoreHandOff, 3> {
     Sem sem;
     rl::var<int> payload[2];
-    void before() {
-        payload[0](RL_INFO) = 0;
-        payload[1](RL_INFO) = 0;
-    }
+    void before() { set_all(payload, 0); }
     void thread(unsigned index) {
         if (index == 0) {
             payload[0](RL_INFO) = 1;
