@@ -21,6 +21,7 @@ staticrt_bench_flag_test(peers.missing_value staticrt-bench-peers "--stall-s" 2 
 staticrt_bench_flag_test(peers.unknown staticrt-bench-peers "--bogus" 2 "unknown argument '--bogus'")
 staticrt_bench_flag_test(peers.state_bands_order staticrt-bench-peers "--state-bands 170,90" 2 "--state-bands: needs FAST < SLOW")
 staticrt_bench_flag_test(peers.state_bands_comma staticrt-bench-peers "--state-bands 90" 2 "--state-bands: needs FAST,SLOW")
+staticrt_bench_flag_test(peers.settle_range staticrt-bench-peers "--settle-ms 60001" 2 "--settle-ms: out of range")
 staticrt_bench_flag_test(peers.list staticrt-bench-peers "--list --filter spsc_throughput --reps 2" 0 "spsc_throughput staticrt items/s")
 staticrt_bench_flag_test(queue_ab.help staticrt-queue-ab "--help" 0 "usage: staticrt-queue-ab")
 staticrt_bench_flag_test(queue_ab.reps_negative staticrt-queue-ab "spsc -3" 2 "reps: not a whole number \\('-3'\\)")

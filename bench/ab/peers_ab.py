@@ -6,8 +6,10 @@ Runs the OLD and NEW binaries alternately, one repetition each per round (order 
 round so neither always runs first), and prints, per measurement, the median of the per-round
 ratios NEW/OLD (higher is better for rates, lower for latencies: the `better` column says which
 way the ratio should go) with a 90 % bootstrap interval of that median, plus the medians of each
-side. Rounds are grouped by the machine state the NEW run's probe reported (fast / mid / slow /
+side. Rounds are grouped by the machine state the runs' probes reported (fast / mid / slow /
 mixed), worst state first, because the VM's state moves every figure more than most changes do.
+A round counts in a state only when the probes of both sides' runs put them there; a round whose
+OLD and NEW runs met different states is "mixed" (it would compare one state with another).
 
   bench/ab/peers_ab.py OLD_BIN NEW_BIN [--rounds 11] [-- peer-program args...]
   e.g. bench/ab/peers_ab.py /tmp/old/build/bench/bench/staticrt-bench-peers \
@@ -49,6 +51,12 @@ history is not the code under test, and it differs between two builds whenever t
 
 --seed S (default 1): the seed of the per-round draws (layout seeds S + r, offsets); printed in
 the header line, so a run can be repeated draw for draw.
+
+Peer-program arguments after `--` go to both sides; `--settle-ms 1000` sleeps a second before each
+measurement. Without it a row runs right after the one before it, and what that row left on the
+machine moves it: parallel_map read 0.92-0.97 against b7841c7 behind the dispatch rows (main's
+finish them 2-3x sooner) and 0.99-1.01 with the settle (docs/bench/waiting-layer-ab.md, "A settled
+machine between rows").
 """
 import argparse
 import os
@@ -91,6 +99,7 @@ def main():
     ap.add_argument("--fresh", action="store_true", help="new files every round (with --relink: a layout per round)")
     ap.add_argument("--heap-offsets", action="store_true", help="each round: queues on pages of their own at a drawn offset")
     ap.add_argument("--seed", type=int, default=1, help="seed of the per-round draws")
+    ap.add_argument("--raw", help="also write every round's values to this file (TSV), to pool runs")
     argv = sys.argv[1:]
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
@@ -183,6 +192,9 @@ def bootstrap_ci(ratios, resamples=2000):
 
 
 def run_rounds(a, copies, links, preload, extra, tmp):
+    raw = open(a.raw, "w", encoding="utf-8") if a.raw else None
+    if raw:
+        raw.write("round\tworkload\tlibrary\tstate_old\tstate_new\told\tnew\n")
     pairs = {}  # (workload, lib) -> state -> list of (old, new)
     units = {}
     rng = random.Random(a.seed)
@@ -195,12 +207,18 @@ def run_rounds(a, copies, links, preload, extra, tmp):
             got[side] = run_once(binary, extra, env)
             if not got[side][0]:
                 sys.exit(f"{binary} printed no measurement (check the arguments: {' '.join(extra)})")
-        state = got["new"][1]
+        # A round counts in a state only when both sides' probes put it there: a round whose two
+        # runs met different states compares one state with another, and is "mixed".
+        state = got["new"][1] if got["new"][1] == got["old"][1] else "mixed"
         for key, (v_new, unit) in got["new"][0].items():
             if key in got["old"][0]:
-                pairs.setdefault(key, {}).setdefault(state, []).append((got["old"][0][key][0], v_new))
+                v_old = got["old"][0][key][0]
+                pairs.setdefault(key, {}).setdefault(state, []).append((v_old, v_new))
                 units[key] = unit
-        print(f"round {r + 1}/{a.rounds}: state {state}", file=sys.stderr, flush=True)
+                if raw:
+                    raw.write(f"{r + 1}\t{key[0]}\t{key[1]}\t{got['old'][1]}\t{got['new'][1]}\t{v_old:.6g}\t{v_new:.6g}\n")
+        print(f"round {r + 1}/{a.rounds}: state {state} (old {got['old'][1]}, new {got['new'][1]})",
+              file=sys.stderr, flush=True)
     if a.fresh and a.relink:
         kind = f"a relinked layout per round (seeds {a.seed}..{a.seed + a.rounds - 1})"
     else:

@@ -214,7 +214,7 @@ void usage(std::FILE* to) {
         "usage: staticrt-bench-peers [--reps N] [--scale X] [--spsc-items N] [--mpmc-items N] [--rtt-rounds N]\n"
         "                            [--stall-s S] [--filter SUBSTR[,SUBSTR...]] [--libs LIB[,LIB...]]\n"
         "                            [--cpus A,B] [--state-bands FAST,SLOW] [--scaling] [--list] [--help]\n"
-        "                            [--rt-trials N] [--rt-interval-us N] [--rt-priority N]\n"
+        "                            [--rt-trials N] [--rt-interval-us N] [--rt-priority N] [--settle-ms N]\n"
         "  --rt-trials N, --rt-interval-us N, --rt-priority N   the rt_* workloads (rt.cpp): wake-ups per\n"
         "                  measurement (50000), their gap in us (200), SCHED_FIFO level (80); each takes\n"
         "                  trials x gap: use --stall-s 30 with 50000\n"
@@ -222,6 +222,7 @@ void usage(std::FILE* to) {
         "  --scale X       multiply every item / round count by X (0 < X <= 1000)\n"
         "  --spsc-items N, --mpmc-items N, --rtt-rounds N   base counts before --scale (>= 1)\n"
         "  --stall-s S     watchdog: a measurement not done in S seconds is killed, reported STALL\n"
+        "  --settle-ms N   sleep N ms before each measurement (0): the machine settles after the one before\n"
         "  --filter: run the \"workload library\" lines that contain any of the substrings\n"
         "  --libs:   ... and whose library is one of these names\n"
         "  --cpus A,B      the two CPUs of the 2-core workloads (scaling: thread i on CPU A+i)\n"
@@ -242,6 +243,7 @@ int main(int argc, char** argv) {
     bool list = false;
     StateBands bands;
     const char* libs = nullptr;
+    long settle_ms = 0;
     namespace f = staticrt::bench_flags;
     constexpr const char* prog = "staticrt-bench-peers";
     for (int i = 1; i < argc; ++i) {
@@ -259,6 +261,7 @@ int main(int argc, char** argv) {
         else if (a == "--rt-trials") o.rt_trials = f::whole(prog, "--rt-trials", next(), 1, 100'000'000);
         else if (a == "--rt-interval-us") o.rt_interval_us = static_cast<int>(f::whole(prog, "--rt-interval-us", next(), 10, 1'000'000));
         else if (a == "--rt-priority") o.rt_priority = static_cast<int>(f::whole(prog, "--rt-priority", next(), 1, 99));
+        else if (a == "--settle-ms") settle_ms = static_cast<long>(f::whole(prog, "--settle-ms", next(), 0, 60'000));
         else if (a == "--filter") o.filter = next();
         else if (a == "--libs") libs = next();
         else if (a == "--cpus") {
@@ -316,6 +319,7 @@ int main(int argc, char** argv) {
         else std::printf("probe raw_atomic_rtt STALL ns\n");
         for (std::size_t i = 0; i < ws.size(); ++i) {
             const Workload& w = *ws[i];
+            if (settle_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(settle_ms));
             const Sample s = run_in_child(w.run, o, w.blocking ? 2 * o.stall_s : o.stall_s);
             results[static_cast<std::size_t>(rep)][i] = s;
             if (s.outcome == Outcome::value) std::printf("%s %s %.6g %s\n", w.name, w.library, s.value, w.unit);
