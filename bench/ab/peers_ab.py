@@ -219,6 +219,8 @@ def run_rounds(a, copies, links, preload, extra, tmp):
                     raw.write(f"{r + 1}\t{key[0]}\t{key[1]}\t{got['old'][1]}\t{got['new'][1]}\t{v_old:.6g}\t{v_new:.6g}\n")
         print(f"round {r + 1}/{a.rounds}: state {state} (old {got['old'][1]}, new {got['new'][1]})",
               file=sys.stderr, flush=True)
+    if raw:
+        raw.close()
     if a.fresh and a.relink:
         kind = f"a relinked layout per round (seeds {a.seed}..{a.seed + a.rounds - 1})"
     else:
