@@ -89,10 +89,14 @@ double median(double* v, int n) noexcept {
 double raw_atomic_rtt_ns(const Options& o, std::uint64_t rounds) {
     constexpr std::uint64_t kBatch = 100;
     const std::uint64_t batches = std::max<std::uint64_t>(rounds / kBatch, 10);
-    alignas(128) std::atomic<std::uint64_t> word{0};
-    std::thread echo([&] {
-        pin_to_cpu(o.cpu_b);
-        for (std::uint64_t i = 0; i < batches * kBatch; ++i) {
+    // The word fills its line pair: no other local of this frame shares it.
+    struct alignas(128) Line {
+        std::atomic<std::uint64_t> word{0};
+    } line;
+    std::atomic<std::uint64_t>& word = line.word;
+    std::thread echo([&word, cpu = o.cpu_b, n = batches * kBatch] {
+        pin_to_cpu(cpu);
+        for (std::uint64_t i = 0; i < n; ++i) {
             while (word.load(std::memory_order_acquire) != 2 * i + 1) {}
             word.store(2 * i + 2, std::memory_order_release);
         }

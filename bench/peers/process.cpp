@@ -157,7 +157,8 @@ struct PingPong {
 
 int echo(void* arg) noexcept {
     auto* p = static_cast<PingPong*>(arg);
-    for (std::uint64_t i = 0; i < p->rounds; ++i) {
+    const std::uint64_t rounds = p->rounds;  // read once (see pingpong() in queues.cpp)
+    for (std::uint64_t i = 0; i < rounds; ++i) {
         auto v = p->there.pop(Deadline::never());
         if (!v || !p->back.push(*v + 1, Deadline::never())) return 1;
     }

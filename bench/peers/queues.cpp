@@ -217,23 +217,26 @@ double throughput(const sb::Options& o, int producers, int consumers, uint64_t i
     int idx = 0;
     for (int p = 0; p < producers || p < consumers; ++p) {
         if (p < producers) {
-            ts.emplace_back([&, p, cpu = sb::cpu_for_thread(o, idx++)] {
+            // Counts copied into the thread, as in pingpong(): the loops read no shared line.
+            ts.emplace_back([&, p, per_p, cpu = sb::cpu_for_thread(o, idx++)] {
                 sb::pin_to_cpu(cpu);
                 auto push = A::producer(*q);
                 ready.fetch_add(1);
                 while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-                const uint64_t base = static_cast<uint64_t>(p) * per_p + 1;
-                for (uint64_t i = 0; i < per_p; ++i) push(base + i);
+                const uint64_t count = per_p;
+                const uint64_t base = static_cast<uint64_t>(p) * count + 1;
+                for (uint64_t i = 0; i < count; ++i) push(base + i);
             });
         }
         if (p < consumers) {
-            ts.emplace_back([&, cpu = sb::cpu_for_thread(o, idx++)] {
+            ts.emplace_back([&, per_c, cpu = sb::cpu_for_thread(o, idx++)] {
                 sb::pin_to_cpu(cpu);
                 auto pop = A::consumer(*q);
                 ready.fetch_add(1);
                 while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
                 uint64_t local = 0;
-                for (uint64_t i = 0; i < per_c; ++i) local += pop();
+                const uint64_t count = per_c;
+                for (uint64_t i = 0; i < count; ++i) local += pop();
                 sum.fetch_add(local);
             });
         }
@@ -254,11 +257,16 @@ double pingpong(const sb::Options& o) {
     const uint64_t batches = std::max<uint64_t>(o.scaled(o.rtt_rounds) / kBatch, 10);
     auto q1 = A::make();
     auto q2 = A::make();
-    std::thread echo([&] {
-        sb::pin_to_cpu(o.cpu_b);
-        auto pop = A::consumer(*q1);
-        auto push = A::producer(*q2);
-        for (uint64_t i = 0; i < batches * kBatch; ++i) push(pop());
+    // The loop count is a local of the echo thread: read through a reference (or from the
+    // closure) it is reloaded after every out-of-line call of a blocking pop/push, and the line
+    // it sits in is written by the main thread in some stack / heap placements: one more line
+    // transfer per round trip (bench/notes.md, "Ping-pong: the harness shared a line").
+    std::thread echo([&q1r = *q1, &q2r = *q2, cpu = o.cpu_b, total = batches * kBatch] {
+        sb::pin_to_cpu(cpu);
+        auto pop = A::consumer(q1r);
+        auto push = A::producer(q2r);
+        const uint64_t n = total;  // a copy: kept in a register or on this thread's stack
+        for (uint64_t i = 0; i < n; ++i) push(pop());
     });
     sb::pin_to_cpu(o.cpu_a);
     auto push = A::producer(*q1);
