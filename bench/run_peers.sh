@@ -10,10 +10,13 @@
 # LAYOUTS=1: every repetition runs in a layout of its own (bench/layouts.py: the program relinked
 # with shuffled sections, the queues at a drawn in-page offset; built in build/bench-fs with
 # -ffunction-sections), so that no row is one link's draw.
+# SETTLE_MS (default 300): the peer program sleeps that long before each measurement, so that no
+# row runs in the wake of the one before it (docs/performance.md); SETTLE_MS=0 runs them back to back.
 set -eu
 cd "$(dirname "$0")/.."
 REPS=${REPS:-3}
 LAYOUTS=${LAYOUTS:-0}
+SETTLE_MS=${SETTLE_MS:-300}
 if [ "$LAYOUTS" = 1 ]; then
   cmake --preset bench -B build/bench-fs -DCMAKE_CXX_FLAGS="-ffunction-sections -fdata-sections" >/dev/null
   cmake --build build/bench-fs --target staticrt-bench-peers -j2
@@ -28,11 +31,11 @@ mkdir -p docs/bench
   echo "# date $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "# cpu $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) logical CPUs"
   echo "# compiler $(g++ --version | head -1), flags $flags"
-  echo "# command bench/run_peers.sh (REPS=$REPS LAYOUTS=$LAYOUTS) $*"
+  echo "# command bench/run_peers.sh (REPS=$REPS LAYOUTS=$LAYOUTS SETTLE_MS=$SETTLE_MS) $*"
   if [ "$LAYOUTS" = 1 ]; then
-    python3 bench/layouts.py build/bench-fs/bench/staticrt-bench-peers --reps "$REPS" --heap-offsets -- "$@"
+    python3 bench/layouts.py build/bench-fs/bench/staticrt-bench-peers --reps "$REPS" --heap-offsets -- --settle-ms "$SETTLE_MS" "$@"
   else
-    build/bench/bench/staticrt-bench-peers --reps "$REPS" "$@"
+    build/bench/bench/staticrt-bench-peers --reps "$REPS" --settle-ms "$SETTLE_MS" "$@"
   fi
 } | tee docs/bench/peers.txt
 # matplotlib comes from Debian (toolchain/setup-debian.sh); a python3 earlier on PATH (pyenv) may lack it
