@@ -128,8 +128,10 @@ double round_trip(u64 rounds) {
     // The echo thread reads nothing of this frame in its loop (a reference into it is reloaded
     // after every out-of-line call, and this thread writes the line: bench/notes.md, "Ping-pong:
     // the harness shared a line").
-    std::thread echo([&a = *q1, &b = *q2, rounds] {
+    std::thread echo([&] {
         pin(1);
+        auto& a = *q1;
+        auto& b = *q2;
         const u64 n = rounds;
         for (u64 i = 0; i < n; ++i) A::push(b, A::pop(a));
     });
@@ -152,7 +154,7 @@ double raw_round_trip(u64 rounds) {
         std::atomic<u64> word{0};
     } line;
     std::atomic<u64>& word = line.word;
-    std::thread echo([&word, rounds] {
+    std::thread echo([&] {
         pin(1);
         for (u64 i = 0; i < rounds; ++i) {
             while (word.load(std::memory_order_acquire) != 2 * i + 1) {}

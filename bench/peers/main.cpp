@@ -94,8 +94,9 @@ double raw_atomic_rtt_ns(const Options& o, std::uint64_t rounds) {
         std::atomic<std::uint64_t> word{0};
     } line;
     std::atomic<std::uint64_t>& word = line.word;
-    std::thread echo([&word, cpu = o.cpu_b, n = batches * kBatch] {
-        pin_to_cpu(cpu);
+    std::thread echo([&] {
+        pin_to_cpu(o.cpu_b);
+        const std::uint64_t n = batches * kBatch;
         for (std::uint64_t i = 0; i < n; ++i) {
             while (word.load(std::memory_order_acquire) != 2 * i + 1) {}
             word.store(2 * i + 2, std::memory_order_release);

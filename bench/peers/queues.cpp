@@ -217,8 +217,8 @@ double throughput(const sb::Options& o, int producers, int consumers, uint64_t i
     int idx = 0;
     for (int p = 0; p < producers || p < consumers; ++p) {
         if (p < producers) {
-            // Counts copied into the thread, as in pingpong(): the loops read no shared line.
-            ts.emplace_back([&, p, per_p, cpu = sb::cpu_for_thread(o, idx++)] {
+            // Counts copied into locals, as in pingpong(): the loops read no shared line.
+            ts.emplace_back([&, p, cpu = sb::cpu_for_thread(o, idx++)] {
                 sb::pin_to_cpu(cpu);
                 auto push = A::producer(*q);
                 ready.fetch_add(1);
@@ -229,7 +229,7 @@ double throughput(const sb::Options& o, int producers, int consumers, uint64_t i
             });
         }
         if (p < consumers) {
-            ts.emplace_back([&, per_c, cpu = sb::cpu_for_thread(o, idx++)] {
+            ts.emplace_back([&, cpu = sb::cpu_for_thread(o, idx++)] {
                 sb::pin_to_cpu(cpu);
                 auto pop = A::consumer(*q);
                 ready.fetch_add(1);
@@ -257,15 +257,15 @@ double pingpong(const sb::Options& o) {
     const uint64_t batches = std::max<uint64_t>(o.scaled(o.rtt_rounds) / kBatch, 10);
     auto q1 = A::make();
     auto q2 = A::make();
-    // The loop count is a local of the echo thread: read through a reference (or from the
-    // closure) it is reloaded after every out-of-line call of a blocking pop/push, and the line
-    // it sits in is written by the main thread in some stack / heap placements: one more line
-    // transfer per round trip (bench/notes.md, "Ping-pong: the harness shared a line").
-    std::thread echo([&q1r = *q1, &q2r = *q2, cpu = o.cpu_b, total = batches * kBatch] {
-        sb::pin_to_cpu(cpu);
-        auto pop = A::consumer(q1r);
-        auto push = A::producer(q2r);
-        const uint64_t n = total;  // a copy: kept in a register or on this thread's stack
+    // The loop count is a local of the echo thread: read through a reference into this frame
+    // it is reloaded after every out-of-line call of a blocking pop/push, and the main thread
+    // writes that line in some stack placements: one more line transfer per round trip
+    // (bench/notes.md, "Ping-pong: the harness shared a line").
+    std::thread echo([&] {
+        sb::pin_to_cpu(o.cpu_b);
+        auto pop = A::consumer(*q1);
+        auto push = A::producer(*q2);
+        const uint64_t n = batches * kBatch;
         for (uint64_t i = 0; i < n; ++i) push(pop());
     });
     sb::pin_to_cpu(o.cpu_a);
