@@ -134,7 +134,10 @@ struct WorkerStats {
     /// call); 0 when not running or the OS cannot tell. Grows by ~0 while the worker is parked.
     std::uint64_t cpu_ns = 0;
     platform::ThreadId thread = 0;        ///< the worker's OS thread id (0 when not running)
-    std::uint32_t queue_high_water = 0;   ///< deepest queue this worker saw when it took a task
+    /// Deepest queue this worker saw when it took a task, sampled every capacity / 8 positions
+    /// (at most 64, at least 1): the pool's deepest (the maximum over its workers) is at most that
+    /// many positions below the true deepest.
+    std::uint32_t queue_high_water = 0;
     std::size_t cpu = platform::kMaxCpus; ///< the CPU it is pinned to (kMaxCpus: not pinned)
     std::uint64_t stalls = 0;             ///< tasks reported as stalled (ThreadPoolOptions::stall_timeout_ns)
     bool stalled = false;                 ///< its current task is reported as stalled and still runs

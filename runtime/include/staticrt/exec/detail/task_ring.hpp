@@ -91,6 +91,7 @@ public:
     void bind(void* cells, std::size_t stride, std::uint32_t capacity) noexcept {
         m_cells = cells, m_stride = stride, m_capacity = capacity, m_mask = capacity - 1;
         m_space_wake_mask = capacity >= 4 ? capacity / 4 - 1 : 0;
+        m_depth_sample_mask = capacity >= 512 ? 63 : capacity >= 8 ? capacity / 8 - 1 : 0;
     }
 
     /// Targeted wake-up for workers 0 .. count-1 (count <= kMaxTargeted): worker i parks on the
@@ -302,6 +303,14 @@ public:
     [[nodiscard]] std::uint32_t depth_from(std::uint32_t pos) const noexcept {
         return ((m_tail.load(std::memory_order_relaxed) & kPosMask) - pos) & kPosMask;  // [pool.depth] relaxed: a statistic
     }
+    /// True for the positions at which a worker samples the depth (depth_sample_period() apart).
+    /// Not every position: the load of the tail pulls the submitters' line to the worker, and the
+    /// next claim must take it back: one more line transfer per task, which tripled the time per
+    /// task where a transfer costs ~450 ns (bench/notes.md, "Pool dispatch: the depth statistic").
+    [[nodiscard]] bool depth_sample_at(std::uint32_t pos) const noexcept { return (pos & m_depth_sample_mask) == 0; }
+    /// Positions between two depth samples: capacity / 8, at least 1, at most 64. The deepest
+    /// sampled depth is at least the true deepest minus this (the tail only grows between samples).
+    [[nodiscard]] std::uint32_t depth_sample_period() const noexcept { return m_depth_sample_mask + 1; }
     [[nodiscard]] std::uint32_t capacity() const noexcept { return m_capacity; }
     /// Calls f(cell) for every claimed, not yet taken cell, oldest first. Only while nobody
     /// claims or pops (PoolCore::start() before the workers run: it stamps tasks queued early).
@@ -437,6 +446,7 @@ private:
     std::uint32_t m_capacity = 0;
     std::uint32_t m_mask = 0;
     std::uint32_t m_space_wake_mask = 0;  ///< wake blocked submitters when a freed position is a multiple of capacity/4
+    std::uint32_t m_depth_sample_mask = 0;  ///< workers sample the depth at positions that are multiples of mask + 1
 
     // Producers (submitters).
     alignas(platform::kCacheLine) typename P::template atomic<std::uint32_t> m_tail{0};  ///< bit 31: closed; bits 0-30: position
