@@ -163,12 +163,10 @@ void PoolCore::worker_loop(WorkerBlock& w) noexcept {
                 w.done.store(++done, std::memory_order_release);  // [pool.done]: pending() counts it
                 continue;
             }
-            if (m_ring.depth_sample_at(pos)) {  // a sample, not every task: the tail is the submitters' line
-                const std::uint32_t depth = m_ring.depth_from(pos);  // [pool.depth] relaxed: a statistic
-                if (depth > high_water) {
-                    high_water = depth;
-                    w.high_water.store(depth, std::memory_order_relaxed);  // [pool.stat]
-                }
+            const std::uint32_t depth = m_ring.sampled_depth(pos);  // 0 between samples: the tail is the submitters' line
+            if (depth > high_water) {
+                high_water = depth;
+                w.high_water.store(depth, std::memory_order_relaxed);  // [pool.stat]
             }
             // [pool.cancel] relaxed: a task taken just after shutdown(cancel) may still run; its
             // future then reports its value, which is allowed.

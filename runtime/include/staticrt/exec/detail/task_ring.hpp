@@ -299,18 +299,17 @@ public:
     [[nodiscard]] std::uint32_t tail_position() const noexcept {
         return m_tail.load(std::memory_order_acquire) & kPosMask;  // [pool.closed] acquire: pairs with [pool.close]
     }
-    /// Positions claimed after `pos` and up to the tail, inclusive of `pos` (a statistic).
-    [[nodiscard]] std::uint32_t depth_from(std::uint32_t pos) const noexcept {
+    /// Positions claimed after `pos` and up to the tail, inclusive of `pos` (a statistic), at the
+    /// positions a worker samples it: multiples of capacity / 8 (at least 1, at most 64); 0 at
+    /// the others. The deepest sampled depth is at least the true deepest minus that period (the
+    /// tail only grows between samples). Not every position: the load of the tail pulls the
+    /// submitters' line to the worker, and the next claim must take it back: one more line
+    /// transfer per task, which tripled the time per task where a transfer costs ~450 ns
+    /// (bench/notes.md, "Pool dispatch: the depth statistic").
+    [[nodiscard]] std::uint32_t sampled_depth(std::uint32_t pos) const noexcept {
+        if ((pos & m_depth_sample_mask) != 0) return 0;
         return ((m_tail.load(std::memory_order_relaxed) & kPosMask) - pos) & kPosMask;  // [pool.depth] relaxed: a statistic
     }
-    /// True for the positions at which a worker samples the depth (depth_sample_period() apart).
-    /// Not every position: the load of the tail pulls the submitters' line to the worker, and the
-    /// next claim must take it back: one more line transfer per task, which tripled the time per
-    /// task where a transfer costs ~450 ns (bench/notes.md, "Pool dispatch: the depth statistic").
-    [[nodiscard]] bool depth_sample_at(std::uint32_t pos) const noexcept { return (pos & m_depth_sample_mask) == 0; }
-    /// Positions between two depth samples: capacity / 8, at least 1, at most 64. The deepest
-    /// sampled depth is at least the true deepest minus this (the tail only grows between samples).
-    [[nodiscard]] std::uint32_t depth_sample_period() const noexcept { return m_depth_sample_mask + 1; }
     [[nodiscard]] std::uint32_t capacity() const noexcept { return m_capacity; }
     /// Calls f(cell) for every claimed, not yet taken cell, oldest first. Only while nobody
     /// claims or pops (PoolCore::start() before the workers run: it stamps tasks queued early).
