@@ -18,6 +18,7 @@ all_pkgs=("${demo_pkgs[@]}"
   rt-tests                                         # cyclictest: the kernel's wake-up floor (bench rt_* rows)
   lld                                              # bench/ab --relink, LAYOUTS=1 bench/run_peers.sh: shuffled layouts
   relacy-dev                                       # tests/relacy: the weak-memory model checker
+  ccache                                           # test-all.sh: a second run recompiles only what changed
 )
 
 pkgs=("${all_pkgs[@]}")

@@ -29,6 +29,23 @@ stage "setup: packages"
 bash toolchain/setup-debian.sh || { echo "ci: setup failed"; echo "ci: 0 passed, 1 failed, 0 skipped"; exit 1; }
 
 export STATICRT_WINEPREFIX="${STATICRT_WINEPREFIX:-$root/build/wineprefix}"
+
+# Compiler cache: with ccache (setup-debian.sh installs it) a later run on the same machine, from
+# any clone, recompiles only what changed; the first run costs a few per cent more. Paths under the
+# clone are hashed relative to it (CCACHE_BASEDIR) and the build directory is left out of the key
+# (CCACHE_NOHASHDIR: only -g output names it), so two clones share entries. STATICRT_CCACHE=0
+# turns it off; so does a cache directory that cannot be written.
+launcher=()
+if [[ "${STATICRT_CCACHE:-1}" != 0 ]] && command -v ccache >/dev/null 2>&1; then
+  export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+  cache_dir=$(ccache -k cache_dir 2>/dev/null || true)
+  if [[ -n "$cache_dir" ]] && mkdir -p "$cache_dir" 2>/dev/null && [[ -w "$cache_dir" ]]; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+    ccache -z >/dev/null
+    echo "compiler cache: ccache, $cache_dir"
+  fi
+fi
+((${#launcher[@]} == 0)) && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER= -DCMAKE_C_COMPILER_LAUNCHER=)
 failed_stages=(); stage_lines=()
 all_passed=0; all_failed=0; all_skipped=0
 
@@ -114,7 +131,7 @@ allowed_skip() {
 for p in "${presets[@]}"; do
   t0=$(date +%s)
   stage "$p: configure"
-  if ! cmake --preset "$p" >"build-$p.configure.log" 2>&1; then
+  if ! cmake --preset "$p" "${launcher[@]}" >"build-$p.configure.log" 2>&1; then
     tail -40 "build-$p.configure.log"; all_failed=$((all_failed+1)); failed_stages+=("$p:configure"); continue
   fi
   rm -f "build-$p.configure.log"
@@ -156,5 +173,9 @@ stage "summary"
 printf '%s\n' "${stage_lines[@]}"
 echo "failed stages: ${failed_stages[*]:-none}"
 echo "wall time: $(( $(date +%s) - start )) s"
+if [[ "${launcher[0]}" == "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache" ]]; then
+  ccache --print-stats 2>/dev/null | awk -F'\t' '$1 ~ /^(direct_cache_hit|preprocessed_cache_hit|cache_miss)$/ { n[$1] = $2 }
+    END { printf "compiler cache: %d hits, %d misses\n", n["direct_cache_hit"] + n["preprocessed_cache_hit"], n["cache_miss"] }'
+fi
 echo "ci: $all_passed passed, $all_failed failed, $all_skipped skipped"
 [[ ${#failed_stages[@]} -eq 0 ]]
