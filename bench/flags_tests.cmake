@@ -22,6 +22,7 @@ staticrt_bench_flag_test(peers.unknown staticrt-bench-peers "--bogus" 2 "unknown
 staticrt_bench_flag_test(peers.state_bands_order staticrt-bench-peers "--state-bands 170,90" 2 "--state-bands: needs FAST < SLOW")
 staticrt_bench_flag_test(peers.state_bands_comma staticrt-bench-peers "--state-bands 90" 2 "--state-bands: needs FAST,SLOW")
 staticrt_bench_flag_test(peers.settle_range staticrt-bench-peers "--settle-ms 60001" 2 "--settle-ms: out of range")
+staticrt_bench_flag_test(peers.row_probe_bad staticrt-bench-peers "--row-probe -1" 2 "--row-probe: not a whole number")
 staticrt_bench_flag_test(peers.list staticrt-bench-peers "--list --filter spsc_throughput --reps 2" 0 "spsc_throughput staticrt items/s")
 staticrt_bench_flag_test(queue_ab.help staticrt-queue-ab "--help" 0 "usage: staticrt-queue-ab")
 staticrt_bench_flag_test(queue_ab.reps_negative staticrt-queue-ab "spsc -3" 2 "reps: not a whole number \\('-3'\\)")
@@ -33,5 +34,9 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND AND NOT CMAKE_CROSSCOMPILING)
   add_test(NAME bench_flags.layouts_merge COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/layouts.py --self-test)
   set_tests_properties(bench_flags.layouts_merge PROPERTIES LABELS "bench_flags" TIMEOUT 60
+                       PASS_REGULAR_EXPRESSION "self-test: [0-9]+ checks passed")
+  # bench/report.py: a same-repetition ratio takes the state of its two rows' row_rtt probes.
+  add_test(NAME bench_flags.report_row_states COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/report.py --self-test)
+  set_tests_properties(bench_flags.report_row_states PROPERTIES LABELS "bench_flags" TIMEOUT 60
                        PASS_REGULAR_EXPRESSION "self-test: [0-9]+ checks passed")
 endif()

@@ -110,7 +110,8 @@ def self_test():
             "# staticrt-bench-peers: 2 measurements x 1 reps, cpus 0,1 of 2, scale 1, stall 30 s",
             "# states fast_below 90 slow_from 170",
             "rep 1", "probe raw_atomic_rtt 400.0 ns",
-            f"pingpong_rtt staticrt {rtt_ours} ns", f"pingpong_rtt raw_atomic {raw} ns",
+            "row_rtt 401.5 ns", f"pingpong_rtt staticrt {rtt_ours} ns",
+            "row_rtt STALL ns", f"pingpong_rtt raw_atomic {raw} ns",
             f"state 1 {state} rtt_before 400.0 rtt_after 410.0",
             RATIO_HEAD, "ratio pingpong_rtt staticrt raw_atomic 1.000 1 <1_is_better", ""])
     got = merge([run(440, 400, "slow"), run(500, 400, "mid"), run(300, 0, "slow", stall=True),
@@ -126,6 +127,7 @@ def self_test():
         (got[-1] == "ratio pingpong_rtt staticrt raw_atomic 1.150 3 <1_is_better", f"ratio: {got[-1]!r}"),
         (got.count(RATIO_HEAD) == 1, "one ratio header"),
         ("pingpong_rtt raw_atomic STALL ns" in got, "a stall stays a stall"),
+        (got.count("row_rtt 401.5 ns") == 4 and got.count("row_rtt STALL ns") == 4, "row probes kept"),
     ]
     all_stall = merge([run(440, 0, "slow", stall=True)], "x").splitlines()
     checks.append((all_stall[-1] == "ratio pingpong_rtt staticrt raw_atomic STALL 0 <1_is_better",

@@ -4,11 +4,14 @@
 
   bench/report.py docs/bench/peers.txt docs/bench/BENCHMARKS.md [--notes bench/notes.md] [--plot peers.png]
   bench/report.py peers.txt            # no output page: print the per-state goal table to stdout
+  bench/report.py --self-test          # checks the per-row states on made-up output; reads no file
 
 The document: machine/compiler/date (from the '# ' header lines run_peers.sh writes), the machine
 states seen (one per repetition, from the raw round-trip probe before and after it), the goals
-(GOALS below: the one list) per state, worst state first, with the repetitions in each state (a
-goal is met only if it is met in every state observed), the goals over all repetitions, the
+(GOALS below: the one list) per state, worst state first, with the ratios in each state (a goal is
+met only if it is met in every state observed; a same-repetition ratio takes the state of the
+row_rtt probes of its two rows when the run has them, else its repetition's), the goals over all
+repetitions, the
 per-workload table (median, min, max over repetitions), the program's own ratio lines, the plot,
 and the notes file.
 """
@@ -124,20 +127,65 @@ def parse_states(path):
     return bands, states
 
 
-def goal_ratio(reps, goal, peers_of):
-    """Per-repetition ratios of a goal: {rep index: ours / best named peer in that rep}."""
+def parse_row_rtts(path):
+    """Per repetition, the row_rtt probe printed before each measurement: [{(workload, lib): ns or
+    None (STALL)}]; a repetition without row probes (older files, --row-probe 0) gives {}."""
+    rows = []
+    pending = None
+    for line in open(path):
+        p = line.split()
+        if not p:
+            continue
+        if p[0] == "rep":
+            rows.append({})
+            pending = None
+        elif p[0] == "row_rtt" and len(p) == 3:
+            try:
+                pending = float(p[1])
+            except ValueError:
+                pending = "STALL"
+        elif len(p) == 4 and rows and not p[0].startswith("#") and p[0] not in ("probe", "rep"):
+            if pending is not None:
+                rows[-1][(p[0], p[1])] = None if pending == "STALL" else pending
+            pending = None
+    return rows
+
+
+def band_name(v, bands):
+    if v is None:
+        return "unknown"
+    return "fast" if v < bands[0] else "mid" if v < bands[1] else "slow"
+
+
+def goal_pairs(reps, goal, peers_of):
+    """Per-repetition ratios of a goal: {rep index: (ours / best named peer in that rep, that peer)}."""
     _, wl, ours, peers, lower, _ = goal
     names = peers_of(wl) if peers == EVERY else peers
     out = {}
     for i, r in enumerate(reps):
         a = r.get((wl, ours))
-        vals = [r[(wl, p)] for p in names if isinstance(r.get((wl, p)), float)]
+        vals = [(r[(wl, p)], p) for p in names if isinstance(r.get((wl, p)), float)]
         if not isinstance(a, float) or not vals:
             continue
         best = min(vals) if lower else max(vals)
-        if best > 0:
-            out[i] = a / best
+        if best[0] > 0:
+            out[i] = (a / best[0], best[1])
     return out
+
+
+def goal_ratio(reps, goal, peers_of):
+    """Per-repetition ratios of a goal: {rep index: ours / best named peer in that rep}."""
+    return {i: v for i, (v, _) in goal_pairs(reps, goal, peers_of).items()}
+
+
+def ratio_state(i, wl, ours, peer, states, rows, bands):
+    """The state of one same-repetition ratio: the band of its two rows' row_rtt probes ("mixed"
+    when they differ), or the repetition's state when the rows have no probes."""
+    r = rows[i] if rows is not None and i < len(rows) else {}
+    if (wl, ours) in r and (wl, peer) in r:
+        x, y = band_name(r[(wl, ours)], bands), band_name(r[(wl, peer)], bands)
+        return x if x == y else ("unknown" if "unknown" in (x, y) else "mixed")
+    return states[i]["state"] if i < len(states) else "unrecorded"
 
 
 def goal_met(goal, ratio):
@@ -145,24 +193,23 @@ def goal_met(goal, ratio):
     return ratio <= threshold if lower else ratio >= threshold
 
 
-def per_state_goals(reps, states, peers_of):
+def per_state_goals(reps, states, peers_of, rows=None, bands=DEFAULT_BANDS):
     """Rows per goal: (goal, [(state, n, median ratio, met)] worst state first, met everywhere or None)."""
-    rows = []
+    out = []
     for g in GOALS:
-        by_rep = goal_ratio(reps, g, peers_of)
         by_state = OrderedDict()
-        for i, v in by_rep.items():
-            st = states[i]["state"] if i < len(states) else "unrecorded"
+        for i, (v, peer) in goal_pairs(reps, g, peers_of).items():
+            st = ratio_state(i, g[1], g[2], peer, states, rows, bands)
             by_state.setdefault(st, []).append(v)
         cells = [(st, len(vs), med(vs), goal_met(g, med(vs))) for st, vs in by_state.items()]
         # worst first: the state farthest on the wrong side of the goal
         cells.sort(key=lambda c: -c[2] if g[4] else c[2])
         everywhere = None if not cells else all(c[3] for c in cells)
-        rows.append((g, cells, everywhere))
-    return rows
+        out.append((g, cells, everywhere))
+    return out
 
 
-def state_lines(reps, states, bands, peers_of):
+def state_lines(reps, states, bands, peers_of, rows=None):
     """Markdown: the states seen and every goal per state (also printed when no output page is given)."""
     out = []
     out.append(f"State bands (raw core-to-core round trip, probed before and after each repetition): "
@@ -178,11 +225,24 @@ def state_lines(reps, states, bands, peers_of):
             return "n/a" if not vs else f"{min(vs):.0f} .. {max(vs):.0f}"
         out.append(f"| {name} | {len(sts)} | {span('before')} | {span('after')} |")
     out.append("")
+    probed = [v for r in (rows or []) for v in r.values()]
+    if probed:
+        count = OrderedDict()
+        for v in probed:
+            b = band_name(v, bands)
+            count[b] = count.get(b, 0) + 1
+        out.append(f"Row probes (a short raw round trip before each measurement, `row_rtt`): {len(probed)} rows; "
+                   + ", ".join(f"{b} {n}" for b, n in sorted(count.items())) + ". A same-repetition ratio below "
+                   "takes the state of its two rows' probes; mixed: they fell in different bands.")
+        out.append("")
+        legend = "n = same-repetition ratios in that state"
+    else:
+        legend = "n = repetitions in that state with a value on both sides"
     out.append("Each goal per state, worst state first (median of same-repetition ratios within the state; "
-               "n = repetitions in that state with a value on both sides). Met = met in every state observed.")
+               f"{legend}). Met = met in every state observed.")
     out.append("")
     out.append("| goal | worst state | per state (worst first) | met in every state |\n|---|---|---|---|")
-    for g, cells, everywhere in per_state_goals(reps, states, peers_of):
+    for g, cells, everywhere in per_state_goals(reps, states, peers_of, rows, bands):
         if not cells:
             out.append(f"| {g[0]} | n/a | not measured | n/a |")
             continue
@@ -220,7 +280,63 @@ def fmt(v):
     return f"{v:.1f}"
 
 
+def self_test():
+    """Per-row states on a made-up run: rep 1 slow throughout; rep 2 a "mixed" repetition whose
+    ping-pong rows were both probed mid, and whose SPSC rows straddle the change."""
+    import os
+    import tempfile
+    text = "\n".join([
+        "# states fast_below 90 slow_from 170",
+        "rep 1", "probe raw_atomic_rtt 450.0 ns",
+        "row_rtt 455.0 ns", "pingpong_rtt staticrt 470 ns", "row_rtt 460.0 ns", "pingpong_rtt raw_atomic 460 ns",
+        "row_rtt 450.0 ns", "spsc_throughput staticrt 3e8 items/s",
+        "row_rtt 452.0 ns", "spsc_throughput atomic_queue_spin 1e8 items/s",
+        "state 1 slow rtt_before 450.0 rtt_after 455.0",
+        "rep 2", "probe raw_atomic_rtt 450.0 ns",
+        "row_rtt 451.0 ns", "spsc_throughput staticrt 2e8 items/s",
+        "row_rtt 120.0 ns", "spsc_throughput atomic_queue_spin 1e8 items/s",
+        "row_rtt 121.0 ns", "pingpong_rtt staticrt 150 ns", "row_rtt STALL ns", "pingpong_rtt raw_atomic 120 ns",
+        "row_rtt 119.0 ns", "pingpong_rtt raw_atomic_b 120 ns",
+        "state 2 mixed rtt_before 450.0 rtt_after 121.0", ""])
+    fd, path = tempfile.mkstemp(suffix=".txt")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    try:
+        _, reps, _, _, _ = parse(path)
+        bands, states = parse_states(path)
+        rows = parse_row_rtts(path)
+    finally:
+        os.unlink(path)
+    checks = [
+        (len(rows) == 2 and rows[0][("pingpong_rtt", "staticrt")] == 455.0, f"row probes parsed: {rows!r}"),
+        (rows[1][("pingpong_rtt", "raw_atomic")] is None, "a stalled row probe is None"),
+        (ratio_state(0, "spsc_throughput", "staticrt", "atomic_queue_spin", states, rows, bands) == "slow",
+         "both rows slow"),
+        (ratio_state(1, "spsc_throughput", "staticrt", "atomic_queue_spin", states, rows, bands) == "mixed",
+         "rows in two bands: mixed"),
+        (ratio_state(1, "pingpong_rtt", "staticrt", "raw_atomic", states, rows, bands) == "unknown",
+         "a stalled row probe: unknown"),
+        (ratio_state(1, "pingpong_rtt", "staticrt", "raw_atomic_b", states, rows, bands) == "mid",
+         "both rows mid in a mixed repetition: mid"),
+        (ratio_state(1, "pingpong_rtt", "staticrt", "raw_atomic", states, None, bands) == "mixed",
+         "no row probes: the repetition's state"),
+    ]
+    goal = next(g for g in GOALS if g[1] == "spsc_throughput" and g[3] == EVERY)
+    cells = dict((c[0], c) for c in per_state_goals(reps, states, lambda wl: ["atomic_queue_spin"], rows, bands)
+                 [GOALS.index(goal)][1])
+    checks.append((set(cells) == {"slow", "mixed"} and cells["slow"][1] == 1 and abs(cells["slow"][2] - 3.0) < 1e-9,
+                   f"goal cells: {cells!r}"))
+    bad = [msg for ok, msg in checks if not ok]
+    for msg in bad:
+        print(f"report.py self-test FAILED: {msg}", file=sys.stderr)
+    if not bad:
+        print(f"report.py self-test: {len(checks)} checks passed")
+    return 1 if bad else 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input", help="staticrt-bench-peers output, e.g. docs/bench/peers.txt")
     ap.add_argument("output", nargs="?",
@@ -231,13 +347,14 @@ def main():
     args = ap.parse_args()
     meta, reps, probes, ratios, units = parse(args.input)
     bands, states = parse_states(args.input)
+    rows = parse_row_rtts(args.input)
     if args.output is None:
         libs0 = OrderedDict()
         for r in reps:
             for (wl, lib) in r:
                 libs0.setdefault(wl, OrderedDict())[lib] = True
         print("\n".join(state_lines(reps, states, bands,
-                                    lambda wl: [l for l in libs0.get(wl, {}) if not l.startswith("staticrt")])))
+                                    lambda wl: [l for l in libs0.get(wl, {}) if not l.startswith("staticrt")], rows)))
         return 0
     notes = open(args.notes).read() if args.notes else ""
     out = ["# Benchmarks: staticrt vs peers", ""]
@@ -261,7 +378,7 @@ def main():
 
     out.append("## Machine states and goals per state")
     out.append("")
-    out.extend(state_lines(reps, states, bands, peers_of))
+    out.extend(state_lines(reps, states, bands, peers_of, rows))
     out.append("## Goals over all repetitions: median of same-repetition ratios")
     out.append("")
     out.append("\"best peer\" is, per repetition, the best value among the peers that finished (STALL runs "

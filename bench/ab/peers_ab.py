@@ -71,21 +71,36 @@ import tempfile
 
 LINE = re.compile(r"^(\S+) (\S+) ([0-9.eE+-]+) (\S+)$")
 STATE = re.compile(r"^state \d+ (\S+) rtt_before")
+ROW_RTT = re.compile(r"^row_rtt (\S+) ns$")
+BANDS = (90.0, 170.0)  # the peer program's default --state-bands
+
+
+def row_band(ns):
+    """The state band of one row_rtt probe (None: stalled or absent)."""
+    if ns is None:
+        return None
+    return "fast" if ns < BANDS[0] else "mid" if ns < BANDS[1] else "slow"
 ORDER = ["slow", "mixed", "mid", "fast"]
 
 
 def run_once(binary, extra, env=None):
     out = subprocess.run([binary, "--reps", "1"] + extra, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, check=False, env=env).stdout
-    values, state = {}, "unknown"
+    values, state, row = {}, "unknown", None
     for line in out.split("\n"):
         m = STATE.match(line)
         if m:
             state = m.group(1)
             continue
+        m = ROW_RTT.match(line)
+        if m:
+            row = float(m.group(1)) if m.group(1) != "STALL" else None
+            continue
         m = LINE.match(line)
         if m and m.group(1) not in ("probe", "rep"):
-            values[(m.group(1), m.group(2))] = (float(m.group(3)), m.group(4))
+            # (value, unit, the row_rtt probed just before this row or None)
+            values[(m.group(1), m.group(2))] = (float(m.group(3)), m.group(4), row)
+            row = None
     return values, state
 
 

@@ -8,7 +8,8 @@ new lld `--shuffle-sections` seed and runs it once under bench/ab/heap_place.cpp
 in-page offset (the placements peers_ab.py's --relink --fresh --heap-offsets draw), so that the
 ratio covers many layouts instead of the one a link happened to give (on the development VM one
 link read 1.03 and another 0.80 for the same two queues). Prints, per workload and pair, the
-median of the per-round ratios A/B with its range, per machine state.
+median of the per-round ratios A/B with its range, per machine state (of the two rows' own row_rtt
+probes when the program prints them, else of the round).
 
   bench/ab/rows_ab.py BUILD/bench/staticrt-bench-peers --rounds 40 --seed 100 \\
       --pairs staticrt_ticket/staticrt,staticrt_ticket_always/staticrt \\
@@ -54,7 +55,10 @@ def main():
         for wl in sorted({k[0] for k in values}):
             for x, y in pairs:
                 if (wl, x) in values and (wl, y) in values and values[(wl, y)][0] > 0:
-                    ratios.setdefault((wl, x, y), []).append((values[(wl, x)][0] / values[(wl, y)][0], state))
+                    # the state of the two rows' own probes when the program printed them
+                    bx, by = peers_ab.row_band(values[(wl, x)][2]), peers_ab.row_band(values[(wl, y)][2])
+                    st = state if bx is None or by is None else (bx if bx == by else "mixed")
+                    ratios.setdefault((wl, x, y), []).append((values[(wl, x)][0] / values[(wl, y)][0], st))
     for (wl, x, y), lst in sorted(ratios.items()):
         rs = [v for v, _ in lst]
         by_state = {}

@@ -5,6 +5,7 @@
 //   # states fast_below <ns> slow_from <ns>      (once, after the header: the state bands)
 //   rep N
 //   probe raw_atomic_rtt <ns> ns                (before the repetition's workloads)
+//   row_rtt <ns|STALL> ns                       (before each measurement: a short probe; --row-probe)
 //   <workload> <library> <value> <unit>        or  <workload> <library> STALL|ERROR <unit>
 //   state N <fast|mid|slow|mixed|unknown> rtt_before <ns|STALL> rtt_after <ns|STALL>
 // then, after all repetitions, per workload and per (staticrt*, peer) pair:
@@ -13,6 +14,9 @@
 // probe as pingpong_rtt raw_atomic), measured before and after the repetition: both in one band
 // gives that band, two bands give "mixed", a stalled probe "unknown". bench/report.py gives each
 // goal per state. The bands (--state-bands, default 90,170 ns) and why: docs/performance.md.
+// The state can change inside a repetition, so every measurement also gets a short probe of its own
+// (row_rtt, --row-probe rounds, run just before the settle sleep and the measurement): report.py
+// gives a same-repetition ratio the state of its two rows, and "mixed" when they differ.
 // Every measurement runs in a forked child process with a watchdog: a stalled peer's threads
 // cannot be stopped, so the child is killed and the run reported as STALL.
 #include <poll.h>
@@ -189,6 +193,11 @@ bool any_term(const char* list, Pred pred) {
 
 double probe_fn(const Options& o) { return raw_atomic_rtt_ns(o, o.scaled(o.rtt_rounds)); }
 
+/// Round trips of the probe before each measurement (--row-probe; 0: none). Not scaled: it only
+/// names the state (4000 take ~2 ms at 470 ns), and a forked child reads it.
+std::uint64_t g_row_probe_rounds = 4000;
+double row_probe_fn(const Options& o) { return raw_atomic_rtt_ns(o, g_row_probe_rounds); }
+
 /// Round-trip bands that name a repetition's machine state (--state-bands FAST,SLOW).
 struct StateBands {
     double fast_below = 90;   ///< rtt < this: "fast"
@@ -220,6 +229,7 @@ void usage(std::FILE* to) {
         "                            [--stall-s S] [--filter SUBSTR[,SUBSTR...]] [--libs LIB[,LIB...]]\n"
         "                            [--cpus A,B] [--state-bands FAST,SLOW] [--scaling] [--list] [--help]\n"
         "                            [--rt-trials N] [--rt-interval-us N] [--rt-priority N] [--settle-ms N]\n"
+        "                            [--row-probe N]\n"
         "  --rt-trials N, --rt-interval-us N, --rt-priority N   the rt_* workloads (rt.cpp): wake-ups per\n"
         "                  measurement (50000), their gap in us (200), SCHED_FIFO level (80); each takes\n"
         "                  trials x gap: use --stall-s 30 with 50000\n"
@@ -228,6 +238,8 @@ void usage(std::FILE* to) {
         "  --spsc-items N, --mpmc-items N, --rtt-rounds N   base counts before --scale (>= 1)\n"
         "  --stall-s S     watchdog: a measurement not done in S seconds is killed, reported STALL\n"
         "  --settle-ms N   sleep N ms before each measurement (0): the machine settles after the one before\n"
+        "  --row-probe N   raw round trips probed before each measurement, printed as its row_rtt line: the\n"
+        "                  state of that row (default 4000; 0: no row probes)\n"
         "  --filter: run the \"workload library\" lines that contain any of the substrings\n"
         "  --libs:   ... and whose library is one of these names\n"
         "  --cpus A,B      the two CPUs of the 2-core workloads (scaling: thread i on CPU A+i)\n"
@@ -267,6 +279,7 @@ int main(int argc, char** argv) {
         else if (a == "--rt-interval-us") o.rt_interval_us = static_cast<int>(f::whole(prog, "--rt-interval-us", next(), 10, 1'000'000));
         else if (a == "--rt-priority") o.rt_priority = static_cast<int>(f::whole(prog, "--rt-priority", next(), 1, 99));
         else if (a == "--settle-ms") settle_ms = static_cast<long>(f::whole(prog, "--settle-ms", next(), 0, 60'000));
+        else if (a == "--row-probe") g_row_probe_rounds = f::whole(prog, "--row-probe", next(), 0, 100'000'000);
         else if (a == "--filter") o.filter = next();
         else if (a == "--libs") libs = next();
         else if (a == "--cpus") {
@@ -324,6 +337,13 @@ int main(int argc, char** argv) {
         else std::printf("probe raw_atomic_rtt STALL ns\n");
         for (std::size_t i = 0; i < ws.size(); ++i) {
             const Workload& w = *ws[i];
+            if (g_row_probe_rounds > 0) {
+                // Before the settle sleep, so that the measurement does not start in the probe's wake.
+                const Sample rp = run_in_child(&row_probe_fn, o, o.stall_s);
+                std::printf("row_rtt ");
+                print_probe_value(rp);
+                std::printf(" ns\n");
+            }
             if (settle_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(settle_ms));
             const Sample s = run_in_child(w.run, o, w.blocking ? 2 * o.stall_s : o.stall_s);
             results[static_cast<std::size_t>(rep)][i] = s;
