@@ -193,6 +193,19 @@ def goal_met(goal, ratio):
     return ratio <= threshold if lower else ratio >= threshold
 
 
+def per_row_mode(rows):
+    """True when the run printed row_rtt probes: a ratio's state is then its two rows' state."""
+    return any(rows or [])
+
+
+def counts_for_verdict(state, rows):
+    """Whether a state's cell decides "met in every state". With row probes a "mixed" ratio compares
+    a row taken in one state with a row taken in another (and "unknown" had a stalled probe): it
+    measures no state, so it is shown but does not decide. Without row probes every cell decides
+    (a "mixed" repetition may still hold same-state pairs)."""
+    return not (per_row_mode(rows) and state in ("mixed", "unknown"))
+
+
 def per_state_goals(reps, states, peers_of, rows=None, bands=DEFAULT_BANDS):
     """Rows per goal: (goal, [(state, n, median ratio, met)] worst state first, met everywhere or None)."""
     out = []
@@ -202,9 +215,10 @@ def per_state_goals(reps, states, peers_of, rows=None, bands=DEFAULT_BANDS):
             st = ratio_state(i, g[1], g[2], peer, states, rows, bands)
             by_state.setdefault(st, []).append(v)
         cells = [(st, len(vs), med(vs), goal_met(g, med(vs))) for st, vs in by_state.items()]
-        # worst first: the state farthest on the wrong side of the goal
-        cells.sort(key=lambda c: -c[2] if g[4] else c[2])
-        everywhere = None if not cells else all(c[3] for c in cells)
+        # worst first: the state farthest on the wrong side of the goal; cells that do not decide last
+        cells.sort(key=lambda c: (not counts_for_verdict(c[0], rows), -c[2] if g[4] else c[2]))
+        deciding = [c for c in cells if counts_for_verdict(c[0], rows)]
+        everywhere = None if not deciding else all(c[3] for c in deciding)
         out.append((g, cells, everywhere))
     return out
 
@@ -233,7 +247,8 @@ def state_lines(reps, states, bands, peers_of, rows=None):
             count[b] = count.get(b, 0) + 1
         out.append(f"Row probes (a short raw round trip before each measurement, `row_rtt`): {len(probed)} rows; "
                    + ", ".join(f"{b} {n}" for b, n in sorted(count.items())) + ". A same-repetition ratio below "
-                   "takes the state of its two rows' probes; mixed: they fell in different bands.")
+                   "takes the state of its two rows' probes. Mixed: they fell in different bands, so the ratio "
+                   "compares two states; it is shown (in brackets) but does not decide whether a goal is met.")
         out.append("")
         legend = "n = same-repetition ratios in that state"
     else:
@@ -246,8 +261,16 @@ def state_lines(reps, states, bands, peers_of, rows=None):
         if not cells:
             out.append(f"| {g[0]} | n/a | not measured | n/a |")
             continue
-        per = "; ".join(f"{st}: {m:.2f}x (n={n}){'' if ok else ' **miss**'}" for st, n, m, ok in cells)
+        def cell(st, n, m, ok):
+            text = f"{st}: {m:.2f}x (n={n})"
+            if not counts_for_verdict(st, rows):
+                return f"({text})"
+            return text + ("" if ok else " **miss**")
+        per = "; ".join(cell(*c) for c in cells)
         worst = cells[0]
+        if everywhere is None:
+            out.append(f"| {g[0]} | n/a (no same-state pair) | {per} | n/a |")
+            continue
         out.append(f"| {g[0]} | {worst[0]} {worst[2]:.2f}x | {per} | {'yes' if everywhere else '**no**'} |")
     out.append("")
     return out
@@ -326,6 +349,11 @@ def self_test():
                  [GOALS.index(goal)][1])
     checks.append((set(cells) == {"slow", "mixed"} and cells["slow"][1] == 1 and abs(cells["slow"][2] - 3.0) < 1e-9,
                    f"goal cells: {cells!r}"))
+    # rep 2's SPSC pair (2.0x) is mixed: shown, not deciding; a mixed miss must not fail the goal either
+    verdict = per_state_goals(reps, states, lambda wl: ["atomic_queue_spin"], rows, bands)[GOALS.index(goal)][2]
+    checks.append((verdict is True, f"a mixed cell decides nothing: {verdict!r}"))
+    checks.append((counts_for_verdict("mixed", None) and not counts_for_verdict("mixed", rows),
+                   "without row probes a mixed repetition still decides"))
     bad = [msg for ok, msg in checks if not ok]
     for msg in bad:
         print(f"report.py self-test FAILED: {msg}", file=sys.stderr)
