@@ -29,6 +29,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "ab"))
+from report import report_checks  # noqa: E402  (bench/report.py, beside this file)
 
 VALUE = re.compile(r"^(\S+) (\S+) (\S+) (\S+)$")
 HEADER = re.compile(r"^# staticrt-bench-peers: (\d+) measurements x (\d+) reps(.*)$")
@@ -137,12 +138,7 @@ def self_test():
         checks.append((False, "a run without a repetition must be refused"))
     except ValueError:
         pass
-    bad = [msg for ok, msg in checks if not ok]
-    for msg in bad:
-        print(f"layouts.py self-test FAILED: {msg}", file=sys.stderr)
-    if not bad:
-        print(f"layouts.py self-test: {len(checks)} checks passed")
-    return 1 if bad else 0
+    return report_checks("layouts.py", checks)
 
 
 def main():

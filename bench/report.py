@@ -354,11 +354,16 @@ def self_test():
     checks.append((verdict is True, f"a mixed cell decides nothing: {verdict!r}"))
     checks.append((counts_for_verdict("mixed", None) and not counts_for_verdict("mixed", rows),
                    "without row probes a mixed repetition still decides"))
+    return report_checks("report.py", checks)
+
+
+def report_checks(tool, checks):
+    """Prints a self-test's outcome ([(ok, message)]): each failed check, or how many passed. 0 / 1."""
     bad = [msg for ok, msg in checks if not ok]
     for msg in bad:
-        print(f"report.py self-test FAILED: {msg}", file=sys.stderr)
+        print(f"{tool} self-test FAILED: {msg}", file=sys.stderr)
     if not bad:
-        print(f"report.py self-test: {len(checks)} checks passed")
+        print(f"{tool} self-test: {len(checks)} checks passed")
     return 1 if bad else 0
 
 
