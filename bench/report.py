@@ -157,6 +157,13 @@ def band_name(v, bands):
     return "fast" if v < bands[0] else "mid" if v < bands[1] else "slow"
 
 
+def pair_band(x, y, bands):
+    """The state of a ratio whose two rows were probed at x and y ns: their band, "mixed" when the
+    bands differ, "unknown" when a probe stalled (None)."""
+    bx, by = band_name(x, bands), band_name(y, bands)
+    return bx if bx == by else ("unknown" if "unknown" in (bx, by) else "mixed")
+
+
 def goal_pairs(reps, goal, peers_of):
     """Per-repetition ratios of a goal: {rep index: (ours / best named peer in that rep, that peer)}."""
     _, wl, ours, peers, lower, _ = goal
@@ -183,8 +190,7 @@ def ratio_state(i, wl, ours, peer, states, rows, bands):
     when they differ), or the repetition's state when the rows have no probes."""
     r = rows[i] if rows is not None and i < len(rows) else {}
     if (wl, ours) in r and (wl, peer) in r:
-        x, y = band_name(r[(wl, ours)], bands), band_name(r[(wl, peer)], bands)
-        return x if x == y else ("unknown" if "unknown" in (x, y) else "mixed")
+        return pair_band(r[(wl, ours)], r[(wl, peer)], bands)
     return states[i]["state"] if i < len(states) else "unrecorded"
 
 

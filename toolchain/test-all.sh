@@ -35,17 +35,16 @@ export STATICRT_WINEPREFIX="${STATICRT_WINEPREFIX:-$root/build/wineprefix}"
 # clone are hashed relative to it (CCACHE_BASEDIR) and the build directory is left out of the key
 # (CCACHE_NOHASHDIR: only -g output names it), so two clones share entries. STATICRT_CCACHE=0
 # turns it off; so does a cache directory that cannot be written.
-launcher=()
+launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER= -DCMAKE_C_COMPILER_LAUNCHER=) cached=0
 if [[ "${STATICRT_CCACHE:-1}" != 0 ]] && command -v ccache >/dev/null 2>&1; then
   export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
   cache_dir=$(ccache -k cache_dir 2>/dev/null || true)
   if [[ -n "$cache_dir" ]] && mkdir -p "$cache_dir" 2>/dev/null && [[ -w "$cache_dir" ]]; then
-    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache) cached=1
     ccache -z >/dev/null
     echo "compiler cache: ccache, $cache_dir"
   fi
 fi
-((${#launcher[@]} == 0)) && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER= -DCMAKE_C_COMPILER_LAUNCHER=)
 failed_stages=(); stage_lines=()
 all_passed=0; all_failed=0; all_skipped=0
 
@@ -173,7 +172,7 @@ stage "summary"
 printf '%s\n' "${stage_lines[@]}"
 echo "failed stages: ${failed_stages[*]:-none}"
 echo "wall time: $(( $(date +%s) - start )) s"
-if [[ "${launcher[0]}" == "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache" ]]; then
+if ((cached)); then
   ccache --print-stats 2>/dev/null | awk -F'\t' '$1 ~ /^(direct_cache_hit|preprocessed_cache_hit|cache_miss)$/ { n[$1] = $2 }
     END { printf "compiler cache: %d hits, %d misses\n", n["direct_cache_hit"] + n["preprocessed_cache_hit"], n["cache_miss"] }'
 fi

@@ -72,14 +72,6 @@ import tempfile
 LINE = re.compile(r"^(\S+) (\S+) ([0-9.eE+-]+) (\S+)$")
 STATE = re.compile(r"^state \d+ (\S+) rtt_before")
 ROW_RTT = re.compile(r"^row_rtt (\S+) ns$")
-BANDS = (90.0, 170.0)  # the peer program's default --state-bands
-
-
-def row_band(ns):
-    """The state band of one row_rtt probe (None: stalled or absent)."""
-    if ns is None:
-        return None
-    return "fast" if ns < BANDS[0] else "mid" if ns < BANDS[1] else "slow"
 ORDER = ["slow", "mixed", "mid", "fast"]
 
 

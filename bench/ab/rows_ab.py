@@ -27,6 +27,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peers_ab  # noqa: E402  (link_command, relink, build_heap_place, run_once)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from report import DEFAULT_BANDS, pair_band  # noqa: E402  (bench/report.py: the state of a row pair)
 
 
 def main():
@@ -56,8 +58,8 @@ def main():
             for x, y in pairs:
                 if (wl, x) in values and (wl, y) in values and values[(wl, y)][0] > 0:
                     # the state of the two rows' own probes when the program printed them
-                    bx, by = peers_ab.row_band(values[(wl, x)][2]), peers_ab.row_band(values[(wl, y)][2])
-                    st = state if bx is None or by is None else (bx if bx == by else "mixed")
+                    rx, ry = values[(wl, x)][2], values[(wl, y)][2]
+                    st = state if rx is None or ry is None else pair_band(rx, ry, DEFAULT_BANDS)
                     ratios.setdefault((wl, x, y), []).append((values[(wl, x)][0] / values[(wl, y)][0], st))
     for (wl, x, y), lst in sorted(ratios.items()):
         rs = [v for v, _ in lst]
