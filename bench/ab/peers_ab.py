@@ -217,7 +217,7 @@ def run_rounds(a, copies, links, preload, extra, tmp):
         # A round counts in a state only when both sides' probes put it there: a round whose two
         # runs met different states compares one state with another, and is "mixed".
         state = got["new"][1] if got["new"][1] == got["old"][1] else "mixed"
-        for key, (v_new, unit) in got["new"][0].items():
+        for key, (v_new, unit, _row_rtt) in got["new"][0].items():
             if key in got["old"][0]:
                 v_old = got["old"][0][key][0]
                 pairs.setdefault(key, {}).setdefault(state, []).append((v_old, v_new))

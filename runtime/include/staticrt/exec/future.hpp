@@ -391,12 +391,12 @@ private:
     /// ThreadPool's binding: slots [0, homes) become the home slots of its queue cells.
     void prepare(std::uint32_t homes) noexcept {
         bind_slots(
-            m_headers, static_cast<std::uint32_t>(Slots),
+            &m_entries[0].header, static_cast<std::uint32_t>(Slots),
             [this](std::uint32_t i) noexcept {
-                m_headers[i].owner = this;
-                m_headers[i].data = m_storage[i];
+                m_entries[i].header.owner = this;
+                m_entries[i].header.data = m_entries[i].bytes;
             },
-            homes);
+            homes, sizeof(Entry));
     }
     /// A pair over cell `cell`'s home slot or a free-list slot (detail::SlotPool::take_for_cell),
     /// or Errc::exhausted when neither is free now. The caller owns the cell.
@@ -407,8 +407,17 @@ private:
         return PromiseFuture<T>{Promise<T>(s), Future<T>(s)};
     }
 
-    detail::ResultSlot m_headers[Slots];
-    alignas(std::max_align_t) std::byte m_storage[Slots][SlotBytes] = {};
+    /// One slot: its header and its result bytes side by side, so the writer's result and
+    /// state word and the reader's loads meet in one cache line (with the default 32 bytes on a
+    /// 64-bit target, an entry is one line), and neighbouring slots written by two workers at
+    /// once do not share a header line (bench/notes.md, "Futures path: one line per result").
+    struct Entry {
+        detail::ResultSlot header;
+        alignas(std::max_align_t) std::byte bytes[SlotBytes] = {};
+    };
+    // bind_slots() steps from header to header by sizeof(Entry): the header must start its entry.
+    static_assert(std::is_standard_layout_v<Entry> && offsetof(Entry, header) == 0);
+    alignas(platform::kCacheLine) Entry m_entries[Slots] = {};
 };
 
 template <std::size_t Slots, std::size_t SlotBytes>

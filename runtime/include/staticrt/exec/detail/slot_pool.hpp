@@ -23,6 +23,7 @@
 // memory-ordering.md, "## waiting layer"): release() pushes, then notify_all().
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "staticrt/detail/event_count.hpp"
@@ -95,8 +96,7 @@ public:
     /// waiting for a slot (all of them: a woken waiter may lose the slot to a fast-path caller;
     /// waking all strands nobody).
     void release(Slot* slot) noexcept {
-        const auto index = static_cast<std::uint64_t>(slot - m_slots) + 1;
-        if (index <= m_homes) {
+        if (is_home(slot)) {
             // [slot.home.free] release: pairs with [slot.home.take]; the old result's destruction
             // happens-before the next owner's writes. The slot's cell owner is the only taker.
             slot->state.store(SlotWord::kFree, std::memory_order_release);
@@ -105,6 +105,7 @@ public:
         }
         // [slot.recycle] relaxed: the slot is ours; the release push below publishes it.
         slot->state.store(SlotWord::kFree, std::memory_order_relaxed);
+        const std::uint64_t index = std::uint64_t{index_of(slot)} + 1;
         std::uint64_t head = m_head.load(std::memory_order_relaxed);
         for (;;) {
             slot->next.store(static_cast<std::uint32_t>(head & 0xffffffffu), std::memory_order_relaxed);  // [slot.link]
@@ -125,8 +126,8 @@ public:
         // [slot.home.take] acquire: pairs with [slot.home.free]. Only this cell's owner moves a
         // home slot out of kFree, so a kFree seen here stays ours; a stale "busy" only sends us
         // to the free list.
-        Slot* got = cell < m_homes && m_slots[cell].state.load(std::memory_order_acquire) == SlotWord::kFree
-                        ? &m_slots[cell]
+        Slot* got = cell < m_homes && at(cell)->state.load(std::memory_order_acquire) == SlotWord::kFree
+                        ? at(cell)
                         : try_pop();
         if (got != nullptr) got->state.store(SlotWord::kPending, std::memory_order_relaxed);  // [slot.claim]
         return got;
@@ -163,10 +164,14 @@ protected:
     ~SlotPool() = default;
     /// Writes the slot table once (later calls return at once); init(i) sets slot i's pointers.
     /// Slots [0, homes) become home slots (never in the free list nor handed out by acquire()).
+    /// Slot i's header is at `slots` + i * `stride` bytes: a stride above sizeof(Slot) keeps each
+    /// slot's result bytes beside its header (ResultSlots: header and result share a line).
     template <class Init>
-    void bind_slots(Slot* slots, std::uint32_t count, Init&& init, std::uint32_t homes = 0) noexcept {
+    void bind_slots(Slot* slots, std::uint32_t count, Init&& init, std::uint32_t homes = 0,
+                    std::size_t stride = sizeof(Slot)) noexcept {
         m_bind.once([&]() noexcept {
             m_slots = slots;
+            m_stride = stride;
             m_count = count;
             m_homes = homes < count ? homes : count;
             // [slot.fresh] relaxed: the once-guard publishes the bound table to every caller.
@@ -191,16 +196,30 @@ private:
         if (m_fresh.load(std::memory_order_relaxed) < m_count) return true;
         for (std::uint32_t i = 0; i < m_homes; ++i) {
             // [slot.home.take] acquire (a hint here): pairs with [slot.home.free].
-            if (m_slots[i].state.load(std::memory_order_acquire) == SlotWord::kFree) return true;
+            if (at(i)->state.load(std::memory_order_acquire) == SlotWord::kFree) return true;
         }
         return false;
+    }
+
+    /// Slot i's header (i < m_count).
+    [[nodiscard]] Slot* at(std::uint32_t i) const noexcept {
+        return static_cast<Slot*>(static_cast<void*>(reinterpret_cast<std::byte*>(m_slots) + std::size_t{i} * m_stride));
+    }
+    /// Is `slot` one of the home slots [0, m_homes)? (A compare, no division: release()'s hot path.)
+    [[nodiscard]] bool is_home(const Slot* slot) const noexcept {
+        return reinterpret_cast<const std::byte*>(slot) < reinterpret_cast<const std::byte*>(at(m_homes));
+    }
+    [[nodiscard]] std::uint32_t index_of(const Slot* slot) const noexcept {
+        return static_cast<std::uint32_t>(
+            static_cast<std::size_t>(reinterpret_cast<const std::byte*>(slot) - reinterpret_cast<const std::byte*>(m_slots)) /
+            m_stride);
     }
 
     [[nodiscard]] Slot* try_pop() noexcept {
         // [slot.pop] acquire: pairs with [slot.push]; the popped slot's reset state is visible.
         std::uint64_t head = m_head.load(std::memory_order_acquire);
         while ((head & 0xffffffffu) != 0) {
-            Slot* slot = &m_slots[(head & 0xffffffffu) - 1];
+            Slot* slot = at(static_cast<std::uint32_t>(head & 0xffffffffu) - 1);
             // [slot.link] relaxed: a stale link is harmless: the tag makes the CAS below fail.
             const std::uint64_t next = slot->next.load(std::memory_order_relaxed);
             const std::uint64_t tag = (head >> 32) + 1;
@@ -215,7 +234,7 @@ private:
         std::uint32_t fresh = m_fresh.load(std::memory_order_relaxed);
         while (fresh < m_count) {
             if (m_fresh.compare_exchange_weak(fresh, fresh + 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
-                return &m_slots[fresh];
+                return at(fresh);
             }
         }
         return nullptr;
@@ -227,6 +246,7 @@ private:
     typename P::template atomic<std::uint32_t> m_closed{0};  ///< set by close()
     LateBind m_bind;
     Slot* m_slots = nullptr;
+    std::size_t m_stride = 0;  ///< bytes from one slot's header to the next (bind_slots)
     std::uint32_t m_count = 0;
     std::uint32_t m_homes = 0;  ///< slots [0, m_homes) are home slots of queue cells
     alignas(platform::kCacheLine) EventCount<P> m_free;  ///< callers waiting for a free slot
