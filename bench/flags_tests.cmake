@@ -39,4 +39,8 @@ if(Python3_Interpreter_FOUND AND NOT CMAKE_CROSSCOMPILING)
   add_test(NAME bench_flags.report_row_states COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/report.py --self-test)
   set_tests_properties(bench_flags.report_row_states PROPERTIES LABELS "bench_flags" TIMEOUT 60
                        PASS_REGULAR_EXPRESSION "self-test: [0-9]+ checks passed")
+  # bench/ab/peers_ab.py: its summary over two made-up programs (NEW prints twice OLD's values).
+  add_test(NAME bench_flags.peers_ab_summary COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/ab/peers_ab.py --self-test)
+  set_tests_properties(bench_flags.peers_ab_summary PROPERTIES LABELS "bench_flags" TIMEOUT 60
+                       PASS_REGULAR_EXPRESSION "self-test: [0-9]+ checks passed")
 endif()

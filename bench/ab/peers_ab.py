@@ -15,6 +15,9 @@ OLD and NEW runs met different states is "mixed" (it would compare one state wit
   e.g. bench/ab/peers_ab.py /tmp/old/build/bench/bench/staticrt-bench-peers \
        build/bench/bench/staticrt-bench-peers --rounds 11 -- --filter pool_dispatch --libs staticrt,staticrt_futures
 
+`peers_ab.py --self-test` checks the summary over two made-up programs (ctest
+bench_flags.peers_ab_summary).
+
 Build OLD from a commit with: git archive REV | tar -x -C /tmp/old && cd /tmp/old &&
 cmake --preset bench && cmake --build --preset bench --target staticrt-bench-peers
 
@@ -96,7 +99,38 @@ def run_once(binary, extra, env=None):
     return values, state
 
 
+def self_test():
+    """Runs the A/B over two made-up programs (shell scripts that print one repetition: a state
+    line, row probes, a rate and a latency; NEW twice OLD's values) and checks the summary lines:
+    the ratio, the state, the rounds and which way is better. Measures nothing."""
+    checks = 0
+    with tempfile.TemporaryDirectory(prefix="peers_ab_selftest.") as d:
+        progs = {}
+        for side, v in (("old", 100), ("new", 200)):
+            progs[side] = os.path.join(d, side)
+            with open(progs[side], "w", encoding="utf-8") as f:
+                f.write("#!/bin/sh\n"
+                        "echo 'state 1 slow rtt_before 450.0 rtt_after 452.0'\n"
+                        "echo 'row_rtt 455.0 ns'\n"
+                        f"echo 'pool_dispatch staticrt {v} tasks/s'\n"
+                        "echo 'row_rtt STALL ns'\n"
+                        f"echo 'pingpong_rtt staticrt {v} ns'\n")
+            os.chmod(progs[side], 0o755)
+        r = subprocess.run([sys.executable, os.path.abspath(__file__), progs["old"], progs["new"], "--rounds", "3",
+                            "--copies", "2"], capture_output=True, text=True, check=False)
+        want = ["pool_dispatch staticrt slow 3 100 200 2.000 2.000 2.000 higher",
+                "pingpong_rtt staticrt slow 3 100 200 2.000 2.000 2.000 lower"]
+        for check, ok in [("exit status 0", r.returncode == 0)] + [(w, w in r.stdout.splitlines()) for w in want]:
+            if not ok:
+                sys.exit(f"self-test failed: {check}\n--- stdout\n{r.stdout}--- stderr\n{r.stderr}")
+            checks += 1
+    print(f"self-test: {checks} checks passed")
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("old")
     ap.add_argument("new")
