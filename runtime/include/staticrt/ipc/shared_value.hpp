@@ -6,6 +6,9 @@
 // parent's object). load()/store()/fetch_add() are lock-free atomics where T allows
 // (std::atomic_ref<T>::is_always_lock_free); otherwise they take the lock. For compound
 // updates hold get_lock() and use value() / operator[] — like Python's `with v.get_lock():`.
+// One discipline per element: a lock-free atomic call does not take the lock, so a fetch_add()
+// or store() in one process racing a locked `value() = value() + 1` in another loses updates.
+// Write an element either only under get_lock() or only through atomic calls.
 //
 // A holder that died (a process killed inside the critical section) is reported, never hidden
 // and never fatal: lock()/guard() return Errc::owner_died with the lock held until someone calls
