@@ -15,7 +15,6 @@ namespace ipc = staticrt::ipc;
 using staticrt::Deadline;
 
 static int add(int argc, const char* const* argv) noexcept {
-    if (argc < 1) return 2;
     if (argc < 2) return 2;
     ipc::SharedValue<long> counter;
     ipc::SharedValue<long> hits;
