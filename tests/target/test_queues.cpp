@@ -116,6 +116,47 @@ TEST_CASE_TEMPLATE("Queue: a producer blocked on a full queue gets in after one 
     }
 }
 
+TEST_CASE_TEMPLATE("MPMC queues: a consumer that caught up with a burst returns it when the burst ends", Q,
+                   staticrt::MpmcQueue<std::uint64_t, 64>, staticrt::TicketQueue<std::uint64_t, 64>) {
+    // A consumer whose pop had to poll and then finds the next element already there waits for
+    // the producers to get a quarter of the ring ahead (consumer_gap(), queue/detail/slot.hpp),
+    // but only while more elements keep coming. Bursts of three, each sent once the consumer has
+    // taken the one before, usually while it still polls: every burst must come out although no
+    // fourth element follows it.
+    Q q;
+    constexpr std::uint64_t kBursts = 1000;
+    std::atomic<std::uint64_t> taken{0};
+    bool in_order = true;
+    std::thread consumer([&] {
+        std::uint64_t n = 0;
+        while (const auto v = q.pop(Deadline::never())) {
+            in_order &= *v == n + 1;
+            taken.store(++n, std::memory_order_release);
+        }
+    });
+    bool all_out = true;
+    for (std::uint64_t b = 0; b < kBursts && all_out; ++b) {
+        // A few hundred loads first, so that the consumer is polling when the burst comes.
+        for (int i = 0; i < 300; ++i) (void)taken.load(std::memory_order_relaxed);
+        const std::uint64_t burst[3] = {3 * b + 1, 3 * b + 2, 3 * b + 3};
+        REQUIRE(q.try_push_n(burst) == 3u);
+        const Deadline bound = Deadline::after(10s);  // a hang guard, not a timing check
+        while (taken.load(std::memory_order_acquire) != 3 * b + 3 && !bound.expired()) std::this_thread::yield();
+        all_out = taken.load(std::memory_order_acquire) == 3 * b + 3;
+    }
+    CHECK(all_out);
+    if (!all_out) {  // a consumer stuck waiting for the gap: give it the elements it waits for
+        for (std::uint64_t i = 0; i < 64 && q.try_push(0); ++i) {
+        }
+    }
+    q.close();
+    consumer.join();
+    if (all_out) {
+        CHECK(taken.load() == 3 * kBursts);
+        CHECK(in_order);
+    }
+}
+
 TEST_CASE_TEMPLATE("MPMC queues: small stress, 3 producers 3 consumers, nothing lost, FIFO per producer", Q,
                    staticrt::MpmcQueue<std::uint64_t, 8>, staticrt::ScqQueue<std::uint64_t, 8>,
                    staticrt::ScqQueue<std::uint64_t, 1>, staticrt::TicketQueue<std::uint64_t, 8>,

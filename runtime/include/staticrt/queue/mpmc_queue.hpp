@@ -385,9 +385,17 @@ private:
     /// budget) is in pop_wait().
     template <bool Construct>
     Result<void> pop_into(T* out, Deadline d) noexcept {
-        const Take tk = poll_inline<P>([&]() noexcept { return take<Construct>(out); }, Take::empty, d);
+        std::uint32_t tries = 0;
+        const Take tk = poll_inline<P>([&]() noexcept {
+            ++tries;
+            return take<Construct>(out);
+        }, Take::empty, d);
         if (tk == Take::got) {
             m_not_full.notify_one();
+            // Polled before it got one: caught up with the producers (consumer_gap()). [mpmc.head.gap]
+            // relaxed: the next position, a guess for the heuristic only.
+            if (tries > 1 && !d.is_poll()) [[unlikely]]
+                consumer_gap<N, P>(m_slots, static_cast<std::uint32_t>(m_head.load(std::memory_order_relaxed)));
             return ok();
         }
         if (tk == Take::corrupted) return unexpected(Errc::corrupted);

@@ -449,6 +449,9 @@ private:
         if (!r) return r;
         if (ticket) return take_ticketed<Construct>(out);
         notify_producers();
+        // It waited: caught up with the producers (consumer_gap()). [tq.head.gap] relaxed: the
+        // next position, a guess for the heuristic only.
+        if (!d.is_poll()) consumer_gap<N, P>(m_slots, static_cast<std::uint32_t>(m_head.load(std::memory_order_relaxed)));
         return ok();
     }
 

@@ -100,6 +100,50 @@ template <std::size_t N, class S>
     return slots[CellMap<N>::index(pos)].seq.load(std::memory_order_relaxed) == SeqOf<N>::empty(pos);
 }
 
+/// How far a consumer that has caught up with a running stream lets the producers get ahead
+/// before it goes on (SpscRing, MpmcRing, TicketRing: after a blocking pop that had to poll):
+/// a quarter of the ring. A consumer faster than its producer otherwise polls the cell the
+/// producer is writing next and pulls that line away from it at every element (the ring near
+/// empty, 2.4-3.0e7 items/s on the 2-core VM against 5.5-8.6e7 once the ring holds a few lines;
+/// bench/notes.md, "The near-empty regime"). 0 (no gap) for queues shorter than eight kCacheLine
+/// of cells.
+template <class S, std::size_t N>
+inline constexpr std::uint32_t kConsumerGap = [] {
+    constexpr std::size_t per = (2 * platform::kCacheLine + sizeof(S) - 1) / sizeof(S);
+    return N >= 4 * per ? static_cast<std::uint32_t>(N / 4) : 0u;
+}();
+/// Polls without a new line of elements after which the consumer stops waiting for the gap: the
+/// stream has paused or ended, and what it holds goes out now.
+inline constexpr std::uint32_t kConsumerGapIdlePolls = 32;
+
+/// The consumer's gap. `next` is the position after the element just taken. Waits only when
+/// `next` is already full (a stream: the producer is writing right behind the consumer; never in
+/// a ping-pong, where the next element comes after a round trip), and then only while the
+/// producer completes another line of cells within kConsumerGapIdlePolls polls, until it is
+/// kConsumerGap positions ahead. A heuristic: it only delays the return of an element the
+/// caller already owns, claims nothing and orders nothing.
+template <std::size_t N, class P, class S>
+void consumer_gap(const S* slots, std::uint32_t next) noexcept {
+    constexpr std::uint32_t gap = kConsumerGap<S, N>;
+    if constexpr (gap != 0) {
+        constexpr auto line = static_cast<std::uint32_t>((platform::kCacheLine + sizeof(S) - 1) / sizeof(S));
+        // [queue.gap.load] relaxed (every load here): only decides when the pop returns.
+        if (slots[CellMap<N>::index(next)].seq.load(std::memory_order_relaxed) != SeqOf<N>::full(next)) return;
+        std::uint32_t seen = next;  // the furthest position seen full
+        for (std::uint32_t idle = 0; seen - next < gap;) {
+            const std::uint32_t probe = seen + line;
+            if (slots[CellMap<N>::index(probe)].seq.load(std::memory_order_relaxed) == SeqOf<N>::full(probe)) {
+                seen = probe;
+                idle = 0;
+            } else if (++idle == kConsumerGapIdlePolls) {
+                return;
+            } else {
+                P::cpu_relax();
+            }
+        }
+    }
+}
+
 /// Checks shared by every queue's template parameters (one message per mistake).
 template <class T, std::size_t N, bool Shared>
 struct QueueChecks {
