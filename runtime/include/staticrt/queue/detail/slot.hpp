@@ -101,17 +101,13 @@ template <std::size_t N, class S>
 }
 
 /// How far a consumer that has caught up with a running stream lets the producers get ahead
-/// before it goes on (SpscRing, MpmcRing, TicketRing: after a blocking pop that had to poll):
-/// a quarter of the ring. A consumer faster than its producer otherwise polls the cell the
-/// producer is writing next and pulls that line away from it at every element (the ring near
-/// empty, 2.4-3.0e7 items/s on the 2-core VM against 5.5-8.6e7 once the ring holds a few lines;
-/// bench/notes.md, "The near-empty regime"). 0 (no gap) for queues shorter than eight kCacheLine
-/// of cells.
+/// before it goes on (MpmcRing, TicketRing: after a blocking pop that had to poll): a quarter of
+/// the ring, half the producers' slip. A consumer faster than its producer otherwise polls the
+/// cell the producer is writing next and pulls that line away from it at every element (the ring
+/// near empty, 2.4-3.0e7 items/s on the 2-core VM against 5.5-8.6e7 once the ring holds a few
+/// lines; bench/notes.md, "The near-empty regime"). 0 (no gap) where there is no slip.
 template <class S, std::size_t N>
-inline constexpr std::uint32_t kConsumerGap = [] {
-    constexpr std::size_t per = (2 * platform::kCacheLine + sizeof(S) - 1) / sizeof(S);
-    return N >= 4 * per ? static_cast<std::uint32_t>(N / 4) : 0u;
-}();
+inline constexpr std::uint32_t kConsumerGap = kProducerSlip<S, N> / 2;
 /// Polls without a new line of elements after which the consumer stops waiting for the gap: the
 /// stream has paused or ended, and what it holds goes out now.
 inline constexpr std::uint32_t kConsumerGapIdlePolls = 32;
