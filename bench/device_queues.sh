@@ -1,0 +1,43 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# One prepared call for a lent machine with 16 or more cores: the MPMC scaling rows that the
+# 2-core VM cannot show (docs/performance.md, "Sixteen cores"): MpmcQueue, TicketQueue (CAS
+# claim, fetch_add tickets once the CAS loses; and every call a ticket), ScqQueue, beside
+# atomic_queue's spin mode and xenium, 1p1c..16p16c on distinct cores.
+#
+#   bench/device_queues.sh --prepare   here: builds the peer program (bench preset) and copies it,
+#                                      with the libtbb it links, into build/device/ (ignored by
+#                                      git: name build/device in the device call's carry)
+#   bench/device_queues.sh             there: runs the rows under CAP_S seconds of wall clock
+#                                      (default 420, what finished is kept) and writes
+#                                      $OUT/scale-queues.txt ($OUT defaults to /tmp/device-out)
+# REPS (default 2) repetitions, LIBS to change the libraries. bench/scaling_report.py reads the
+# output like docs/bench/scaling.txt.
+set -eu
+cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--prepare" ]; then
+  cmake --preset bench >/dev/null
+  cmake --build --preset bench --target staticrt-bench-peers
+  mkdir -p build/device
+  cp build/bench/bench/staticrt-bench-peers build/device/
+  tbb=$(ldd build/device/staticrt-bench-peers | sed -n 's/^[[:space:]]*libtbb[^ ]* => \([^ ]*\).*/\1/p')
+  [ -n "$tbb" ] && cp -L "$tbb" build/device/
+  ls -l build/device
+  exit 0
+fi
+OUT=${OUT:-/tmp/device-out}
+REPS=${REPS:-2}
+CAP_S=${CAP_S:-420}
+LIBS=${LIBS:-staticrt,staticrt_ticket,staticrt_ticket_always,staticrt_scq,atomic_queue_spin,xenium_vyukov}
+BIN=build/device/staticrt-bench-peers
+[ -x "$BIN" ] || { echo "device_queues.sh: $BIN missing: run bench/device_queues.sh --prepare here first" >&2; exit 2; }
+mkdir -p "$OUT"
+{
+  echo "# date $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "# cpu $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) logical CPUs," \
+       "$(lscpu | sed -n 's/^Thread(s) per core: *//p' | head -1) thread(s) per core"
+  echo "# compiler $(grep -a -m1 -o "GCC: ([^)]*) [0-9.]*" "$BIN" || echo unknown), flags -O3 -DNDEBUG (CMake Release)"
+  echo "# command bench/device_queues.sh (REPS=$REPS) --scaling --filter scale_mpmc --libs $LIBS"
+  LD_LIBRARY_PATH=build/device${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+    timeout -s KILL "$CAP_S" "$BIN" --scaling --reps "$REPS" --stall-s 2 --filter scale_mpmc --libs "$LIBS" || true
+} 2>&1 | tee "$OUT/scale-queues.txt"
