@@ -8,11 +8,12 @@
 #   bench/device_queues.sh --prepare   here: builds the peer program (bench preset) and copies it,
 #                                      with the libtbb it links, into build/device/ (ignored by
 #                                      git: name build/device in the device call's carry)
-#   bench/device_queues.sh             there: runs the rows under CAP_S seconds of wall clock
-#                                      (default 420, what finished is kept) and writes
-#                                      $OUT/scale-queues.txt ($OUT defaults to /tmp/device-out)
-# REPS (default 2) repetitions, LIBS to change the libraries. bench/scaling_report.py reads the
-# output like docs/bench/scaling.txt.
+#   bench/device_queues.sh             there: bench/run_scaling.sh with this binary, only the
+#                                      scale_mpmc rows, under CAP_S seconds of wall clock
+#                                      (default 420, what finished is kept), no 2-core run;
+#                                      writes $OUT/scaling.txt ($OUT defaults to /tmp/device-out)
+# REPS (default 2) repetitions, LIBS to change the libraries. bench/scaling_report.py and
+# bench/plot.py scaling read the output like docs/bench/scaling.txt.
 set -eu
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--prepare" ]; then
@@ -25,19 +26,9 @@ if [ "${1:-}" = "--prepare" ]; then
   ls -l build/device
   exit 0
 fi
-OUT=${OUT:-/tmp/device-out}
-REPS=${REPS:-2}
-CAP_S=${CAP_S:-420}
 LIBS=${LIBS:-staticrt,staticrt_ticket,staticrt_ticket_always,staticrt_scq,atomic_queue_spin,xenium_vyukov}
-BIN=build/device/staticrt-bench-peers
-[ -x "$BIN" ] || { echo "device_queues.sh: $BIN missing: run bench/device_queues.sh --prepare here first" >&2; exit 2; }
-mkdir -p "$OUT"
-{
-  echo "# date $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "# cpu $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) logical CPUs," \
-       "$(lscpu | sed -n 's/^Thread(s) per core: *//p' | head -1) thread(s) per core"
-  echo "# compiler $(grep -a -m1 -o "GCC: ([^)]*) [0-9.]*" "$BIN" || echo unknown), flags -O3 -DNDEBUG (CMake Release)"
-  echo "# command bench/device_queues.sh (REPS=$REPS) --scaling --filter scale_mpmc --libs $LIBS"
-  LD_LIBRARY_PATH=build/device${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
-    timeout -s KILL "$CAP_S" "$BIN" --scaling --reps "$REPS" --stall-s 2 --filter scale_mpmc --libs "$LIBS" || true
-} 2>&1 | tee "$OUT/scale-queues.txt"
+[ -x build/device/staticrt-bench-peers ] ||
+  { echo "device_queues.sh: build/device/staticrt-bench-peers missing: run bench/device_queues.sh --prepare here first" >&2; exit 2; }
+LD_LIBRARY_PATH=build/device${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} BIN=build/device/staticrt-bench-peers \
+  OUTDIR=${OUT:-/tmp/device-out} REPS=${REPS:-2} SCALING_S=${CAP_S:-420} QUEUES_S=0 \
+  SCALING_ARGS="--filter scale_mpmc --libs $LIBS" exec bench/run_scaling.sh

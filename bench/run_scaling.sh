@@ -7,6 +7,8 @@
 # OUTDIR/queues2.txt (OUTDIR defaults to docs/bench); bench/scaling_report.py makes the tables.
 #   bench/run_scaling.sh                      builds the bench preset, then runs
 #   BIN=path/to/staticrt-bench-peers OUTDIR=/tmp/x REPS=3 bench/run_scaling.sh
+# SCALING_ARGS: more arguments for the scaling run (e.g. "--filter scale_mpmc"); QUEUES_S=0 skips
+# the 2-core run (bench/device_queues.sh uses both).
 set -eu
 cd "$(dirname "$0")/.."
 REPS=${REPS:-3}
@@ -26,8 +28,12 @@ header() {
   echo "# compiler $(grep -a -m1 -o "GCC: ([^)]*) [0-9.]*" "$BIN" || echo unknown), flags -O3 -DNDEBUG (CMake Release)"
   echo "# command bench/run_scaling.sh (REPS=$REPS) $1"
 }
-{ header "--scaling"; timeout -s KILL "$SCALING_S" "$BIN" --scaling --reps "$REPS" --stall-s 2 || true; } \
+SCALING_ARGS=${SCALING_ARGS:-}
+# shellcheck disable=SC2086  # SCALING_ARGS is a list of arguments
+{ header "--scaling $SCALING_ARGS"
+  timeout -s KILL "$SCALING_S" "$BIN" --scaling --reps "$REPS" --stall-s 2 $SCALING_ARGS || true; } \
   | tee "$OUTDIR/scaling.txt"
+[ "$QUEUES_S" = 0 ] && exit 0
 { header "--filter throughput/pingpong --cpus 0,1"
   for f in spsc_throughput mpmc_throughput pingpong_rtt; do
     timeout -s KILL "$QUEUES_S" "$BIN" --reps "$REPS" --stall-s 2 --cpus 0,1 --filter "$f" || true
