@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Queue workloads of staticrt-bench-peers: spsc_throughput, mpmc_throughput_1p1c/_2p2c,
+// Queue workloads of staticrt-bench-peers: spsc_throughput(_16b), mpmc_throughput_1p1c/_2p2c,
 // pingpong_rtt — staticrt and each peer used the way its documentation recommends; with
 // --scaling, scale_mpmc_KpKc for K = 1, 2, 4, 8, 16 on distinct cores.
 #include <atomic_queue/atomic_queue.h>
@@ -201,6 +201,54 @@ struct MutexDeque {  // the baseline a user writes first
     }
 };
 
+// ------------------------------------------------------------------ 16-byte elements
+// spsc_throughput_16b: the same stream of values, each carried in a two-word message {v, ~v}
+// (a message a user would send: an id and a payload). The consumer returns v only when the
+// message arrived whole, so a torn element makes the checksum fail.
+struct Msg16 {
+    uint64_t v;
+    uint64_t check;
+};
+inline Msg16 msg16(uint64_t v) { return {v, ~v}; }
+inline uint64_t unmsg16(const Msg16& m) { return m.check == ~m.v ? m.v : 0; }
+template <class Q_>
+struct Staticrt16 {  // the public blocking API: push(const T&) of an object built in place
+    using Q = Q_;
+    static auto make() { return std::make_unique<Q>(); }
+    static auto producer(Q& q) { return [&q](uint64_t v) { const Msg16 m = msg16(v); (void)q.push(m); }; }
+    static auto consumer(Q& q) { return [&q] { Msg16 m{}; (void)q.pop(m); return unmsg16(m); }; }
+};
+struct StaticrtSpscTry16 {
+    using Q = staticrt::SpscQueue<Msg16, kCap>;
+    static auto make() { return std::make_unique<Q>(); }
+    static auto producer(Q& q) { return [&q](uint64_t v) { const Msg16 m = msg16(v); while (!q.try_push(m)) relax(); }; }
+    static auto consumer(Q& q) { return [&q] { Msg16 m{}; while (!q.try_pop(m)) relax(); return unmsg16(m); }; }
+};
+struct AqSpin16 {  // AtomicQueue2: atomic_queue's queue for any T (a state word per cell)
+    using Q = atomic_queue::AtomicQueue2<Msg16, kCap, true, true, false, true>;
+    static auto make() { return std::make_unique<Q>(); }
+    static auto producer(Q& q) { return [&q](uint64_t v) { q.push(msg16(v)); }; }
+    static auto consumer(Q& q) { return [&q] { return unmsg16(q.pop()); }; }
+};
+struct BoostSpsc16 {
+    using Q = boost::lockfree::spsc_queue<Msg16, boost::lockfree::capacity<kCap>>;
+    static auto make() { return std::make_unique<Q>(); }
+    static auto producer(Q& q) { return [&q](uint64_t v) { const Msg16 m = msg16(v); while (!q.push(m)) relax(); }; }
+    static auto consumer(Q& q) { return [&q] { Msg16 m{}; while (!q.pop(m)) relax(); return unmsg16(m); }; }
+};
+struct Rwq16 {
+    using Q = moodycamel::ReaderWriterQueue<Msg16>;
+    static auto make() { return std::make_unique<Q>(kCap); }
+    static auto producer(Q& q) { return [&q](uint64_t v) { const Msg16 m = msg16(v); while (!q.try_enqueue(m)) relax(); }; }
+    static auto consumer(Q& q) { return [&q] { Msg16 m{}; while (!q.try_dequeue(m)) relax(); return unmsg16(m); }; }
+};
+struct RwqBlocking16 {
+    using Q = moodycamel::BlockingReaderWriterCircularBuffer<Msg16>;
+    static auto make() { return std::make_unique<Q>(kCap); }
+    static auto producer(Q& q) { return [&q](uint64_t v) { const Msg16 m = msg16(v); q.wait_enqueue(m); }; }
+    static auto consumer(Q& q) { return [&q] { Msg16 m{}; q.wait_dequeue(m); return unmsg16(m); }; }
+};
+
 // ------------------------------------------------------------------ harnesses
 /// items/s of `producers` x `consumers` threads moving `items` values; -1 when the sum is wrong.
 template <class A>
@@ -313,6 +361,18 @@ const int kRegistered = sb::add_workloads({
     tp<Xenium>("spsc_throughput", "xenium_vyukov", false, &spsc<Xenium>),
     tp<Tbb>("spsc_throughput", "tbb_bounded", true, &spsc<Tbb>),
     tp<MutexDeque>("spsc_throughput", "mutex_deque", true, &spsc<MutexDeque>),
+    // spsc_throughput_16b: as spsc_throughput, 16-byte messages
+    tp<Staticrt16<staticrt::SpscQueue<Msg16, kCap>>>("spsc_throughput_16b", "staticrt", true,
+                                                     &spsc<Staticrt16<staticrt::SpscQueue<Msg16, kCap>>>),
+    tp<StaticrtSpscTry16>("spsc_throughput_16b", "staticrt_try", false, &spsc<StaticrtSpscTry16>),
+    tp<Staticrt16<staticrt::MpmcQueue<Msg16, kCap>>>("spsc_throughput_16b", "staticrt_mpmc", true,
+                                                     &spsc<Staticrt16<staticrt::MpmcQueue<Msg16, kCap>>>),
+    tp<Staticrt16<staticrt::TicketQueue<Msg16, kCap>>>("spsc_throughput_16b", "staticrt_ticket", true,
+                                                       &spsc<Staticrt16<staticrt::TicketQueue<Msg16, kCap>>>),
+    tp<AqSpin16>("spsc_throughput_16b", "atomic_queue_spin", false, &spsc<AqSpin16>),
+    tp<BoostSpsc16>("spsc_throughput_16b", "boost_spsc", false, &spsc<BoostSpsc16>),
+    tp<Rwq16>("spsc_throughput_16b", "rwqueue", false, &spsc<Rwq16>),
+    tp<RwqBlocking16>("spsc_throughput_16b", "rwqueue_blocking", true, &spsc<RwqBlocking16>),
     // mpmc_throughput_1p1c
     tp<StaticrtMpmc>("mpmc_throughput_1p1c", "staticrt", true, &mpmc11<StaticrtMpmc>),
     tp<StaticrtMpmcTry>("mpmc_throughput_1p1c", "staticrt_try", false, &mpmc11<StaticrtMpmcTry>),

@@ -116,6 +116,64 @@ TEST_CASE_TEMPLATE("Queue: a producer blocked on a full queue gets in after one 
     }
 }
 
+namespace {
+struct Pair16 {  // two words: a blocking push hands its wait a copy of it (kWaitByValue)
+    std::uint64_t a;
+    std::uint64_t b;
+};
+}  // namespace
+
+TEST_CASE_TEMPLATE("Queue: a 16-byte element pushed by reference through a full queue arrives whole", Q,
+                   staticrt::SpscQueue<Pair16, 8>, staticrt::MpmcQueue<Pair16, 8>, staticrt::ScqQueue<Pair16, 8>,
+                   staticrt::TicketQueue<Pair16, 8>) {
+    static_assert(staticrt::detail::kWaitByValue<Pair16, const Pair16&>);
+    Q q;
+    constexpr std::uint64_t kItems = 2000;
+    std::atomic<int> bad{0};  // the producer's findings, checked on this thread
+    std::atomic<bool> drained{false};
+    std::thread producer([&] {
+        for (std::uint64_t i = 0; i < kItems; ++i) {
+            Pair16 v{i, ~i};
+            const bool ok = (i % 2 == 0) ? q.push(v, Deadline::after(10s)).has_value()  // const T&
+                                         : q.push(std::move(v), Deadline::after(10s)).has_value();
+            if (!ok || v.a != i) {  // trivially copyable: the caller's object is untouched
+                bad.fetch_add(1);
+                return;
+            }
+        }
+        // Full, then closed while this push waits: Errc::closed, the object is untouched.
+        while (!drained.load(std::memory_order_acquire)) std::this_thread::yield();
+        while (q.try_push(Pair16{kItems, ~kItems})) {
+        }
+        Pair16 last{kItems + 1, ~(kItems + 1)};
+        if (q.push(last, Deadline::after(10s)).code() != Errc::closed) bad.fetch_add(1);
+        if (last.a != kItems + 1 || last.b != ~(kItems + 1)) bad.fetch_add(1);
+    });
+    // Let the producer run into the full queue before each pop.
+    std::uint64_t expect = 0;
+    bool whole = true;
+    while (expect < kItems) {
+        if (expect % 64 == 0) std::this_thread::sleep_for(1ms);
+        const auto r = q.pop(Deadline::after(10s));
+        REQUIRE(r.has_value());
+        whole &= r->a == expect && r->b == ~expect;
+        ++expect;
+    }
+    CHECK(whole);
+    drained.store(true, std::memory_order_release);
+    const Deadline bound = Deadline::after(10s);
+    while (q.waiting_producers() == 0 && !bound.expired()) std::this_thread::sleep_for(1ms);
+    q.close();
+    producer.join();
+    CHECK(bad.load() == 0);
+    std::uint64_t left = 0;
+    while (auto r = q.pop(Deadline::poll())) {
+        CHECK(r->a == kItems);
+        ++left;
+    }
+    CHECK(left == 8);
+}
+
 TEST_CASE_TEMPLATE("MPMC queues: a consumer that caught up with a burst returns it when the burst ends", Q,
                    staticrt::MpmcQueue<std::uint64_t, 64>, staticrt::TicketQueue<std::uint64_t, 64>) {
     // A consumer whose pop had to poll and then finds the next element already there waits for

@@ -336,19 +336,14 @@ public:
     /// race with close() the arguments may have been consumed; push(T&&) gets its value back).
     template <class... Args>
     [[nodiscard]] Result<void> emplace(Deadline d, Args&&... args) noexcept {
-        Put p = put(std::forward<Args>(args)...);
-        if (p == Put::closed) return unexpected(Errc::closed);
-        if (p == Put::full) {
-            const Result<void> r = m_not_full.wait_for(
-                [&]() noexcept {
-                    const Put q = put(std::forward<Args>(args)...);
-                    return q == Put::ok ? Attempt::done : q == Put::closed ? Attempt::closed : Attempt::would_block;
-                },
-                d);
-            if (!r) return r;
+        const Put p = put(std::forward<Args>(args)...);
+        if (p == Put::ok) [[likely]] {  // fast path, inlined
+            m_not_empty.notify_one();
+            return ok();
         }
-        m_not_empty.notify_one();
-        return ok();
+        if (p == Put::closed) return unexpected(Errc::closed);
+        if constexpr (kWaitByValue<T, Args...>) return emplace_wait(d, T(std::as_const(args)...));
+        else return emplace_wait(d, std::forward<Args>(args)...);
     }
     /// Any thread. From now on pushes fail with Errc::closed (no index is appended to the
     /// element ring after the close bit is set); consumers drain the rest, then get
@@ -377,6 +372,18 @@ public:
     }
 
 private:
+    /// emplace() once the queue was full: out of line, so that the inlined fast path stays small.
+    template <class... Args>
+    [[gnu::noinline]] Result<void> emplace_wait(Deadline d, Args&&... args) noexcept {
+        const Result<void> r = m_not_full.wait_for(
+            [&]() noexcept {
+                const Put q = put(std::forward<Args>(args)...);
+                return q == Put::ok ? Attempt::done : q == Put::closed ? Attempt::closed : Attempt::would_block;
+            },
+            d);
+        if (r) m_not_empty.notify_one();
+        return r;
+    }
     /// One element into `out` (try_pop() / try_pop_n() of QueueFront notify after it).
     bool take_one(T& out) noexcept { return take<false>(&out) == Take::got; }
     template <class... Args>
