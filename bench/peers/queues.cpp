@@ -218,6 +218,9 @@ struct Staticrt16 {  // the public blocking API: push(const T&) of an object bui
     static auto producer(Q& q) { return [&q](uint64_t v) { const Msg16 m = msg16(v); (void)q.push(m); }; }
     static auto consumer(Q& q) { return [&q] { Msg16 m{}; (void)q.pop(m); return unmsg16(m); }; }
 };
+using StaticrtSpsc16 = Staticrt16<staticrt::SpscQueue<Msg16, kCap>>;
+using StaticrtMpmc16 = Staticrt16<staticrt::MpmcQueue<Msg16, kCap>>;
+using StaticrtTicket16 = Staticrt16<staticrt::TicketQueue<Msg16, kCap>>;
 struct StaticrtSpscTry16 {
     using Q = staticrt::SpscQueue<Msg16, kCap>;
     static auto make() { return std::make_unique<Q>(); }
@@ -362,13 +365,10 @@ const int kRegistered = sb::add_workloads({
     tp<Tbb>("spsc_throughput", "tbb_bounded", true, &spsc<Tbb>),
     tp<MutexDeque>("spsc_throughput", "mutex_deque", true, &spsc<MutexDeque>),
     // spsc_throughput_16b: as spsc_throughput, 16-byte messages
-    tp<Staticrt16<staticrt::SpscQueue<Msg16, kCap>>>("spsc_throughput_16b", "staticrt", true,
-                                                     &spsc<Staticrt16<staticrt::SpscQueue<Msg16, kCap>>>),
+    tp<StaticrtSpsc16>("spsc_throughput_16b", "staticrt", true, &spsc<StaticrtSpsc16>),
     tp<StaticrtSpscTry16>("spsc_throughput_16b", "staticrt_try", false, &spsc<StaticrtSpscTry16>),
-    tp<Staticrt16<staticrt::MpmcQueue<Msg16, kCap>>>("spsc_throughput_16b", "staticrt_mpmc", true,
-                                                     &spsc<Staticrt16<staticrt::MpmcQueue<Msg16, kCap>>>),
-    tp<Staticrt16<staticrt::TicketQueue<Msg16, kCap>>>("spsc_throughput_16b", "staticrt_ticket", true,
-                                                       &spsc<Staticrt16<staticrt::TicketQueue<Msg16, kCap>>>),
+    tp<StaticrtMpmc16>("spsc_throughput_16b", "staticrt_mpmc", true, &spsc<StaticrtMpmc16>),
+    tp<StaticrtTicket16>("spsc_throughput_16b", "staticrt_ticket", true, &spsc<StaticrtTicket16>),
     tp<AqSpin16>("spsc_throughput_16b", "atomic_queue_spin", false, &spsc<AqSpin16>),
     tp<BoostSpsc16>("spsc_throughput_16b", "boost_spsc", false, &spsc<BoostSpsc16>),
     tp<Rwq16>("spsc_throughput_16b", "rwqueue", false, &spsc<Rwq16>),

@@ -141,8 +141,7 @@ public:
         }
         if (p == Put::closed) return unexpected(Errc::closed);
         if (p == Put::corrupted) return unexpected(Errc::corrupted);
-        if constexpr (kWaitByValue<T, Args...>) return emplace_wait(d, on_place, T(std::as_const(args)...));
-        else return emplace_wait(d, on_place, std::forward<Args>(args)...);
+        return emplace_wait(d, on_place, wait_arg<T>(std::forward<Args>(args))...);
     }
     /// Any thread. From now on pushes fail with Errc::closed (exactly: no position is claimed
     /// after the close bit is set); consumers drain the rest, then get Errc::closed. Idempotent.

@@ -342,8 +342,7 @@ public:
             return ok();
         }
         if (p == Put::closed) return unexpected(Errc::closed);
-        if constexpr (kWaitByValue<T, Args...>) return emplace_wait(d, T(std::as_const(args)...));
-        else return emplace_wait(d, std::forward<Args>(args)...);
+        return emplace_wait(d, wait_arg<T>(std::forward<Args>(args))...);
     }
     /// Any thread. From now on pushes fail with Errc::closed (no index is appended to the
     /// element ring after the close bit is set); consumers drain the rest, then get

@@ -91,8 +91,7 @@ public:
             m_not_empty.notify_one();
             return ok();
         }
-        if constexpr (kWaitByValue<T, Args...>) return emplace_wait(d, T(std::as_const(args)...));
-        else return emplace_wait(d, std::forward<Args>(args)...);
+        return emplace_wait(d, wait_arg<T>(std::forward<Args>(args))...);
     }
     /// Any thread. Producers get Errc::closed from then on; consumers drain the rest, then get
     /// Errc::closed. Wakes every sleeper. A push that overlaps close() on another thread may

@@ -141,8 +141,7 @@ public:
             notify_consumers();
             return ok();
         }
-        if constexpr (kWaitByValue<T, Args...>) return emplace_slow(d, p, T(std::as_const(args)...));
-        else return emplace_slow(d, p, std::forward<Args>(args)...);
+        return emplace_slow(d, p, wait_arg<T>(std::forward<Args>(args))...);
     }
     /// Any thread. From now on pushes fail with Errc::closed; a push waiting on its ticket
     /// leaves with Errc::closed; consumers drain the rest, then get Errc::closed. Idempotent.
@@ -297,8 +296,7 @@ private:
             notify_consumers();
             return ok();
         }
-        if constexpr (kWaitByValue<T, Args...>) return put_ticket_wait(t, T(std::as_const(args)...));
-        else return put_ticket_wait(t, std::forward<Args>(args)...);
+        return put_ticket_wait(t, wait_arg<T>(std::forward<Args>(args))...);
     }
 
     /// [tq.ticket] / [tq.ticket.pop] relaxed RMW: cannot fail; elects the one thread of its

@@ -28,14 +28,22 @@ void notify_batch(Event& ev, std::size_t n) noexcept {
 }
 
 /// True when a blocking push hands its out-of-line wait a copy of the element instead of a
-/// reference to the caller's: one argument of type T, trivially copyable, at most 16 bytes
-/// (two registers on x86-64 and aarch64, four on armhf). A reference passed to the wait makes the caller keep its object in
-/// memory on the fast path too, and the cell then reloads it from there: for a 16-byte element
-/// built by two 8-byte stores, a 16-byte load the CPU cannot forward from them (a push cost
-/// 11.6 ns against 4.0 ns for emplace(); bench/notes.md, "A 16-byte element").
-template <class T, class... Args>
-inline constexpr bool kWaitByValue = sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, T> && ...) &&
-                                     std::is_trivially_copyable_v<T> && sizeof(T) <= 16;
+/// reference to the caller's: an argument of type T, trivially copyable, at most 16 bytes (two
+/// registers on x86-64 and aarch64, four on armhf). A reference passed to the wait makes the
+/// caller keep its object in memory on the fast path too, and the cell then reloads it from
+/// there: for a 16-byte element built by two 8-byte stores, a 16-byte load the CPU cannot forward
+/// from them (a push cost 11.6 ns against 4.0 ns for emplace(); bench/notes.md, "A 16-byte element").
+template <class T, class A>
+inline constexpr bool kWaitByValue =
+    std::is_same_v<std::remove_cvref_t<A>, T> && std::is_trivially_copyable_v<T> && sizeof(T) <= 16;
+
+/// One argument of a blocking push as its out-of-line wait takes it: a copy under kWaitByValue,
+/// else the forwarded reference: `emplace_wait(d, wait_arg<T>(std::forward<Args>(args))...)`.
+template <class T, class A>
+[[nodiscard]] constexpr decltype(auto) wait_arg(A&& a) noexcept {
+    if constexpr (kWaitByValue<T, A>) return T(std::as_const(a));
+    else return std::forward<A>(a);
+}
 
 template <class Derived, class T, std::size_t N>
 class QueueFront {
