@@ -132,8 +132,8 @@ inline Case spsc_transfer() {
 /// blocked push went through: a producer that waited for the slip without bound would never get
 /// there (livelock). N = 128: the slip (N / 2 = 64 cells) is active for an int queue under
 /// DSchedPolicy (8-byte cells, 32 per two 128-byte lines; queues of at least 4 x 32 slip). Then
-/// the consumer drains: every value once, in order. Q: Spsc, Mpmc or Ticket (one producer, one
-/// consumer: in order for each).
+/// the consumer drains: every value once, in order. Q: Spsc, Mpmc, Ticket or Scq (whose slip
+/// counts 8-byte ring entries: the same N / 2; one producer, one consumer: in order for each).
 inline constexpr int kSlipN = 128;
 template <template <class, std::size_t> class Q>
 Case slip_bounded() {

@@ -45,6 +45,9 @@ TEST(DschedScq, Close_WakesEveryBlockedConsumer) {
 TEST(DschedScq, Close_WakesEveryBlockedProducer) {
     dsched_suite::expect_all_pass("scq.close_wakes_producers", 400, [] { return scq_close_wakes(true); });
 }
+TEST(DschedScq, FullQueue_ProducerSlipIsBounded_NoLivelock) {
+    dsched_suite::expect_all_pass("scq.slip_bounded", 60, slip_bounded<Scq>);
+}
 TEST(DschedScq, IndexRingChurn_EveryIndexKept) {
     dsched_suite::expect_all_pass("scq.ring_churn", 600, [] { return scq_ring_churn<2, 3>(); });
 }

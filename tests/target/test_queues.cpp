@@ -92,16 +92,23 @@ TEST_CASE("SpscQueue: blocking hand-off between two threads keeps order") {
 
 TEST_CASE_TEMPLATE("Queue: a producer blocked on a full queue gets in after one pop (its slip is bounded)", Q,
                    staticrt::SpscQueue<std::uint64_t, 64>, staticrt::MpmcQueue<std::uint64_t, 64>,
-                   staticrt::TicketQueue<std::uint64_t, 64>) {
-    // A full queue of 64 8-byte elements: the producer slips back (waits for more than one free
-    // cell) for a bounded number of polls only. The consumer frees exactly one cell and then
-    // waits for the producer's signal, which comes only after the blocked push went through.
+                   staticrt::TicketQueue<std::uint64_t, 64>, staticrt::ScqQueue<std::uint64_t, 128>) {
+    // A full queue of 8-byte elements, long enough for the producer's slip: the producer slips
+    // back (waits for more than one free cell) for a bounded number of polls only. The consumer
+    // frees exactly one cell and then waits for the producer's signal, which comes only after
+    // the blocked push went through.
     Q q;
-    for (std::uint64_t i = 0; i < 64; ++i) REQUIRE(q.try_push(i));
+    constexpr std::uint64_t n = Q::capacity();
+    for (std::uint64_t i = 0; i < n; ++i) REQUIRE(q.try_push(i));
     std::atomic<int> pushed{0};
     std::thread producer([&] {
-        pushed.store(q.push(64, Deadline::after(10s)) ? 1 : -1, std::memory_order_release);
+        pushed.store(q.push(n, Deadline::after(10s)) ? 1 : -1, std::memory_order_release);
     });
+    // Pop only once the producer has spent its spin phase and parks: a pop before its first
+    // attempt would let the push in on its fast path and test nothing.
+    const Deadline parked = Deadline::after(10s);
+    while (q.waiting_producers() == 0 && !parked.expired()) std::this_thread::sleep_for(1ms);
+    CHECK(q.waiting_producers() == 1u);
     const auto first = q.pop(Deadline::after(10s));
     REQUIRE(first.has_value());
     CHECK(*first == 0u);
@@ -109,7 +116,7 @@ TEST_CASE_TEMPLATE("Queue: a producer blocked on a full queue gets in after one 
     while (pushed.load(std::memory_order_acquire) == 0 && !bound.expired()) std::this_thread::sleep_for(1ms);
     producer.join();
     CHECK(pushed.load() == 1);
-    for (std::uint64_t i = 1; i <= 64; ++i) {
+    for (std::uint64_t i = 1; i <= n; ++i) {
         const auto r = q.pop(Deadline::poll());
         REQUIRE(r.has_value());
         CHECK(*r == i);
@@ -175,9 +182,11 @@ TEST_CASE_TEMPLATE("Queue: a 16-byte element pushed by reference through a full 
 }
 
 TEST_CASE_TEMPLATE("MPMC queues: a consumer that caught up with a burst returns it when the burst ends", Q,
-                   staticrt::MpmcQueue<std::uint64_t, 64>, staticrt::TicketQueue<std::uint64_t, 64>) {
+                   staticrt::MpmcQueue<std::uint64_t, 64>, staticrt::TicketQueue<std::uint64_t, 64>,
+                   staticrt::ScqQueue<std::uint64_t, 128>) {
     // A consumer whose pop had to poll and then finds the next element already there waits for
-    // the producers to get a quarter of the ring ahead (consumer_gap(), queue/detail/slot.hpp),
+    // the producers to get a quarter of the ring ahead (consumer_gap(), queue/detail/slot.hpp;
+    // ScqQueue's run_ahead()),
     // but only while more elements keep coming. Bursts of three, each sent once the consumer has
     // taken the one before, usually while it still polls: every burst must come out although no
     // fourth element follows it.
@@ -204,7 +213,7 @@ TEST_CASE_TEMPLATE("MPMC queues: a consumer that caught up with a burst returns 
     }
     CHECK(all_out);
     if (!all_out) {  // a consumer stuck waiting for the gap: give it the elements it waits for
-        for (std::uint64_t i = 0; i < 64 && q.try_push(0); ++i) {
+        for (std::uint64_t i = 0; i < Q::capacity() && q.try_push(0); ++i) {
         }
     }
     q.close();

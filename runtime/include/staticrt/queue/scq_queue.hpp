@@ -144,9 +144,12 @@ public:
             // (a consumer polling a near-empty ring did that up to 3N times per element, and
             // each time took the producers' tail line exclusively). The head is read first, so
             // "tail <= head" held at the tail load: the ring was empty then.
-            // [scq.empty.peek] seq_cst loads: in the total order with the claims.
+            // [scq.empty.peek] seq_cst loads: in the total order with the claims. The head's own
+            // entry is looked at first ([scq.ready.load]): when it already holds its element the
+            // tail is not read at all, so a dequeuer running behind its enqueuers leaves their
+            // tail line alone (one line transfer per element less on each ring).
             const std::uint64_t h0 = m_head.load(std::memory_order_seq_cst);
-            if ((m_tail.load(std::memory_order_seq_cst) & kPosMask) <= h0) return kEmpty;
+            if (!ready(h0) && (m_tail.load(std::memory_order_seq_cst) & kPosMask) <= h0) return kEmpty;
         }
         for (;;) {
             if (drain && m_head.load(std::memory_order_seq_cst) >= limit) return kEmpty;  // [scq.head.claim] (a peek)
@@ -221,11 +224,33 @@ public:
         if (tail_limit != 0 && t > tail_limit) t = tail_limit;
         return t <= h ? 0 : (t - h > N ? N : static_cast<std::size_t>(t - h));
     }
+    /// True when position `pos` holds the element of its own cycle. A snapshot for heuristics:
+    /// [scq.ready.load] relaxed: it decides whether to claim or to wait a little longer, never
+    /// what an element holds; the claim's own [scq.entry.deq.load] re-reads the entry.
+    [[nodiscard]] bool ready(std::uint64_t pos) const noexcept {
+        const std::uint64_t e = m_entry[slot_of(pos)].load(std::memory_order_relaxed);
+        return (e & kTagMask) == tag_of(pos) && (e & kFieldMask) != 0;
+    }
+    /// True when the position `k` - 1 past the head holds its element: about `k` entries are
+    /// waiting to be dequeued (enqueuers fill positions in about claim order). A snapshot.
+    [[nodiscard]] bool ready_ahead(std::uint64_t k) const noexcept {
+        return ready(m_head.load(std::memory_order_relaxed) + k - 1);  // [scq.ready.load]
+    }
+    /// The consumer's gap (queue/detail/slot.hpp, await_gap()): when the head's entry is
+    /// already filled (a stream, not a ping-pong), waits while the enqueuers fill another line
+    /// of positions within kConsumerGapIdlePolls polls, until `gap` positions past the head are
+    /// filled. Claims nothing, orders nothing.
+    void run_ahead(std::uint64_t gap) const noexcept {
+        // [scq.ready.load] relaxed, every load here: only decides when the caller returns.
+        await_gap<P>(m_head.load(std::memory_order_relaxed), gap, kEntriesPerLine,
+                     [this](std::uint64_t pos) noexcept { return ready(pos); });
+    }
     [[nodiscard]] std::uint64_t tail_position() const noexcept {
         return m_tail.load(std::memory_order_acquire) & kPosMask;  // [scq.closed.load]
     }
 
 private:
+    static constexpr std::uint64_t kEntriesPerLine = 8;  // 8-byte entries, 64-byte lines
     /// Consecutive positions land in different cache lines (8 entries of 8 bytes a line), so
     /// that threads claiming neighbouring positions do not write the same line.
     static constexpr std::size_t slot_of(std::uint64_t pos) noexcept {
@@ -371,11 +396,28 @@ public:
     }
 
 private:
+    /// The producer's slip and the consumer's gap (queue/detail/slot.hpp), counted in ring
+    /// entries (8 bytes): half the ring and a quarter of it, for queues of 128 and more.
+    static constexpr std::uint32_t kSlip = kProducerSlip<std::uint64_t, N>;
+    static constexpr std::uint32_t kSlipPolls = kProducerSlipPolls<std::uint64_t, N>;
+    static constexpr std::uint32_t kGap = kConsumerGap<std::uint64_t, N>;
+    static_assert(kSlipPolls < kDefaultSpin.spin_attempts, "the slip must end inside the spin phase");
+
     /// emplace() once the queue was full: out of line, so that the inlined fast path stays small.
+    /// For the first kSlipPolls polls it waits until the free ring holds about kSlip indices,
+    /// so that producers and consumers work on entries and cells apart instead of handing each
+    /// freed cell over at once (bench/notes.md, "ScqQueue: the slip and the gap").
     template <class... Args>
     [[gnu::noinline]] Result<void> emplace_wait(Deadline d, Args&&... args) noexcept {
+        std::uint32_t polls = 0;
         const Result<void> r = m_not_full.wait_for(
             [&]() noexcept {
+                if constexpr (kSlip != 0) {
+                    if (polls < kSlipPolls) {
+                        ++polls;
+                        if (!m_free.ready_ahead(kSlip)) return Attempt::would_block;
+                    }
+                }
                 const Put q = put(std::forward<Args>(args)...);
                 return q == Put::ok ? Attempt::done : q == Put::closed ? Attempt::closed : Attempt::would_block;
             },
@@ -470,7 +512,12 @@ private:
                                                : Attempt::would_block;
             },
             d);
-        if (r) m_not_full.notify_one();
+        if (!r) return r;
+        m_not_full.notify_one();
+        // It waited: caught up with the producers (run_ahead()).
+        if constexpr (kGap != 0) {
+            if (!d.is_poll()) m_used.run_ahead(kGap);
+        }
         return r;
     }
 

@@ -112,31 +112,42 @@ inline constexpr std::uint32_t kConsumerGap = kProducerSlip<S, N> / 2;
 /// stream has paused or ended, and what it holds goes out now.
 inline constexpr std::uint32_t kConsumerGapIdlePolls = 32;
 
-/// The consumer's gap. `next` is the position after the element just taken. Waits only when
-/// `next` is already full (a stream: the producer is writing right behind the consumer; never in
-/// a ping-pong, where the next element comes after a round trip), and then only while the
-/// producer completes another line of cells within kConsumerGapIdlePolls polls, until it is
-/// kConsumerGap positions ahead. A heuristic: it only delays the return of an element the
-/// caller already owns, claims nothing and orders nothing.
+/// The wait of a consumer's gap, over positions of type Pos and a predicate `filled(pos)` (a
+/// relaxed snapshot of "position pos holds its element"): returns at once unless `next` is
+/// already filled (a stream: the producer is writing right behind the consumer; never in a
+/// ping-pong, where the next element comes after a round trip), then waits while the
+/// producers fill another `line` positions within kConsumerGapIdlePolls polls, until they are
+/// `gap` positions ahead. consumer_gap() (the cell queues) and ScqQueue's run_ahead() are this.
+template <class P, class Pos, class Filled>
+void await_gap(Pos next, Pos gap, Pos line, Filled&& filled) noexcept {
+    if (!filled(next)) return;
+    Pos seen = next;  // the furthest position seen filled
+    for (std::uint32_t idle = 0; static_cast<Pos>(seen - next) < gap;) {
+        const Pos probe = static_cast<Pos>(seen + line);
+        if (filled(probe)) {
+            seen = probe;
+            idle = 0;
+        } else if (++idle == kConsumerGapIdlePolls) {
+            return;
+        } else {
+            P::cpu_relax();
+        }
+    }
+}
+
+/// The consumer's gap for the cell queues. `next` is the position after the element just
+/// taken; the probe looks one line of cells ahead of the furthest full cell seen (await_gap()).
+/// A heuristic: it only delays the return of an element the caller already owns, claims
+/// nothing and orders nothing.
 template <std::size_t N, class P, class S>
 void consumer_gap(const S* slots, std::uint32_t next) noexcept {
     constexpr std::uint32_t gap = kConsumerGap<S, N>;
     if constexpr (gap != 0) {
         constexpr auto line = static_cast<std::uint32_t>((platform::kCacheLine + sizeof(S) - 1) / sizeof(S));
-        // [queue.gap.load] relaxed (every load here): only decides when the pop returns.
-        if (slots[CellMap<N>::index(next)].seq.load(std::memory_order_relaxed) != SeqOf<N>::full(next)) return;
-        std::uint32_t seen = next;  // the furthest position seen full
-        for (std::uint32_t idle = 0; seen - next < gap;) {
-            const std::uint32_t probe = seen + line;
-            if (slots[CellMap<N>::index(probe)].seq.load(std::memory_order_relaxed) == SeqOf<N>::full(probe)) {
-                seen = probe;
-                idle = 0;
-            } else if (++idle == kConsumerGapIdlePolls) {
-                return;
-            } else {
-                P::cpu_relax();
-            }
-        }
+        await_gap<P>(next, gap, line, [slots](std::uint32_t pos) noexcept {
+            // [queue.gap.load] relaxed: only decides when the pop returns.
+            return slots[CellMap<N>::index(pos)].seq.load(std::memory_order_relaxed) == SeqOf<N>::full(pos);
+        });
     }
 }
 
