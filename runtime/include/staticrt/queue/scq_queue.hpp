@@ -250,11 +250,11 @@ public:
     }
 
 private:
-    static constexpr std::uint64_t kEntriesPerLine = 8;  // 8-byte entries, 64-byte lines
+    static constexpr unsigned kLineShift = 3;  // 8-byte entries, 64-byte lines: 2^3 a line
+    static constexpr std::uint64_t kEntriesPerLine = std::uint64_t{1} << kLineShift;
     /// Consecutive positions land in different cache lines (8 entries of 8 bytes a line), so
     /// that threads claiming neighbouring positions do not write the same line.
     static constexpr std::size_t slot_of(std::uint64_t pos) noexcept {
-        constexpr unsigned kLineShift = 3;
         if constexpr (kOrder <= kLineShift) {
             return static_cast<std::size_t>(pos & kFieldMask);
         } else {
