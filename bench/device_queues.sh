@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # One prepared call for a lent machine with 16 or more cores: the MPMC scaling rows that the
 # 2-core VM cannot show (docs/performance.md, "Sixteen cores"): MpmcQueue, TicketQueue (CAS
-# claim, fetch_add tickets once the CAS loses; and every call a ticket), ScqQueue, beside
+# claim, fetch_add tickets once the CAS loses; and every call a ticket), ScqQueue (both layouts), beside
 # atomic_queue's spin mode and xenium, 1p1c..16p16c on distinct cores.
 #
 #   bench/device_queues.sh --prepare   here: builds the peer program (bench preset) and copies it,
@@ -26,7 +26,7 @@ if [ "${1:-}" = "--prepare" ]; then
   ls -l build/device
   exit 0
 fi
-LIBS=${LIBS:-staticrt,staticrt_ticket,staticrt_ticket_always,staticrt_scq,atomic_queue_spin,xenium_vyukov}
+LIBS=${LIBS:-staticrt,staticrt_ticket,staticrt_ticket_always,staticrt_scq,staticrt_scq_compact,atomic_queue_spin,xenium_vyukov}
 [ -x build/device/staticrt-bench-peers ] ||
   { echo "device_queues.sh: build/device/staticrt-bench-peers missing: run bench/device_queues.sh --prepare here first" >&2; exit 2; }
 LD_LIBRARY_PATH=build/device${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} BIN=build/device/staticrt-bench-peers \

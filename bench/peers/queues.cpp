@@ -64,12 +64,15 @@ struct StaticrtMpmcTry {
     static auto producer(Q& q) { return [&q](uint64_t v) { while (!q.try_push(v)) relax(); }; }
     static auto consumer(Q& q) { return [&q] { uint64_t v = 0; while (!q.try_pop(v)) relax(); return v; }; }
 };
-struct StaticrtScq {  // the fetch_add-claim MPMC queue, public blocking API
-    using Q = staticrt::ScqQueue<uint64_t, kCap>;
+template <staticrt::ScqLayout L>
+struct StaticrtScqT {  // the fetch_add-claim MPMC queue, public blocking API
+    using Q = staticrt::ScqQueue<uint64_t, kCap, staticrt::WaitScope::process_private, L>;
     static auto make() { return std::make_unique<Q>(); }
     static auto producer(Q& q) { return [&q](uint64_t v) { (void)q.push(v); }; }
     static auto consumer(Q& q) { return [&q] { uint64_t v = 0; (void)q.pop(v); return v; }; }
 };
+using StaticrtScq = StaticrtScqT<staticrt::ScqLayout::spread>;          // the default layout
+using StaticrtScqCompact = StaticrtScqT<staticrt::ScqLayout::compact>;  // position order
 struct StaticrtScqTry {
     using Q = staticrt::ScqQueue<uint64_t, kCap>;
     static auto make() { return std::make_unique<Q>(); }
@@ -377,6 +380,7 @@ const int kRegistered = sb::add_workloads({
     tp<StaticrtMpmc>("mpmc_throughput_1p1c", "staticrt", true, &mpmc11<StaticrtMpmc>),
     tp<StaticrtMpmcTry>("mpmc_throughput_1p1c", "staticrt_try", false, &mpmc11<StaticrtMpmcTry>),
     tp<StaticrtScq>("mpmc_throughput_1p1c", "staticrt_scq", true, &mpmc11<StaticrtScq>),
+    tp<StaticrtScqCompact>("mpmc_throughput_1p1c", "staticrt_scq_compact", true, &mpmc11<StaticrtScqCompact>),
     tp<StaticrtScqTry>("mpmc_throughput_1p1c", "staticrt_scq_try", false, &mpmc11<StaticrtScqTry>),
     tp<StaticrtTicket>("mpmc_throughput_1p1c", "staticrt_ticket", true, &mpmc11<StaticrtTicket>),
     tp<StaticrtTicketAlways>("mpmc_throughput_1p1c", "staticrt_ticket_always", true, &mpmc11<StaticrtTicketAlways>),
@@ -392,6 +396,7 @@ const int kRegistered = sb::add_workloads({
     tp<StaticrtMpmc>("mpmc_throughput_2p2c", "staticrt", true, &mpmc22<StaticrtMpmc>),
     tp<StaticrtMpmcTry>("mpmc_throughput_2p2c", "staticrt_try", false, &mpmc22<StaticrtMpmcTry>),
     tp<StaticrtScq>("mpmc_throughput_2p2c", "staticrt_scq", true, &mpmc22<StaticrtScq>),
+    tp<StaticrtScqCompact>("mpmc_throughput_2p2c", "staticrt_scq_compact", true, &mpmc22<StaticrtScqCompact>),
     tp<StaticrtScqTry>("mpmc_throughput_2p2c", "staticrt_scq_try", false, &mpmc22<StaticrtScqTry>),
     tp<StaticrtTicket>("mpmc_throughput_2p2c", "staticrt_ticket", true, &mpmc22<StaticrtTicket>),
     tp<StaticrtTicketAlways>("mpmc_throughput_2p2c", "staticrt_ticket_always", true, &mpmc22<StaticrtTicketAlways>),
@@ -409,6 +414,7 @@ const int kRegistered = sb::add_workloads({
     {"pingpong_rtt", "staticrt_try", "ns", Better::lower, false, &rtt<StaticrtSpscTry>},
     {"pingpong_rtt", "staticrt_mpmc", "ns", Better::lower, true, &rtt<StaticrtMpmc>},
     {"pingpong_rtt", "staticrt_scq", "ns", Better::lower, true, &rtt<StaticrtScq>},
+    {"pingpong_rtt", "staticrt_scq_compact", "ns", Better::lower, true, &rtt<StaticrtScqCompact>},
     {"pingpong_rtt", "staticrt_ticket", "ns", Better::lower, true, &rtt<StaticrtTicket>},
     {"pingpong_rtt", "atomic_queue_spin", "ns", Better::lower, false, &rtt<AqSpin<true>>},
     {"pingpong_rtt", "boost_spsc", "ns", Better::lower, false, &rtt<BoostSpsc>},
@@ -425,6 +431,7 @@ const int kRegistered = sb::add_workloads({
     tp<StaticrtMpmc>(NAME, "staticrt", true, &mpmcKK<StaticrtMpmc, K>),                        \
     tp<StaticrtMpmcTry>(NAME, "staticrt_try", false, &mpmcKK<StaticrtMpmcTry, K>),             \
     tp<StaticrtScq>(NAME, "staticrt_scq", true, &mpmcKK<StaticrtScq, K>),                      \
+    tp<StaticrtScqCompact>(NAME, "staticrt_scq_compact", true, &mpmcKK<StaticrtScqCompact, K>), \
     tp<StaticrtScqTry>(NAME, "staticrt_scq_try", false, &mpmcKK<StaticrtScqTry, K>),           \
     tp<StaticrtTicket>(NAME, "staticrt_ticket", true, &mpmcKK<StaticrtTicket, K>),             \
     tp<StaticrtTicketAlways>(NAME, "staticrt_ticket_always", true, &mpmcKK<StaticrtTicketAlways, K>), \

@@ -30,6 +30,10 @@ template <class T, std::size_t N>
 using Mpmc = staticrt::detail::MpmcRing<T, N, DSchedPolicy>;
 template <class T, std::size_t N>
 using Scq = staticrt::detail::ScqRing<T, N, DSchedPolicy>;
+/// ScqRing with its ring positions in position order (ScqLayout::compact).
+template <class T, std::size_t N>
+using ScqCompact = staticrt::detail::ScqRing<T, N, DSchedPolicy, staticrt::WaitScope::process_private,
+                                             staticrt::ScqLayout::compact>;
 /// TicketRing with its default claim (CAS first, a ticket after two lost CASes) ...
 template <class T, std::size_t N>
 using Ticket = staticrt::detail::TicketRing<T, N, DSchedPolicy>;
@@ -234,9 +238,9 @@ inline Case scq_close_wakes(bool producer_side) { return close_wakes<Scq<int, 2>
 /// written into an entry that a dequeuer of the same cycle already passed would be lost; one
 /// taken twice would be duplicated). Tiny ring, many laps: every entry is passed by dequeuers
 /// of later cycles while an older index still sits in it (the "unsafe" case).
-template <std::size_t N = 2, int Threads = 3>
+template <std::size_t N = 2, int Threads = 3, staticrt::ScqLayout L = staticrt::ScqLayout::spread>
 Case scq_ring_churn() {
-    using Ring = staticrt::detail::ScqIndexRing<N, DSchedPolicy>;
+    using Ring = staticrt::detail::ScqIndexRing<N, DSchedPolicy, L>;
     struct S {
         Ring ring;
     };

@@ -54,6 +54,16 @@ TEST(DschedScq, IndexRingChurn_EveryIndexKept) {
 TEST(DschedScq, IndexRingChurn_OneIndexFourThreads_Kept) {
     dsched_suite::expect_all_pass("scq.ring_churn_1x4", 1500, [] { return scq_ring_churn<1, 4>(); });
 }
+// N = 8: 16 entries, two lines of them, so the two layouts put the positions in different entries.
+TEST(DschedScq, IndexRingChurn_EightIndices_BothLayouts_EveryIndexKept) {
+    dsched_suite::expect_all_pass("scq.ring_churn_8_spread", 200,
+                                  [] { return scq_ring_churn<8, 3, staticrt::ScqLayout::spread>(); });
+    dsched_suite::expect_all_pass("scq.ring_churn_8_compact", 200,
+                                  [] { return scq_ring_churn<8, 3, staticrt::ScqLayout::compact>(); });
+}
+TEST(DschedScq, Compact_FullQueue_ProducerSlipIsBounded_NoLivelock) {
+    dsched_suite::expect_all_pass("scq_compact.slip_bounded", 60, slip_bounded<ScqCompact>);
+}
 TEST(DschedScq, CloseRacingPushes_AcceptedExactlyTaken) {
     dsched_suite::expect_all_pass("scq.close_race", 400, scq_close_race);
 }

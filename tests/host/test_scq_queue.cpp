@@ -4,6 +4,7 @@
 // ring (detail::ScqIndexRing) on its own.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -64,6 +65,63 @@ TEST(ScqIndexRing, Close_LaterEnqueueFails_DrainModeTakesWhatIsLeft) {
     EXPECT_EQ(r.dequeue(before + 1), 2u);
     EXPECT_EQ(r.dequeue(before + 1), Ring8::kEmpty);
     EXPECT_EQ(r.dequeue(before + 1), Ring8::kEmpty);  // the head stops at the limit
+}
+
+namespace {
+template <staticrt::ScqLayout L>
+using Ring128 = staticrt::detail::ScqIndexRing<128, staticrt::detail::OsWaitPolicy, L>;
+// Entry index -> 64-byte line (8-byte entries).
+constexpr std::size_t line_of(std::size_t entry) { return entry / 8; }
+}  // namespace
+
+TEST(ScqIndexRing, Layouts_EachMapsTheRingOntoEveryEntryOnce) {
+    // 256 positions a lap, 256 entries: either layout is a permutation of the entries.
+    std::vector<int> spread(256), compact(256);
+    for (std::uint64_t p = 0; p < 256; ++p) {
+        ++spread.at(Ring128<staticrt::ScqLayout::spread>::slot_of(p));
+        ++compact.at(Ring128<staticrt::ScqLayout::compact>::slot_of(p));
+    }
+    for (std::size_t e = 0; e < 256; ++e) {
+        EXPECT_EQ(spread[e], 1) << "spread, entry " << e;
+        EXPECT_EQ(compact[e], 1) << "compact, entry " << e;
+    }
+    // The next lap reuses the same entries in the same order.
+    EXPECT_EQ(Ring128<staticrt::ScqLayout::spread>::slot_of(256 + 37), Ring128<staticrt::ScqLayout::spread>::slot_of(37));
+}
+
+TEST(ScqIndexRing, SpreadLayout_EightNeighbouringPositions_EightLines) {
+    using R = Ring128<staticrt::ScqLayout::spread>;
+    for (std::uint64_t base = 0; base < 256; base += 8) {
+        std::vector<std::size_t> lines;
+        for (std::uint64_t p = base; p < base + 8; ++p) lines.push_back(line_of(R::slot_of(p)));
+        std::sort(lines.begin(), lines.end());
+        EXPECT_EQ(std::unique(lines.begin(), lines.end()), lines.end()) << "positions " << base << ".." << base + 7;
+    }
+}
+
+TEST(ScqIndexRing, CompactLayout_EightNeighbouringPositions_OneLine) {
+    using R = Ring128<staticrt::ScqLayout::compact>;
+    for (std::uint64_t p = 0; p < 512; ++p) EXPECT_EQ(R::slot_of(p), p % 256);
+    for (std::uint64_t base = 0; base < 256; base += 8)
+        EXPECT_EQ(line_of(R::slot_of(base)), line_of(R::slot_of(base + 7)));
+}
+
+TEST(ScqQueue, CompactLayout_FifoOverManyLaps_AndFull) {
+    staticrt::ScqQueue<int, 128, staticrt::WaitScope::process_private, staticrt::ScqLayout::compact> q;
+    static_assert(decltype(q)::kLayout == staticrt::ScqLayout::compact);
+    int next_in = 0, next_out = 0;
+    for (int lap = 0; lap < 20; ++lap) {
+        while (q.try_push(next_in)) ++next_in;
+        ASSERT_EQ(next_in - next_out, 128) << "lap " << lap;  // exactly N slots
+        for (int k = 0; k < 77; ++k) {  // not a multiple of a line: the laps shift
+            int v = -1;
+            ASSERT_TRUE(q.try_pop(v));
+            ASSERT_EQ(v, next_out++);
+        }
+    }
+    int v = -1;
+    while (q.try_pop(v)) ASSERT_EQ(v, next_out++);
+    EXPECT_EQ(next_out, next_in);
 }
 
 TEST(ScqQueue, ConstinitGlobal_WorksWithoutConstruction) {

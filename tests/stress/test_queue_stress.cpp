@@ -208,6 +208,11 @@ TEST(QueueStress, Scq_4Producers4Consumers_NothingLostFifoPerProducer) {
     run_mpmc<staticrt::ScqQueue<std::uint64_t, 64>>(4, 4, staticrt::test::scaled(250'000), false);
 }
 
+TEST(QueueStress, ScqCompact_4Producers4Consumers_NothingLostFifoPerProducer) {
+    run_mpmc<staticrt::ScqQueue<std::uint64_t, 64, staticrt::WaitScope::process_private, staticrt::ScqLayout::compact>>(
+        4, 4, staticrt::test::scaled(250'000), false);
+}
+
 TEST(QueueStress, Scq_TinyCapacity_3Producers2Consumers) {
     run_mpmc<staticrt::ScqQueue<std::uint64_t, 2>>(3, 2, staticrt::test::scaled(100'000), false);
 }

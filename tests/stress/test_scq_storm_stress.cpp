@@ -158,6 +158,11 @@ TEST(QueueStorm, Scq_TimeoutsAndClose_6Producers6Consumers_ExactlyOnce) {
     storm<staticrt::ScqQueue<std::uint64_t, 8>>(6, 6, static_cast<int>(staticrt::test::scaled(12, 3)), true);
 }
 
+TEST(QueueStorm, ScqCompact_TimeoutsAndClose_6Producers6Consumers_ExactlyOnce) {
+    storm<staticrt::ScqQueue<std::uint64_t, 16, staticrt::WaitScope::process_private, staticrt::ScqLayout::compact>>(
+        6, 6, static_cast<int>(staticrt::test::scaled(12, 3)), true);
+}
+
 TEST(QueueStorm, Scq_TimeoutsAndClose_CapacityOne_ExactlyOnce) {
     storm<staticrt::ScqQueue<std::uint64_t, 1>>(4, 4, static_cast<int>(staticrt::test::scaled(8, 2)), true);
 }

@@ -26,6 +26,11 @@
 // previous element was moved out ([scq.free.enq]/[scq.free.deq]). docs/memory-ordering.md,
 // "## SCQ queue", has the argument and the cycle wrap-around bound.
 // Not yet: process-shared placement (a static_assert says so); MpmcQueue offers it.
+// Layout (ScqLayout, the last template parameter): `spread` (the default) puts consecutive ring
+// positions in different cache lines, so that threads claiming neighbouring positions at the same
+// time write different lines (many threads per side); `compact` keeps eight consecutive positions
+// in one line, so that a stream with few threads per side moves one line per eight elements per
+// ring instead of one per element (docs/queues.md, "Which MPMC queue").
 //
 //   staticrt::ScqQueue<Job, 256> q;
 //   (void)q.push(job, staticrt::Deadline::after(10ms));     // any producer
@@ -54,6 +59,10 @@ namespace staticrt {
 
 using platform::WaitScope;
 
+/// Where ScqQueue's ring positions sit (see the top of this file): `spread` for many threads
+/// per side, `compact` for few.
+enum class ScqLayout : std::uint8_t { spread, compact };
+
 namespace detail {
 
 /// SCQ's ring of 2N entries carrying indices < N (never more than N of them at once), over a
@@ -64,7 +73,7 @@ namespace detail {
 ///   unsafe: a dequeuer passed this entry while it still held an older element;
 ///   field = index ^ (2N - 1) for an element, 0 for "no element" (SCQ's bottom).
 /// All zero (entries, head, tail, threshold) is an empty ring: a zero-filled object is valid.
-template <std::size_t N, class P>
+template <std::size_t N, class P, ScqLayout L = ScqLayout::spread>
 class ScqIndexRing {
     template <class U>
     using atomic = typename P::template atomic<U>;
@@ -249,19 +258,20 @@ public:
         return m_tail.load(std::memory_order_acquire) & kPosMask;  // [scq.closed.load]
     }
 
-private:
     static constexpr unsigned kLineShift = 3;  // 8-byte entries, 64-byte lines: 2^3 a line
     static constexpr std::uint64_t kEntriesPerLine = std::uint64_t{1} << kLineShift;
-    /// Consecutive positions land in different cache lines (8 entries of 8 bytes a line), so
-    /// that threads claiming neighbouring positions do not write the same line.
+    /// spread: consecutive positions land in different cache lines (8 entries of 8 bytes a
+    /// line), so that threads claiming neighbouring positions do not write the same line.
+    /// compact: position order (8 consecutive positions a line). Public: the layout tests read it.
     static constexpr std::size_t slot_of(std::uint64_t pos) noexcept {
-        if constexpr (kOrder <= kLineShift) {
+        if constexpr (L == ScqLayout::compact || kOrder <= kLineShift) {
             return static_cast<std::size_t>(pos & kFieldMask);
         } else {
             const std::uint64_t p = pos & kFieldMask;
             return static_cast<std::size_t>((p >> (kOrder - kLineShift)) | ((p << kLineShift) & kFieldMask));
         }
     }
+private:
     static constexpr std::uint64_t tag_of(std::uint64_t pos) noexcept {
         return ((pos >> kOrder) + 1) << kTagShift;  // wraps mod 2^(64 - kTagShift) by the shift
     }
@@ -302,8 +312,9 @@ struct ScqCell {
 
 /// The queue itself, over a wait policy P (detail/wait_policy.hpp), so the deterministic
 /// scheduler (tests/dsched/) can run it. ScqQueue is this with OsWaitPolicy.
-template <class T, std::size_t N, class P, WaitScope Scope = WaitScope::process_private>
-class ScqRing : public QueueFront<ScqRing<T, N, P, Scope>, T, N> {
+template <class T, std::size_t N, class P, WaitScope Scope = WaitScope::process_private,
+          ScqLayout L = ScqLayout::spread>
+class ScqRing : public QueueFront<ScqRing<T, N, P, Scope, L>, T, N> {
     static_assert(QueueChecks<T, N, Scope == WaitScope::process_shared>::ok);
     static_assert(N <= (std::size_t{1} << 30), "ScqQueue capacity N must be at most 2^30");
     static_assert(Scope == WaitScope::process_private,
@@ -314,12 +325,13 @@ class ScqRing : public QueueFront<ScqRing<T, N, P, Scope>, T, N> {
     friend class QueueFront<ScqRing, T, N>;
     template <class U>
     using atomic = typename P::template atomic<U>;
-    using Ring = ScqIndexRing<N, P>;
+    using Ring = ScqIndexRing<N, P, L>;
     enum class Put : std::uint8_t { ok, full, closed };
     enum class Take : std::uint8_t { got, empty, closed, corrupted };
 
 public:
     static constexpr WaitScope kScope = Scope;
+    static constexpr ScqLayout kLayout = L;
 
     // ---------------------------------------------------------------- lifetime
     /// An empty, open queue; all zero. constexpr: usable as a constinit global.
@@ -535,8 +547,8 @@ private:
 }  // namespace detail
 
 /// The public queue: ScqRing with the OS wait policy (see the top of this file).
-template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
-class ScqQueue : public detail::ScqRing<T, N, detail::OsWaitPolicy, Scope> {
+template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private, ScqLayout L = ScqLayout::spread>
+class ScqQueue : public detail::ScqRing<T, N, detail::OsWaitPolicy, Scope, L> {
 public:
     constexpr ScqQueue() noexcept = default;
 };
