@@ -78,6 +78,8 @@ GOALS = [
      ["staticrt"], False, 1.0),
     ("(scq) MPMC 2p2c, ScqQueue compact layout >= 1.0x MpmcQueue", "mpmc_throughput_2p2c", "staticrt_scq_compact",
      ["staticrt"], False, 1.0),
+    ("(scq) MPMC 2p2c, ScqQueue compact layout >= 1.0x atomic_queue spinning", "mpmc_throughput_2p2c",
+     "staticrt_scq_compact", ["atomic_queue_spin"], False, 1.0),
     ("(ticket) MPMC 1p1c, TicketQueue >= 1.0x MpmcQueue", "mpmc_throughput_1p1c", "staticrt_ticket", ["staticrt"],
      False, 1.0),
     ("(ticket) MPMC 2p2c, TicketQueue >= 1.0x MpmcQueue", "mpmc_throughput_2p2c", "staticrt_ticket", ["staticrt"],

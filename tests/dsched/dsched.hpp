@@ -211,6 +211,7 @@ struct DSchedPolicy {
     static void notifier_fence(WaitScope) noexcept { point("notifier_fence"); }
     static void waiter_fence(WaitScope) noexcept { point("waiter_fence"); }
     static void cpu_relax() noexcept { point("cpu_relax"); }
+    static void prefetch_for_write(const void*) noexcept {}  // a hint: no memory effect to schedule
     static void yield() noexcept { point("yield"); }
     /// Virtual time: poll() is expired, never() is not, a finite deadline when the scheduler
     /// says so (seeded; always when every other thread is blocked or done). Once expired for a

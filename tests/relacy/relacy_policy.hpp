@@ -169,6 +169,7 @@ struct RelacyPolicy {
     static void notifier_fence(WaitScope) { rl::atomic_thread_fence(rl::mo_seq_cst, RL_INFO); }
     static void waiter_fence(WaitScope) { rl::atomic_thread_fence(rl::mo_seq_cst, RL_INFO); }
     static void cpu_relax() { rl::yield(1, RL_INFO); }
+    static void prefetch_for_write(const void*) {}  // a hint: no memory effect to model
     static void yield() { rl::yield(1, RL_INFO); }
     [[nodiscard]] static bool expired(Deadline deadline) {
         if (deadline.is_never()) return false;

@@ -119,6 +119,8 @@ struct OsWaitPolicy {
         }
     }
     static void cpu_relax() noexcept { platform::cpu_relax(); }
+    /// A hint before a load that an RMW of the same word follows (platform::prefetch_for_write).
+    static void prefetch_for_write(const void* p) noexcept { platform::prefetch_for_write(p); }
     static void yield() noexcept { platform::yield_now(); }
     [[nodiscard]] static bool expired(Deadline deadline) noexcept { return deadline.expired(); }
     /// The CPU the caller runs on now (a hint: it may move at once); kMaxCpus when unknown.

@@ -113,6 +113,9 @@ public:
             if ((raw & kClosedBit) != 0) return Enq::closed;
             const std::uint64_t t = raw & kPosMask;
             atomic<std::uint64_t>& e = m_entry[slot_of(t)];
+            // The entry is loaded and then CASed: fetch its line for writing first, so that a
+            // line the other side wrote last moves once, not twice (shared, then exclusive).
+            P::prefetch_for_write(&e);
             const std::uint64_t tag = tag_of(t);
             // [scq.entry.load] seq_cst: pairs with [scq.entry.cas]/[scq.entry.consume] of the
             // last writer of this entry, and is in the total order with the head claims, so a
@@ -166,6 +169,7 @@ public:
             const std::uint64_t h = m_head.fetch_add(1, std::memory_order_seq_cst);
             if (drain && h >= limit) return kEmpty;
             atomic<std::uint64_t>& e = m_entry[slot_of(h)];
+            P::prefetch_for_write(&e);  // loaded, then fetch_and'ed or CASed: see enqueue()
             const std::uint64_t tag = tag_of(h);
             unsigned spins = 0;
             // [scq.entry.deq.load] seq_cst (acquire part: pairs with [scq.entry.cas]; reading
@@ -508,9 +512,18 @@ private:
 
     template <bool Construct>
     Result<void> pop_into(T* out, Deadline d) noexcept {
+        // Caught up before the take: the head's entry not filled yet, though a producer may have
+        // claimed it ([scq.ready.load] relaxed: a look at the two lines the take reads first).
+        const bool behind = kGap != 0 && !d.is_poll() && !m_used.ready_ahead(1);
         const Take first = take<Construct>(out);
         if (first == Take::got) {
             m_not_full.notify_one();
+            // A consumer that took an element its producer was still writing keeps the gap as
+            // one that had to wait does (below): without it, a consumer faster than its producers
+            // stays one entry behind them and pulls the line each enqueue writes next.
+            if constexpr (kGap != 0) {
+                if (behind) m_used.run_ahead(kGap);
+            }
             return ok();
         }
         if (first == Take::closed) return unexpected(Errc::closed);
