@@ -64,15 +64,15 @@ struct StaticrtMpmcTry {
     static auto producer(Q& q) { return [&q](uint64_t v) { while (!q.try_push(v)) relax(); }; }
     static auto consumer(Q& q) { return [&q] { uint64_t v = 0; while (!q.try_pop(v)) relax(); return v; }; }
 };
-template <staticrt::ScqLayout L>
+template <class ScqQ>
 struct StaticrtScqT {  // the fetch_add-claim MPMC queue, public blocking API
-    using Q = staticrt::ScqQueue<uint64_t, kCap, staticrt::WaitScope::process_private, L>;
+    using Q = ScqQ;
     static auto make() { return std::make_unique<Q>(); }
     static auto producer(Q& q) { return [&q](uint64_t v) { (void)q.push(v); }; }
     static auto consumer(Q& q) { return [&q] { uint64_t v = 0; (void)q.pop(v); return v; }; }
 };
-using StaticrtScq = StaticrtScqT<staticrt::ScqLayout::spread>;          // the default layout
-using StaticrtScqCompact = StaticrtScqT<staticrt::ScqLayout::compact>;  // position order
+using StaticrtScq = StaticrtScqT<staticrt::ScqQueue<uint64_t, kCap>>;                // ring positions spread
+using StaticrtScqCompact = StaticrtScqT<staticrt::CompactScqQueue<uint64_t, kCap>>;  // position order
 struct StaticrtScqTry {
     using Q = staticrt::ScqQueue<uint64_t, kCap>;
     static auto make() { return std::make_unique<Q>(); }

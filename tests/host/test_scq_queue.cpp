@@ -107,7 +107,7 @@ TEST(ScqIndexRing, CompactLayout_EightNeighbouringPositions_OneLine) {
 }
 
 TEST(ScqQueue, CompactLayout_FifoOverManyLaps_AndFull) {
-    staticrt::ScqQueue<int, 128, staticrt::WaitScope::process_private, staticrt::ScqLayout::compact> q;
+    staticrt::CompactScqQueue<int, 128> q;
     static_assert(decltype(q)::kLayout == staticrt::ScqLayout::compact);
     int next_in = 0, next_out = 0;
     for (int lap = 0; lap < 20; ++lap) {

@@ -209,8 +209,7 @@ TEST(QueueStress, Scq_4Producers4Consumers_NothingLostFifoPerProducer) {
 }
 
 TEST(QueueStress, ScqCompact_4Producers4Consumers_NothingLostFifoPerProducer) {
-    run_mpmc<staticrt::ScqQueue<std::uint64_t, 64, staticrt::WaitScope::process_private, staticrt::ScqLayout::compact>>(
-        4, 4, staticrt::test::scaled(250'000), false);
+    run_mpmc<staticrt::CompactScqQueue<std::uint64_t, 64>>(4, 4, staticrt::test::scaled(250'000), false);
 }
 
 TEST(QueueStress, Scq_TinyCapacity_3Producers2Consumers) {

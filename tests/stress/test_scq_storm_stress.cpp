@@ -159,8 +159,7 @@ TEST(QueueStorm, Scq_TimeoutsAndClose_6Producers6Consumers_ExactlyOnce) {
 }
 
 TEST(QueueStorm, ScqCompact_TimeoutsAndClose_6Producers6Consumers_ExactlyOnce) {
-    storm<staticrt::ScqQueue<std::uint64_t, 16, staticrt::WaitScope::process_private, staticrt::ScqLayout::compact>>(
-        6, 6, static_cast<int>(staticrt::test::scaled(12, 3)), true);
+    storm<staticrt::CompactScqQueue<std::uint64_t, 16>>(6, 6, static_cast<int>(staticrt::test::scaled(12, 3)), true);
 }
 
 TEST(QueueStorm, Scq_TimeoutsAndClose_CapacityOne_ExactlyOnce) {

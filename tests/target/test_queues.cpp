@@ -93,7 +93,7 @@ TEST_CASE("SpscQueue: blocking hand-off between two threads keeps order") {
 TEST_CASE_TEMPLATE("Queue: a producer blocked on a full queue gets in after one pop (its slip is bounded)", Q,
                    staticrt::SpscQueue<std::uint64_t, 64>, staticrt::MpmcQueue<std::uint64_t, 64>,
                    staticrt::TicketQueue<std::uint64_t, 64>, staticrt::ScqQueue<std::uint64_t, 128>,
-                   staticrt::ScqQueue<std::uint64_t, 128, staticrt::WaitScope::process_private, staticrt::ScqLayout::compact>) {
+                   staticrt::CompactScqQueue<std::uint64_t, 128>) {
     // A full queue of 8-byte elements, long enough for the producer's slip: the producer slips
     // back (waits for more than one free cell) for a bounded number of polls only. The consumer
     // frees exactly one cell and then waits for the producer's signal, which comes only after
@@ -185,7 +185,7 @@ TEST_CASE_TEMPLATE("Queue: a 16-byte element pushed by reference through a full 
 TEST_CASE_TEMPLATE("MPMC queues: a consumer that caught up with a burst returns it when the burst ends", Q,
                    staticrt::MpmcQueue<std::uint64_t, 64>, staticrt::TicketQueue<std::uint64_t, 64>,
                    staticrt::ScqQueue<std::uint64_t, 128>,
-                   staticrt::ScqQueue<std::uint64_t, 128, staticrt::WaitScope::process_private, staticrt::ScqLayout::compact>) {
+                   staticrt::CompactScqQueue<std::uint64_t, 128>) {
     // A consumer whose pop had to poll and then finds the next element already there waits for
     // the producers to get a quarter of the ring ahead (consumer_gap(), queue/detail/slot.hpp;
     // ScqQueue's run_ahead()),
@@ -228,7 +228,7 @@ TEST_CASE_TEMPLATE("MPMC queues: a consumer that caught up with a burst returns 
 
 TEST_CASE_TEMPLATE("MPMC queues: small stress, 3 producers 3 consumers, nothing lost, FIFO per producer", Q,
                    staticrt::MpmcQueue<std::uint64_t, 8>, staticrt::ScqQueue<std::uint64_t, 8>,
-                   staticrt::ScqQueue<std::uint64_t, 1>, staticrt::ScqQueue<std::uint64_t, 16, staticrt::WaitScope::process_private, staticrt::ScqLayout::compact>,
+                   staticrt::ScqQueue<std::uint64_t, 1>, staticrt::CompactScqQueue<std::uint64_t, 16>,
                    staticrt::TicketQueue<std::uint64_t, 8>,
                    staticrt::TicketQueue<std::uint64_t, 1>) {
     Q q;

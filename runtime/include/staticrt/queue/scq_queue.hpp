@@ -26,10 +26,9 @@
 // previous element was moved out ([scq.free.enq]/[scq.free.deq]). docs/memory-ordering.md,
 // "## SCQ queue", has the argument and the cycle wrap-around bound.
 // Not yet: process-shared placement (a static_assert says so); MpmcQueue offers it.
-// Layout (ScqLayout, the last template parameter): `spread` (the default) puts consecutive ring
-// positions in different cache lines, so that threads claiming neighbouring positions at the same
-// time write different lines (many threads per side); `compact` keeps eight consecutive positions
-// in one line, so that a stream with few threads per side moves one line per eight elements per
+// Layout (ScqLayout): ScqQueue (`spread`) puts consecutive ring positions in different cache lines, so that threads claiming neighbouring positions at the same
+// time write different lines (many threads per side); CompactScqQueue (`compact`) keeps eight
+// consecutive positions in one line, so that a stream with few threads per side moves one line per eight elements per
 // ring instead of one per element (docs/queues.md, "Which MPMC queue").
 //
 //   staticrt::ScqQueue<Job, 256> q;
@@ -559,11 +558,21 @@ private:
 
 }  // namespace detail
 
-/// The public queue: ScqRing with the OS wait policy (see the top of this file).
-template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private, ScqLayout L = ScqLayout::spread>
-class ScqQueue : public detail::ScqRing<T, N, detail::OsWaitPolicy, Scope, L> {
+/// The public queue: ScqRing with the OS wait policy (see the top of this file), its ring
+/// positions spread over cache lines (ScqLayout::spread: many threads per side).
+template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
+class ScqQueue : public detail::ScqRing<T, N, detail::OsWaitPolicy, Scope, ScqLayout::spread> {
 public:
     constexpr ScqQueue() noexcept = default;
+};
+
+/// ScqQueue with its ring positions in position order (ScqLayout::compact: few threads per
+/// side). Same calls, guarantees and size; a separate name, not a fourth template parameter of
+/// ScqQueue, so that code passing ScqQueue as a template template argument keeps compiling.
+template <class T, std::size_t N, WaitScope Scope = WaitScope::process_private>
+class CompactScqQueue : public detail::ScqRing<T, N, detail::OsWaitPolicy, Scope, ScqLayout::compact> {
+public:
+    constexpr CompactScqQueue() noexcept = default;
 };
 
 }  // namespace staticrt
