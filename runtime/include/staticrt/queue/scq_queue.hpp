@@ -26,10 +26,11 @@
 // previous element was moved out ([scq.free.enq]/[scq.free.deq]). docs/memory-ordering.md,
 // "## SCQ queue", has the argument and the cycle wrap-around bound.
 // Not yet: process-shared placement (a static_assert says so); MpmcQueue offers it.
-// Layout (ScqLayout): ScqQueue (`spread`) puts consecutive ring positions in different cache lines, so that threads claiming neighbouring positions at the same
-// time write different lines (many threads per side); CompactScqQueue (`compact`) keeps eight
-// consecutive positions in one line, so that a stream with few threads per side moves one line per eight elements per
-// ring instead of one per element (docs/queues.md, "Which MPMC queue").
+// Layout (ScqLayout): ScqQueue (`spread`) puts consecutive ring positions in different cache
+// lines, so that threads claiming neighbouring positions at the same time write different lines
+// (many threads per side); CompactScqQueue (`compact`) keeps eight consecutive positions in one
+// line, so that a stream with few threads per side moves one line per eight elements per ring
+// instead of one per element (docs/queues.md, "Which MPMC queue to pick").
 //
 //   staticrt::ScqQueue<Job, 256> q;
 //   (void)q.push(job, staticrt::Deadline::after(10ms));     // any producer
@@ -274,6 +275,7 @@ public:
             return static_cast<std::size_t>((p >> (kOrder - kLineShift)) | ((p << kLineShift) & kFieldMask));
         }
     }
+
 private:
     static constexpr std::uint64_t tag_of(std::uint64_t pos) noexcept {
         return ((pos >> kOrder) + 1) << kTagShift;  // wraps mod 2^(64 - kTagShift) by the shift
