@@ -70,8 +70,10 @@ TEST(ScqIndexRing, Close_LaterEnqueueFails_DrainModeTakesWhatIsLeft) {
 namespace {
 template <staticrt::ScqLayout L>
 using Ring128 = staticrt::detail::ScqIndexRing<128, staticrt::detail::OsWaitPolicy, L>;
-// Entry index -> 64-byte line (8-byte entries).
-constexpr std::size_t line_of(std::size_t entry) { return entry / 8; }
+// Entry index -> cache line, by the ring's own count of entries a line.
+constexpr std::size_t line_of(std::size_t entry) {
+    return entry / Ring128<staticrt::ScqLayout::spread>::kEntriesPerLine;
+}
 }  // namespace
 
 TEST(ScqIndexRing, Layouts_EachMapsTheRingOntoEveryEntryOnce) {
