@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <spawn.h>
 #include <sys/prctl.h>
@@ -245,7 +246,38 @@ Result<void> send_signal(ProcessHandle& handle, int sig) noexcept {
 Result<void> terminate_process(ProcessHandle& handle) noexcept { return send_signal(handle, SIGTERM); }
 Result<void> kill_process(ProcessHandle& handle) noexcept { return send_signal(handle, SIGKILL); }
 
-ProcessId current_process_id() noexcept { return ::getpid(); }
+namespace {
+// The process id, cached: getpid() is a system call (about 1 us in the development VM), and the
+// process-shared queues name their process on every push and pop. A forked child must not
+// keep its parent's id: the pthread_atfork child handler clears the cache before any code of the
+// child runs (glibc's fork() runs it; a child made by raw clone(2) or _Fork() would not, and
+// staticrt forks with fork()). Until the handler is registered nothing is cached.
+std::atomic<ProcessId> g_cached_pid{0};   // 0: ask the kernel
+std::atomic<int> g_pid_cache_state{0};    // 0 not yet, 1 registering, 2 cache on, 3 refused
+void forget_cached_pid() noexcept {
+    // [pid.cache] relaxed: the child is single-threaded here; see current_process_id().
+    g_cached_pid.store(0, std::memory_order_relaxed);
+}
+}  // namespace
+
+ProcessId current_process_id() noexcept {
+    // [pid.cache] relaxed load and store: every thread of a process stores the same value, and
+    // nothing else is published through it; fork() copies it, the child handler clears it.
+    const ProcessId cached = g_cached_pid.load(std::memory_order_relaxed);
+    if (cached != 0) return cached;
+    const ProcessId pid = ::getpid();
+    // [pid.cache.state] acquire: pairs with the release below (the handler is registered).
+    int state = g_pid_cache_state.load(std::memory_order_acquire);
+    if (state == 0) {
+        // [pid.cache.state] relaxed CAS: elects the one thread that registers the handler.
+        if (g_pid_cache_state.compare_exchange_strong(state, 1, std::memory_order_relaxed)) {
+            state = ::pthread_atfork(nullptr, nullptr, &forget_cached_pid) == 0 ? 2 : 3;
+            g_pid_cache_state.store(state, std::memory_order_release);  // [pid.cache.state] release
+        }
+    }
+    if (state == 2) g_cached_pid.store(pid, std::memory_order_relaxed);  // [pid.cache]
+    return pid;
+}
 ProcessId parent_process_id() noexcept { return ::getppid(); }
 
 bool process_exists(ProcessId pid) noexcept {

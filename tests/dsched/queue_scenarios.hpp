@@ -237,10 +237,13 @@ inline Case scq_close_wakes(bool producer_side) { return close_wakes<Scq<int, 2>
 /// and put it back, 3 times. Afterwards every index is in the ring exactly once (an index
 /// written into an entry that a dequeuer of the same cycle already passed would be lost; one
 /// taken twice would be duplicated). Tiny ring, many laps: every entry is passed by dequeuers
-/// of later cycles while an older index still sits in it (the "unsafe" case).
-template <std::size_t N = 2, int Threads = 3, staticrt::ScqLayout L = staticrt::ScqLayout::spread>
+/// of later cycles while an older index still sits in it (the "unsafe" case). Untrusted (the
+/// rings of a process-shared ScqQueue): such a dequeuer takes the older index over instead (the
+/// rescue of an index whose dequeuer died), racing the live dequeuer of the older cycle.
+template <std::size_t N = 2, int Threads = 3, staticrt::ScqLayout L = staticrt::ScqLayout::spread,
+          bool Untrusted = false>
 Case scq_ring_churn() {
-    using Ring = staticrt::detail::ScqIndexRing<N, DSchedPolicy, L>;
+    using Ring = staticrt::detail::ScqIndexRing<N, DSchedPolicy, L, Untrusted>;
     struct S {
         Ring ring;
     };

@@ -55,6 +55,15 @@ TEST(DschedScq, IndexRingChurn_OneIndexFourThreads_Kept) {
     dsched_suite::expect_all_pass("scq.ring_churn_1x4", 1500, [] { return scq_ring_churn<1, 4>(); });
 }
 // N = 8: 16 entries, two lines of them, so the two layouts put the positions in different entries.
+TEST(DschedScq, SharedIndexRingChurn_RescuesRaceLiveDequeuers_EveryIndexKept) {
+    using staticrt::ScqLayout;
+    dsched_suite::expect_all_pass("scq.shared_ring_churn", 600, [] { return scq_ring_churn<2, 3, ScqLayout::spread, true>(); });
+    dsched_suite::expect_all_pass("scq.shared_ring_churn_1x4", 1500,
+                                  [] { return scq_ring_churn<1, 4, ScqLayout::spread, true>(); });
+    dsched_suite::expect_all_pass("scq.shared_ring_churn_8_compact", 200,
+                                  [] { return scq_ring_churn<8, 3, ScqLayout::compact, true>(); });
+}
+
 TEST(DschedScq, IndexRingChurn_EightIndices_BothLayouts_EveryIndexKept) {
     dsched_suite::expect_all_pass("scq.ring_churn_8_spread", 200,
                                   [] { return scq_ring_churn<8, 3, staticrt::ScqLayout::spread>(); });

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -203,6 +204,41 @@ TEST(Process, Start_TwiceWhileRunning_InvalidArgument_RestartAfterJoin) {
     ASSERT_TRUE(p.start("return_seven"));
     ASSERT_TRUE(p.join(Deadline::after(20s)));
     EXPECT_EQ(p.exit_code(), 7);
+}
+
+namespace {
+// 0 when the child's current_pid() (cached in the parent before the fork) is the child's own,
+// also from a second thread and in a grandchild forked by the child.
+int fork_check_own_pid(void*) noexcept;
+int fork_check_own_pid_leaf(void*) noexcept {
+    return Process::current_pid() == ::getpid() && Process::current_pid() != Process::parent_pid() ? 0 : 1;
+}
+int fork_check_own_pid(void*) noexcept {
+    if (Process::current_pid() != ::getpid()) return 1;
+    Process grandchild;
+    if (!grandchild.start_fork(&fork_check_own_pid_leaf, nullptr)) return 2;
+    if (!grandchild.join(Deadline::after(20s))) return 3;
+    return grandchild.exit_code() == 0 ? 0 : 4;
+}
+}  // namespace
+
+TEST(Process, CurrentPid_CachedInTheParent_ForkedChildAndGrandchildSeeTheirOwn) {
+    staticrt::test::Watchdog wd{60s};
+    ASSERT_EQ(Process::current_pid(), ::getpid());  // cached from here on
+    ASSERT_EQ(Process::current_pid(), ::getpid());
+    Process child;
+    ASSERT_TRUE(child.start_fork(&fork_check_own_pid, nullptr));
+    ASSERT_TRUE(child.join(Deadline::after(20s)));
+    EXPECT_EQ(child.exit_code(), 0);
+    // And a raw fork() (not through Process) too.
+    const pid_t pid = ::fork();
+    if (pid == 0) ::_exit(Process::current_pid() == ::getpid() ? 0 : 1);
+    ASSERT_GT(pid, 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_EQ(Process::current_pid(), ::getpid());
 }
 
 TEST(Process, Pids_ChildReportsOwnAndParent_Match) {

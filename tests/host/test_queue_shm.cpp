@@ -16,6 +16,7 @@
 
 #include "staticrt/queue/joinable_queue.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
 #include "watchdog.hpp"
 
@@ -86,6 +87,16 @@ TEST(QueueSharedMemory, SpscTwoMappings_HandsOverInOrder) {
 TEST(QueueSharedMemory, MpmcTwoMappings_HandsOverInOrder) {
     staticrt::test::Watchdog wd{60s};
     hand_over<staticrt::MpmcQueue<std::uint64_t, 16, WaitScope::process_shared>>(50000);
+}
+
+TEST(QueueSharedMemory, ScqTwoMappings_HandsOverInOrder) {
+    staticrt::test::Watchdog wd{60s};
+    hand_over<staticrt::ScqQueue<std::uint64_t, 16, WaitScope::process_shared>>(50000);
+}
+
+TEST(QueueSharedMemory, CompactScqTwoMappings_HandsOverInOrder) {
+    staticrt::test::Watchdog wd{60s};
+    hand_over<staticrt::CompactScqQueue<std::uint64_t, 16, WaitScope::process_shared>>(50000);
 }
 
 TEST(QueueSharedMemory, JoinableTwoMappings_JoinSeesTaskDoneFromOtherMapping) {

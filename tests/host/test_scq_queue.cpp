@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <thread>
 #include <vector>
 
@@ -65,6 +66,55 @@ TEST(ScqIndexRing, Close_LaterEnqueueFails_DrainModeTakesWhatIsLeft) {
     EXPECT_EQ(r.dequeue(before + 1), 2u);
     EXPECT_EQ(r.dequeue(before + 1), Ring8::kEmpty);
     EXPECT_EQ(r.dequeue(before + 1), Ring8::kEmpty);  // the head stops at the limit
+}
+
+namespace {
+/// A dequeuer that claimed the head position and died before taking its entry: the head moves
+/// on by one, nothing else changes. The head is the ring's first member (a standard-layout
+/// class), so the test reaches it without an API a live queue must not offer.
+template <class Ring>
+void claim_and_die(Ring& r) {
+    static_assert(std::is_standard_layout_v<Ring>);
+    reinterpret_cast<std::atomic<std::uint64_t>*>(&r)->fetch_add(1);
+}
+/// Cycles `laps` x N indices through the ring (dequeue one, enqueue it back); counts how often
+/// index `lost` comes out.
+template <class Ring>
+int cycle_and_count(Ring& r, std::uint32_t lost, int laps, std::uint32_t n) {
+    int seen = 0;
+    for (int k = 0; k < laps * static_cast<int>(n); ++k) {
+        const std::uint32_t i = r.dequeue();
+        if (i == Ring::kEmpty) continue;
+        EXPECT_LT(i, n);
+        if (i >= n) return -1;
+        if (i == lost) ++seen;
+        EXPECT_EQ(r.enqueue(i), Ring::Enq::ok);
+    }
+    return seen;
+}
+}  // namespace
+
+TEST(ScqIndexRing, SharedRing_IndexOfADequeuerThatDiedAfterItsClaim_TakenOverByALaterLap) {
+    using Shared8 = staticrt::detail::ScqIndexRing<8, staticrt::detail::OsWaitPolicy, staticrt::ScqLayout::spread, true>;
+    Shared8 r;
+    for (std::uint32_t i = 0; i < 8; ++i) ASSERT_EQ(r.enqueue(i), Shared8::Enq::ok);
+    claim_and_die(r);  // index 0's position claimed, never taken
+    for (std::uint32_t i = 1; i < 8; ++i) ASSERT_EQ(r.dequeue(), i);
+    EXPECT_EQ(r.dequeue(), Shared8::kEmpty);  // index 0 sits behind the head
+    for (std::uint32_t i = 1; i < 8; ++i) ASSERT_EQ(r.enqueue(i), Shared8::Enq::ok);
+    // A dequeuer of a later lap reaches index 0's entry and takes it over; from then on it
+    // circulates with the others, each index once.
+    EXPECT_GE(cycle_and_count(r, 0, 6, 8), 2);
+}
+
+TEST(ScqIndexRing, PrivateRing_IndexOfADequeuerThatClaimedIt_WaitsForThatDequeuer) {
+    // The contrast: in-process, the claimant is alive and will take its index; later laps pass it.
+    Ring8 r;
+    for (std::uint32_t i = 0; i < 8; ++i) ASSERT_EQ(r.enqueue(i), Ring8::Enq::ok);
+    claim_and_die(r);
+    for (std::uint32_t i = 1; i < 8; ++i) ASSERT_EQ(r.dequeue(), i);
+    for (std::uint32_t i = 1; i < 8; ++i) ASSERT_EQ(r.enqueue(i), Ring8::Enq::ok);
+    EXPECT_EQ(cycle_and_count(r, 0, 6, 8), 0);
 }
 
 namespace {
@@ -207,4 +257,49 @@ TEST(ScqQueue, Close_WithBlockedProducers_WakesAllWithClosed) {
     EXPECT_EQ(*q.pop(), 1);
     EXPECT_EQ(*q.pop(), 2);
     EXPECT_EQ(q.pop().code(), Errc::closed);
+}
+
+namespace {
+using SharedQ8 = staticrt::ScqQueue<std::uint64_t, 8, staticrt::WaitScope::process_shared>;
+/// Closes `q` (empty), then scribbles its close position (the used ring's tail and the drain
+/// limit) to `far` positions past the head, as another process's stray writes could.
+bool close_far_ahead(SharedQ8& q, std::uint64_t far) {
+    q.close();
+    auto* w = reinterpret_cast<std::uint64_t*>(&q);
+    const std::size_t words = sizeof(SharedQ8) / sizeof(std::uint64_t);
+    std::size_t tail = words, limit = words;
+    for (std::size_t i = 0; i < words; ++i) {
+        if (w[i] == std::uint64_t{1} << 63) tail = i;  // the used ring's tail: position 0, closed
+        // The drain limit (the tail at the close + 1) is the first word that reads 1; the
+        // parking words' epochs after it were bumped to 1 by close()'s wake-ups.
+        if (w[i] == 1 && limit == words) limit = i;
+    }
+    if (tail == words || limit == words) return false;
+    w[tail] = far | std::uint64_t{1} << 63;
+    w[limit] = far + 1;
+    return true;
+}
+}  // namespace
+
+TEST(ScqQueueShared, ScribbledCloseFarPastTheHead_Corrupted) {
+    // A process-shared queue trusts no word it reads: a close position 2^40 past the head of an
+    // empty ring is no state a live queue reaches (a drain would pass 2^40 positions).
+    staticrt::test::Watchdog wd{60s};
+    static SharedQ8 q;
+    ASSERT_TRUE(close_far_ahead(q, std::uint64_t{1} << 40));
+    const auto r = q.pop(Deadline::after(20ms));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.code(), Errc::corrupted);
+}
+
+TEST(ScqQueueShared, ScribbledCloseNearlyAsFar_PopStillEndsByItsDeadline) {
+    // 2^20 positions: under the plausibility bound, so the drain walks them, but a bounded number
+    // per attempt: the pop ends by its deadline (without the bound, one attempt runs for seconds
+    // and then reports a drained queue).
+    staticrt::test::Watchdog wd{60s};
+    static SharedQ8 q;
+    ASSERT_TRUE(close_far_ahead(q, std::uint64_t{1} << 20));
+    const auto r = q.pop(Deadline::after(20ms));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.code(), Errc::timeout);
 }

@@ -10,6 +10,7 @@
 #include "counting_alloc.hpp"
 #include "staticrt/queue/joinable_queue.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
 
 using staticrt::Deadline;
@@ -19,6 +20,8 @@ staticrt::SpscQueue<std::uint64_t, 64> g_spsc;
 staticrt::MpmcQueue<std::uint64_t, 64> g_mpmc;
 staticrt::JoinableQueue<std::uint64_t, 64> g_join;
 staticrt::MpmcQueue<std::uint64_t, 8, staticrt::WaitScope::process_shared> g_shared;
+staticrt::ScqQueue<std::uint64_t, 64> g_scq;
+staticrt::ScqQueue<std::uint64_t, 8, staticrt::WaitScope::process_shared> g_scq_shared;
 
 template <class Q>
 void exercise(Q& q) {
@@ -48,6 +51,8 @@ TEST(NoHeapQueues, SteadyState_AllOperations_ZeroAllocations) {
     exercise(g_spsc);
     exercise(g_mpmc);
     exercise(g_shared);
+    exercise(g_scq);
+    exercise(g_scq_shared);
     for (int i = 0; i < 10; ++i) {
         ASSERT_TRUE(g_join.push(static_cast<std::uint64_t>(i)));
         ASSERT_TRUE(g_join.pop());

@@ -17,6 +17,7 @@
 
 #include "staticrt/ipc/process_mutex.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
+#include "staticrt/queue/scq_queue.hpp"
 #include "staticrt/queue/spsc_queue.hpp"
 #include "staticrt/sync.hpp"
 
@@ -141,11 +142,13 @@ void scribble(T& obj, std::uint64_t& state) {
     }
 }
 using SharedMpmc8 = staticrt::MpmcQueue<std::uint32_t, 8, staticrt::WaitScope::process_shared>;
+using SharedScq8 = staticrt::ScqQueue<std::uint32_t, 8, staticrt::WaitScope::process_shared>;
+using SharedCompactScq8 = staticrt::CompactScqQueue<std::uint32_t, 8, staticrt::WaitScope::process_shared>;
 }  // namespace
 
 TEST_CASE_TEMPLATE("Faults: a scribbled queue ends every call with a value or an error, by its deadline", Q,
                    staticrt::MpmcQueue<std::uint32_t, 8>, staticrt::SpscQueue<std::uint32_t, 8>,
-                   SharedMpmc8) {
+                   SharedMpmc8, SharedScq8, SharedCompactScq8) {
     std::uint64_t state = 0x9E3779B97F4A7C15ull;
     for (int round = 0; round < 200; ++round) {
         alignas(Q) unsigned char storage[sizeof(Q)];

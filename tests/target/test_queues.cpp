@@ -41,7 +41,8 @@ TEST_CASE_TEMPLATE("Queue: try_push/try_pop, full, empty, FIFO over laps", Q, st
 TEST_CASE_TEMPLATE("Queue: deadline, close, drain", Q, staticrt::SpscQueue<int, 2>, staticrt::MpmcQueue<int, 2>,
                    staticrt::ScqQueue<int, 2>, staticrt::TicketQueue<int, 2>,
                    staticrt::SpscQueue<int, 2, staticrt::WaitScope::process_shared>,
-                   staticrt::MpmcQueue<int, 2, staticrt::WaitScope::process_shared>) {
+                   staticrt::MpmcQueue<int, 2, staticrt::WaitScope::process_shared>,
+                   staticrt::ScqQueue<int, 2, staticrt::WaitScope::process_shared>) {
     Q q;
     const Errc slept = q.pop(Deadline::after(5ms)).code();
     if (slept == Errc::not_supported) {

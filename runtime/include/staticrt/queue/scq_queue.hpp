@@ -25,7 +25,13 @@
 // pop of that element returns ([scq.used.enq]/[scq.used.deq]); a cell is reused only after its
 // previous element was moved out ([scq.free.enq]/[scq.free.deq]). docs/memory-ordering.md,
 // "## SCQ queue", has the argument and the cycle wrap-around bound.
-// Not yet: process-shared placement (a static_assert says so); MpmcQueue offers it.
+// Shared memory (Scope = WaitScope::process_shared, trivially copyable T): nobody waits for a
+// process killed inside push or pop. Each cell names the process holding it outside the rings;
+// a blocking push that finds the queue full for kDeadHolderCheckNs gives back cells held by
+// processes that no longer exist, and a dequeuer that finds an older lap's index still in its
+// entry (its dequeuer died after the claim) takes it over. Every loop is bounded without
+// trusting the shared words (scribbled memory ends in a value or Errc::corrupted). docs/queues.md,
+// "A dead producer or consumer"; docs/memory-ordering.md, "SCQ queue".
 // Layout (ScqLayout): ScqQueue (`spread`) puts consecutive ring positions in different cache
 // lines, so that threads claiming neighbouring positions at the same time write different lines
 // (many threads per side); CompactScqQueue (`compact`) keeps eight consecutive positions in one
@@ -49,6 +55,7 @@
 #include "staticrt/detail/event_count.hpp"
 #include "staticrt/detail/wait_policy.hpp"
 #include "staticrt/platform/arch.hpp"
+#include "staticrt/platform/process.hpp"
 #include "staticrt/platform/result.hpp"
 #include "staticrt/platform/time.hpp"
 #include "staticrt/platform/wait.hpp"
@@ -73,7 +80,10 @@ namespace detail {
 ///   unsafe: a dequeuer passed this entry while it still held an older element;
 ///   field = index ^ (2N - 1) for an element, 0 for "no element" (SCQ's bottom).
 /// All zero (entries, head, tail, threshold) is an empty ring: a zero-filled object is valid.
-template <std::size_t N, class P, ScqLayout L = ScqLayout::spread>
+/// Untrusted (a process-shared queue, whose memory another process may have scribbled on):
+/// every loop is bounded by the words' live invariants, and a state no live ring reaches is
+/// reported (kCorrupt, Enq::corrupted) instead of looping on it.
+template <std::size_t N, class P, ScqLayout L = ScqLayout::spread, bool Untrusted = false>
 class ScqIndexRing {
     template <class U>
     using atomic = typename P::template atomic<U>;
@@ -91,11 +101,24 @@ public:
     static constexpr std::int64_t kBudget = 3 * static_cast<std::int64_t>(N);
     static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};
     static constexpr std::uint32_t kCorrupt = ~std::uint32_t{0} - 1;
+    /// Untrusted, drain mode: this call passed kDrainStep positions and the close position is
+    /// still ahead; call again (every call ends, whatever the head and the limit hold).
+    static constexpr std::uint32_t kAgain = ~std::uint32_t{0} - 2;
+    /// Untrusted: an enqueue that failed this many claims in a row reports Enq::corrupted (a
+    /// live ring of at most N indices in 2N entries gives an enqueuer an entry within about N
+    /// claims unless dequeuers keep overtaking it: 2^20 failures is far past any live queue).
+    static constexpr std::uint32_t kMaxEnqueueClaims = std::uint32_t{1} << 20;
+    /// Untrusted: positions one drain-mode dequeue passes at most before it returns kAgain.
+    static constexpr std::uint64_t kDrainStep = 4 * kSlots;
+    /// Untrusted: a close position further than this past the head is reported as kCorrupt
+    /// (each position in between is claimed by one enqueue attempt; a live queue closes with
+    /// about 2N of them at most, plus a few per enqueuer inside a call).
+    static constexpr std::uint64_t kMaxDrainGap = std::uint64_t{1} << 32;
     /// Re-reads of an entry whose enqueuer has not written it yet, before the dequeuer
     /// invalidates it (the enqueuer is probably a few instructions away; invalidating costs it
     /// a new position).
     static constexpr unsigned kSlotSpin = 64;
-    enum class Enq : std::uint8_t { ok, closed };
+    enum class Enq : std::uint8_t { ok, closed, corrupted };
 
     constexpr ScqIndexRing() noexcept = default;
     ScqIndexRing(const ScqIndexRing&) = delete;
@@ -105,7 +128,11 @@ public:
     /// the close bit was set before this call's claim (only the `used` ring is ever closed).
     Enq enqueue(std::uint32_t idx) noexcept {
         const std::uint64_t field = static_cast<std::uint64_t>(idx) ^ kFieldMask;
+        [[maybe_unused]] std::uint32_t claims = 0;
         for (;;) {
+            if constexpr (Untrusted) {
+                if (++claims > kMaxEnqueueClaims) return Enq::corrupted;
+            }
             // [scq.tail.claim] seq_cst RMW: the claim; in one total order with [scq.close]
             // (a claim after the close bit sees it) and with the head / threshold words the
             // SCQ argument reasons about ([scq.head.claim], [scq.enq.head.load]).
@@ -150,7 +177,13 @@ public:
         const bool drain = limit != 0;
         // [scq.threshold.load] seq_cst: pairs with [scq.threshold.reset]/[scq.threshold.dec].
         if (!drain) {
-            if (m_budget.load(std::memory_order_seq_cst) <= 0) return kEmpty;
+            const std::int64_t budget = m_budget.load(std::memory_order_seq_cst);
+            if (budget <= 0) return kEmpty;
+            // Untrusted: the threshold is only ever stored as kBudget and counted down; a larger
+            // one would let this call run (budget) claims.
+            if constexpr (Untrusted) {
+                if (budget > kBudget) return kCorrupt;
+            }
             // Not in the paper: a dequeuer that finds no position claimed beyond the head
             // returns at once instead of claiming one, invalidating it and pulling the tail up
             // (a consumer polling a near-empty ring did that up to 3N times per element, and
@@ -163,8 +196,18 @@ public:
             const std::uint64_t h0 = m_head.load(std::memory_order_seq_cst);
             if (!ready(h0) && (m_tail.load(std::memory_order_seq_cst) & kPosMask) <= h0) return kEmpty;
         }
+        [[maybe_unused]] std::uint64_t passed = 0;
+        if constexpr (Untrusted) {
+            if (drain) {
+                const std::uint64_t h = m_head.load(std::memory_order_seq_cst);  // [scq.head.claim] (a peek)
+                if (h < limit && limit - h > kMaxDrainGap) return kCorrupt;
+            }
+        }
         for (;;) {
             if (drain && m_head.load(std::memory_order_seq_cst) >= limit) return kEmpty;  // [scq.head.claim] (a peek)
+            if constexpr (Untrusted) {
+                if (drain && ++passed > kDrainStep) return kAgain;
+            }
             // [scq.head.claim] seq_cst RMW: see [scq.tail.claim].
             const std::uint64_t h = m_head.fetch_add(1, std::memory_order_seq_cst);
             if (drain && h >= limit) return kEmpty;
@@ -179,17 +222,40 @@ public:
             for (;;) {
                 const std::uint64_t ctag = cur & kTagMask;
                 if (ctag == tag) {
-                    // Our position's index. [scq.entry.consume] seq_cst RMW: marks it taken and
-                    // keeps the unsafe bit another dequeuer may be setting concurrently; in the
-                    // total order before a later enqueuer's [scq.entry.load].
-                    e.fetch_and(~kFieldMask, std::memory_order_seq_cst);
                     const std::uint64_t f = cur & kFieldMask;
                     const std::uint64_t idx = f ^ kFieldMask;
+                    if constexpr (Untrusted) {
+                        // A later dequeuer may take this index from us (the rescue below), so the
+                        // entry is consumed only if it is still the word we read: a CAS, where a
+                        // private ring's claimant, the only one for this cycle, uses fetch_and.
+                        // [scq.entry.consume] seq_cst CAS; failure re-reads (seq_cst).
+                        if (f != 0 && !e.compare_exchange_weak(cur, cur & ~kFieldMask, std::memory_order_seq_cst,
+                                                               std::memory_order_seq_cst))
+                            continue;
+                    } else {
+                        // Our position's index. [scq.entry.consume] seq_cst RMW: marks it taken
+                        // and keeps the unsafe bit another dequeuer may be setting concurrently;
+                        // in the total order before a later enqueuer's [scq.entry.load].
+                        e.fetch_and(~kFieldMask, std::memory_order_seq_cst);
+                    }
                     return f == 0 || idx >= N ? kCorrupt : static_cast<std::uint32_t>(idx);
                 }
                 if (!older(ctag, tag)) break;  // a later cycle got there: nothing for h
                 std::uint64_t next;
                 if ((cur & kFieldMask) != 0) {   // an older element not yet taken by its dequeuer
+                    if constexpr (Untrusted) {
+                        // Its dequeuer may be a process that died after its claim: nobody would
+                        // ever take it (a lost element, or a lost free cell). Rescue it: take it
+                        // ourselves and close our own position (its enqueuer moves on). A live
+                        // dequeuer of the older position finds a later cycle and claims again.
+                        // [scq.entry.consume] seq_cst CAS (as above; the acquire part pairs with
+                        // the older enqueue's [scq.entry.cas]); failure re-reads (seq_cst).
+                        if (!e.compare_exchange_weak(cur, tag | (cur & kUnsafe), std::memory_order_seq_cst,
+                                                     std::memory_order_seq_cst))
+                            continue;
+                        const std::uint64_t idx = (cur & kFieldMask) ^ kFieldMask;
+                        return idx >= N ? kCorrupt : static_cast<std::uint32_t>(idx);
+                    }
                     if ((cur & kUnsafe) != 0) break;
                     next = cur | kUnsafe;        // its enqueuers for h must check the head
                 } else {
@@ -258,6 +324,16 @@ public:
         await_gap<P>(m_head.load(std::memory_order_relaxed), gap, kEntriesPerLine,
                      [this](std::uint64_t pos) noexcept { return ready(pos); });
     }
+    /// True when some entry holds index `i` (untaken). A scan of the 2N entries, for the rare
+    /// reclaim of a process-shared queue; [scq.observe] relaxed loads.
+    [[nodiscard]] bool holds(std::uint32_t i) const noexcept {
+        const std::uint64_t field = static_cast<std::uint64_t>(i) ^ kFieldMask;
+        for (std::uint64_t k = 0; k < kSlots; ++k) {
+            const std::uint64_t e = m_entry[k].load(std::memory_order_relaxed);
+            if ((e & kFieldMask) == field) return true;
+        }
+        return false;
+    }
     [[nodiscard]] std::uint64_t tail_position() const noexcept {
         return m_tail.load(std::memory_order_acquire) & kPosMask;  // [scq.closed.load]
     }
@@ -322,21 +398,31 @@ template <class T, std::size_t N, class P, WaitScope Scope = WaitScope::process_
 class ScqRing : public QueueFront<ScqRing<T, N, P, Scope, L>, T, N> {
     static_assert(QueueChecks<T, N, Scope == WaitScope::process_shared>::ok);
     static_assert(N <= (std::size_t{1} << 30), "ScqQueue capacity N must be at most 2^30");
-    static_assert(Scope == WaitScope::process_private,
-                  "ScqQueue does not support process-shared placement yet: use MpmcQueue<T, N, "
-                  "WaitScope::process_shared> in shared memory (docs/queues.md)");
     static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
                   "ScqQueue needs lock-free 64-bit atomics on this target");
     friend class QueueFront<ScqRing, T, N>;
     template <class U>
     using atomic = typename P::template atomic<U>;
-    using Ring = ScqIndexRing<N, P, L>;
-    enum class Put : std::uint8_t { ok, full, closed };
-    enum class Take : std::uint8_t { got, empty, closed, corrupted };
+    static constexpr bool kShared = Scope == WaitScope::process_shared;
+    using Ring = ScqIndexRing<N, P, L, kShared>;
+    enum class Put : std::uint8_t { ok, full, closed, corrupted };
+    enum class Take : std::uint8_t { got, empty, closed, corrupted, again };
+    /// process_shared: who holds each cell outside the rings, as (generation << 32 | pid); pid 0
+    /// while the cell's index sits in a ring (or was never handed out). A process killed while
+    /// it holds a cell leaves its pid there, and a producer that finds the queue full gives
+    /// such cells back (reclaim_dead_holders()).
+    struct Holders {
+        atomic<std::uint64_t> word[N]{};
+        atomic<std::uint64_t> reclaimed{0};
+    };
+    struct NoHolders {};
 
 public:
     static constexpr WaitScope kScope = Scope;
     static constexpr ScqLayout kLayout = L;
+    /// process_shared: how long a blocking push finds the queue full before it looks for cells
+    /// held by processes that no longer exist (and again every this long while it stays full).
+    static constexpr std::int64_t kDeadHolderCheckNs = 10'000'000;
 
     // ---------------------------------------------------------------- lifetime
     /// An empty, open queue; all zero. constexpr: usable as a constinit global.
@@ -384,6 +470,7 @@ public:
             return ok();
         }
         if (p == Put::closed) return unexpected(Errc::closed);
+        if (p == Put::corrupted) return unexpected(Errc::corrupted);
         return emplace_wait(d, wait_arg<T>(std::forward<Args>(args))...);
     }
     /// Any thread. From now on pushes fail with Errc::closed (no index is appended to the
@@ -411,6 +498,12 @@ public:
         const std::uint64_t lim = m_drain_limit.load(std::memory_order_relaxed);
         return m_used.size_approx(lim == 0 ? 0 : lim - 1);
     }
+    /// process_shared: cells given back to the queue because the process holding them died
+    /// (each one a push that never returned ok, or an element that died with its consumer).
+    [[nodiscard]] std::uint64_t cells_reclaimed_from_dead() const noexcept {
+        if constexpr (kShared) return m_holders.reclaimed.load(std::memory_order_relaxed);  // [scq.reclaimed] relaxed: a statistic
+        else return 0;
+    }
 
 private:
     /// The producer's slip and the consumer's gap (queue/detail/slot.hpp), counted in ring
@@ -427,6 +520,7 @@ private:
     template <class... Args>
     [[gnu::noinline]] Result<void> emplace_wait(Deadline d, Args&&... args) noexcept {
         std::uint32_t polls = 0;
+        [[maybe_unused]] std::int64_t full_since = 0;
         const Result<void> r = m_not_full.wait_for(
             [&]() noexcept {
                 if constexpr (kSlip != 0) {
@@ -436,11 +530,110 @@ private:
                     }
                 }
                 const Put q = put(std::forward<Args>(args)...);
-                return q == Put::ok ? Attempt::done : q == Put::closed ? Attempt::closed : Attempt::would_block;
+                if constexpr (kShared) {
+                    // Full may mean cells held by dead processes, whose consumers will never
+                    // notify: re-check on a capped sleep, and look for such cells every
+                    // kDeadHolderCheckNs while the queue stays full.
+                    if (q == Put::full) {
+                        const std::int64_t now = Instant::now().ns();
+                        if (full_since == 0) full_since = now;
+                        if (now - full_since >= kDeadHolderCheckNs) {
+                            full_since = now;
+                            if (reclaim_dead_holders() != 0) {
+                                const Put again = put(std::forward<Args>(args)...);
+                                if (again != Put::full) return finish_put(again);
+                            }
+                        }
+                        return Attempt::stalled;
+                    }
+                }
+                return finish_put(q);
             },
             d);
         if (r) m_not_empty.notify_one();
         return r;
+    }
+    static Attempt finish_put(Put q) noexcept {
+        return q == Put::ok         ? Attempt::done
+               : q == Put::closed    ? Attempt::closed
+               : q == Put::corrupted ? Attempt::corrupted
+                                     : Attempt::would_block;
+    }
+    /// process_shared: records this process as the holder of cell `i`, just taken from a ring;
+    /// returns the word written. A process killed before this store leaves the cell
+    /// unattributed (lost to the queue); docs/queues.md, "A dead producer or consumer".
+    std::uint64_t hold(std::uint32_t i, std::uint32_t me) noexcept {
+        if constexpr (kShared) {
+            atomic<std::uint64_t>& w = m_holders.word[i];
+            // [scq.holder] relaxed load: the word names nobody or a producer that published the
+            // cell to us; only the holder writes it while it holds it (a reclaimer CASes only a
+            // word naming a dead process).
+            const std::uint64_t g = (w.load(std::memory_order_relaxed) >> 32) + 1;
+            const std::uint64_t mine = g << 32 | me;
+            // [scq.holder] release: pairs with [scq.holder.load] of a reclaimer; the new
+            // generation makes a reclaimer's (or the publishing producer's) older view of the
+            // word fail its CAS.
+            w.store(mine, std::memory_order_release);
+            return mine;
+        } else {
+            (void)i;
+            (void)me;
+            return 0;
+        }
+    }
+    /// process_shared: this process's id, for hold() (a system call: asked before a claim).
+    static std::uint32_t holder_id() noexcept {
+        if constexpr (kShared) return static_cast<std::uint32_t>(platform::current_process_id());
+        else return 0;
+    }
+    /// process_shared: cell `i` goes back into a ring right after this.
+    void unhold(std::uint32_t i) noexcept {
+        if constexpr (kShared) {
+            atomic<std::uint64_t>& w = m_holders.word[i];
+            // [scq.holder] relaxed load / release store: see hold().
+            w.store(w.load(std::memory_order_relaxed) & ~std::uint64_t{0xFFFF'FFFF}, std::memory_order_release);
+        }
+    }
+    /// process_shared: the producer appended cell `i` to the element ring; it stops naming
+    /// itself unless a consumer already took the cell over (then the word is the consumer's).
+    /// Until then a reclaimer that finds the producer dead sees the index in the element ring
+    /// and leaves the cell there.
+    void unhold_published(std::uint32_t i, std::uint64_t held) noexcept {
+        if constexpr (kShared) {
+            // [scq.holder] relaxed CAS: fails when a consumer's hold() wrote a new generation.
+            (void)m_holders.word[i].compare_exchange_strong(held, held & ~std::uint64_t{0xFFFF'FFFF},
+                                                            std::memory_order_relaxed, std::memory_order_relaxed);
+        } else {
+            (void)i;
+            (void)held;
+        }
+    }
+    /// process_shared: gives back every cell whose holder process no longer exists. Returns how
+    /// many. A zombie counts as existing (its parent must reap it).
+    std::uint32_t reclaim_dead_holders() noexcept {
+        std::uint32_t n = 0;
+        if constexpr (kShared) {
+            for (std::uint32_t i = 0; i < N; ++i) {
+                atomic<std::uint64_t>& w = m_holders.word[i];
+                // [scq.holder.load] acquire: pairs with [scq.holder].
+                std::uint64_t c = w.load(std::memory_order_acquire);
+                const auto pid = static_cast<std::uint32_t>(c);
+                if (pid == 0 || platform::process_exists(static_cast<platform::ProcessId>(pid))) continue;
+                // A producer that died after appending the cell to the element ring: the element
+                // is queued; only the stale name goes.
+                const bool queued = m_used.holds(i);
+                // [scq.reclaim] acq_rel CAS: elects one reclaimer per dead hold; fails when the
+                // word changed (another reclaimer, or the cell was re-held: a new generation).
+                if (!w.compare_exchange_strong(c, c & ~std::uint64_t{0xFFFF'FFFF}, std::memory_order_acq_rel,
+                                               std::memory_order_relaxed))
+                    continue;
+                if (queued) continue;
+                (void)m_free.enqueue(i);  // [scq.free.enq]
+                m_holders.reclaimed.fetch_add(1, std::memory_order_relaxed);  // [scq.reclaimed] relaxed: a statistic
+                ++n;
+            }
+        }
+        return n;
     }
     /// One element into `out` (try_pop() / try_pop_n() of QueueFront notify after it).
     bool take_one(T& out) noexcept { return take<false>(&out) == Take::got; }
@@ -451,20 +644,30 @@ private:
         // hottest line in shared state right before its fetch_add). A push that misses a fresh
         // close is refused by [scq.tail.claim] seeing the bit, and gives its cell back.
         if (m_drain_limit.load(std::memory_order_relaxed) != 0) return Put::closed;
+        // Asked before the claim: a kill is delivered at a system call's return, and the window
+        // between taking a cell and naming ourselves must stay a few instructions long.
+        const std::uint32_t me = holder_id();
         std::uint32_t i = claim_free();
         if (i == Ring::kEmpty) return Put::full;
-        if (i >= N) return Put::full;  // kCorrupt: cannot happen in a private queue
+        if (i >= N) return kShared ? Put::corrupted : Put::full;  // kCorrupt: only in scribbled memory
+        const std::uint64_t held = hold(i, me);
         ScqCell<T>& c = m_cells[i];
         ::new (static_cast<void*>(&c.value)) T(std::forward<Args>(args)...);
         // [scq.used.enq] = [scq.entry.cas] in m_used: publishes the element; pairs with
         // [scq.used.deq].
-        if (m_used.enqueue(i) == Ring::Enq::ok) return Put::ok;
-        // Closed between our check and our append: undo. The cell is ours alone.
+        const typename Ring::Enq e = m_used.enqueue(i);
+        if (e == Ring::Enq::ok) {
+            unhold_published(i, held);
+            return Put::ok;
+        }
+        // Closed between our check and our append (or, shared, a scribbled ring refused it):
+        // undo. The cell is ours alone.
         if constexpr (sizeof...(Args) == 1) give_back_value(c.value, std::forward<Args>(args)...);
         c.value.~T();
+        unhold(i);
         (void)m_free.enqueue(i);  // [scq.free.enq]: the free ring is never closed
         m_not_full.notify_one();
-        return Put::closed;
+        return e == Ring::Enq::closed ? Put::closed : Put::corrupted;
     }
     /// push(T&&) that lost to close(): the caller's object gets its value back.
     template <class A>
@@ -489,6 +692,7 @@ private:
 
     template <bool Construct>
     Take take(T* out) noexcept {
+        const std::uint32_t me = holder_id();  // before the claim: see put()
         // [scq.used.deq] = [scq.entry.deq.load] in m_used: pairs with [scq.used.enq].
         std::uint32_t i = m_used.dequeue();
         if (i == Ring::kEmpty) {
@@ -499,12 +703,15 @@ private:
             // there, invalidating what was never written) instead of waiting for anyone.
             i = m_used.dequeue(lim);
             if (i == Ring::kEmpty) return Take::closed;
+            if (i == Ring::kAgain) return Take::again;
         }
         if (i >= N) return Take::corrupted;
+        hold(i, me);
         ScqCell<T>& c = m_cells[i];
         if constexpr (Construct) ::new (static_cast<void*>(out)) T(std::move(c.value));
         else *out = std::move(c.value);
         c.value.~T();
+        unhold(i);
         // [scq.free.enq] = [scq.entry.cas] in m_free: the cell is moved out and destroyed before
         // a producer's [scq.free.deq] hands it out again.
         (void)m_free.enqueue(i);
@@ -535,6 +742,7 @@ private:
                 return tk == Take::got         ? Attempt::done
                        : tk == Take::closed    ? Attempt::closed
                        : tk == Take::corrupted ? Attempt::corrupted
+                       : tk == Take::again     ? Attempt::busy
                                                : Attempt::would_block;
             },
             d);
@@ -556,6 +764,8 @@ private:
     alignas(platform::kCacheLine) EventCount<P, Scope> m_not_empty;  // consumers sleep here
     alignas(platform::kCacheLine) EventCount<P, Scope> m_not_full;   // producers sleep here
     alignas(platform::kCacheLine) ScqCell<T> m_cells[N];
+    // process_shared: cell holders and reclaims (empty for a private queue)
+    [[no_unique_address]] std::conditional_t<kShared, Holders, NoHolders> m_holders;
 };
 
 }  // namespace detail
