@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <type_traits>
 #include <thread>
 #include <vector>
@@ -279,17 +280,21 @@ bool close_far_ahead(SharedQ8& q, std::uint64_t far) {
     w[limit] = far + 1;
     return true;
 }
+/// A fresh empty queue closed with its close position `far` past the head; what a 20 ms pop says.
+Errc pop_after_close_far(std::uint64_t far) {
+    static SharedQ8 q;  // reused: constructed afresh each time (nothing to destroy for u64)
+    SharedQ8* fresh = ::new (static_cast<void*>(&q)) SharedQ8;
+    if (!close_far_ahead(*fresh, far)) return Errc::invalid_argument;
+    const auto r = fresh->pop(Deadline::after(20ms));
+    return r ? Errc::ok : r.code();
+}
 }  // namespace
 
 TEST(ScqQueueShared, ScribbledCloseFarPastTheHead_Corrupted) {
     // A process-shared queue trusts no word it reads: a close position 2^40 past the head of an
     // empty ring is no state a live queue reaches (a drain would pass 2^40 positions).
     staticrt::test::Watchdog wd{60s};
-    static SharedQ8 q;
-    ASSERT_TRUE(close_far_ahead(q, std::uint64_t{1} << 40));
-    const auto r = q.pop(Deadline::after(20ms));
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.code(), Errc::corrupted);
+    EXPECT_EQ(pop_after_close_far(std::uint64_t{1} << 40), Errc::corrupted);
 }
 
 TEST(ScqQueueShared, ScribbledCloseNearlyAsFar_PopStillEndsByItsDeadline) {
@@ -297,9 +302,5 @@ TEST(ScqQueueShared, ScribbledCloseNearlyAsFar_PopStillEndsByItsDeadline) {
     // per attempt: the pop ends by its deadline (without the bound, one attempt runs for seconds
     // and then reports a drained queue).
     staticrt::test::Watchdog wd{60s};
-    static SharedQ8 q;
-    ASSERT_TRUE(close_far_ahead(q, std::uint64_t{1} << 20));
-    const auto r = q.pop(Deadline::after(20ms));
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.code(), Errc::timeout);
+    EXPECT_EQ(pop_after_close_far(std::uint64_t{1} << 20), Errc::timeout);
 }
