@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
-// shared_queues — one producer process and one consumer process through a queue in shared
-// memory, blocking calls only, 8-byte elements: staticrt's process-shared MpmcQueue, ScqQueue
+// shared_queues — K producer processes and K consumer processes (--pairs K, default 1) through
+// a queue in shared memory, blocking calls only, 8-byte elements: staticrt's process-shared MpmcQueue, ScqQueue
 // and CompactScqQueue (N = 1024, each in its own SharedSegment) side by side with the peer for
-// this job, Boost.Interprocess's message_queue (1024 messages of 8 bytes). The producer is a
-// forked child pinned to one CPU, the consumer the parent pinned to another. Every repetition
+// this job, Boost.Interprocess's message_queue (1024 messages of 8 bytes). Producers are forked
+// children pinned to one CPU, consumers forked children pinned to another; the stream ends with
+// close() (staticrt) or one 0 per consumer (message_queue has no close). Every repetition
 // runs every row once, in a rotated order, and checks the sum of what was popped.
 // Not a test: run it by hand (bench/notes.md, "ScqQueue in shared memory"). Linux only.
 //
-//   staticrt-bench-shared-queues [--reps N] [--items N] [--cpus A,B]
+//   staticrt-bench-shared-queues [--reps N] [--items N] [--pairs K] [--cpus A,B]
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <boost/interprocess/ipc/message_queue.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -42,23 +44,75 @@ void pin(int cpu) {
     if (sched_setaffinity(0, sizeof s, &s) != 0) std::perror("sched_setaffinity");
 }
 
-/// Forks the producer (`produce(items)` in the child), consumes in this process; items/s.
-template <class Produce, class Consume>
-double cross_process(std::uint64_t items, Produce produce, Consume consume) {
+/// What the children report back, in its own shared segment.
+struct Control {
+    std::atomic<int> go{0};
+    std::atomic<std::uint64_t> sum[16]{};
+    std::atomic<std::uint64_t> count[16]{};
+};
+int g_pairs = 1;
+Control* g_ctl = nullptr;
+
+pid_t fork_child(int cpu, auto body) {
     const pid_t pid = ::fork();
     if (pid < 0) std::exit(2);
     if (pid == 0) {
-        pin(g_cpu_producer);
-        ::_exit(produce(items) ? 0 : 1);
+        pin(cpu);
+        while (g_ctl->go.load(std::memory_order_acquire) == 0) sched_yield();
+        ::_exit(body() ? 0 : 1);
     }
-    pin(g_cpu_consumer);
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::uint64_t sum = consume(items);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return pid;
+}
+bool reap(pid_t pid) {
     int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || sum != items * (items + 1) / 2) {
-        std::fprintf(stderr, "a row lost or changed elements (sum %llu)\n", static_cast<unsigned long long>(sum));
+    return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/// g_pairs producer processes (pinned to the producer CPU) push 1..items between them,
+/// g_pairs consumer processes (pinned to the consumer CPU) pop until `finish` tells them the
+/// stream ended; items/s from the start signal to the last consumer's exit. Checks the sum.
+template <class Push, class Pop, class Finish>
+double cross_process(std::uint64_t items, Push push, Pop pop, Finish finish) {
+    for (int k = 0; k < 16; ++k) {
+        g_ctl->sum[k].store(0);
+        g_ctl->count[k].store(0);
+    }
+    g_ctl->go.store(0);
+    std::vector<pid_t> producers, consumers;
+    for (int k = 0; k < g_pairs; ++k) {
+        const std::uint64_t from = items * static_cast<std::uint64_t>(k) / static_cast<std::uint64_t>(g_pairs) + 1;
+        const std::uint64_t to = items * static_cast<std::uint64_t>(k + 1) / static_cast<std::uint64_t>(g_pairs);
+        producers.push_back(fork_child(g_cpu_producer, [=] {
+            for (std::uint64_t i = from; i <= to; ++i)
+                if (!push(i)) return false;
+            return true;
+        }));
+        consumers.push_back(fork_child(g_cpu_consumer, [=] {
+            std::uint64_t sum = 0, n = 0, v = 0;
+            while (pop(v)) {
+                sum += v;
+                ++n;
+            }
+            g_ctl->sum[k].store(sum);
+            g_ctl->count[k].store(n);
+            return true;
+        }));
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    g_ctl->go.store(1, std::memory_order_release);
+    bool ok = true;
+    for (pid_t p : producers) ok = reap(p) && ok;
+    finish();
+    for (pid_t c : consumers) ok = reap(c) && ok;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::uint64_t sum = 0, n = 0;
+    for (int k = 0; k < g_pairs; ++k) {
+        sum += g_ctl->sum[k].load();
+        n += g_ctl->count[k].load();
+    }
+    if (!ok || n != items || sum != items * (items + 1) / 2) {
+        std::fprintf(stderr, "a row lost or changed elements (%llu items, sum %llu)\n", static_cast<unsigned long long>(n),
+                     static_cast<unsigned long long>(sum));
         std::exit(3);
     }
     return static_cast<double>(items) / s;
@@ -74,21 +128,9 @@ double staticrt_row(const char* tag, std::uint64_t items) {
     }
     Q* q = seg.get();
     const double r = cross_process(
-        items,
-        [q](std::uint64_t n) {
-            for (std::uint64_t i = 1; i <= n; ++i)
-                if (!q->push(i)) return false;
-            return true;
-        },
-        [q](std::uint64_t n) {
-            std::uint64_t sum = 0;
-            for (std::uint64_t i = 1; i <= n; ++i) {
-                auto v = q->pop();
-                if (!v) return std::uint64_t{0};
-                sum += *v;
-            }
-            return sum;
-        });
+        items, [q](std::uint64_t i) { return static_cast<bool>(q->push(i)); },
+        [q](std::uint64_t& v) { return static_cast<bool>(q->pop(v)); },  // until closed and drained
+        [q] { q->close(); });
     seg.destroy();
     return r;
 }
@@ -97,23 +139,22 @@ double boost_row(std::uint64_t items) {
     const std::string name = "staticrt-bench-bip-" + std::to_string(::getpid());
     bip::message_queue::remove(name.c_str());
     bip::message_queue mq(bip::create_only, name.c_str(), kN, sizeof(std::uint64_t));
+    // Children use the parent's mapping (inherited by fork). No close: one 0 per consumer ends it.
     const double r = cross_process(
         items,
-        [&](std::uint64_t n) {
-            bip::message_queue child(bip::open_only, name.c_str());
-            for (std::uint64_t i = 1; i <= n; ++i) child.send(&i, sizeof i, 0);
+        [&mq](std::uint64_t i) {
+            mq.send(&i, sizeof i, 0);
             return true;
         },
-        [&](std::uint64_t n) {
-            std::uint64_t sum = 0;
-            for (std::uint64_t i = 1; i <= n; ++i) {
-                std::uint64_t v = 0;
-                bip::message_queue::size_type got = 0;
-                unsigned prio = 0;
-                mq.receive(&v, sizeof v, got, prio);
-                sum += v;
-            }
-            return sum;
+        [&mq](std::uint64_t& v) {
+            bip::message_queue::size_type got = 0;
+            unsigned prio = 0;
+            mq.receive(&v, sizeof v, got, prio);
+            return v != 0;
+        },
+        [&mq] {
+            const std::uint64_t end = 0;
+            for (int k = 0; k < g_pairs; ++k) mq.send(&end, sizeof end, 0);
         });
     bip::message_queue::remove(name.c_str());
     return r;
@@ -132,9 +173,10 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
         else if (!std::strcmp(argv[i], "--items") && i + 1 < argc) items = std::strtoull(argv[++i], nullptr, 10);
+        else if (!std::strcmp(argv[i], "--pairs") && i + 1 < argc) g_pairs = std::clamp(std::atoi(argv[++i]), 1, 16);
         else if (!std::strcmp(argv[i], "--cpus") && i + 1 < argc && std::sscanf(argv[i + 1], "%d,%d", &g_cpu_producer, &g_cpu_consumer) == 2) ++i;
         else {
-            std::fprintf(stderr, "usage: %s [--reps N] [--items N] [--cpus A,B]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--reps N] [--items N] [--pairs K] [--cpus A,B]\n", argv[0]);
             return 2;
         }
     }
@@ -151,8 +193,12 @@ int main(int argc, char** argv) {
         {"boost::interprocess::message_queue(1024 x 8 B)", &boost_row, {}},
     };
     constexpr int kRows = sizeof rows / sizeof rows[0];
-    std::printf("# shared_queues: 1 producer process (cpu %d) -> 1 consumer process (cpu %d), %llu items, %d reps\n",
-                g_cpu_producer, g_cpu_consumer, static_cast<unsigned long long>(items), reps);
+    staticrt::ipc::SharedSegment<Control> ctl;
+    const std::string ctl_name = "staticrt-bench-ctl-" + std::to_string(::getpid());
+    if (!ctl.create(ctl_name.c_str())) return 4;
+    g_ctl = ctl.get();
+    std::printf("# shared_queues: %d producer process(es) (cpu %d) -> %d consumer process(es) (cpu %d), %llu items, %d reps\n",
+                g_pairs, g_cpu_producer, g_pairs, g_cpu_consumer, static_cast<unsigned long long>(items), reps);
     for (int r = 0; r < reps; ++r) {
         for (int k = 0; k < kRows; ++k) {
             Row& row = rows[(k + r) % kRows];
@@ -167,5 +213,6 @@ int main(int argc, char** argv) {
         std::printf("median %-52s %.3g items/s (min %.3g, max %.3g)\n", row.name, row.v[row.v.size() / 2], row.v.front(),
                     row.v.back());
     }
+    ctl.destroy();
     return 0;
 }

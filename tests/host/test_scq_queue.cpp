@@ -108,6 +108,34 @@ TEST(ScqIndexRing, SharedRing_IndexOfADequeuerThatDiedAfterItsClaim_TakenOverByA
     EXPECT_GE(cycle_and_count(r, 0, 6, 8), 2);
 }
 
+TEST(ScqIndexRing, SharedRing_TheTakerIsToldBeforeEveryTake_RescuesIncluded) {
+    // A process-shared queue names the taker of a cell before the CAS that takes its index (a kill
+    // lands right after that slow CAS); the ring must call before_take(index, position) first.
+    using Shared8 = staticrt::detail::ScqIndexRing<8, staticrt::detail::OsWaitPolicy, staticrt::ScqLayout::spread, true>;
+    Shared8 r;
+    for (std::uint32_t i = 0; i < 8; ++i) ASSERT_EQ(r.enqueue(i), Shared8::Enq::ok);
+    claim_and_die(r);  // index 0 comes back through a rescue
+    std::uint32_t told = ~0u;
+    std::uint64_t told_pos = 0;
+    auto before_take = [&](std::uint32_t i, std::uint64_t pos) noexcept {
+        told = i;
+        told_pos = pos;
+    };
+    int rescued = 0;
+    for (int k = 0; k < 64; ++k) {
+        told = ~0u;
+        std::uint64_t pos = ~std::uint64_t{0};
+        const std::uint32_t i = r.dequeue(0, &pos, before_take);
+        if (i == Shared8::kEmpty) continue;
+        ASSERT_LT(i, 8u);
+        EXPECT_EQ(told, i) << "take " << k;
+        EXPECT_EQ(told_pos, pos) << "take " << k;
+        if (i == 0) ++rescued;
+        ASSERT_EQ(r.enqueue(i), Shared8::Enq::ok);
+    }
+    EXPECT_GE(rescued, 1);
+}
+
 TEST(ScqIndexRing, PrivateRing_IndexOfADequeuerThatClaimedIt_WaitsForThatDequeuer) {
     // The contrast: in-process, the claimant is alive and will take its index; later laps pass it.
     Ring8 r;

@@ -173,7 +173,15 @@ public:
     /// kCorrupt: an entry named an index >= N. With `limit` (drain mode, after close): ignores
     /// the threshold and goes on until the head reaches `limit` (no position at or beyond it
     /// can ever hold an index), so kEmpty then means "nothing will ever arrive".
-    std::uint32_t dequeue(std::uint64_t limit = 0) noexcept {
+    /// `where` (optional): the position the returned index was taken at. Untrusted: `before_take`
+    /// is called with (index, position) right before each CAS that would take an index, so that
+    /// a process-shared queue names the taker before the take (the CAS is the slow instruction,
+    /// where a kill signal lands; docs/queues.md, "A dead producer or consumer").
+    std::uint32_t dequeue(std::uint64_t limit = 0, std::uint64_t* where = nullptr) noexcept {
+        return dequeue(limit, where, [](std::uint32_t, std::uint64_t) noexcept {});
+    }
+    template <class BeforeTake>
+    std::uint32_t dequeue(std::uint64_t limit, std::uint64_t* where, BeforeTake&& before_take) noexcept {
         const bool drain = limit != 0;
         // [scq.threshold.load] seq_cst: pairs with [scq.threshold.reset]/[scq.threshold.dec].
         if (!drain) {
@@ -229,6 +237,7 @@ public:
                         // entry is consumed only if it is still the word we read: a CAS, where a
                         // private ring's claimant, the only one for this cycle, uses fetch_and.
                         // [scq.entry.consume] seq_cst CAS; failure re-reads (seq_cst).
+                        if (f != 0 && idx < N) before_take(static_cast<std::uint32_t>(idx), h);
                         if (f != 0 && !e.compare_exchange_weak(cur, cur & ~kFieldMask, std::memory_order_seq_cst,
                                                                std::memory_order_seq_cst))
                             continue;
@@ -238,6 +247,7 @@ public:
                         // in the total order before a later enqueuer's [scq.entry.load].
                         e.fetch_and(~kFieldMask, std::memory_order_seq_cst);
                     }
+                    if (where != nullptr) *where = h;
                     return f == 0 || idx >= N ? kCorrupt : static_cast<std::uint32_t>(idx);
                 }
                 if (!older(ctag, tag)) break;  // a later cycle got there: nothing for h
@@ -250,10 +260,12 @@ public:
                         // dequeuer of the older position finds a later cycle and claims again.
                         // [scq.entry.consume] seq_cst CAS (as above; the acquire part pairs with
                         // the older enqueue's [scq.entry.cas]); failure re-reads (seq_cst).
+                        const std::uint64_t idx = (cur & kFieldMask) ^ kFieldMask;
+                        if (idx < N) before_take(static_cast<std::uint32_t>(idx), h);
                         if (!e.compare_exchange_weak(cur, tag | (cur & kUnsafe), std::memory_order_seq_cst,
                                                      std::memory_order_seq_cst))
                             continue;
-                        const std::uint64_t idx = (cur & kFieldMask) ^ kFieldMask;
+                        if (where != nullptr) *where = h;
                         return idx >= N ? kCorrupt : static_cast<std::uint32_t>(idx);
                     }
                     if ((cur & kUnsafe) != 0) break;
@@ -391,6 +403,14 @@ struct ScqCell {
     };
 };
 
+/// A cell of a process-shared ScqRing: the element and, in the same line, the word naming the
+/// process that holds the cell outside the rings (ScqRing::hold()). Beside the element, the
+/// holder's writes ride on the line transfer the element needs anyway.
+template <class T, class P>
+struct ScqHeldCell : ScqCell<T> {
+    typename P::template atomic<std::uint64_t> holder{0};
+};
+
 /// The queue itself, over a wait policy P (detail/wait_policy.hpp), so the deterministic
 /// scheduler (tests/dsched/) can run it. ScqQueue is this with OsWaitPolicy.
 template <class T, std::size_t N, class P, WaitScope Scope = WaitScope::process_private,
@@ -407,12 +427,13 @@ class ScqRing : public QueueFront<ScqRing<T, N, P, Scope, L>, T, N> {
     using Ring = ScqIndexRing<N, P, L, kShared>;
     enum class Put : std::uint8_t { ok, full, closed, corrupted };
     enum class Take : std::uint8_t { got, empty, closed, corrupted, again };
-    /// process_shared: who holds each cell outside the rings, as (generation << 32 | pid); pid 0
-    /// while the cell's index sits in a ring (or was never handed out). A process killed while
-    /// it holds a cell leaves its pid there, and a producer that finds the queue full gives
-    /// such cells back (reclaim_dead_holders()).
+    /// process_shared: each cell names who holds it outside the rings, as (generation << 32 |
+    /// pid) in ScqHeldCell::holder; pid 0 while the cell's index sits in the free ring (or was
+    /// never handed out); the producer's name stays while the element is queued, until its
+    /// consumer names itself. A process killed while it holds a cell leaves its pid there, and a
+    /// producer that finds the queue full gives such cells back (reclaim_dead_holders()).
+    using Cell = std::conditional_t<Scope == WaitScope::process_shared, ScqHeldCell<T, P>, ScqCell<T>>;
     struct Holders {
-        atomic<std::uint64_t> word[N]{};
         atomic<std::uint64_t> reclaimed{0};
     };
     struct NoHolders {};
@@ -559,26 +580,20 @@ private:
                : q == Put::corrupted ? Attempt::corrupted
                                      : Attempt::would_block;
     }
-    /// process_shared: records this process as the holder of cell `i`, just taken from a ring;
-    /// returns the word written. A process killed before this store leaves the cell
-    /// unattributed (lost to the queue); docs/queues.md, "A dead producer or consumer".
-    std::uint64_t hold(std::uint32_t i, std::uint32_t me) noexcept {
+    /// process_shared: records this process (`me`, holder_id()) as the holder of cell `i`, just
+    /// taken from a ring at position `pos` (held_word()). One store, no load: a process killed between the
+    /// take and this store leaves the cell unattributed (lost to the queue), so the window is
+    /// kept to a few instructions (docs/queues.md, "A dead producer or consumer").
+    void hold(std::uint32_t i, std::uint32_t me, std::uint64_t pos) noexcept {
         if constexpr (kShared) {
-            atomic<std::uint64_t>& w = m_holders.word[i];
-            // [scq.holder] relaxed load: the word names nobody or a producer that published the
-            // cell to us; only the holder writes it while it holds it (a reclaimer CASes only a
-            // word naming a dead process).
-            const std::uint64_t g = (w.load(std::memory_order_relaxed) >> 32) + 1;
-            const std::uint64_t mine = g << 32 | me;
-            // [scq.holder] release: pairs with [scq.holder.load] of a reclaimer; the new
-            // generation makes a reclaimer's (or the publishing producer's) older view of the
-            // word fail its CAS.
-            w.store(mine, std::memory_order_release);
-            return mine;
+            // [scq.holder] release: pairs with [scq.holder.load] of a reclaimer. The position's
+            // low 32 bits are the word's generation: a reclaimer's older view of the word (the
+            // same cell held earlier by a process whose pid was since reused) fails its CAS.
+            m_cells[i].holder.store(held_word(me, pos), std::memory_order_release);
         } else {
             (void)i;
             (void)me;
-            return 0;
+            (void)pos;
         }
     }
     /// process_shared: this process's id, for hold() (a system call: asked before a claim).
@@ -586,26 +601,41 @@ private:
         if constexpr (kShared) return static_cast<std::uint32_t>(platform::current_process_id());
         else return 0;
     }
-    /// process_shared: cell `i` goes back into a ring right after this.
-    void unhold(std::uint32_t i) noexcept {
+    /// process_shared: names this process as the taker of cell `i` before the ring CAS that takes
+    /// it (ScqIndexRing::dequeue's before_take): a kill right after that CAS, the slow
+    /// instruction a signal lands after, finds the cell named. A CAS from the word just read, so
+    /// that of two takers racing for one index (its claimant and a rescuer) one names itself;
+    /// the one whose ring CAS wins names itself again with hold(). Before the take the index is
+    /// still in its ring, and a reclaimer that finds us dead leaves it there.
+    void pre_hold(std::uint32_t i, std::uint32_t me, std::uint64_t pos) noexcept {
         if constexpr (kShared) {
-            atomic<std::uint64_t>& w = m_holders.word[i];
-            // [scq.holder] relaxed load / release store: see hold().
-            w.store(w.load(std::memory_order_relaxed) & ~std::uint64_t{0xFFFF'FFFF}, std::memory_order_release);
+            atomic<std::uint64_t>& w = m_cells[i].holder;
+            std::uint64_t c = w.load(std::memory_order_relaxed);  // [scq.holder] relaxed: the CAS decides
+            // [scq.holder] release CAS: as hold().
+            (void)w.compare_exchange_strong(c, held_word(me, pos), std::memory_order_release, std::memory_order_relaxed);
+        } else {
+            (void)i;
+            (void)me;
+            (void)pos;
         }
     }
-    /// process_shared: the producer appended cell `i` to the element ring; it stops naming
-    /// itself unless a consumer already took the cell over (then the word is the consumer's).
-    /// Until then a reclaimer that finds the producer dead sees the index in the element ring
-    /// and leaves the cell there.
-    void unhold_published(std::uint32_t i, std::uint64_t held) noexcept {
+    /// The holder word hold(i, me, pos) wrote.
+    static constexpr std::uint64_t held_word(std::uint32_t me, std::uint64_t pos) noexcept {
+        return (pos & 0xFFFF'FFFF) << 32 | me;
+    }
+    /// process_shared: cell `i` went back into the free ring; we stop naming ourselves unless a
+    /// producer already took it and named itself. Until then a reclaimer that finds us dead sees
+    /// the index in the free ring and leaves the cell there.
+    void unhold(std::uint32_t i, std::uint32_t me, std::uint64_t pos) noexcept {
         if constexpr (kShared) {
-            // [scq.holder] relaxed CAS: fails when a consumer's hold() wrote a new generation.
-            (void)m_holders.word[i].compare_exchange_strong(held, held & ~std::uint64_t{0xFFFF'FFFF},
+            std::uint64_t mine = held_word(me, pos);
+            // [scq.holder] relaxed CAS: fails when a producer's hold() already wrote its word.
+            (void)m_cells[i].holder.compare_exchange_strong(mine, mine & ~std::uint64_t{0xFFFF'FFFF},
                                                             std::memory_order_relaxed, std::memory_order_relaxed);
         } else {
             (void)i;
-            (void)held;
+            (void)me;
+            (void)pos;
         }
     }
     /// process_shared: gives back every cell whose holder process no longer exists. Returns how
@@ -613,22 +643,28 @@ private:
     std::uint32_t reclaim_dead_holders() noexcept {
         std::uint32_t n = 0;
         if constexpr (kShared) {
+            const std::uint32_t me = holder_id();
             for (std::uint32_t i = 0; i < N; ++i) {
-                atomic<std::uint64_t>& w = m_holders.word[i];
+                atomic<std::uint64_t>& w = m_cells[i].holder;
                 // [scq.holder.load] acquire: pairs with [scq.holder].
                 std::uint64_t c = w.load(std::memory_order_acquire);
                 const auto pid = static_cast<std::uint32_t>(c);
                 if (pid == 0 || platform::process_exists(static_cast<platform::ProcessId>(pid))) continue;
-                // A producer that died after appending the cell to the element ring: the element
-                // is queued; only the stale name goes.
-                const bool queued = m_used.holds(i);
+                // A producer that died after appending the cell to the element ring (its name
+                // stays until the consumer names itself), or a consumer that died after giving it
+                // back to the free ring: the cell is in a ring; only the stale name goes.
+                const bool queued = m_used.holds(i) || m_free.holds(i);
+                // Out of the rings: we hold it now, named (a reclaimer killed before its append
+                // leaves a cell named by a dead process, which the next reclaim finds).
+                const std::uint64_t gen = (c >> 32) + 1;
                 // [scq.reclaim] acq_rel CAS: elects one reclaimer per dead hold; fails when the
                 // word changed (another reclaimer, or the cell was re-held: a new generation).
-                if (!w.compare_exchange_strong(c, c & ~std::uint64_t{0xFFFF'FFFF}, std::memory_order_acq_rel,
-                                               std::memory_order_relaxed))
+                if (!w.compare_exchange_strong(c, queued ? c & ~std::uint64_t{0xFFFF'FFFF} : held_word(me, gen),
+                                               std::memory_order_acq_rel, std::memory_order_relaxed))
                     continue;
                 if (queued) continue;
                 (void)m_free.enqueue(i);  // [scq.free.enq]
+                unhold(i, me, gen);
                 m_holders.reclaimed.fetch_add(1, std::memory_order_relaxed);  // [scq.reclaimed] relaxed: a statistic
                 ++n;
             }
@@ -647,25 +683,23 @@ private:
         // Asked before the claim: a kill is delivered at a system call's return, and the window
         // between taking a cell and naming ourselves must stay a few instructions long.
         const std::uint32_t me = holder_id();
-        std::uint32_t i = claim_free();
+        std::uint64_t pos = 0;
+        std::uint32_t i = claim_free(kShared ? &pos : nullptr, me);
         if (i == Ring::kEmpty) return Put::full;
         if (i >= N) return kShared ? Put::corrupted : Put::full;  // kCorrupt: only in scribbled memory
-        const std::uint64_t held = hold(i, me);
-        ScqCell<T>& c = m_cells[i];
+        hold(i, me, pos);  // stays until the consumer's hold(), on the line the element travels in
+        Cell& c = m_cells[i];
         ::new (static_cast<void*>(&c.value)) T(std::forward<Args>(args)...);
         // [scq.used.enq] = [scq.entry.cas] in m_used: publishes the element; pairs with
         // [scq.used.deq].
         const typename Ring::Enq e = m_used.enqueue(i);
-        if (e == Ring::Enq::ok) {
-            unhold_published(i, held);
-            return Put::ok;
-        }
+        if (e == Ring::Enq::ok) return Put::ok;
         // Closed between our check and our append (or, shared, a scribbled ring refused it):
         // undo. The cell is ours alone.
         if constexpr (sizeof...(Args) == 1) give_back_value(c.value, std::forward<Args>(args)...);
         c.value.~T();
-        unhold(i);
         (void)m_free.enqueue(i);  // [scq.free.enq]: the free ring is never closed
+        unhold(i, me, pos);       // after the append: see take()
         m_not_full.notify_one();
         return e == Ring::Enq::closed ? Put::closed : Put::corrupted;
     }
@@ -678,43 +712,63 @@ private:
         }
     }
     /// A free cell index: the never-used cells 0..N-1 first, then the `free` ring.
-    std::uint32_t claim_free() noexcept {
+    std::uint32_t claim_free(std::uint64_t* where, std::uint32_t me) noexcept {
         // [scq.fresh] relaxed: a fresh cell was never touched, nothing to order; the counter
         // only elects one owner per cell. Stops being written once it passed N.
         if (m_fresh.load(std::memory_order_relaxed) < N) {
             const std::uint64_t f = m_fresh.fetch_add(1, std::memory_order_relaxed);
-            if (f < N) return static_cast<std::uint32_t>(f);
+            if (f < N) {
+                if (where != nullptr) *where = f;
+                return static_cast<std::uint32_t>(f);
+            }
         }
         // [scq.free.deq] = [scq.entry.deq.load] in m_free: the consumer that gave this index
         // back moved the old element out before its [scq.free.enq]; pairs with it.
-        return m_free.dequeue();
+        if constexpr (kShared) {
+            return m_free.dequeue(0, where,
+                                  [this, me](std::uint32_t i, std::uint64_t pos) noexcept { pre_hold(i, me, pos); });
+        } else {
+            return m_free.dequeue(0, where);
+        }
+    }
+
+    /// m_used.dequeue(), with the taker named before the take in a process-shared queue.
+    template <class BeforeTake>
+    std::uint32_t used_dequeue(std::uint64_t limit, std::uint64_t* where, BeforeTake& before_take) noexcept {
+        if constexpr (kShared) return m_used.dequeue(limit, where, before_take);
+        else return m_used.dequeue(limit, where);
     }
 
     template <bool Construct>
     Take take(T* out) noexcept {
         const std::uint32_t me = holder_id();  // before the claim: see put()
         // [scq.used.deq] = [scq.entry.deq.load] in m_used: pairs with [scq.used.enq].
-        std::uint32_t i = m_used.dequeue();
+        std::uint64_t pos = 0;
+        std::uint64_t* const where = kShared ? &pos : nullptr;
+        auto before_take = [this, me](std::uint32_t c, std::uint64_t p) noexcept { pre_hold(c, me, p); };
+        std::uint32_t i = used_dequeue(0, where, before_take);
         if (i == Ring::kEmpty) {
             // [scq.drain.limit.load] acquire: pairs with [scq.drain.limit].
             const std::uint64_t lim = m_drain_limit.load(std::memory_order_acquire);
             if (lim == 0) return Take::empty;
             // Closed: go through every position claimed before the close (taking what is
             // there, invalidating what was never written) instead of waiting for anyone.
-            i = m_used.dequeue(lim);
+            i = used_dequeue(lim, where, before_take);
             if (i == Ring::kEmpty) return Take::closed;
             if (i == Ring::kAgain) return Take::again;
         }
         if (i >= N) return Take::corrupted;
-        hold(i, me);
-        ScqCell<T>& c = m_cells[i];
+        hold(i, me, pos);
+        Cell& c = m_cells[i];
         if constexpr (Construct) ::new (static_cast<void*>(out)) T(std::move(c.value));
         else *out = std::move(c.value);
         c.value.~T();
-        unhold(i);
         // [scq.free.enq] = [scq.entry.cas] in m_free: the cell is moved out and destroyed before
         // a producer's [scq.free.deq] hands it out again.
         (void)m_free.enqueue(i);
+        // Process-shared: our name goes only after the append, so that a kill in between leaves
+        // a named cell (found in the free ring by a reclaimer), not an unnamed one out of the rings.
+        unhold(i, me, pos);
         return Take::got;
     }
 
@@ -763,7 +817,7 @@ private:
     alignas(platform::kCacheLine) atomic<std::uint64_t> m_drain_limit{0};
     alignas(platform::kCacheLine) EventCount<P, Scope> m_not_empty;  // consumers sleep here
     alignas(platform::kCacheLine) EventCount<P, Scope> m_not_full;   // producers sleep here
-    alignas(platform::kCacheLine) ScqCell<T> m_cells[N];
+    alignas(platform::kCacheLine) Cell m_cells[N];
     // process_shared: cell holders and reclaims (empty for a private queue)
     [[no_unique_address]] std::conditional_t<kShared, Holders, NoHolders> m_holders;
 };
