@@ -619,6 +619,11 @@ private:
             (void)pos;
         }
     }
+    /// Marks a generation taken from the free ring (a producer's), so that a consumer's word
+    /// (element ring) and a producer's word of the same process never compare equal: the
+    /// consumer clears its name with a CAS from its own word after the producer may have
+    /// named itself.
+    static constexpr std::uint64_t kFreeRingGeneration = std::uint64_t{1} << 31;
     /// The holder word hold(i, me, pos) wrote.
     static constexpr std::uint64_t held_word(std::uint32_t me, std::uint64_t pos) noexcept {
         return (pos & 0xFFFF'FFFF) << 32 | me;
@@ -685,6 +690,7 @@ private:
         const std::uint32_t me = holder_id();
         std::uint64_t pos = 0;
         std::uint32_t i = claim_free(kShared ? &pos : nullptr, me);
+        pos |= kFreeRingGeneration;  // as claim_free()'s early name
         if (i == Ring::kEmpty) return Put::full;
         if (i >= N) return kShared ? Put::corrupted : Put::full;  // kCorrupt: only in scribbled memory
         hold(i, me, pos);  // stays until the consumer's hold(), on the line the element travels in
@@ -726,7 +732,9 @@ private:
         // back moved the old element out before its [scq.free.enq]; pairs with it.
         if constexpr (kShared) {
             return m_free.dequeue(0, where,
-                                  [this, me](std::uint32_t i, std::uint64_t pos) noexcept { pre_hold(i, me, pos); });
+                                  [this, me](std::uint32_t i, std::uint64_t pos) noexcept {
+                                      pre_hold(i, me, pos | kFreeRingGeneration);
+                                  });
         } else {
             return m_free.dequeue(0, where);
         }
