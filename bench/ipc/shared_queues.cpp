@@ -5,7 +5,10 @@
 // this job, Boost.Interprocess's message_queue (1024 messages of 8 bytes). Producers are forked
 // children pinned to one CPU, consumers forked children pinned to another; the stream ends with
 // close() (staticrt) or one 0 per consumer (message_queue has no close). Every repetition
-// runs every row once, in a rotated order, and checks the sum of what was popped.
+// runs every row once, in a rotated order, and checks the sum of what was popped. The rows
+// "(joined)" run the same queue with every child joined to the system barrier
+// (platform::join_system_barrier(): notifies with a compiler barrier, waiters issue membarrier
+// GLOBAL_EXPEDITED), the others with seq_cst fences on both sides.
 // Not a test: run it by hand (bench/notes.md, "ScqQueue in shared memory"). Linux only.
 //
 //   staticrt-bench-shared-queues [--reps N] [--items N] [--pairs K] [--cpus A,B]
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "staticrt/ipc/shared_segment.hpp"
+#include "staticrt/platform/memory.hpp"
 #include "staticrt/queue/mpmc_queue.hpp"
 #include "staticrt/queue/scq_queue.hpp"
 
@@ -52,12 +56,15 @@ struct Control {
 };
 int g_pairs = 1;
 Control* g_ctl = nullptr;
+bool g_join_children = false;  // the row's children join the system barrier right after fork
 
 pid_t fork_child(int cpu, auto body) {
     const pid_t pid = ::fork();
     if (pid < 0) std::exit(2);
     if (pid == 0) {
         pin(cpu);
+        // One thread here: the registration is a local barrier, no RCU grace period.
+        if (g_join_children && !staticrt::platform::join_system_barrier()) ::_exit(5);
         while (g_ctl->go.load(std::memory_order_acquire) == 0) sched_yield();
         ::_exit(body() ? 0 : 1);
     }
@@ -118,8 +125,9 @@ double cross_process(std::uint64_t items, Push push, Pop pop, Finish finish) {
     return static_cast<double>(items) / s;
 }
 
-template <class Q>
+template <class Q, bool Join = false>
 double staticrt_row(const char* tag, std::uint64_t items) {
+    g_join_children = Join;
     staticrt::ipc::SharedSegment<Q> seg;
     const std::string name = std::string("staticrt-bench-") + tag + "-" + std::to_string(::getpid());
     if (auto c = seg.create(name.c_str()); !c) {
@@ -132,6 +140,7 @@ double staticrt_row(const char* tag, std::uint64_t items) {
         [q](std::uint64_t& v) { return static_cast<bool>(q->pop(v)); },  // until closed and drained
         [q] { q->close(); });
     seg.destroy();
+    g_join_children = false;
     return r;
 }
 
@@ -190,6 +199,21 @@ int main(int argc, char** argv) {
              return staticrt_row<staticrt::CompactScqQueue<std::uint64_t, kN, WaitScope::process_shared>>("cscq", n);
          },
          {}},
+        {"staticrt MpmcQueue<u64,1024,process_shared> (joined)",
+         [](std::uint64_t n) {
+             return staticrt_row<staticrt::MpmcQueue<std::uint64_t, kN, WaitScope::process_shared>, true>("mpmcj", n);
+         },
+         {}},
+        {"staticrt ScqQueue<u64,1024,process_shared> (joined)",
+         [](std::uint64_t n) {
+             return staticrt_row<staticrt::ScqQueue<std::uint64_t, kN, WaitScope::process_shared>, true>("scqj", n);
+         },
+         {}},
+        {"staticrt CompactScqQueue<u64,1024,process_shared> (joined)",
+         [](std::uint64_t n) {
+             return staticrt_row<staticrt::CompactScqQueue<std::uint64_t, kN, WaitScope::process_shared>, true>("cscqj", n);
+         },
+         {}},
         {"boost::interprocess::message_queue(1024 x 8 B)", &boost_row, {}},
     };
     constexpr int kRows = sizeof rows / sizeof rows[0];
@@ -203,14 +227,14 @@ int main(int argc, char** argv) {
         for (int k = 0; k < kRows; ++k) {
             Row& row = rows[(k + r) % kRows];
             row.v.push_back(row.run(items));
-            std::printf("rep %d %-52s %.3g items/s\n", r + 1, row.name, row.v.back());
+            std::printf("rep %d %-61s %.3g items/s\n", r + 1, row.name, row.v.back());
             std::fflush(stdout);
         }
     }
     std::printf("# medians\n");
     for (Row& row : rows) {
         std::sort(row.v.begin(), row.v.end());
-        std::printf("median %-52s %.3g items/s (min %.3g, max %.3g)\n", row.name, row.v[row.v.size() / 2], row.v.front(),
+        std::printf("median %-61s %.3g items/s (min %.3g, max %.3g)\n", row.name, row.v[row.v.size() / 2], row.v.front(),
                     row.v.back());
     }
     ctl.destroy();

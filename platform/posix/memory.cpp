@@ -101,6 +101,78 @@ void heavy_barrier() noexcept {
 #endif
 }
 
+// ---------------------------------------------------------------- across processes
+namespace detail {
+SystemBarrierJoined g_system_barrier_joined{};
+}  // namespace detail
+
+namespace {
+// system_barrier_reach() state: 0 not asked yet, else 1 + the SystemBarrierReach value.
+std::atomic<std::uint32_t> g_reach_state{0};
+
+SystemBarrierReach resolve_reach() noexcept {
+#if defined(STATICRT_HAVE_MEMBARRIER)
+    const long cmds = ::syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    if (cmds >= 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0) return SystemBarrierReach::joined_processes;
+#endif
+#if defined(__linux__)
+    // Linux refusing membarrier here (seccomp, an emulator, an old kernel): another process on
+    // the machine may still have joined and use light barriers.
+    return SystemBarrierReach::not_from_here;
+#else
+    return SystemBarrierReach::none_can_join;  // join_system_barrier() is not_supported here
+#endif
+}
+}  // namespace
+
+SystemBarrierReach system_barrier_reach() noexcept {
+    // [sysbarrier.reach.load] relaxed: a cached answer; the QUERY it caches publishes nothing.
+    std::uint32_t s = g_reach_state.load(std::memory_order_relaxed);
+    if (s == 0) {
+        s = 1 + static_cast<std::uint32_t>(resolve_reach());
+        // [sysbarrier.reach.store] relaxed: racing resolvers store the same answer.
+        g_reach_state.store(s, std::memory_order_relaxed);
+    }
+    return static_cast<SystemBarrierReach>(s - 1);
+}
+
+Result<void> join_system_barrier() noexcept {
+#if defined(STATICRT_HAVE_MEMBARRIER)
+    const long cmds = ::syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    const long need = MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED;
+    if (cmds < 0 || (cmds & need) != need) return unexpected(Errc::not_supported, cmds < 0 ? errno : 0);
+    if (::syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) != 0) {
+        const int err = errno;
+        return unexpected(err == ENOSYS || err == EINVAL || err == EPERM ? Errc::not_supported : Errc::os_error, err);
+    }
+    // [sysbarrier.joined.store] relaxed: see [sysbarrier.joined.load]; after the syscall returned.
+    detail::g_system_barrier_joined.value.store(1, std::memory_order_relaxed);
+    return ok();
+#else
+    return unexpected(Errc::not_supported);
+#endif
+}
+
+bool system_barrier() noexcept {
+    // [sysbarrier.local] seq_cst fence: orders the caller's own accesses around the barrier and
+    // is the whole barrier where membarrier cannot be issued (pairs with a notifier's fence).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+#if defined(STATICRT_HAVE_MEMBARRIER)
+    if (system_barrier_reach() == SystemBarrierReach::joined_processes) {
+        // Returns 0 whenever QUERY listed the command (the caller need not have joined).
+        if (::syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0) {
+            std::atomic_thread_fence(std::memory_order_seq_cst);
+            return true;
+        }
+        // Not expected once QUERY listed it; if it happens, say so from now on, so that the
+        // waiter about to sleep re-checks on its own (OsWaitPolicy::wait_registered).
+        // [sysbarrier.reach.store] relaxed: as in system_barrier_reach().
+        g_reach_state.store(1 + static_cast<std::uint32_t>(SystemBarrierReach::not_from_here), std::memory_order_relaxed);
+    }
+#endif
+    return false;
+}
+
 Result<void> lock_all_memory() noexcept {
     if (::mlockall(MCL_CURRENT | MCL_FUTURE) == 0) return ok();
     const int err = errno;

@@ -168,4 +168,20 @@ void heavy_barrier() noexcept {
     std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
+// No cross-process barrier on Windows (FlushProcessWriteBuffers reaches this process only):
+// nobody joins, so every process-shared notifier uses a seq_cst fence.
+namespace detail {
+SystemBarrierJoined g_system_barrier_joined{};
+}  // namespace detail
+
+Result<void> join_system_barrier() noexcept { return unexpected(Errc::not_supported); }
+
+SystemBarrierReach system_barrier_reach() noexcept { return SystemBarrierReach::none_can_join; }
+
+bool system_barrier() noexcept {
+    // [sysbarrier.local] seq_cst fence: pairs with the notifier's seq_cst fence.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return false;
+}
+
 }  // namespace staticrt::platform

@@ -206,6 +206,11 @@ struct DSchedPolicy {
                                            Deadline deadline, WaitScope) noexcept {
         return detail::block(&word, [&] { return word.peek() == expected; }, deadline);
     }
+    /// EventCount's sleep: wait() (the barrier pair is always complete here).
+    [[nodiscard]] static Result<void> wait_registered(const atomic<std::uint32_t>& word, std::uint32_t expected,
+                                                      Deadline deadline, WaitScope scope) noexcept {
+        return wait(word, expected, deadline, scope);
+    }
     static void wake_one(const atomic<std::uint32_t>& word, WaitScope) noexcept { detail::wake(&word, false); }
     static void wake_all(const atomic<std::uint32_t>& word, WaitScope) noexcept { detail::wake(&word, true); }
     static void notifier_fence(WaitScope) noexcept { point("notifier_fence"); }

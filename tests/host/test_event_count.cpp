@@ -2,15 +2,22 @@
 // Unit tests for detail::EventCount, the waiting primitive under every blocking structure:
 // no lost wake-up (ping-pong where each notify races the other side's registration),
 // notify_all wakes every registered waiter, notify_one without waiters costs nothing visible,
-// timeouts, wait_for's settle values, and process_shared scope across a fork.
+// timeouts, wait_for's settle values, and process_shared scope across a fork (with and without
+// the system barrier joined; a process refused membarrier re-checks its sleeps).
 #include <gtest/gtest.h>
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
+#include <cstddef>
 #include <cstdint>
 #include <new>
 #include <thread>
@@ -173,4 +180,106 @@ TEST(EventCount, ProcessShared_WakesAcrossFork) {
     EXPECT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
     ::munmap(mem, sizeof(Shared));
+}
+
+// Cross-process ping-pong through two process_shared EventCounts, every hand-off racing the other
+// side's registration: a process that joined the system barrier notifies with a compiler
+// barrier only, and its partner's system_barrier() must still reach it (no lost wake-up: each
+// wait has a 10 s deadline, a lost one fails the round). Both joined, only one joined, neither.
+namespace {
+void cross_process_ping_pong(bool parent_joins, bool child_joins) {
+    staticrt::test::Watchdog wd{120s, "cross-process event count ping-pong"};
+    if ((parent_joins || child_joins) &&
+        staticrt::platform::system_barrier_reach() != staticrt::platform::SystemBarrierReach::joined_processes) {
+        GTEST_SKIP() << "no system barrier here";
+    }
+    struct Shared {
+        EventCount<OsWaitPolicy, WaitScope::process_shared> to_child, to_parent;
+        alignas(128) std::atomic<std::uint32_t> ball{0};  // odd: the child's turn, even: the parent's
+    };
+    void* mem = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(mem, MAP_FAILED);
+    auto* sh = ::new (mem) Shared();
+    const auto rounds = static_cast<std::uint32_t>(staticrt::test::scaled(20000, 500));
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        if (child_joins && !staticrt::platform::join_system_barrier()) ::_exit(2);
+        for (std::uint32_t i = 0; i < rounds; ++i) {
+            if (!wait_until_value(sh->to_child, sh->ball, 2 * i + 1, Deadline::after(10s))) ::_exit(1);
+            sh->ball.store(2 * i + 2, std::memory_order_release);
+            sh->to_parent.notify_one();
+        }
+        ::_exit(0);
+    }
+    if (parent_joins) {
+        ASSERT_TRUE(staticrt::platform::join_system_barrier());
+    }
+    std::uint32_t lost = 0;
+    for (std::uint32_t i = 0; i < rounds && lost == 0; ++i) {
+        sh->ball.store(2 * i + 1, std::memory_order_release);
+        sh->to_child.notify_one();
+        if (!wait_until_value(sh->to_parent, sh->ball, 2 * i + 2, Deadline::after(10s))) ++lost;
+    }
+    int status = 0;
+    if (lost != 0) ::kill(pid, SIGKILL);
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_EQ(lost, 0u);
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    ::munmap(mem, sizeof(Shared));
+}
+}  // namespace
+
+TEST(EventCount, ProcessShared_PingPong_BothJoined_NoLostWakeUp) { cross_process_ping_pong(true, true); }
+TEST(EventCount, ProcessShared_PingPong_ChildJoinedOnly_NoLostWakeUp) { cross_process_ping_pong(false, true); }
+TEST(EventCount, ProcessShared_PingPong_NeitherJoined_NoLostWakeUp) { cross_process_ping_pong(false, false); }
+
+// A process that may not issue membarrier (a seccomp filter here; an emulator elsewhere) cannot
+// reach a joined notifier's CPU, so its process-shared sleeps re-check every 10 ms
+// (OsWaitPolicy::wait_registered): a wait on a word nobody changes returns as a spurious wake
+// after about that long, never as the caller's timeout, and the caller's own deadline still holds.
+TEST(EventCount, ProcessShared_MembarrierDenied_SleepsRecheckEvery10ms) {
+    staticrt::test::Watchdog wd{60s};
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        sock_filter filter[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_membarrier, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) ::_exit(10);
+        namespace platform = staticrt::platform;
+        const auto reach = platform::system_barrier_reach();
+        // Answered before the fork (the whole binary in one process, not ctest's one per test).
+        if (reach == platform::SystemBarrierReach::joined_processes) ::_exit(17);
+        if (reach != platform::SystemBarrierReach::not_from_here) ::_exit(11);
+        if (platform::join_system_barrier().code() != Errc::not_supported) ::_exit(12);
+        OsWaitPolicy::atomic<std::uint32_t> word{7};
+        // Nobody changes the word: the first return is the 10 ms re-check, reported as a wake.
+        auto t0 = std::chrono::steady_clock::now();
+        auto r = OsWaitPolicy::wait_registered(word, 7, Deadline::after(5s), WaitScope::process_shared);
+        auto waited = std::chrono::steady_clock::now() - t0;
+        if (!r) ::_exit(13);
+        if (waited < 5ms || waited > 2s) ::_exit(14);
+        // A deadline shorter than the re-check is the caller's timeout, on time.
+        t0 = std::chrono::steady_clock::now();
+        r = OsWaitPolicy::wait_registered(word, 7, Deadline::after(2ms), WaitScope::process_shared);
+        waited = std::chrono::steady_clock::now() - t0;
+        if (r.code() != Errc::timeout || waited > 1s) ::_exit(15);
+        // process_private is not capped: it sleeps to its deadline.
+        t0 = std::chrono::steady_clock::now();
+        r = OsWaitPolicy::wait_registered(word, 7, Deadline::after(50ms), WaitScope::process_private);
+        waited = std::chrono::steady_clock::now() - t0;
+        if (r.code() != Errc::timeout || waited < 45ms) ::_exit(16);
+        ::_exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 17) GTEST_SKIP() << "the reach was cached before the fork";
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "10: seccomp refused, 11: reach, 12: join, 13-16: the sleeps (see the test)";
 }

@@ -164,6 +164,11 @@ struct RelacyPolicy {
         if (r == rl::unpark_reason_timeout) return staticrt::unexpected(Errc::timeout);
         return staticrt::ok();  // woken, or spuriously
     }
+    /// EventCount's sleep: wait() (both fences are seq_cst here: the pair is complete).
+    [[nodiscard]] static Result<void> wait_registered(const atomic<std::uint32_t>& word, std::uint32_t expected,
+                                                      Deadline deadline, WaitScope scope) {
+        return wait(word, expected, deadline, scope);
+    }
     static void wake_one(const atomic<std::uint32_t>& word, WaitScope) { wake(word, 1); }
     static void wake_all(const atomic<std::uint32_t>& word, WaitScope) { wake(word, std::numeric_limits<rl::thread_id_t>::max()); }
     static void notifier_fence(WaitScope) { rl::atomic_thread_fence(rl::mo_seq_cst, RL_INFO); }

@@ -16,7 +16,9 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 
+#include "staticrt/platform/arch.hpp"
 #include "staticrt/platform/result.hpp"
 
 namespace staticrt::platform {
@@ -60,5 +62,57 @@ void heavy_barrier() noexcept;
 /// the compiler from moving memory accesses across it; the CPU ordering is supplied by a
 /// heavy_barrier() on the other side.
 inline void light_barrier() noexcept { std::atomic_signal_fence(std::memory_order_seq_cst); }
+
+// ---------------------------------------------------------------- across processes
+// The same asymmetric pair for memory shared between processes (a queue in a SharedSegment):
+// system_barrier() makes every running thread of every process that *joined* execute a full
+// barrier (Linux >= 4.16: membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED); a process joins with
+// MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED). A process that joined may use light_barrier()
+// against a system_barrier() of any other process; one that did not join uses a seq_cst fence.
+// Joining is opt-in: a joined process takes an IPI whenever any process on the machine issues a
+// system barrier (each one a waiter about to sleep), which a process with hard real-time
+// threads may not want.
+
+/// Joins this process (and the fork() children it creates afterwards; exec resets it) to the
+/// receivers of system_barrier(). Call it early, while the process has one thread: once
+/// threads exist the kernel waits for an RCU grace period (milliseconds). Idempotent.
+/// Errc::not_supported where the OS has no such barrier (Windows, Linux < 4.16, membarrier
+/// refused by a seccomp filter or an emulator); Errc::os_error for any other refusal.
+[[nodiscard]] Result<void> join_system_barrier() noexcept;
+
+/// What a system_barrier() issued by this process achieves.
+enum class SystemBarrierReach : std::uint8_t {
+    joined_processes,   ///< every running thread of every process that joined
+    none_can_join,      ///< a local fence only, and no process of this OS can join (Windows)
+    not_from_here,      ///< a local fence only, although other processes may have joined
+                        ///< (this process may not issue membarrier: seccomp, an emulator)
+};
+/// The reach of system_barrier() from this process (asked once, then a cached word).
+[[nodiscard]] SystemBarrierReach system_barrier_reach() noexcept;
+
+namespace detail {
+/// 1 once join_system_barrier() succeeded in this process (or in the parent it was forked
+/// from), else 0. A cache line of its own: every process-shared notify reads it.
+struct alignas(kCacheLine) SystemBarrierJoined {
+    std::atomic<std::uint8_t> value{0};
+};
+static_assert(sizeof(SystemBarrierJoined) == kCacheLine, "SystemBarrierJoined must fill its cache line");
+extern SystemBarrierJoined g_system_barrier_joined;
+}  // namespace detail
+
+/// Whether join_system_barrier() succeeded in this process: then light_barrier() pairs with
+/// any process's system_barrier(). One relaxed byte load (the process-shared notify path).
+[[nodiscard]] inline bool system_barrier_joined() noexcept {
+    // [sysbarrier.joined.load] relaxed: stored once, after the registration syscall returned;
+    // the kernel marks every CPU running this process before that syscall returns, so any
+    // thread that reads 1 already receives the barriers (no memory of ours is published by it).
+    return detail::g_system_barrier_joined.value.load(std::memory_order_relaxed) != 0;
+}
+
+/// Cross-process full memory barrier: the caller's seq_cst fence, and where
+/// system_barrier_reach() is joined_processes a barrier on every running thread of every
+/// joined process, after which the caller's earlier stores are visible to all of them.
+/// Returns whether it reached the joined processes (false: only the local fence).
+bool system_barrier() noexcept;
 
 }  // namespace staticrt::platform

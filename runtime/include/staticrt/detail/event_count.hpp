@@ -92,7 +92,7 @@ public:
     /// commit_wait() again). Stays registered. Errc::timeout at the deadline; not_supported /
     /// os_error / exhausted from the platform.
     [[nodiscard]] Result<void> commit_wait(Key& key, Deadline deadline) noexcept {
-        const Result<void> r = P::wait(m_epoch, key, deadline, Scope);
+        const Result<void> r = P::wait_registered(m_epoch, key, deadline, Scope);
         key = this->key();
         return r;
     }

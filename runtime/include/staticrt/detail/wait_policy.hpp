@@ -88,21 +88,51 @@ struct OsWaitPolicy {
     static void wake_all(const atomic<std::uint32_t>& word, platform::WaitScope scope) noexcept {
         platform::wake_all(word, scope);
     }
-    /// The notifier's half of the Dekker pair, between its publishing store and its waiter-count
-    /// load: a compiler barrier where the waiter's heavy barrier exists (process_private), else
-    /// a seq_cst fence.
-    static void notifier_fence(platform::WaitScope scope) noexcept {
-        if (scope == platform::WaitScope::process_private) {
-            // [ec.heavy.load] relaxed: only picks the barrier flavour; see g_heavy_state.
-            const std::uint8_t h = g_heavy_state.value.load(std::memory_order_relaxed);
-            if (h == kHeavyAvailable) [[likely]] {
-                // [ec.notify.fence] compiler-only barrier: pairs with the waiter's heavy_barrier()
-                // in [ec.wait.fence]; keeps the publishing store before the count load.
-                platform::light_barrier();
-                return;
+    /// EventCount's sleep (after prepare_wait): wait(), except that a process-shared waiter
+    /// whose system_barrier() could not reach the other processes (platform::SystemBarrierReach::
+    /// not_from_here) re-checks every kUnpairedRecheckNs: a notifier in a process that joined
+    /// uses only a compiler barrier, so without the waiter's barrier its wake may be missed.
+    /// Such a re-check returns as a spurious wake (ok), never as the caller's timeout.
+    [[nodiscard]] static Result<void> wait_registered(const atomic<std::uint32_t>& word, std::uint32_t expected,
+                                                      Deadline deadline, platform::WaitScope scope) noexcept {
+        if (scope == platform::WaitScope::process_shared &&
+            platform::system_barrier_reach() == platform::SystemBarrierReach::not_from_here) [[unlikely]] {
+            const Deadline cap = Deadline::at(Instant(Instant::sat_add(Instant::now().ns(), kUnpairedRecheckNs)));
+            if (deadline.is_never() || cap.instant() < deadline.instant()) {
+                const Result<void> r = platform::wait(word, expected, cap, scope);
+                if (!r && r.code() == Errc::timeout) return ok();  // the cap, not the caller's deadline
+                return r;
             }
-            // Not known yet (treated as unavailable for this call) or unavailable: fence path.
-            if (h == kHeavyUnknown) (void)resolve_heavy_barrier();
+        }
+        return platform::wait(word, expected, deadline, scope);
+    }
+    /// The re-check period of wait_registered() when the barrier pair is incomplete.
+    static constexpr std::int64_t kUnpairedRecheckNs = 10'000'000;
+
+    /// Whether notifier_fence(scope) is the compiler barrier alone: process_private where the
+    /// heavy barrier exists, process_shared where this process joined the system barrier (the
+    /// waiter's system_barrier() reaches exactly the joined processes). Tests check the choice.
+    [[nodiscard]] static bool light_notify(platform::WaitScope scope) noexcept {
+        if (scope == platform::WaitScope::process_shared) {
+            return platform::system_barrier_joined();  // [sysbarrier.joined.load]
+        }
+        // [ec.heavy.load] relaxed: only picks the barrier flavour; see g_heavy_state.
+        const std::uint8_t h = g_heavy_state.value.load(std::memory_order_relaxed);
+        if (h == kHeavyAvailable) [[likely]] return true;
+        // Not known yet (treated as unavailable for this call) or unavailable: fence path.
+        if (h == kHeavyUnknown) (void)resolve_heavy_barrier();
+        return false;
+    }
+    /// The notifier's half of the Dekker pair, between its publishing store and its waiter-count
+    /// load: a compiler barrier where the waiter's barrier reaches this thread (light_notify()),
+    /// else a seq_cst fence.
+    static void notifier_fence(platform::WaitScope scope) noexcept {
+        if (light_notify(scope)) [[likely]] {
+            // [ec.notify.fence] compiler-only barrier: pairs with the waiter's heavy_barrier()
+            // (process_private) or system_barrier() (process_shared, any process) in
+            // [ec.wait.fence]; keeps the publishing store before the count load.
+            platform::light_barrier();
+            return;
         }
         // [ec.notify.fence] seq_cst fence: pairs with the waiter's seq_cst fence in [ec.wait.fence].
         std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -111,8 +141,14 @@ struct OsWaitPolicy {
     /// (membarrier / FlushProcessWriteBuffers) for process_private where it exists, else a
     /// seq_cst fence. Whenever a notifier took the light path the platform's one answer is
     /// "available", so this waiter takes the heavy one.
+    /// process_shared: platform::system_barrier() (membarrier GLOBAL_EXPEDITED where it can be
+    /// issued, reaching every process that joined; always a seq_cst fence).
     static void waiter_fence(platform::WaitScope scope) noexcept {
-        if (scope == platform::WaitScope::process_private && resolve_cached()) {
+        if (scope == platform::WaitScope::process_shared) {
+            // [ec.wait.fence] system barrier: starts with a seq_cst fence (pairs with an
+            // unjoined notifier's fence) and reaches every joined notifier's CPU.
+            (void)platform::system_barrier();
+        } else if (resolve_cached()) {
             platform::heavy_barrier();  // [ec.wait.fence] heavy: starts and ends with a seq_cst fence
         } else {
             std::atomic_thread_fence(std::memory_order_seq_cst);  // [ec.wait.fence] seq_cst fence
