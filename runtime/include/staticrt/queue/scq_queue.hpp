@@ -433,10 +433,11 @@ class ScqRing : public QueueFront<ScqRing<T, N, P, Scope, L>, T, N> {
     /// consumer names itself. A process killed while it holds a cell leaves its pid there, and a
     /// producer that finds the queue full gives such cells back (reclaim_dead_holders()).
     using Cell = std::conditional_t<Scope == WaitScope::process_shared, ScqHeldCell<T, P>, ScqCell<T>>;
-    struct Holders {
+    /// process_shared: how many cells reclaim_dead_holders() gave back (a statistic).
+    struct ReclaimCount {
         atomic<std::uint64_t> reclaimed{0};
     };
-    struct NoHolders {};
+    struct NoReclaimCount {};
 
 public:
     static constexpr WaitScope kScope = Scope;
@@ -522,7 +523,7 @@ public:
     /// process_shared: cells given back to the queue because the process holding them died
     /// (each one a push that never returned ok, or an element that died with its consumer).
     [[nodiscard]] std::uint64_t cells_reclaimed_from_dead() const noexcept {
-        if constexpr (kShared) return m_holders.reclaimed.load(std::memory_order_relaxed);  // [scq.reclaimed] relaxed: a statistic
+        if constexpr (kShared) return m_reclaims.reclaimed.load(std::memory_order_relaxed);  // [scq.reclaimed] relaxed: a statistic
         else return 0;
     }
 
@@ -670,7 +671,7 @@ private:
                 if (queued) continue;
                 (void)m_free.enqueue(i);  // [scq.free.enq]
                 unhold(i, me, gen);
-                m_holders.reclaimed.fetch_add(1, std::memory_order_relaxed);  // [scq.reclaimed] relaxed: a statistic
+                m_reclaims.reclaimed.fetch_add(1, std::memory_order_relaxed);  // [scq.reclaimed] relaxed: a statistic
                 ++n;
             }
         }
@@ -826,8 +827,8 @@ private:
     alignas(platform::kCacheLine) EventCount<P, Scope> m_not_empty;  // consumers sleep here
     alignas(platform::kCacheLine) EventCount<P, Scope> m_not_full;   // producers sleep here
     alignas(platform::kCacheLine) Cell m_cells[N];
-    // process_shared: cell holders and reclaims (empty for a private queue)
-    [[no_unique_address]] std::conditional_t<kShared, Holders, NoHolders> m_holders;
+    // process_shared: the reclaim statistic (empty for a private queue; the holders are in the cells)
+    [[no_unique_address]] std::conditional_t<kShared, ReclaimCount, NoReclaimCount> m_reclaims;
 };
 
 }  // namespace detail
