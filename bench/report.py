@@ -226,7 +226,7 @@ def per_state_goals(reps, states, peers_of, rows=None, bands=DEFAULT_BANDS):
         for i, (v, peer) in goal_pairs(reps, g, peers_of).items():
             st = ratio_state(i, g[1], g[2], peer, states, rows, bands)
             by_state.setdefault(st, []).append(v)
-        cells = [(st, len(vs), med(vs), goal_met(g, med(vs))) for st, vs in by_state.items()]
+        cells = [(st, len(vs), med(vs), goal_met(g, med(vs)), min(vs), max(vs)) for st, vs in by_state.items()]
         # worst first: the state farthest on the wrong side of the goal; cells that do not decide last
         cells.sort(key=lambda c: (not counts_for_verdict(c[0], rows), -c[2] if g[4] else c[2]))
         deciding = [c for c in cells if counts_for_verdict(c[0], rows)]
@@ -266,15 +266,16 @@ def state_lines(reps, states, bands, peers_of, rows=None):
     else:
         legend = "n = repetitions in that state with a value on both sides"
     out.append("Each goal per state, worst state first (median of same-repetition ratios within the state; "
-               f"{legend}). Met = met in every state observed.")
+               f"{legend}; their range after it when n > 1). Met = met in every state observed.")
     out.append("")
     out.append("| goal | worst state | per state (worst first) | met in every state |\n|---|---|---|---|")
     for g, cells, everywhere in per_state_goals(reps, states, peers_of, rows, bands):
         if not cells:
             out.append(f"| {g[0]} | n/a | not measured | n/a |")
             continue
-        def cell(st, n, m, ok):
-            text = f"{st}: {m:.2f}x (n={n})"
+        def cell(st, n, m, ok, lo, hi):
+            # the spread: a median of two is their mean and can hide a miss in one repetition
+            text = f"{st}: {m:.2f}x (n={n})" if n == 1 else f"{st}: {m:.2f}x (n={n}, {lo:.2f}-{hi:.2f})"
             if not counts_for_verdict(st, rows):
                 return f"({text})"
             return text + ("" if ok else " **miss**")
