@@ -21,6 +21,20 @@
 
 namespace platform = staticrt::platform;
 
+namespace {
+/// Runs child() in a forked child process; the test expects it to return true (exit status 0).
+template <class Child>
+void expect_forked_child_true(Child&& child) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) ::_exit(child() ? 0 : 1);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+}  // namespace
+
 // ctest runs each test in a process of its own, so nothing in this one has waited or woken yet:
 // the answer must come from the load-time registration (memory.cpp), not from a first call.
 // Resolved lazily, the registration waited for an RCU grace period inside the first wake of a
@@ -34,16 +48,10 @@ TEST(HeavyBarrier, ResolvedAtLoad_BeforeAnyCall) {
 // PRIVATE_EXPEDITED would fail with EPERM and leave every waiter in it without its barrier.
 TEST(HeavyBarrier, ForkChild_InheritsRegistration) {
     if (!platform::heavy_barrier_available()) GTEST_SKIP() << "no membarrier";
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
+    expect_forked_child_true([] {
         const long r = ::syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-        ::_exit(r == 0 && platform::heavy_barrier_available() ? 0 : 1);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0);
+        return r == 0 && platform::heavy_barrier_available();
+    });
 }
 
 TEST(HeavyBarrier, Available_Linux6_True) {
@@ -148,13 +156,7 @@ TEST(SystemBarrier, PolicyNotify_LightOnlyOnceJoined) {
     ASSERT_TRUE(platform::join_system_barrier());
     EXPECT_TRUE(Policy::light_notify(kShared));
     EXPECT_EQ(Policy::light_notify(platform::WaitScope::process_private), private_light);
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) ::_exit(Policy::light_notify(kShared) ? 0 : 1);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0);
+    expect_forked_child_true([] { return Policy::light_notify(kShared); });
 }
 
 // A fork() child keeps the parent's "joined" word, so it must keep the kernel registration too:
@@ -162,16 +164,10 @@ TEST(SystemBarrier, PolicyNotify_LightOnlyOnceJoined) {
 TEST(SystemBarrier, ForkChild_InheritsJoin) {
     ASSERT_TRUE(platform::join_system_barrier());
     if (registrations() < 0) GTEST_SKIP() << "kernel cannot list registrations (< 6.3)";
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
+    expect_forked_child_true([] {
         const long r = registrations();
-        ::_exit(r >= 0 && (r & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) != 0 && platform::system_barrier_joined() ? 0 : 1);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0);
+        return r >= 0 && (r & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) != 0 && platform::system_barrier_joined();
+    });
 }
 
 // Store-buffer litmus across two processes through a MAP_SHARED page: the child runs
