@@ -81,37 +81,57 @@ struct Board {
     }
 };
 
-template <class Pool>
-std::thread kill_when_stalled(Pool& pool, Board& board, std::atomic<bool>& killed) {
-    return std::thread([&] {
-        if (!board.wait_stalled()) return;
-        const auto pid = pool.worker_pid(0);
-        if (pid > 0 && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) killed = true;
-    });
-}
-
 }  // namespace
+
+// What every test shares: the board, a one-worker pool, and a thread that kills the worker once
+// a call is provably stalled inside it.
+class ProcessPoolRetries : public ::testing::Test {
+protected:
+    test::Watchdog wd{120s};
+    Board board;
+    ProcessPool<1> pool;
+    std::atomic<bool> killed{false};
+
+    // Starts the pool (`chunk` 0: the pool's own choice).
+    void start(std::uint32_t max_retries, std::size_t chunk = 0) {
+        ASSERT_NE(board.b, nullptr);
+        ProcessPoolOptions o;
+        o.chunk = chunk;
+        o.max_retries = max_retries;
+        o.liveness_interval = 5ms;
+        ASSERT_TRUE(pool.start(o));
+    }
+    // Runs call() while the killer waits for the stall and kills the worker; `killed` says
+    // whether it did.
+    template <class Call>
+    auto with_kill(Call&& call) {
+        std::thread killer([&] {
+            if (!board.wait_stalled()) return;
+            const auto pid = pool.worker_pid(0);
+            if (pid > 0 && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) killed = true;
+        });
+        auto r = call();
+        killer.join();
+        return r;
+    }
+    // map() over 0..399 with the killer; `in`, `out` and `ok` keep the items and results.
+    auto map_with_kill() {
+        std::iota(in.begin(), in.end(), 0);
+        return with_kill([&] {
+            return pool.map("stall_once_triple", std::span<const long long>(in), std::span<long long>(out),
+                            std::span<bool>(ok));
+        });
+    }
+    std::vector<long long> in = std::vector<long long>(400);
+    std::vector<long long> out = std::vector<long long>(400, -1);
+    bool ok[400] = {};
+};
 
 STATICRT_TEST_POOL_FN("stall_once_triple", &stall_once_triple);
 
-TEST(ProcessPoolRetries, Map_NoRetries_KilledChunkFailsAloneNothingRetried) {
-    test::Watchdog wd{120s};
-    Board board;
-    ASSERT_NE(board.b, nullptr);
-    ProcessPool<1> pool;
-    ProcessPoolOptions o;
-    o.chunk = 100;
-    o.max_retries = 0;
-    o.liveness_interval = 5ms;
-    ASSERT_TRUE(pool.start(o));
-    std::vector<long long> in(400), out(400, -1);
-    std::iota(in.begin(), in.end(), 0);
-    bool ok[400] = {};
-    std::atomic<bool> killed{false};
-    std::thread killer = kill_when_stalled(pool, board, killed);
-    auto r = pool.map("stall_once_triple", std::span<const long long>(in), std::span<long long>(out),
-                      std::span<bool>(ok));
-    killer.join();
+TEST_F(ProcessPoolRetries, Map_NoRetries_KilledChunkFailsAloneNothingRetried) {
+    ASSERT_NO_FATAL_FAILURE(start(0, 100));
+    auto r = map_with_kill();
     ASSERT_TRUE(killed.load());
     ASSERT_TRUE(r) << staticrt::to_string(r.code());
     EXPECT_EQ(r->failed, 100u);  // the chunk in flight, not retried
@@ -132,24 +152,9 @@ TEST(ProcessPoolRetries, Map_NoRetries_KilledChunkFailsAloneNothingRetried) {
     EXPECT_EQ(pool.live_workers(), 1u);
 }
 
-TEST(ProcessPoolRetries, Map_TwoRetries_KilledChunkRetriedOnceEveryItemDone) {
-    test::Watchdog wd{120s};
-    Board board;
-    ASSERT_NE(board.b, nullptr);
-    ProcessPool<1> pool;
-    ProcessPoolOptions o;
-    o.chunk = 100;
-    o.max_retries = 2;
-    o.liveness_interval = 5ms;
-    ASSERT_TRUE(pool.start(o));
-    std::vector<long long> in(400), out(400, -1);
-    std::iota(in.begin(), in.end(), 0);
-    bool ok[400] = {};
-    std::atomic<bool> killed{false};
-    std::thread killer = kill_when_stalled(pool, board, killed);
-    auto r = pool.map("stall_once_triple", std::span<const long long>(in), std::span<long long>(out),
-                      std::span<bool>(ok));
-    killer.join();
+TEST_F(ProcessPoolRetries, Map_TwoRetries_KilledChunkRetriedOnceEveryItemDone) {
+    ASSERT_NO_FATAL_FAILURE(start(2, 100));
+    auto r = map_with_kill();
     ASSERT_TRUE(killed.load());
     ASSERT_TRUE(r) << staticrt::to_string(r.code());
     EXPECT_EQ(r->failed, 0u);
@@ -163,21 +168,12 @@ TEST(ProcessPoolRetries, Map_TwoRetries_KilledChunkRetriedOnceEveryItemDone) {
     EXPECT_EQ(pool.live_workers(), 1u);
 }
 
-TEST(ProcessPoolRetries, Submit_NoRetries_KilledCallReportsProcessDied) {
-    test::Watchdog wd{120s};
-    Board board;
-    ASSERT_NE(board.b, nullptr);
-    ProcessPool<1> pool;
-    ProcessPoolOptions o;
-    o.max_retries = 0;
-    o.liveness_interval = 5ms;
-    ASSERT_TRUE(pool.start(o));
-    std::atomic<bool> killed{false};
-    std::thread killer = kill_when_stalled(pool, board, killed);
-    auto f = pool.submit<long long>("stall_once_triple", 5LL);
-    ASSERT_TRUE(f);
-    auto v = f->get(Deadline::after(60s));
-    killer.join();
+TEST_F(ProcessPoolRetries, Submit_NoRetries_KilledCallReportsProcessDied) {
+    ASSERT_NO_FATAL_FAILURE(start(0));
+    auto v = with_kill([&] {
+        auto f = pool.submit<long long>("stall_once_triple", 5LL);
+        return f ? f->get(Deadline::after(60s)) : staticrt::Result<long long>(staticrt::unexpected(f.code()));
+    });
     ASSERT_TRUE(killed.load());
     EXPECT_EQ(v.code(), Errc::process_died);
     // The replacement worker answers the next call.
@@ -185,21 +181,12 @@ TEST(ProcessPoolRetries, Submit_NoRetries_KilledCallReportsProcessDied) {
     EXPECT_EQ(pool.live_workers(), 1u);
 }
 
-TEST(ProcessPoolRetries, Submit_TwoRetries_KilledCallAnsweredByTheReplacement) {
-    test::Watchdog wd{120s};
-    Board board;
-    ASSERT_NE(board.b, nullptr);
-    ProcessPool<1> pool;
-    ProcessPoolOptions o;
-    o.max_retries = 2;
-    o.liveness_interval = 5ms;
-    ASSERT_TRUE(pool.start(o));
-    std::atomic<bool> killed{false};
-    std::thread killer = kill_when_stalled(pool, board, killed);
-    auto f = pool.submit<long long>("stall_once_triple", 5LL);
-    ASSERT_TRUE(f);
-    auto v = f->get(Deadline::after(60s));
-    killer.join();
+TEST_F(ProcessPoolRetries, Submit_TwoRetries_KilledCallAnsweredByTheReplacement) {
+    ASSERT_NO_FATAL_FAILURE(start(2));
+    auto v = with_kill([&] {
+        auto f = pool.submit<long long>("stall_once_triple", 5LL);
+        return f ? f->get(Deadline::after(60s)) : staticrt::Result<long long>(staticrt::unexpected(f.code()));
+    });
     ASSERT_TRUE(killed.load());
     ASSERT_TRUE(v) << staticrt::to_string(v.code());
     EXPECT_EQ(*v, 15);
