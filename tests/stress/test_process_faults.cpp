@@ -45,6 +45,22 @@ struct StormData {
     long long out[kStormItems];
 };
 
+// The storm's killer: every 0-3 ms it SIGKILLs a random live worker, until `kills_wanted` kills
+// landed (counted in `kills`); then it sets `stop`.
+template <class Pool>
+std::thread start_killer(Pool& pool, std::size_t workers, unsigned seed, long kills_wanted, std::atomic<long>& kills,
+                         std::atomic<bool>& stop) {
+    return std::thread([&pool, workers, seed, kills_wanted, &kills, &stop] {
+        std::mt19937 rng(seed);
+        while (kills.load() < kills_wanted) {
+            std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
+            const auto pid = pool.worker_pid(rng() % workers);
+            if (pid > 0 && test::running(pid) && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) kills.fetch_add(1);
+        }
+        stop = true;
+    });
+}
+
 /// shared: the maps run through map_shared() over a SharedSegment (in place) instead of map().
 void run_kill_storm(std::uint32_t max_retries, bool shared = false) {
     test::Watchdog wd{300s, "kill storm"};
@@ -66,15 +82,7 @@ void run_kill_storm(std::uint32_t max_retries, bool shared = false) {
 
     std::atomic<bool> stop{false};
     std::atomic<long> kills{0};
-    std::thread killer([&] {
-        std::mt19937 rng(seed);
-        while (kills.load() < kills_wanted) {
-            std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
-            const auto pid = pool.worker_pid(rng() % kWorkers);
-            if (pid > 0 && test::running(pid) && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) kills.fetch_add(1);
-        }
-        stop = true;
-    });
+    std::thread killer = start_killer(pool, kWorkers, seed, kills_wanted, kills, stop);
 
     std::vector<long long> vin(kStormItems), vout(kStormItems);
     std::iota(vin.begin(), vin.end(), 0);
@@ -153,15 +161,7 @@ void run_submit_kill_storm(std::uint32_t max_retries) {
     ASSERT_TRUE(pool.start(o));
     std::atomic<bool> stop{false};
     std::atomic<long> kills{0};
-    std::thread killer([&] {
-        std::mt19937 rng(seed);
-        while (kills.load() < kills_wanted) {
-            std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
-            const auto pid = pool.worker_pid(rng() % kWorkers);
-            if (pid > 0 && test::running(pid) && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) kills.fetch_add(1);
-        }
-        stop = true;
-    });
+    std::thread killer = start_killer(pool, kWorkers, seed, kills_wanted, kills, stop);
     std::size_t calls = 0, died = 0;
     long long x = 0;
     while (!stop.load()) {
