@@ -34,6 +34,15 @@ struct Gate {
         while (entered.load() < n) std::this_thread::yield();
     }
 };
+
+// A started one-worker pool whose worker is held inside a task by `gate` until the test opens it.
+std::unique_ptr<Pool1> held_pool(Gate& gate, const staticrt::ThreadPoolOptions& o = {}) {
+    auto pool = std::make_unique<Pool1>();
+    REQUIRE(pool->start(o));
+    REQUIRE(pool->submit_detached([&gate] { gate.pass(); }));
+    gate.wait_entered(1);
+    return pool;
+}
 }  // namespace
 
 TEST_CASE("ThreadPool::map_checked reports per-item failures apart from pool signals") {
@@ -156,11 +165,8 @@ TEST_CASE("ThreadPool: a future's get() times out and stays valid") {
 }
 
 TEST_CASE("ThreadPool::shutdown with a deadline times out, keeps draining, and a later shutdown joins") {
-    auto pool = std::make_unique<Pool1>();
-    REQUIRE(pool->start({}));
     Gate gate;
-    REQUIRE(pool->submit_detached([&] { gate.pass(); }));
-    gate.wait_entered(1);
+    auto pool = held_pool(gate);
     auto queued = pool->submit([] { return 4; });
     REQUIRE(queued);
     CHECK(pool->shutdown(staticrt::ShutdownMode::drain, Deadline::after(std::chrono::milliseconds(5))).code() ==
@@ -174,11 +180,8 @@ TEST_CASE("ThreadPool::shutdown with a deadline times out, keeps draining, and a
 }
 
 TEST_CASE("ThreadPool::shutdown_nowait returns at once; the queue drains in the background") {
-    auto pool = std::make_unique<Pool1>();
-    REQUIRE(pool->start({}));
     Gate gate;
-    REQUIRE(pool->submit_detached([&] { gate.pass(); }));
-    gate.wait_entered(1);
+    auto pool = held_pool(gate);
     auto queued = pool->submit([] { return 5; });
     REQUIRE(queued);
     pool->shutdown_nowait();     // returns although the worker is held by the gate
@@ -190,11 +193,8 @@ TEST_CASE("ThreadPool::shutdown_nowait returns at once; the queue drains in the 
 }
 
 TEST_CASE("ThreadPool::shutdown_nowait(cancel) cancels queued futures in the background") {
-    auto pool = std::make_unique<Pool1>();
-    REQUIRE(pool->start({}));
     Gate gate;
-    REQUIRE(pool->submit_detached([&] { gate.pass(); }));
-    gate.wait_entered(1);
+    auto pool = held_pool(gate);
     auto queued = pool->submit([] { return 5; });
     REQUIRE(queued);
     pool->shutdown_nowait(staticrt::ShutdownMode::cancel);
@@ -218,11 +218,8 @@ TEST_CASE("ThreadPool: a worker stuck on one task is reported once through the h
         s->worker.store(w);
         s->calls.fetch_add(1);
     };
-    auto pool = std::make_unique<Pool1>();
-    REQUIRE(pool->start(o));
     Gate gate;
-    REQUIRE(pool->submit_detached([&] { gate.pass(); }));
-    gate.wait_entered(1);
+    auto pool = held_pool(gate, o);
     // wait_idle() checks for stalls while it waits: it reports the stuck worker by itself.
     std::thread waiter([&] { (void)pool->wait_idle(); });
     while (seen.calls.load() == 0) std::this_thread::yield();
