@@ -3,8 +3,6 @@
 // arguments, and a worker killed mid-map (replaced; its chunk retried or reported failed).
 #include <gtest/gtest.h>
 
-#include <signal.h>
-
 #include <atomic>
 #include <cstdio>
 #include <numeric>
@@ -34,20 +32,6 @@ long long slow_triple(long long x) noexcept {
 
 STATICRT_TEST_POOL_FN("square", &square);
 STATICRT_TEST_POOL_FN("slow_triple", &slow_triple);
-
-namespace {
-// A thread that waits until worker 0 has started, lets it work for `after`, then SIGKILLs it;
-// `killed` says whether the kill landed.
-template <class Pool>
-std::thread kill_worker0_after(Pool& pool, std::chrono::milliseconds after, std::atomic<bool>& killed) {
-    return std::thread([&pool, after, &killed] {
-        while (pool.worker_pid(0) == 0) std::this_thread::sleep_for(1ms);
-        std::this_thread::sleep_for(after);
-        const auto pid = pool.worker_pid(0);
-        if (pid > 0 && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) killed = true;
-    });
-}
-}  // namespace
 
 TEST(ProcessPool, MapSquares1To10_Spawn_PythonResult) {
     test::Watchdog wd{60s};
@@ -109,7 +93,7 @@ TEST(ProcessPool, WorkerKilledMidMap_ReplacedAndChunkRetried) {
     std::iota(in.begin(), in.end(), 0);
     bool ok[2000] = {};
     std::atomic<bool> killed{false};
-    std::thread killer = kill_worker0_after(pool, 5ms, killed);
+    std::thread killer = test::kill_later(pool, 0, 5ms, killed);
     auto r = pool.map("slow_triple", std::span<const long long>(in), std::span<long long>(out), std::span<bool>(ok));
     killer.join();
     ASSERT_TRUE(r);
@@ -136,7 +120,7 @@ TEST(ProcessPool, NoRetries_KilledChunkReportedFailed) {
     std::iota(in.begin(), in.end(), 0);
     bool ok[400] = {};
     std::atomic<bool> killed{false};
-    std::thread killer = kill_worker0_after(pool, 2ms, killed);  // inside the first chunk
+    std::thread killer = test::kill_later(pool, 0, 2ms, killed);  // inside the first chunk
     auto r = pool.map("slow_triple", std::span<const long long>(in), std::span<long long>(out), std::span<bool>(ok));
     killer.join();
     ASSERT_TRUE(r);

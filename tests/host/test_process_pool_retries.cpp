@@ -7,8 +7,6 @@
 // No sleep decides the outcome: the kill lands while the chunk is provably in flight.
 #include <gtest/gtest.h>
 
-#include <signal.h>
-
 #include <atomic>
 #include <cstdint>
 #include <new>
@@ -106,9 +104,7 @@ protected:
     template <class Call>
     auto with_kill(Call&& call) {
         std::thread killer([&] {
-            if (!board.wait_stalled()) return;
-            const auto pid = pool.worker_pid(0);
-            if (pid > 0 && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) killed = true;
+            if (board.wait_stalled() && test::sigkill_worker(pool, 0)) killed = true;
         });
         auto r = call();
         killer.join();
@@ -170,10 +166,9 @@ TEST_F(ProcessPoolRetries, Map_TwoRetries_KilledChunkRetriedOnceEveryItemDone) {
 
 TEST_F(ProcessPoolRetries, Submit_NoRetries_KilledCallReportsProcessDied) {
     ASSERT_NO_FATAL_FAILURE(start(0));
-    auto v = with_kill([&] {
-        auto f = pool.submit<long long>("stall_once_triple", 5LL);
-        return f ? f->get(Deadline::after(60s)) : staticrt::Result<long long>(staticrt::unexpected(f.code()));
-    });
+    auto f = pool.submit<long long>("stall_once_triple", 5LL);
+    ASSERT_TRUE(f);
+    auto v = with_kill([&] { return f->get(Deadline::after(60s)); });
     ASSERT_TRUE(killed.load());
     EXPECT_EQ(v.code(), Errc::process_died);
     // The replacement worker answers the next call.
@@ -183,10 +178,9 @@ TEST_F(ProcessPoolRetries, Submit_NoRetries_KilledCallReportsProcessDied) {
 
 TEST_F(ProcessPoolRetries, Submit_TwoRetries_KilledCallAnsweredByTheReplacement) {
     ASSERT_NO_FATAL_FAILURE(start(2));
-    auto v = with_kill([&] {
-        auto f = pool.submit<long long>("stall_once_triple", 5LL);
-        return f ? f->get(Deadline::after(60s)) : staticrt::Result<long long>(staticrt::unexpected(f.code()));
-    });
+    auto f = pool.submit<long long>("stall_once_triple", 5LL);
+    ASSERT_TRUE(f);
+    auto v = with_kill([&] { return f->get(Deadline::after(60s)); });
     ASSERT_TRUE(killed.load());
     ASSERT_TRUE(v) << staticrt::to_string(v.code());
     EXPECT_EQ(*v, 15);

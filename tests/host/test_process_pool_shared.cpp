@@ -70,16 +70,6 @@ void fill(Data& d) {
     }
 }
 
-/// Kills worker `index` of `pool` after `delay` (once it runs).
-template <class Pool>
-std::thread kill_later(Pool& pool, std::size_t index, std::chrono::milliseconds delay, std::atomic<bool>& killed) {
-    return std::thread([&pool, index, delay, &killed] {
-        while (pool.worker_pid(index) == 0) std::this_thread::sleep_for(1ms);
-        std::this_thread::sleep_for(delay);
-        const auto pid = pool.worker_pid(index);
-        if (pid > 0 && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) killed = true;
-    });
-}
 }  // namespace
 
 STATICRT_TEST_POOL_FN("shm_square", &shm_square);
@@ -208,7 +198,7 @@ TEST(ProcessPoolShared, MapShared_WorkerKilledMidMap_ReplacedAndChunkRetried) {
     constexpr std::size_t n = 2000;
     bool ok[n] = {};
     std::atomic<bool> killed{false};
-    std::thread killer = kill_later(pool, 0, 5ms, killed);
+    std::thread killer = test::kill_later(pool, 0, 5ms, killed);
     auto r = pool.map_shared("shm_slow_plus_one", seg, std::span<const long long>(seg->in, n),
                              std::span<long long>(seg->out, n), std::span<bool>(ok));
     killer.join();
@@ -244,8 +234,7 @@ TEST(ProcessPoolShared, MapShared_NoRetries_KilledChunkReportedFailedRestUntouch
         // Kill once the worker has written the first item of chunk 0: that chunk is in flight.
         const auto d = Deadline::after(20s);
         while (std::atomic_ref<long long>(seg->out[0]).load() == -1 && !d.expired()) std::this_thread::yield();
-        const auto pid = pool.worker_pid(0);
-        if (pid > 0 && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) killed = true;
+        if (test::sigkill_worker(pool, 0)) killed = true;
     });
     auto r = pool.map_shared("shm_slow_plus_one", seg, std::span<const long long>(seg->in, n),
                              std::span<long long>(seg->out, n), std::span<bool>(ok));
@@ -373,7 +362,7 @@ TEST(ProcessPoolSubmit, WorkerKilledDuringCall_RetriedOnReplacement) {
     auto f = pool.submit<long long>("shm_sleep_ms", 200LL);
     ASSERT_TRUE(f);
     std::atomic<bool> killed{false};
-    std::thread killer = kill_later(pool, 0, 50ms, killed);
+    std::thread killer = test::kill_later(pool, 0, 50ms, killed);
     auto v = f->get(Deadline::after(20s));
     killer.join();
     ASSERT_TRUE(v) << staticrt::to_string(v.code());

@@ -13,12 +13,16 @@
 
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "staticrt/ipc/process.hpp"
@@ -40,6 +44,24 @@
     }
 
 namespace staticrt::test {
+
+/// Sends SIGKILL to worker `index` of `pool`; true when a worker process was there to get it.
+template <class Pool>
+bool sigkill_worker(Pool& pool, std::size_t index) {
+    const auto pid = pool.worker_pid(index);
+    return pid > 0 && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0;
+}
+
+/// A thread that waits until worker `index` of `pool` has started, lets it run for `delay`, then
+/// SIGKILLs it; `killed` says whether the kill landed.
+template <class Pool>
+std::thread kill_later(Pool& pool, std::size_t index, std::chrono::milliseconds delay, std::atomic<bool>& killed) {
+    return std::thread([&pool, index, delay, &killed] {
+        while (pool.worker_pid(index) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::this_thread::sleep_for(delay);
+        if (sigkill_worker(pool, index)) killed = true;
+    });
+}
 
 /// Runs child_main_hook with this process's real argv (platform::process_arguments()).
 inline int run_child_hook_from_cmdline() {
